@@ -1,0 +1,20 @@
+"""ndgrad: automatic differentiation of NumPy code, with MXNet's imperative API.
+
+>>> from ndgrad import autograd, np, npx
+>>> npx.set_np()
+>>> x = np.arange(4); x.attach_grad()
+>>> with autograd.record():
+...     y = 2 * np.dot(x, x)
+>>> y.backward(); x.grad
+array([ 0.,  4.,  8., 12.])
+"""
+from . import numpy as np
+from . import numpy
+from . import _methods  # noqa: F401  (gives ndarray its operators)
+from . import autograd, npx
+from ._errors import AutogradError, GraphFreedError, InPlaceModificationError, NotRecordedError
+from ._ndarray import ndarray
+
+__version__ = '0.1.0'
+__all__ = ['np', 'npx', 'autograd', 'ndarray', 'AutogradError', 'GraphFreedError',
+           'InPlaceModificationError', 'NotRecordedError']

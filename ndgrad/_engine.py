@@ -1,0 +1,284 @@
+"""Reverse and forward passes over the recorded graph.
+
+The engine knows nothing about particular ops: it orders the graph, calls each
+node's rules, sums gradients back to each input's shape and dtype (broadcasting
+is undone here, once, for every op), accumulates, and frees what it used.
+
+``nbatch`` leading axes of the head gradients (or seed tangents) are batch axes:
+vectorized Jacobians push a whole batch of cotangents through one pass.
+"""
+import numpy
+
+from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
+from ._graph import Meta, Node
+from ._ndarray import ndarray, wrap
+from ._primitive import RAW, REC
+from ._state import STATE
+
+
+def toposort(roots):
+    """Nodes reachable from `roots`, each after all of its parents (iterative)."""
+    order, seen = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent is not None and parent not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def sum_to(xp, g, shape, nbatch=0):
+    """Sum `g` (with `nbatch` leading batch axes) down to ``batch + shape``."""
+    extra = g.ndim - nbatch - len(shape)
+    axes = list(range(nbatch, nbatch + extra))
+    for i, size in enumerate(shape):
+        if size == 1 and g.shape[nbatch + extra + i] != 1:
+            axes.append(nbatch + extra + i)
+    if axes:
+        g = xp.sum(g, axis=tuple(a - g.ndim for a in axes), keepdims=True)
+    if extra:
+        g = xp.reshape(g, g.shape[:nbatch] + tuple(shape))
+    return g
+
+
+def _fit(xp, g, shape, dtype, nbatch):
+    """Match `g` to ``batch + shape`` and `dtype`: undo or apply broadcasting, cast.
+
+    Done here, once, for every op: rules return gradients (or tangents) of any
+    broadcast-compatible shape.
+    """
+    core = g.shape[nbatch:]
+    if core != shape:
+        if len(core) < len(shape):
+            g = xp.reshape(g, g.shape[:nbatch] + (1,) * (len(shape) - len(core)) + core)
+        g = sum_to(xp, g, shape, nbatch)
+        if g.shape[nbatch:] != shape:
+            g = xp.broadcast_to(g, g.shape[:nbatch] + tuple(shape))
+    if g.dtype != dtype:
+        g = xp.astype(g, dtype)
+    return g
+
+
+def _check_saved(node):
+    if node.freed:
+        raise GraphFreedError(
+            f"the graph through '{node.name}' was already used by a backward pass and its "
+            f'saved values were freed. To call backward more than once through the same '
+            f'graph, pass retain_graph=True to the earlier calls, e.g. '
+            f'y.backward(retain_graph=True).')
+    if node.versions is not None:
+        for value, version in zip(node.inputs, node.versions):
+            if version is not None and value._version != version:
+                raise InPlaceModificationError(
+                    f"an input of '{node.name}' (shape {value.shape}) was modified in place "
+                    f'after the op was recorded, so its gradient would be wrong. Modify a copy '
+                    f'(x = x.copy()) or finish backward before updating the array.')
+
+
+def _rule_args(node, recorded):
+    """The inputs and output as the rules see them: NumPy values, or graph arrays."""
+    inputs = node.inputs
+    if recorded:
+        args = tuple([(value if value._node is parent else wrap(value._data, parent))
+                      if type(value) is ndarray else value
+                      for value, parent in zip(inputs, node.parents)])
+    else:
+        args = tuple([value._data if type(value) is ndarray else value for value in inputs])
+    out = node.out
+    if out is None:
+        ans = Meta(node.shape, node.dtype)
+    elif recorded:
+        ans = tuple(wrap(o) for o in out) if type(out) is tuple else wrap(out, node)
+    else:
+        ans = out
+    return args, ans
+
+
+def _fill_missing(xp, g, node):
+    """Zeros for the outputs of a multi-output op that received no gradient."""
+    k, present = next((k, x) for k, x in enumerate(g) if x is not None)
+    batch = present.shape[:present.ndim - len(node.shape[k])]
+    return tuple(xp.zeros(batch + shape, dtype) if x is None else x
+                 for x, shape, dtype in zip(g, node.shape, node.dtype))
+
+
+def _add(xp, a, b):
+    if type(a) is tuple:
+        return tuple(y if x is None else x if y is None else x + y for x, y in zip(a, b))
+    return a + b
+
+
+def backward(heads, head_grads, variables=None, create_graph=False, retain_graph=False,
+             nbatch=0):
+    """Propagate `head_grads` from `heads` (ndarrays) back through the graph.
+
+    With `variables` (a list of nodes, leaves or intermediates) the gradients
+    reaching them are returned and no ``.grad`` buffer is touched; without, every
+    leaf with an attached gradient has its buffer written or added to.
+    """
+    roots = []
+    for head in heads:
+        if head._node is None:
+            raise NotRecordedError(
+                'cannot differentiate an array that has no recorded history. Compute it '
+                'inside `with autograd.record():` from an array on which you called '
+                'x.attach_grad() first.')
+        roots.append(head._node)
+    order = toposort(roots)
+    if variables is None:
+        targets = {node for node in order if node.prim is None}
+    else:
+        targets = set(variables)
+    needed = set()
+    for node in order:
+        if node in targets or any(p in needed for p in node.parents):
+            needed.add(node)
+
+    xp = REC if create_graph else RAW
+    grads = {}
+    owned = set()  # accumulators this pass allocated, safe to add into in place
+    for root, g in zip(roots, head_grads):
+        grads[root] = g if root not in grads else _add(xp, grads[root], g)
+    results = {}
+    saved_recording = STATE.recording
+    STATE.recording = create_graph
+    try:
+        for node in reversed(order):
+            if node not in needed:
+                continue
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node in targets:
+                results[node] = g
+                if node.prim is None:
+                    continue
+            if node.prim is None:
+                continue
+            _check_saved(node)
+            args, ans = _rule_args(node, create_graph)
+            if type(g) is tuple:
+                g = _fill_missing(xp, g, node)
+            prim, kwargs = node.prim, node.kwargs
+            for i, parent in enumerate(node.parents):
+                if parent is None or parent not in needed:
+                    continue
+                rule = prim.vjps[i]
+                if rule is None:
+                    continue
+                gi = rule(xp, g, ans, *args, **kwargs)
+                if gi is None:
+                    continue
+                if type(gi) is not tuple:
+                    gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
+                prev = grads.get(parent)
+                if prev is None:
+                    grads[parent] = gi
+                elif create_graph or type(gi) is tuple or prev.ndim == 0:
+                    grads[parent] = _add(xp, prev, gi)
+                elif parent in owned:
+                    numpy.add(prev, gi, out=prev)
+                else:
+                    grads[parent] = prev + gi
+                    owned.add(parent)
+            if not retain_graph:
+                node.release()
+    finally:
+        STATE.recording = saved_recording
+
+    if variables is not None:
+        return [results.get(v) for v in variables]
+    for leaf, g in results.items():
+        _store(leaf, g, create_graph)
+    return None
+
+
+def _store(leaf, g, recorded):
+    """Write or add a gradient into a leaf's buffer, keeping the buffer's identity."""
+    buf = leaf.grad
+    if recorded:
+        if leaf.grad_req == 'add':
+            g = buf + g if buf._node is not None else wrap(buf._data) + g
+        buf._data = numpy.array(g._data, copy=True)
+        buf._node = g._node
+        buf._version += 1
+        return
+    if type(g) is ndarray:
+        g = g._data
+    if leaf.grad_req == 'add':
+        numpy.add(buf._data, g, out=buf._data)
+    else:
+        numpy.copyto(buf._data, g)
+    buf._version += 1
+
+
+def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
+    """Forward mode over the recorded graph: tangents of `outputs` given `seeds`.
+
+    `seeds` maps nodes (the inputs) to their tangents. Returns one tangent per
+    output node (None where the output does not depend on any seed).
+    """
+    order = toposort(outputs)
+    xp = REC if create_graph else RAW
+    tangents = dict(seeds)
+    saved_recording = STATE.recording
+    STATE.recording = create_graph
+    try:
+        for node in order:
+            if node in tangents or node.prim is None:
+                continue
+            ts = [tangents.get(p) if p is not None else None for p in node.parents]
+            if all(t is None for t in ts):
+                continue
+            _check_saved(node)
+            args, ans = _rule_args(node, create_graph)
+            total = None
+            for i, t in enumerate(ts):
+                if t is None or node.prim.vjps[i] is None:
+                    continue
+                rules = node.prim.jvps
+                if rules is not None and rules[i] is not None:
+                    ti = rules[i](xp, t, ans, *args, **node.kwargs)
+                else:
+                    ti = transpose_vjp(node, i, t, args, ans, create_graph)
+                total = ti if total is None else _add(xp, total, ti)
+            if total is None:
+                continue
+            if type(total) is not tuple:
+                total = _fit(xp, total, node.shape, node.dtype, nbatch)
+            tangents[node] = total
+    finally:
+        STATE.recording = saved_recording
+    return [tangents.get(node) for node in outputs]
+
+
+def transpose_vjp(node, i, t, args, ans, create_graph):
+    """J·t for input `i` without a JVP rule: the VJP of the (linear) VJP rule.
+
+    ``u -> vjp_i(u)`` is linear in the cotangent ``u``; its VJP with cotangent
+    `t` is exactly the Jacobian-vector product.
+    """
+    parent = node.parents[i]
+    batch = t.shape[:t.ndim - len(parent.shape)]
+    u_node = Node.leaf(batch + node.shape, node.dtype, None, 'write')
+    u = wrap(numpy.zeros(batch + node.shape, node.dtype), u_node)
+    saved = STATE.recording
+    STATE.recording = True
+    try:
+        h = node.prim.vjps[i](REC, u, ans, *args, **node.kwargs)
+        h = _fit(REC, h, parent.shape, parent.dtype, len(batch))
+    finally:
+        STATE.recording = saved
+    if type(h) is not ndarray or h._node is None:
+        return None
+    (out,) = backward([h], [t], variables=[u_node], create_graph=create_graph,
+                      retain_graph=create_graph)
+    return out

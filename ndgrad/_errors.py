@@ -1,0 +1,17 @@
+"""Exceptions raised by the autograd engine."""
+
+
+class AutogradError(RuntimeError):
+    """A misuse of the autograd API (MXNet raised ``MXNetError`` for these)."""
+
+
+class GraphFreedError(AutogradError):
+    """Backward through a graph whose saved buffers were already released."""
+
+
+class NotRecordedError(AutogradError):
+    """Backward of an array that has no recorded history."""
+
+
+class InPlaceModificationError(AutogradError):
+    """An array that a recorded graph still needs was modified in place."""

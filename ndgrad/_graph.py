@@ -1,0 +1,74 @@
+"""The recorded graph: one `Node` per recorded op, plus leaf nodes for variables.
+
+A node keeps what its derivative rule needs and nothing more: the parents' nodes
+(for the traversal), the saved inputs and/or output (by the primitive's ``save``
+policy), the op's keyword arguments, and the output's shape and dtype.
+"""
+
+
+class Meta:
+    """Shape and dtype of an array whose values a rule does not need."""
+
+    __slots__ = ('shape', 'dtype')
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+class Node:
+    """A recorded op (``prim`` set) or a leaf variable (``prim`` is None).
+
+    ``inputs`` holds the op's positional arguments as the user passed them
+    (ndarrays, NumPy arrays, scalars) or `Meta` stand-ins where the rule needs no
+    values; ``versions`` snapshots each ndarray input's in-place counter so a later
+    modification is detected instead of producing a silently wrong gradient.
+    ``freed`` is set once backward released the saved buffers.
+    """
+
+    __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out',
+                 'shape', 'dtype', 'grad', 'grad_req', 'freed', '__weakref__')
+
+    def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
+        self.prim = prim
+        self.parents = parents
+        self.inputs = inputs
+        self.versions = versions
+        self.kwargs = kwargs
+        self.out = out
+        self.shape = shape
+        self.dtype = dtype
+        self.grad = None
+        self.grad_req = None
+        self.freed = False
+
+    @classmethod
+    def leaf(cls, shape, dtype, grad, grad_req):
+        node = cls(None, (), (), (), None, None, shape, dtype)
+        node.grad = grad
+        node.grad_req = grad_req
+        return node
+
+    @property
+    def name(self):
+        return self.prim.name if self.prim is not None else 'variable'
+
+    def release(self):
+        """Drop the saved buffers; the node can no longer be differentiated."""
+        self.inputs = None
+        self.out = None
+        self.freed = True
+
+    def __repr__(self):
+        return f'<Node {self.name} shape={self.shape}>'

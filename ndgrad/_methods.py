@@ -1,0 +1,136 @@
+"""The ndarray's operators and methods, each a call of the matching np function."""
+import numpy
+
+from . import numpy as np
+from ._errors import InPlaceModificationError
+from ._ndarray import ndarray, wrap
+from ._primitive import REGISTRY, _wrap_out
+from ._state import STATE
+
+_add, _sub, _mul, _div = np.add, np.subtract, np.multiply, np.divide
+_pow, _matmul, _neg = np.power, np.matmul, np.negative
+_getitem, _setitem = REGISTRY['getitem'], REGISTRY['setitem']
+
+
+def _raw_index(index):
+    """An index with ndgrad arrays replaced by their NumPy values."""
+    if type(index) is tuple:
+        return tuple(i._data if type(i) is ndarray else i for i in index)
+    return index._data if type(index) is ndarray else index
+
+
+def __getitem__(self, index):
+    index = _raw_index(index)
+    if not STATE.recording or self._node is None:
+        return _wrap_out(self._data[index])
+    return _getitem(self, index=index)
+
+
+def assign(self, index, value):
+    """``x[index] = value``: in place, or recorded out of place under ``record()``."""
+    index = _raw_index(index)
+    node = self._node
+    if node is not None and node.prim is not None and node.out is not None:
+        raise InPlaceModificationError(
+            f"cannot modify this array in place: the backward pass of '{node.name}', which "
+            f'produced it, still needs its value. Modify a copy (y = y.copy()) or call '
+            f'backward first.')
+    if STATE.recording and (node is not None or (type(value) is ndarray and value._node is not None)):
+        if node is not None and node.prim is None:
+            raise InPlaceModificationError(
+                'cannot assign into a variable with an attached gradient inside '
+                'autograd.record(): the assignment would replace the variable itself. '
+                'Update parameters outside the record() block.')
+        result = _setitem(self, value, index=index)
+        self._data, self._node = result._data, result._node
+        return
+    self._data[index] = value._data if type(value) is ndarray else value
+    self._version += 1
+
+
+def __add__(self, other): return _add(self, other)
+def __radd__(self, other): return _add(other, self)
+def __sub__(self, other): return _sub(self, other)
+def __rsub__(self, other): return _sub(other, self)
+def __mul__(self, other): return _mul(self, other)
+def __rmul__(self, other): return _mul(other, self)
+def __truediv__(self, other): return _div(self, other)
+def __rtruediv__(self, other): return _div(other, self)
+def __floordiv__(self, other): return np.floor_divide(self, other)
+def __rfloordiv__(self, other): return np.floor_divide(other, self)
+def __mod__(self, other): return np.mod(self, other)
+def __rmod__(self, other): return np.mod(other, self)
+def __pow__(self, other): return _pow(self, other)
+def __rpow__(self, other): return _pow(other, self)
+def __matmul__(self, other): return _matmul(self, other)
+def __rmatmul__(self, other): return _matmul(other, self)
+def __neg__(self): return _neg(self)
+def __pos__(self): return np.positive(self)
+def __abs__(self): return np.absolute(self)
+def __eq__(self, other): return np.equal(self, other)
+def __ne__(self, other): return np.not_equal(self, other)
+def __lt__(self, other): return np.less(self, other)
+def __le__(self, other): return np.less_equal(self, other)
+def __gt__(self, other): return np.greater(self, other)
+def __ge__(self, other): return np.greater_equal(self, other)
+def __invert__(self): return np.invert(self)
+def __and__(self, other): return np.bitwise_and(self, other)
+def __or__(self, other): return np.bitwise_or(self, other)
+def __xor__(self, other): return np.bitwise_xor(self, other)
+
+
+def _inplace(fn):
+    def method(self, other):
+        result = fn(self, other)
+        if self._node is not None or result._node is not None or STATE.recording:
+            return result  # rebinding keeps the recorded history correct
+        numpy.copyto(self._data, result._data, casting='same_kind')
+        self._version += 1
+        return self
+    return method
+
+
+__iadd__, __isub__ = _inplace(_add), _inplace(_sub)
+__imul__, __itruediv__ = _inplace(_mul), _inplace(_div)
+
+
+def sum(self, axis=None, dtype=None, keepdims=False): return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+def mean(self, axis=None, dtype=None, keepdims=False): return np.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+def max(self, axis=None, keepdims=False): return np.max(self, axis=axis, keepdims=keepdims)
+def min(self, axis=None, keepdims=False): return np.min(self, axis=axis, keepdims=keepdims)
+def prod(self, axis=None, dtype=None, keepdims=False): return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+def argmax(self, axis=None): return np.argmax(self, axis=axis)
+def argmin(self, axis=None): return np.argmin(self, axis=axis)
+def dot(self, other): return np.dot(self, other)
+def astype(self, dtype, copy=True): return np.astype(self, dtype, copy=copy)
+def copy(self): return np.copy(self)
+def flatten(self): return np.reshape(self, (-1,))
+def ravel(self): return np.reshape(self, (-1,))
+def squeeze(self, axis=None): return np.squeeze(self, axis)
+def swapaxes(self, a, b): return np.swapaxes(self, a, b)
+
+
+def reshape(self, *shape, order='C'):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return np.reshape(self, tuple(shape), order=order)
+
+
+def transpose(self, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
+        axes = axes[0]
+    return np.transpose(self, axes or None)
+
+
+T = property(lambda self: np.transpose(self))
+
+_METHODS = (
+    '__getitem__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
+    '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__',
+    '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__', '__pos__', '__abs__',
+    '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__invert__', '__and__',
+    '__or__', '__xor__', '__iadd__', '__isub__', '__imul__', '__itruediv__',
+    'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype', 'copy',
+    'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T')
+for _name in _METHODS:
+    setattr(ndarray, _name, globals()[_name])

@@ -1,0 +1,220 @@
+"""The array type: a NumPy array, the graph node that produced it, and its gradient."""
+import operator
+import re
+
+import numpy
+
+from ._errors import InPlaceModificationError
+from ._graph import Node
+from ._state import CONFIG
+
+_new = object.__new__
+
+
+def wrap(data, node=None):
+    """Wrap a NumPy array (no copy) as an ndgrad array recorded by `node`."""
+    a = _new(ndarray)
+    a._data = data
+    a._node = node
+    a._version = 0
+    return a
+
+
+def raw(value):
+    """The NumPy value behind an ndgrad array; anything else unchanged."""
+    return value._data if type(value) is ndarray else value
+
+
+_DTYPE_SUFFIX = re.compile(r',\s*dtype=[\w.]+\)$')
+
+
+class ndarray:
+    """An n-dimensional array that can take part in automatic differentiation.
+
+    >>> from ndgrad import autograd, np
+    >>> x = np.arange(4); x.attach_grad()
+    >>> with autograd.record():
+    ...     y = 2 * np.dot(x, x)
+    >>> y.backward(); x.grad
+    array([ 0.,  4.,  8., 12.])
+    """
+
+    __slots__ = ('_data', '_node', '_version', '__weakref__')
+    __array_priority__ = 1000.0
+
+    def __init__(self, data):
+        self._data = numpy.asarray(data)
+        self._node = None
+        self._version = 0
+
+    # --- gradients -------------------------------------------------------------
+    def attach_grad(self, grad_req='write', stype=None):
+        """Allocate a zero gradient buffer, filled by later backward passes.
+
+        ``grad_req`` is 'write' (backward overwrites ``grad``), 'add' (backward
+        accumulates into it) or 'null' (no gradient). Attaching a gradient to an
+        array computed under ``autograd.record()`` detaches it from that history.
+        """
+        if grad_req not in ('write', 'add', 'null'):
+            raise ValueError(f"grad_req must be 'write', 'add' or 'null', not {grad_req!r}")
+        if stype not in (None, 'default'):
+            raise ValueError('ndgrad arrays are dense: only stype=None is supported')
+        if grad_req == 'null':
+            self._node = None
+            return
+        if self._data.dtype.kind != 'f':
+            raise TypeError(
+                f'cannot attach a gradient to an array of dtype {self._data.dtype}: gradients '
+                f"are defined for floating-point arrays only. Convert it first, e.g. "
+                f"x = x.astype('float32'), or create it with a float dtype.")
+        grad = wrap(numpy.zeros_like(self._data))
+        self._node = Node.leaf(self._data.shape, self._data.dtype, grad, grad_req)
+
+    @property
+    def grad(self):
+        """The gradient buffer made by `attach_grad` (None for other arrays)."""
+        node = self._node
+        return None if node is None else node.grad
+
+    @property
+    def grad_req(self):
+        node = self._node
+        if node is None or node.prim is not None:
+            return 'null'
+        return node.grad_req
+
+    def detach(self):
+        """The same values (shared memory) with no recorded history."""
+        return wrap(self._data)
+
+    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+        """Compute the gradient of this array with respect to every variable it depends on.
+
+        A non-scalar array is treated as ``sum(self * out_grad)`` with ``out_grad``
+        of ones by default: the sum of the per-element gradients. ``out_grad`` is
+        the head gradient dL/dself and must have this array's shape.
+        """
+        from . import autograd
+        autograd.backward(self, out_grad, retain_graph=retain_graph, train_mode=train_mode)
+
+    # --- NumPy-like attributes ---------------------------------------------------
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def size(self):
+        return self._data.size
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    @property
+    def ctx(self):
+        return 'cpu(0)'
+
+    context = ctx
+
+    def asnumpy(self):
+        """A NumPy copy of the values."""
+        return self._data.copy()
+
+    def item(self, *args):
+        return self._data.item(*args)
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def as_nd_ndarray(self):
+        return self
+
+    as_np_ndarray = as_nd_ndarray
+
+    def wait_to_read(self):
+        """No-op: ndgrad computes eagerly (kept for MXNet code)."""
+
+    # --- Python protocols ---------------------------------------------------------
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError('len() of unsized object: this is a 0-d array')
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError('iteration over a 0-d array')
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def _scalar(self, kind, convert):
+        if self._data.size != 1:
+            raise TypeError(
+                f'only size-1 arrays can be converted to Python scalars; this array has '
+                f'shape {self._data.shape}. Functions from the math module (math.exp, '
+                f'math.sin, ...) take one number: use the array functions of ndgrad '
+                f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.')
+        return convert(self._data.reshape(()).item())
+
+    def __float__(self):
+        return self._scalar('float', float)
+
+    def __int__(self):
+        return self._scalar('int', int)
+
+    def __complex__(self):
+        return self._scalar('complex', complex)
+
+    def __index__(self):
+        return operator.index(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        data = self._data
+        if dtype is not None and data.dtype != dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        text = _DTYPE_SUFFIX.sub(')', numpy.array_repr(self._data))
+        dtype = self._data.dtype
+        if dtype != CONFIG.float_dtype and dtype != numpy.bool_:
+            text = text[:-1] + f', dtype={dtype})'
+        return text
+
+    def __str__(self):
+        return str(self._data)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return format(str(self), spec)
+
+    def __setitem__(self, index, value):
+        from ._methods import assign
+        assign(self, index, value)
+
+    def __reduce__(self):
+        return (ndarray, (self._data,))
+
+    def __copy__(self):
+        return wrap(self._data.copy())
+
+    def __deepcopy__(self, memo):
+        return wrap(self._data.copy())

@@ -1,0 +1,167 @@
+"""Primitives: NumPy kernels that record themselves, and the table of their rules.
+
+Every differentiable op is one `op(...)` entry in a module of ``ndgrad/rules``::
+
+    op('sin', numpy.sin,
+       vjp=lambda xp, g, ans, x: g * xp.cos(x),
+       jvp='elementwise')
+
+A rule receives ``xp``, the namespace to compute with: `RAW` (the NumPy kernels,
+used by a plain backward pass, no recording cost) or `REC` (the recorded
+primitives, used with ``create_graph=True`` so the backward pass is itself
+differentiable). Rules therefore work to any order. They must accept ``g`` (and
+``t``) with extra leading axes: the batch axes of vectorized Jacobians. Use
+negative axes and shapes relative to the saved inputs.
+
+``vjp``: one rule per positional input, ``rule(xp, g, ans, *inputs, **kwargs)``
+returning the gradient for that input (the engine sums it back to the input's
+shape and casts it to its dtype). None marks a non-differentiable position.
+
+``jvp``: per input ``rule(xp, t, ans, *inputs, **kwargs)`` giving that input's
+contribution to the output tangent; ``'elementwise'`` reuses the vjp rules (their
+Jacobian is diagonal); None makes forward mode fall back to the transpose of the
+vjp rule (two reverse passes).
+
+``save``: what the node keeps for its rules: 'inputs' (default), 'output',
+'both', or 'shapes' (only the inputs' shapes and dtypes: `Meta` stand-ins).
+"""
+import numpy
+
+from ._graph import Meta, Node
+from ._ndarray import ndarray, wrap
+from ._state import STATE
+
+REGISTRY = {}
+_SAVES = {'inputs': (True, False), 'output': ('meta', True), 'both': (True, True),
+          'shapes': ('meta', False)}
+
+
+def _wrap_out(out):
+    if type(out) is numpy.ndarray:
+        return wrap(out)
+    if type(out) is tuple:
+        return tuple(map(_wrap_out, out))
+    return wrap(numpy.asarray(out))
+
+
+class Primitive:
+    """A NumPy kernel that records a graph node when called under ``record()``."""
+
+    def __init__(self, name, fn, vjps=None, jvps=None, save='inputs', nout=1, export=None):
+        self.export = export
+        self.name = self.__name__ = self.__qualname__ = name
+        self.fn = self.__wrapped__ = fn
+        self.vjps = vjps
+        self.jvps = jvps
+        self.save_inputs, self.save_output = _SAVES[save]
+        self.nout = nout
+        self.__doc__ = getattr(fn, '__doc__', None)
+        self.__module__ = 'ndgrad'
+
+    @property
+    def differentiable(self):
+        return self.vjps is not None
+
+    def __repr__(self):
+        return f'<ndgrad primitive {self.name}>'
+
+    def __call__(self, *args, **kwargs):
+        if STATE.recording:
+            return self._record(args, kwargs)
+        return _wrap_out(self.fn(*[a._data if type(a) is ndarray else a for a in args],
+                                 **kwargs))
+
+    def _record(self, args, kwargs):
+        raws, parents, live = [], [], False
+        for a in args:
+            if type(a) is ndarray:
+                raws.append(a._data)
+                node = a._node
+                parents.append(node)
+                if node is not None:
+                    live = True
+            else:
+                raws.append(a)
+                parents.append(None)
+        out = self.fn(*raws, **kwargs)
+        if not live or self.vjps is None:
+            return _wrap_out(out)
+        if self.nout == 1:
+            if type(out) is not numpy.ndarray:
+                out = numpy.asarray(out)
+            if out.dtype.kind != 'f':
+                return wrap(out)
+            return wrap(out, self._node(args, raws, parents, kwargs, out, out.shape, out.dtype))
+        out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
+        node = self._node(args, raws, parents, kwargs, out,
+                          tuple(o.shape for o in out), tuple(o.dtype for o in out))
+        return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
+                                  None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
+                     for k, o in enumerate(out))
+
+    def _node(self, args, raws, parents, kwargs, out, shape, dtype):
+        if self.save_inputs is True:
+            inputs = args
+            versions = tuple([a._version if type(a) is ndarray else None for a in args])
+        else:
+            inputs = tuple([Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
+                            for r in raws])
+            versions = None
+        return Node(self, tuple(parents), inputs, versions, kwargs,
+                    out if self.save_output else None, shape, dtype)
+
+
+def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
+       export='np'):
+    """Register the primitive `name` computing `fn` with its derivative rules.
+
+    A single rule may be given instead of a tuple for a one-input op.
+    ``differentiable=False`` makes an op whose output never carries a gradient.
+    ``export`` names the public namespace that offers it under `name`: 'np',
+    'linalg', 'random', 'npx', or None for an internal primitive.
+    """
+    if name in REGISTRY:
+        raise ValueError(f'primitive {name!r} is registered twice')
+    if callable(vjp):
+        vjp = (vjp,)
+    if jvp == 'elementwise':
+        jvp = vjp
+    elif callable(jvp):
+        jvp = (jvp,)
+    if not differentiable:
+        vjp = jvp = None
+    elif vjp is None:
+        raise ValueError(f'differentiable primitive {name!r} needs vjp rules')
+    prim = Primitive(name, fn, vjp, jvp, save, nout, export)
+    REGISTRY[name] = prim
+    return prim
+
+
+def _select(values, index, n):
+    return values[index]
+
+
+SELECT = Primitive(
+    'select', _select,
+    vjps=(lambda xp, g, ans, t, index, n: tuple(g if k == index else None for k in range(n)),),
+    jvps=(lambda xp, t, ans, values, index, n: t[index],), save='shapes')
+
+
+class Namespace:
+    """Primitives by name: their NumPy kernels (`RAW`) or the recorded ops (`REC`)."""
+
+    def __init__(self, recorded):
+        self._recorded = recorded
+
+    def __getattr__(self, name):
+        try:
+            prim = REGISTRY[name]
+        except KeyError:
+            raise AttributeError(f'no primitive named {name!r}') from None
+        value = prim if self._recorded else prim.fn
+        setattr(self, name, value)
+        return value
+
+
+RAW = Namespace(recorded=False)
+REC = Namespace(recorded=True)

@@ -1,0 +1,193 @@
+"""MXNet's imperative autograd API: record a computation, then differentiate it.
+
+>>> from ndgrad import autograd, np
+>>> x = np.arange(4); x.attach_grad()
+>>> with autograd.record():
+...     y = 2 * np.dot(x, x)
+>>> y.backward(); x.grad
+array([ 0.,  4.,  8., 12.])
+"""
+import contextlib
+
+import numpy
+
+from . import _engine
+from ._graph import Node
+from ._ndarray import ndarray, wrap
+from ._state import STATE
+
+__all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
+           'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
+           'stop_gradient']
+
+
+@contextlib.contextmanager
+def _scope(recording, training):
+    saved = STATE.recording, STATE.training
+    if recording is not None:
+        STATE.recording = recording
+    if training is not None:
+        STATE.training = training
+    try:
+        yield
+    finally:
+        STATE.recording, STATE.training = saved
+
+
+def record(train_mode=True):
+    """Record the operations in this block so that they can be differentiated.
+
+    Also switches to training mode (``train_mode=False`` keeps prediction mode).
+    """
+    return _scope(True, train_mode)
+
+
+def pause(train_mode=False):
+    """Stop recording inside a ``record()`` block (prediction mode by default)."""
+    return _scope(False, train_mode)
+
+
+def train_mode():
+    """Training mode (dropout drops, batch norm uses batch statistics), recording unchanged."""
+    return _scope(None, True)
+
+
+def predict_mode():
+    """Prediction mode, recording unchanged."""
+    return _scope(None, False)
+
+
+def is_recording():
+    """Whether operations are being recorded for differentiation."""
+    return STATE.recording
+
+
+def is_training():
+    """Whether training mode is on (``record()`` turns it on)."""
+    return STATE.training
+
+
+def set_recording(is_recording):
+    """Turn recording on or off; returns the previous state."""
+    previous, STATE.recording = STATE.recording, bool(is_recording)
+    return previous
+
+
+def set_training(train_mode):
+    """Turn training mode on or off; returns the previous state."""
+    previous, STATE.training = STATE.training, bool(train_mode)
+    return previous
+
+
+def mark_variables(variables, gradients, grad_reqs='write'):
+    """Make `variables` leaves whose gradients are written into `gradients`."""
+    if isinstance(variables, ndarray):
+        variables, gradients = [variables], [gradients]
+    if isinstance(grad_reqs, str):
+        grad_reqs = [grad_reqs] * len(variables)
+    for var, buf, req in zip(variables, gradients, grad_reqs):
+        if buf.shape != var.shape:
+            raise ValueError(f'gradient buffer of shape {buf.shape} does not match the '
+                             f'variable of shape {var.shape}')
+        var.attach_grad(req)
+        if var._node is not None:
+            var._node.grad = buf
+
+
+def stop_gradient(x):
+    """`x` as a constant: the same values, with no gradient flowing back through it."""
+    return x.detach() if isinstance(x, ndarray) else wrap(numpy.asarray(x))
+
+
+def _as_list(values):
+    if values is None:
+        return None
+    return [values] if isinstance(values, ndarray) or not isinstance(values, (list, tuple)) \
+        else list(values)
+
+
+def _head_grads(heads, head_grads, create_graph):
+    if head_grads is None:
+        head_grads = [None] * len(heads)
+    else:
+        head_grads = _as_list(head_grads)
+        if len(head_grads) != len(heads):
+            raise ValueError(f'got {len(head_grads)} head gradients for {len(heads)} heads')
+    out = []
+    for head, g in zip(heads, head_grads):
+        if g is None:
+            g = numpy.ones(head.shape, head.dtype)
+        else:
+            value = g._data if isinstance(g, ndarray) else numpy.asarray(g)
+            if value.shape != head.shape:
+                raise ValueError(
+                    f'head gradient of shape {value.shape} does not match the shape '
+                    f'{head.shape} of the array being differentiated: out_grad must hold '
+                    f'dL/dy for every element of y, so it needs the shape of y')
+            if value.dtype != head.dtype:
+                value = value.astype(head.dtype)
+            if create_graph and isinstance(g, ndarray) and g._node is not None:
+                out.append(g)
+                continue
+            g = value
+        out.append(wrap(g) if create_graph else g)
+    return out
+
+
+def _check_heads(heads):
+    for head in heads:
+        if not isinstance(head, ndarray):
+            raise TypeError(f'can only differentiate ndgrad arrays, not {type(head).__name__}')
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create_graph=False):
+    """Compute the gradients of `heads` and store them in the variables' ``.grad``.
+
+    `head_grads` are dL/dhead, one per head, each of its head's shape (ones, i.e.
+    the gradient of the sum, by default).
+    """
+    heads = _as_list(heads)
+    _check_heads(heads)
+    grads = _head_grads(heads, head_grads, create_graph)
+    with _scope(None, train_mode):
+        _engine.backward(heads, grads, create_graph=create_graph,
+                         retain_graph=retain_graph or create_graph)
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
+         train_mode=True):
+    """The gradients of `heads` with respect to `variables`, returned (``.grad`` untouched).
+
+    `variables` may be leaves or arrays computed inside ``record()`` (intermediates):
+    ``autograd.grad(y, [x, z])`` gives dy/dx and dy/dz together. With
+    ``create_graph=True`` the result is recorded, so it can be differentiated again.
+    """
+    heads, variables = _as_list(heads), _as_list(variables)
+    _check_heads(heads)
+    nodes = []
+    for var in variables:
+        if not isinstance(var, ndarray) or var._node is None:
+            raise ValueError(
+                'autograd.grad: a variable has no gradient attached and was not computed '
+                'under autograd.record(). Call x.attach_grad() before recording, or pass an '
+                'array computed inside the record() block.')
+        nodes.append(var._node)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _head_grads(heads, head_grads, create_graph)
+    with _scope(None, train_mode):
+        results = _engine.backward(heads, grads, variables=nodes, create_graph=create_graph,
+                                   retain_graph=retain_graph)
+    out = []
+    for var, g in zip(variables, results):
+        if g is None:
+            g = numpy.zeros(var.shape, var.dtype)
+        elif not isinstance(g, ndarray):
+            g = numpy.asarray(g)
+            g = wrap(g if g.flags.writeable else g.copy())
+        out.append(g)
+    return out
+
+
+class Function:
+    """A custom differentiable function (see `ndgrad.autograd_function`)."""

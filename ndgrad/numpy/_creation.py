@@ -1,0 +1,114 @@
+"""Array creation with MXNet's defaults: float32 unless NumPy's are asked for
+(``npx.set_np(dtype=True)``). NumPy arrays passed in keep their dtype."""
+import numpy
+
+from .._ndarray import ndarray, raw, wrap
+from .._state import CONFIG
+
+__all__ = ['array', 'asarray', 'zeros', 'ones', 'full', 'empty', 'zeros_like', 'ones_like',
+           'full_like', 'empty_like', 'arange', 'linspace', 'eye', 'identity']
+
+
+def _float(dtype):
+    return CONFIG.float_dtype if dtype is None else dtype
+
+
+def _default_dtype(data):
+    """Python numbers and lists become the default float dtype (MXNet's convention)."""
+    if CONFIG.numpy_defaults or data.dtype.kind not in 'iuf':
+        return data
+    return data.astype(CONFIG.float_dtype)
+
+
+def array(object, dtype=None, copy=True, ndmin=0):
+    """An array from data. ``np.array([1, 2])`` is float32, as in MXNet.
+
+    >>> np.array([1, 2, 3])
+    array([1., 2., 3.])
+    """
+    if type(object) is ndarray:
+        data = object._data
+    else:
+        data = numpy.asarray(object, dtype=dtype)
+        if dtype is None and not isinstance(object, numpy.ndarray) and not _is_numpy_scalar(object):
+            data = _default_dtype(data)
+    if dtype is not None and data.dtype != dtype:
+        data = data.astype(dtype)
+    elif copy:
+        data = data.copy()
+    if ndmin > data.ndim:
+        data = data.reshape((1,) * (ndmin - data.ndim) + data.shape)
+    return wrap(data)
+
+
+def _is_numpy_scalar(value):
+    return isinstance(value, numpy.generic)
+
+
+def asarray(a, dtype=None):
+    """`a` as an ndgrad array, without a copy where possible."""
+    if type(a) is ndarray and (dtype is None or a.dtype == dtype):
+        return a
+    return array(a, dtype=dtype, copy=False)
+
+
+def zeros(shape, dtype=None, order='C'):
+    return wrap(numpy.zeros(shape, _float(dtype), order))
+
+
+def ones(shape, dtype=None, order='C'):
+    return wrap(numpy.ones(shape, _float(dtype), order))
+
+
+def empty(shape, dtype=None, order='C'):
+    return wrap(numpy.empty(shape, _float(dtype), order))
+
+
+def full(shape, fill_value, dtype=None, order='C'):
+    fill_value = raw(fill_value)
+    if dtype is None and isinstance(fill_value, (bool, numpy.bool_)):
+        dtype = numpy.bool_
+    return wrap(numpy.full(shape, fill_value, _float(dtype), order))
+
+
+def _like(fn):
+    def like(a, dtype=None, *args, **kwargs):
+        return wrap(fn(numpy.asarray(a), dtype, *args, **kwargs))
+    like.__name__ = fn.__name__
+    like.__doc__ = f'Like NumPy\'s {fn.__name__}: shape (and dtype) of `a`.'
+    return like
+
+
+zeros_like = _like(numpy.zeros_like)
+ones_like = _like(numpy.ones_like)
+empty_like = _like(numpy.empty_like)
+
+
+def full_like(a, fill_value, dtype=None):
+    return wrap(numpy.full_like(numpy.asarray(a), fill_value, dtype))
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values; float32 by default, as in MXNet.
+
+    >>> np.arange(4)
+    array([0., 1., 2., 3.])
+    """
+    data = numpy.arange(start, stop, step, dtype=dtype) if stop is not None else \
+        numpy.arange(start, step=step, dtype=dtype)
+    return wrap(data if dtype is not None else _default_dtype(data))
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    result = numpy.linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    data, step = result if retstep else (result, None)
+    data = wrap(data if dtype is not None else _default_dtype(data))
+    return (data, step) if retstep else data
+
+
+def eye(N, M=None, k=0, dtype=None):
+    return wrap(numpy.eye(N, M, k, dtype=_float(dtype)))
+
+
+def identity(n, dtype=None):
+    return wrap(numpy.identity(n, dtype=_float(dtype)))

@@ -1,0 +1,6 @@
+"""Derivative rules, one module per family. Importing this registers every primitive.
+
+To add an op, add one `op(...)` entry to the module of its family; see
+`ndgrad._primitive` for what a rule receives and must return.
+"""
+from . import creation, elementwise, reduction, shape, indexing, linalg, nn  # noqa: F401

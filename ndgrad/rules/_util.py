@@ -1,0 +1,42 @@
+"""Helpers shared by derivative rules. All are batch-transparent: `g` may carry
+extra leading axes (the batch axes of a vectorized Jacobian)."""
+
+
+def batch_shape(g, ans):
+    """The leading batch axes of `g`, a gradient (or tangent) shaped like `ans`."""
+    return g.shape[:g.ndim - len(ans.shape)]
+
+
+def negative_axes(axis, ndim):
+    """`axis` (None, int or tuple) as a sorted tuple of negative axes of an ndim array."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    if not isinstance(axis, (tuple, list)):
+        axis = (axis,)
+    return tuple(sorted(a - ndim if a >= 0 else a for a in (int(a) for a in axis)))
+
+
+def kept_shape(shape, axis):
+    """`shape` with the reduced axes (negative, from `negative_axes`) set to 1."""
+    ndim = len(shape)
+    return tuple(1 if i - ndim in axis else s for i, s in enumerate(shape))
+
+
+def unreduce(xp, g, ans, x_shape, axis, keepdims):
+    """Give the gradient of a reduction size-1 axes where the input was reduced.
+
+    The engine then broadcasts it to the input's shape.
+    """
+    axes = negative_axes(axis, len(x_shape))
+    if keepdims:
+        return g, axes
+    return xp.reshape(g, batch_shape(g, ans) + kept_shape(x_shape, axes)), axes
+
+
+def batched_index(index, nbatch):
+    """`index` applied to an array with `nbatch` extra leading axes."""
+    if not nbatch:
+        return index
+    if not isinstance(index, tuple):
+        index = (index,)
+    return (slice(None),) * nbatch + index
