@@ -31,7 +31,8 @@ from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
 from ._state import STATE
 
-REGISTRY = {}
+REGISTRY = {}    # primitive name -> Primitive
+COMPOSITES = {}  # public name -> function composed of primitives
 _SAVES = {'inputs': (True, False), 'output': ('meta', True), 'both': (True, True),
           'shapes': ('meta', False)}
 
@@ -135,6 +136,30 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     prim = Primitive(name, fn, vjp, jvp, save, nout, export)
     REGISTRY[name] = prim
     return prim
+
+
+def composite(export='np', name=None):
+    """Register a public function composed of primitives (its derivatives come from
+    theirs). Exported by `export`'s namespace, ahead of a primitive of the same name.
+
+    >>> @composite()
+    ... def var(a, axis=None, ddof=0, keepdims=False): ...
+    """
+    def register(fn):
+        key = name or fn.__name__
+        if key in COMPOSITES:
+            raise ValueError(f'composite {key!r} is registered twice')
+        fn.export = export
+        COMPOSITES[key] = fn
+        return fn
+    return register
+
+
+def exports(namespace):
+    """The public names of `namespace` ('np', 'linalg', 'random', 'npx'): functions."""
+    names = {name: prim for name, prim in REGISTRY.items() if prim.export == namespace}
+    names.update({name: fn for name, fn in COMPOSITES.items() if fn.export == namespace})
+    return names
 
 
 def _select(values, index, n):

@@ -7,12 +7,10 @@ array([0., 2.])
 import numpy as _numpy
 
 from . import numpy as _np  # noqa: F401  (registers the primitives)
-from ._primitive import REGISTRY as _REGISTRY
+from ._primitive import exports as _exports
 from ._state import CONFIG
 
-for _name, _prim in _REGISTRY.items():
-    if _prim.export == 'npx':
-        globals()[_name] = _prim
+globals().update(_exports('npx'))
 
 
 def set_np(shape=True, array=True, dtype=False):

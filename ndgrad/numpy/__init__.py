@@ -9,14 +9,13 @@ import numpy as _numpy
 
 from .. import rules as _rules  # noqa: F401  (registers the primitives)
 from .._ndarray import ndarray
-from .._primitive import REGISTRY as _REGISTRY
+from .._primitive import exports as _exports
 from ._creation import *  # noqa: F401,F403
-from ._functions import *  # noqa: F401,F403
 from . import linalg, random  # noqa: E402
 
-for _name, _prim in _REGISTRY.items():
-    if _prim.export == 'np' and _name not in globals():
-        globals()[_name] = _prim
+for _name, _fn in _exports('np').items():
+    if _name not in globals():
+        globals()[_name] = _fn
 
 pi = _numpy.pi
 e = _numpy.e

@@ -1,6 +1,4 @@
 """Linear algebra (``np.linalg``) with derivatives of any order."""
-from .._primitive import REGISTRY as _REGISTRY
+from .._primitive import exports as _exports
 
-for _name, _prim in _REGISTRY.items():
-    if _prim.export == 'linalg':
-        globals()[_name] = _prim
+globals().update(_exports('linalg'))

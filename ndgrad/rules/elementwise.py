@@ -2,7 +2,7 @@
 derivative times `g`, in the output's shape."""
 import numpy
 
-from .._primitive import op
+from .._primitive import REC as P, composite, op
 
 
 def _where_positive_log(xp, x):
@@ -46,3 +46,9 @@ op('where', numpy.where,
    jvp='elementwise')
 op('astype', lambda x, dtype, copy=True: numpy.asarray(x).astype(dtype, copy=copy),
    lambda xp, g, ans, x, dtype, copy=True: g, jvp='elementwise', save='shapes')
+
+
+@composite(name='abs')
+def abs_(x):
+    """Absolute value (alias of `absolute`); its derivative at 0 is 0."""
+    return P.absolute(x)

@@ -2,7 +2,7 @@
 the saved input, with the batch axes of `g` kept in front."""
 import numpy
 
-from .._primitive import op
+from .._primitive import REC as P, composite, op
 from ._util import batch_shape
 
 
@@ -101,3 +101,44 @@ op('squeeze', numpy.squeeze,
 
 def _neg(axis, ndim):
     return axis - ndim if axis >= 0 else axis
+
+
+@composite()
+def concatenate(arrays, axis=0):
+    """Join arrays along an existing axis (``axis=None`` flattens them first)."""
+    if axis is None:
+        return P.concatenate(*[P.reshape(a, (-1,)) for a in arrays], axis=0)
+    return P.concatenate(*arrays, axis=axis)
+
+
+@composite()
+def stack(arrays, axis=0):
+    """Join arrays along a new axis."""
+    return P.stack(*arrays, axis=axis)
+
+
+@composite()
+def reshape(a, shape=None, order='C', *, newshape=None):
+    """`a` with a new shape (one dimension may be -1)."""
+    return P.reshape(a, shape if newshape is None else newshape, order=order)
+
+
+@composite()
+def transpose(a, axes=None):
+    """`a` with its axes permuted (reversed by default)."""
+    return P.transpose(a, axes)
+
+
+@composite()
+def expand_dims(a, axis):
+    return P.expand_dims(a, axis)
+
+
+@composite()
+def squeeze(a, axis=None):
+    return P.squeeze(a, axis)
+
+
+@composite()
+def swapaxes(a, axis1, axis2):
+    return P.swapaxes(a, axis1, axis2)
