@@ -12,11 +12,24 @@ _pow, _matmul, _neg = np.power, np.matmul, np.negative
 _getitem, _setitem = REGISTRY['getitem'], REGISTRY['setitem']
 
 
+def _index_array(a):
+    """An ndgrad index array as NumPy indices. Float arrays of whole numbers (what
+    ``np.array([0, 2])`` makes under MXNet's float32 default) become integers."""
+    data = a._data
+    if data.dtype.kind == 'f':
+        as_int = data.astype(numpy.int64)
+        if not numpy.array_equal(as_int, data):
+            raise IndexError('arrays used as indices must hold whole numbers (or booleans); '
+                             f'got values such as {data[as_int != data].flat[0]}')
+        return as_int
+    return data
+
+
 def _raw_index(index):
     """An index with ndgrad arrays replaced by their NumPy values."""
     if type(index) is tuple:
-        return tuple(i._data if type(i) is ndarray else i for i in index)
-    return index._data if type(index) is ndarray else index
+        return tuple(_index_array(i) if type(i) is ndarray else i for i in index)
+    return _index_array(index) if type(index) is ndarray else index
 
 
 def __getitem__(self, index):
@@ -82,8 +95,12 @@ def __xor__(self, other): return np.bitwise_xor(self, other)
 def _inplace(fn):
     def method(self, other):
         result = fn(self, other)
-        if self._node is not None or result._node is not None or STATE.recording:
+        node = self._node
+        if STATE.recording or result._node is not None or (node is not None
+                                                          and node.prim is not None):
             return result  # rebinding keeps the recorded history correct
+        # outside record(): update in place, so a variable keeps its gradient buffer
+        # (``w -= lr * w.grad``); the version bump flags graphs that saved the old value
         numpy.copyto(self._data, result._data, casting='same_kind')
         self._version += 1
         return self

@@ -126,7 +126,8 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     if callable(vjp):
         vjp = (vjp,)
     if jvp == 'elementwise':
-        jvp = vjp
+        jvp = tuple(None if rule is None else _elementwise_jvp(rule, i)
+                    for i, rule in enumerate(vjp))
     elif callable(jvp):
         jvp = (jvp,)
     if not differentiable:
@@ -136,6 +137,19 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     prim = Primitive(name, fn, vjp, jvp, save, nout, export)
     REGISTRY[name] = prim
     return prim
+
+
+def _elementwise_jvp(vjp_rule, i):
+    """The jvp of an elementwise op is its vjp rule applied to the tangent, once the
+    tangent's batch axes are moved in front of every output axis."""
+    def jvp(xp, t, ans, *args, **kwargs):
+        x = args[i]
+        nb = t.ndim - x.ndim
+        missing = len(ans.shape) - x.ndim
+        if nb and missing > 0:
+            t = xp.reshape(t, t.shape[:nb] + (1,) * missing + t.shape[nb:])
+        return vjp_rule(xp, t, ans, *args, **kwargs)
+    return jvp
 
 
 def composite(export='np', name=None):

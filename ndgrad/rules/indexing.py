@@ -42,7 +42,7 @@ def _scatter_vjp(xp, g, ans, x, index, shape, nbatch):
 
 
 def _scatter_jvp(xp, t, ans, x, index, shape, nbatch):
-    return xp.scatter(t, index=index, shape=shape, nbatch=t.ndim - len(shape))
+    return xp.scatter(t, index=index, shape=shape, nbatch=nbatch + t.ndim - x.ndim)
 
 
 def _setitem_value_jvp(xp, t, ans, x, value, index):
