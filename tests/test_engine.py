@@ -1,0 +1,132 @@
+"""The engine's own guarantees, independent of any particular op table."""
+import gc
+import weakref
+
+import numpy
+import pytest
+
+from ndgrad import autograd, np
+from ndgrad import _engine
+from ndgrad._primitive import Primitive
+from ndgrad.testing import check_grad
+
+
+def _halves(x):
+    return x[..., :1] * 2.0, x[..., 1:] * 3.0
+
+
+# A two-output primitive built outside the registry (so no public name appears).
+HALVES = Primitive(
+    'halves', _halves,
+    vjps=(lambda xp, g, ans, x: xp.concatenate(g[0] * 2.0, g[1] * 3.0, axis=-1),),
+    jvps=(lambda xp, t, ans, x: (t[..., :1] * 2.0, t[..., 1:] * 3.0),),
+    save='shapes', nout=2)
+
+
+def test_multi_output_gradients_fill_unused_outputs_with_zeros():
+    x = np.array([1.0, 2.0, 4.0])
+    x.attach_grad()
+    with autograd.record():
+        a, b = HALVES(x)
+        y = (b * b).sum()
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 36.0, 72.0])
+
+
+def test_multi_output_to_second_order_and_forward_mode():
+    check_grad(lambda x: HALVES(x)[0] * HALVES(x)[1][..., :1] ** 2,
+               [numpy.array([0.5, 1.5, 2.0])], order=2)
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = np.array([1.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x
+        for _ in range(100_000):
+            y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_saved_buffers_are_released_after_backward():
+    x = np.ones((100, 100))
+    x.attach_grad()
+    with autograd.record():
+        h = np.tanh(x)        # saves its output
+        y = (h * h).sum()
+    ref = weakref.ref(h._node)
+    del h
+    y.backward()
+    gc.collect()
+    node = ref()
+    assert node is None or (node.out is None and node.inputs is None)
+
+
+def test_retain_graph_keeps_buffers_and_second_pass_matches():
+    x = np.array([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = (np.exp(x) * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.asnumpy().copy()
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), first)
+
+
+def test_only_paths_to_requested_variables_are_computed():
+    calls = []
+    spy = Primitive('spy', lambda w: w * 1.0,
+                    vjps=(lambda xp, g, ans, w: calls.append('w') or g,), save='shapes')
+    x, w = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = (x * spy(w)).sum()
+    (gx,) = autograd.grad(y, [x])
+    assert calls == []
+    numpy.testing.assert_allclose(gx.asnumpy(), [3.0, 4.0])
+
+
+def test_in_place_change_of_a_saved_input_is_detected():
+    x = np.array([1.0, 2.0])
+    x.attach_grad()
+    c = np.array([3.0, 4.0])
+    with autograd.record():
+        y = (x * c).sum()
+    c[0] = 10.0
+    with pytest.raises(autograd_error('InPlaceModificationError')):
+        y.backward()
+
+
+def autograd_error(name):
+    import ndgrad
+    return getattr(ndgrad, name)
+
+
+def test_batched_backward_equals_looped_backward():
+    w = numpy.random.default_rng(1).standard_normal((4, 3))
+    x = np.array(numpy.array([0.3, -0.2, 0.5]))
+    x.attach_grad()
+    with autograd.record():
+        y = np.tanh(np.matmul(np.array(w), x))
+    seeds = numpy.eye(4)
+    (batched,) = _engine.backward([y], [seeds], variables=[x._node], retain_graph=True, nbatch=1)
+    for k in range(4):
+        (row,) = _engine.backward([y], [seeds[k]], variables=[x._node], retain_graph=True)
+        numpy.testing.assert_allclose(batched[k], row, rtol=1e-6)
+
+
+def test_forward_mode_falls_back_to_the_transposed_vjp():
+    upper = numpy.triu(numpy.ones((3, 3)))  # x @ upper is a cumulative sum
+    no_jvp = Primitive('no_jvp', lambda x: x @ upper,
+                       vjps=(lambda xp, g, ans, x: xp.matmul(g, upper.T),), save='shapes')
+    leaf = np.array(numpy.array([0.5, 1.0, 2.0]))
+    leaf.attach_grad()
+    with autograd.record():
+        y = no_jvp(leaf) * 1.0
+    (t,) = _engine.push_tangents([y._node], {leaf._node: numpy.array([1.0, 0.0, 0.0])})
+    numpy.testing.assert_allclose(t, [1.0, 1.0, 1.0])
+    seeds = numpy.eye(3)
+    (batched,) = _engine.push_tangents([y._node], {leaf._node: seeds}, nbatch=1)
+    numpy.testing.assert_allclose(batched, upper)
