@@ -1,0 +1,38 @@
+"""A workload: one task written for each peer, built per peer into a ``step()``.
+
+``step()`` runs the task once (forward and backward) and returns the gradients,
+which the runner compares across peers (outside the timing).
+"""
+from .._peers import Unavailable, load
+
+
+class Workload:
+    def __init__(self, name, title, rtol=1e-3, kind='time'):
+        self.name = name
+        self.title = title
+        self.rtol = rtol
+        self.kind = kind
+        self.impls = {}
+
+    def impl(self, peer):
+        """Decorator: ``builder(quick)`` makes the step function for `peer`."""
+        def register(builder):
+            self.impls[peer] = builder
+            return builder
+        return register
+
+    def build(self, peer, quick):
+        builder = self.impls.get(peer)
+        if builder is None:
+            raise Unavailable(f'no {peer} version of this workload')
+        load(peer)
+        return builder(quick)
+
+
+def ndgrad_func():
+    """ndgrad's function transforms, or Unavailable until they exist."""
+    try:
+        from ndgrad import func
+    except ImportError:
+        raise Unavailable('ndgrad.func is not available') from None
+    return func
