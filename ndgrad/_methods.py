@@ -141,6 +141,62 @@ def transpose(self, *axes):
 
 T = property(lambda self: np.transpose(self))
 
+
+# --- NumPy interop: numpy.sin(x), numpy.sum(x) on ndgrad arrays call ndgrad ------------
+_REDUCE = {'add': 'sum', 'multiply': 'prod', 'maximum': 'max', 'minimum': 'min'}
+_METADATA = {'shape', 'ndim', 'size', 'iscomplexobj', 'isrealobj', 'may_share_memory',
+             'shares_memory'}  # answers about the array, no values computed from it
+
+
+def _ndgrad_function(namespace, name):
+    """The public ndgrad function `name` of `namespace` ('np' or 'linalg'), or None."""
+    from ._primitive import exports
+    return exports(namespace).get(name) if namespace else None
+
+
+def _not_implemented(qualname):
+    return TypeError(
+        f'{qualname} is not implemented for ndgrad arrays, so it cannot be recorded or '
+        f'differentiated. Use the ndgrad function of that name if there is one '
+        f'(from ndgrad import np), or pass x.asnumpy() to get a plain NumPy result '
+        f'(a constant: no gradient flows through it).')
+
+
+def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    """``numpy.sin(x)`` runs ``np.sin(x)``: recorded under ``autograd.record()``."""
+    if kwargs.get('out') is not None:
+        raise TypeError(f'numpy.{ufunc.__name__}(..., out=...) is not supported with ndgrad '
+                        f'arrays: assign the result instead (y = np.{ufunc.__name__}(...))')
+    kwargs.pop('out', None)
+    name = ufunc.__name__ if method == '__call__' else _REDUCE.get(ufunc.__name__)
+    if method == 'reduce' and name is not None:
+        kwargs.setdefault('axis', 0)
+        return _ndgrad_function('np', name)(*inputs, **kwargs)
+    fn = _ndgrad_function('np', name) if method == '__call__' else None
+    if fn is None:
+        suffix = '' if method == '__call__' else f'.{method}'
+        raise _not_implemented(f'numpy.{ufunc.__name__}{suffix}')
+    return fn(*inputs, **kwargs)
+
+
+def __array_function__(self, func, types, args, kwargs):
+    """``numpy.sum(x)``, ``numpy.linalg.norm(x)`` run the ndgrad function of that name."""
+    if not all(issubclass(t, (ndarray, numpy.ndarray)) for t in types):
+        return NotImplemented
+    name, module = func.__name__, func.__module__
+    if module == 'numpy' and name in _METADATA:
+        return func(*_raw_args(args), **kwargs)
+    namespace = {'numpy': 'np', 'numpy.linalg': 'linalg'}.get(module)
+    fn = _ndgrad_function(namespace, name)
+    if fn is None:
+        raise _not_implemented(f'{module}.{name}')
+    return fn(*args, **kwargs)
+
+
+def _raw_args(args):
+    return [a._data if type(a) is ndarray else a for a in args]
+
+
 _METHODS = (
     '__getitem__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
     '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__',
@@ -148,6 +204,7 @@ _METHODS = (
     '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__invert__', '__and__',
     '__or__', '__xor__', '__iadd__', '__isub__', '__imul__', '__itruediv__',
     'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype', 'copy',
-    'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T')
+    'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T',
+    '__array_ufunc__', '__array_function__')
 for _name in _METHODS:
     setattr(ndarray, _name, globals()[_name])

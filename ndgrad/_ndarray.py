@@ -155,8 +155,7 @@ class ndarray:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError('iteration over a 0-d array')
-        for i in range(self._data.shape[0]):
-            yield self[i]
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self):
         return bool(self._data)

@@ -18,7 +18,7 @@ from ._state import STATE
 
 __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
            'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
-           'stop_gradient']
+           'stop_gradient', 'Function', 'custom_vjp']
 
 
 @contextlib.contextmanager
@@ -106,6 +106,15 @@ def _as_list(values):
         else list(values)
 
 
+def _single_head_grad(heads, head_grads):
+    """For one head array, `head_grads` is its one gradient, even a list of numbers."""
+    if isinstance(heads, ndarray) and head_grads is not None and not (
+            isinstance(head_grads, (list, tuple)) and len(head_grads) == 1
+            and isinstance(head_grads[0], (ndarray, numpy.ndarray))):
+        return [head_grads]
+    return head_grads
+
+
 def _head_grads(heads, head_grads, create_graph):
     if head_grads is None:
         head_grads = [None] * len(heads)
@@ -146,6 +155,7 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
     `head_grads` are dL/dhead, one per head, each of its head's shape (ones, i.e.
     the gradient of the sum, by default).
     """
+    head_grads = _single_head_grad(heads, head_grads)
     heads = _as_list(heads)
     _check_heads(heads)
     grads = _head_grads(heads, head_grads, create_graph)
@@ -162,6 +172,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     ``autograd.grad(y, [x, z])`` gives dy/dx and dy/dz together. With
     ``create_graph=True`` the result is recorded, so it can be differentiated again.
     """
+    head_grads = _single_head_grad(heads, head_grads)
     heads, variables = _as_list(heads), _as_list(variables)
     _check_heads(heads)
     nodes = []
@@ -181,7 +192,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     out = []
     for var, g in zip(variables, results):
         if g is None:
-            g = numpy.zeros(var.shape, var.dtype)
+            g = wrap(numpy.zeros(var.shape, var.dtype))
         elif not isinstance(g, ndarray):
             g = numpy.asarray(g)
             g = wrap(g if g.flags.writeable else g.copy())
@@ -189,5 +200,4 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     return out
 
 
-class Function:
-    """A custom differentiable function (see `ndgrad.autograd_function`)."""
+from ._custom import Function, custom_vjp  # noqa: E402  (custom gradients)
