@@ -196,3 +196,28 @@ def test_demo_docstrings():
     import doctest
     from ndgrad import demo
     assert doctest.testmod(demo).failed == 0
+
+
+# --- the README: its examples run, its set-up commands are what CI runs -----------------------
+
+ROOT = __import__('pathlib').Path(__file__).resolve().parent.parent
+
+
+def test_readme_examples():
+    import doctest
+    result = doctest.testfile(str(ROOT / 'README.md'), module_relative=False)
+    assert result.attempted >= 10 and result.failed == 0
+
+
+def test_readme_set_up_has_exactly_two_commands_and_ci_runs_the_second():
+    import re
+    text = (ROOT / 'README.md').read_text()
+    section = text.split('## Set up', 1)[1]
+    commands = re.findall(r'```bash\n(.*?)\n```', section, flags=re.S)
+    assert commands == [
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[plot]' "
+        "&& python -m ndgrad.demo",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' "
+        "&& python -m pytest"]
+    ci = (ROOT / '.ci' / 'run').read_text().strip().splitlines()
+    assert ci[-1] == commands[1]
