@@ -1,0 +1,354 @@
+"""Functions with user-given derivatives: `Function` (MXNet's API) and `custom_vjp`.
+
+A call runs the user's forward once, unrecorded, and records one graph node for
+it; that node's rules call the user's backward (and optional jvp). The backward
+receives arrays linked to the graph when a derivative is itself being recorded,
+so a backward written with ndgrad ops can be differentiated again.
+
+>>> class Cube(autograd.Function):
+...     def forward(self, x):
+...         self.save_for_backward(x)
+...         return x ** 3
+...     def backward(self, dy):
+...         x, = self.saved_tensors
+...         return 3 * x ** 2 * dy
+"""
+import functools
+import weakref
+
+import numpy
+
+from . import _engine
+from ._graph import Meta, Node
+from ._ndarray import ndarray, wrap
+from ._primitive import REC, SELECT, Primitive
+from ._state import STATE
+
+__all__ = ['Function', 'custom_vjp']
+
+_SAVE_POLICY = {(True, True): 'both', (True, False): 'inputs', (False, True): 'output',
+                (False, False): 'shapes'}
+
+
+def _array(value):
+    """`value` as an ndgrad array (NumPy arrays and numbers are wrapped, not copied)."""
+    return value if isinstance(value, ndarray) else wrap(numpy.asarray(value))
+
+
+def _as_tuple(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+class _Rules(tuple):
+    """The rule of every input position of a custom node: ``rule(i, ...)``."""
+
+    def __new__(cls, rule):
+        self = super().__new__(cls)
+        self.rule = rule
+        return self
+
+    def __getitem__(self, i):
+        return functools.partial(self.rule, i)
+
+
+class _Call:
+    """One call of a custom function: its shapes, and the user's derivative code.
+
+    ``user_vjp(gs, outs, ins)`` returns one gradient per input; ``user_jvp(ts, outs,
+    ins)`` the output tangent(s) (None: forward mode transposes ``user_vjp``). All
+    arguments are tuples of ndgrad arrays, linked to the graph when the derivative
+    is being recorded.
+    """
+
+    def __init__(self, name, user_vjp, user_jvp, inputs, outputs, single):
+        self.name = name
+        self.user_vjp = user_vjp
+        self.user_jvp = user_jvp
+        self.in_shapes = tuple(x.shape for x in inputs)
+        self.in_dtypes = tuple(x.dtype for x in inputs)
+        self.out_shapes = tuple(y.shape for y in outputs)
+        self.out_dtypes = tuple(y.dtype for y in outputs)
+        self.single = single
+        self.node = None   # weak reference to the recorded node
+        self._key = None   # the cotangent whose gradients are in _cache
+        self._cache = None
+
+    # --- what the user's code receives -------------------------------------------------
+    def _ins(self, args):
+        return tuple(a if isinstance(a, (ndarray, Meta)) else _array(a) for a in args)
+
+    def _outs(self, ans, linked):
+        if isinstance(ans, Meta):
+            return (None,) * len(self.out_shapes)
+        if self.single:
+            return (_array(ans),)
+        node = self.node() if linked and self.node is not None else None
+        if node is None:
+            return tuple(_array(a) for a in ans)
+        n = len(ans)  # each output linked to the node through its own select
+        return tuple(wrap(_array(a)._data, Node(SELECT, (node,), (None,), None,
+                                                {'index': k, 'n': n}, None, a.shape, a.dtype))
+                     for k, a in enumerate(ans))
+
+    def _check(self, results, count, shapes, what):
+        results = _as_tuple(results)
+        if len(results) != count:
+            raise ValueError(f'{what} of {self.name} returned {len(results)} arrays; it must '
+                             f'return {count} (None where there is none)')
+        checked = []
+        for k, (r, shape) in enumerate(zip(results, shapes)):
+            if r is None:
+                checked.append(None)
+                continue
+            if not isinstance(r, ndarray):
+                if STATE.recording:
+                    raise TypeError(
+                        f'{what} of {self.name} returned a {type(r).__name__} while its own '
+                        f'derivative is being recorded: compute it with ndgrad ops (np.*, '
+                        f'operators) on the arrays it receives, so that it can be '
+                        f'differentiated again')
+                r = _array(r)
+            if r.shape != shape:
+                raise ValueError(f'{what} of {self.name} returned an array of shape '
+                                 f'{r.shape} at position {k}, where shape {shape} is needed')
+            checked.append(r)
+        return checked
+
+    def _batched(self, run, seeds, shapes, nb, nresults, result_shapes):
+        """`run` on each slice of the `nb` leading batch axes of `seeds`, stacked: the
+        user's code sees exactly the shapes it was written for."""
+        batch = seeds[0].shape[:nb]
+        flat = [REC.reshape(s, (-1,) + shape) for s, shape in zip(seeds, shapes)]
+        slices = [run(tuple(s[b] for s in flat)) for b in range(flat[0].shape[0])]
+        if not slices:
+            return [None] * nresults
+        stacked = []
+        for k in range(nresults):
+            parts = [s[k] for s in slices]
+            if all(p is None for p in parts):
+                stacked.append(None)
+                continue
+            dtype = next(p for p in parts if p is not None).dtype
+            parts = [wrap(numpy.zeros(result_shapes[k], dtype)) if p is None else p
+                     for p in parts]
+            stacked.append(REC.reshape(REC.stack(*parts), batch + result_shapes[k]))
+        return stacked
+
+    # --- reverse mode --------------------------------------------------------------------
+    def grads(self, g, ans, args, linked):
+        """The user's gradients (ndgrad arrays or None), one per input."""
+        gs = tuple(_array(x) for x in _as_tuple(g))
+        ins, outs = self._ins(args), self._outs(ans, linked)
+        n = len(self.in_shapes)
+
+        def run(gs):
+            return self._check(self.user_vjp(gs, outs, ins), n, self.in_shapes, 'backward')
+
+        nb = gs[0].ndim - len(self.out_shapes[0])
+        if nb == 0:
+            return run(gs)
+        return self._batched(run, gs, self.out_shapes, nb, n, self.in_shapes)
+
+    def vjp(self, i, xp, g, ans, *args):
+        """The engine's vjp rule for input `i`: all inputs' gradients computed at once."""
+        if self._key is not g:
+            self._key, self._cache = g, self.grads(g, ans, args, xp is REC)
+        gi, self._cache[i] = self._cache[i], None
+        if all(c is None for c in self._cache):
+            self._key = self._cache = None
+        if gi is None or xp is REC:
+            return gi
+        return gi._data
+
+    # --- forward mode --------------------------------------------------------------------
+    def jvp(self, i, xp, t, ans, *args):
+        """The engine's jvp rule: input `i`'s contribution to the output tangent(s)."""
+        linked = xp is REC
+        t = _array(t)
+        nb = t.ndim - len(self.in_shapes[i])
+        if self.user_jvp is None:
+            ts = self._transpose(i, t, nb, ans, args, linked)
+        else:
+            ts = self._user_tangents(i, t, nb, ans, args, linked)
+        if all(x is None for x in ts):
+            return None
+        if not self.single:  # the engine fits a single tangent, not a tuple
+            ts = [x if x is None or x.dtype == d else REC.astype(x, d)
+                  for x, d in zip(ts, self.out_dtypes)]
+        if not linked:
+            ts = [None if x is None else x._data for x in ts]
+        return ts[0] if self.single else tuple(ts)
+
+    def _user_tangents(self, i, t, nb, ans, args, linked):
+        ins, outs = self._ins(args), self._outs(ans, linked)
+        m = len(self.out_shapes)
+
+        def run(ti):
+            ts = tuple(ti if k == i else wrap(numpy.zeros(shape, dtype))
+                       for k, (shape, dtype) in enumerate(zip(self.in_shapes, self.in_dtypes)))
+            return self._check(self.user_jvp(ts, outs, ins), m, self.out_shapes, 'jvp')
+
+        if nb == 0:
+            return run(t)
+        return self._batched(lambda s: run(s[0]), (t,), (self.in_shapes[i],), nb, m,
+                             self.out_shapes)
+
+    def _transpose(self, i, t, nb, ans, args, linked):
+        """J_i t as the vjp of the (linear in g) user backward: no jvp needed."""
+        batch = t.shape[:nb]
+        leaves = [Node.leaf(batch + shape, dtype, None, 'write')
+                  for shape, dtype in zip(self.out_shapes, self.out_dtypes)]
+        us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
+        saved = STATE.recording
+        STATE.recording = True
+        try:
+            h = self.grads(us[0] if self.single else us, ans, args, linked)[i]
+        finally:
+            STATE.recording = saved
+        if h is None or h._node is None:
+            return [None] * len(leaves)
+        seed = t if linked else t._data
+        found = _engine.backward([h], [seed], variables=leaves, create_graph=linked,
+                                 retain_graph=linked)
+        return [None if x is None else _array(x) for x in found]
+
+
+def _paused(forward, inputs):
+    """Run the user's forward unrecorded on constant views of `inputs`."""
+    saved = STATE.recording
+    STATE.recording = False
+    try:
+        return forward(*inputs)
+    finally:
+        STATE.recording = saved
+
+
+def _record(name, inputs, outputs, user_vjp, user_jvp, save_inputs, save_outputs):
+    """`outputs`, computed from `inputs` without recording, as outputs of one node."""
+    single = not isinstance(outputs, (tuple, list))
+    outs = tuple(_array(o) for o in _as_tuple(outputs))
+    if not outs:
+        raise ValueError(f'forward of {name} returned no output')
+    call = _Call(name, user_vjp, user_jvp, inputs, outs, single or len(outs) == 1)
+    raws = outs[0]._data if call.single else tuple(o._data for o in outs)
+    prim = Primitive(name, lambda *args: raws, _Rules(call.vjp), _Rules(call.jvp),
+                     _SAVE_POLICY[save_inputs, save_outputs], len(outs))
+    result = prim(*inputs)
+    nodes = [r._node for r in _as_tuple(result) if r._node is not None]
+    if nodes:
+        node = nodes[0] if call.single else nodes[0].parents[0]
+        call.node = weakref.ref(node)
+    if call.single and not single:
+        return (result,)
+    return result
+
+
+class Function:
+    """A differentiable function with a hand-written backward (MXNet's API).
+
+    Subclass it with ``forward(self, *inputs)`` returning one array or a tuple, and
+    ``backward(self, *output_grads)`` returning one gradient per input (None where
+    there is none). Arrays that backward needs go through ``save_for_backward``;
+    backward reads them from ``saved_tensors``. Call an instance: ``Cube()(x)``.
+
+    forward runs unrecorded. backward runs on the graph when a second derivative
+    is taken, so written with ndgrad ops it is differentiable again; saved inputs
+    and outputs are then linked to the graph (other saved arrays are constants).
+
+    >>> y = Cube()(x)
+    """
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f'{type(self).__name__} must define forward(self, *inputs)')
+
+    def backward(self, *output_grads):
+        raise NotImplementedError(
+            f'{type(self).__name__} must define backward(self, *output_grads)')
+
+    def save_for_backward(self, *arrays):
+        """Keep `arrays` (inputs, outputs or others) for backward's ``saved_tensors``."""
+        self._saving = arrays
+
+    @property
+    def saved_tensors(self):
+        """The arrays given to `save_for_backward` (inside backward: linked to the graph
+        when the backward pass is itself recorded)."""
+        saved = getattr(self, '_saved', None)
+        return getattr(self, '_saving', ()) if saved is None else saved
+
+    def __call__(self, *inputs):
+        name = type(self).__name__
+        inputs = tuple(_array(x) for x in inputs)
+        views = tuple(x.detach() for x in inputs)
+        self._saving = ()
+        outputs = _paused(self.forward, views)
+        outs = _as_tuple(outputs)
+        spec = []
+        for item in self._saving:
+            j = next((j for j, v in enumerate(views) if item is v), None)
+            k = next((k for k, o in enumerate(outs) if item is o), None)
+            spec.append(('in', j) if j is not None else ('out', k) if k is not None
+                        else ('const', item))
+
+        def user_vjp(gs, outs, ins):
+            saved = tuple(ins[v] if kind == 'in' else outs[v] if kind == 'out' else v
+                          for kind, v in spec)
+            previous, self._saved = getattr(self, '_saved', None), saved
+            try:
+                return self.backward(*gs)
+            finally:
+                self._saved = previous
+
+        return _record(name, inputs, outputs, user_vjp, None,
+                       any(kind == 'in' for kind, _ in spec),
+                       any(kind == 'out' for kind, _ in spec))
+
+
+class custom_vjp:
+    """Decorate a function whose derivative you give: its vjp, and optionally its jvp.
+
+    ``vjp(g, ans, *inputs, **kwargs)`` returns one gradient per positional input (a
+    tuple, or the gradient alone for one input); ``g`` and ``ans`` are tuples when
+    the function returns several arrays. ``jvp(tangents, ans, *inputs, **kwargs)``
+    returns the output's tangent; without it forward mode transposes the vjp.
+    Keyword arguments are constants passed to all three.
+
+    >>> @autograd.custom_vjp
+    ... def clip_gradient(x, bound=1.0):
+    ...     return x
+    >>> @clip_gradient.defvjp
+    ... def _(g, ans, x, bound=1.0):
+    ...     return np.minimum(np.maximum(g, -bound), bound)
+    """
+
+    def __init__(self, fn, vjp=None, jvp=None):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.vjp = vjp
+        self.jvp = jvp
+
+    def defvjp(self, vjp):
+        """Set the vjp rule (usable as a decorator)."""
+        self.vjp = vjp
+        return vjp
+
+    def defjvp(self, jvp):
+        """Set the jvp rule (usable as a decorator)."""
+        self.jvp = jvp
+        return jvp
+
+    def __call__(self, *args, **kwargs):
+        name = getattr(self.fn, '__name__', 'custom_vjp function')
+        if self.vjp is None:
+            raise TypeError(f'{name} has no vjp rule: define it with @{name}.defvjp')
+        inputs = tuple(_array(x) for x in args)
+        outputs = _paused(lambda *xs: self.fn(*xs, **kwargs), tuple(x.detach() for x in inputs))
+        vjp, jvp = self.vjp, self.jvp
+
+        def user_vjp(gs, outs, ins):
+            return vjp(gs[0] if len(gs) == 1 else gs, outs[0] if len(outs) == 1 else outs,
+                       *ins, **kwargs)
+
+        user_jvp = None if jvp is None else (
+            lambda ts, outs, ins: jvp(ts, outs[0] if len(outs) == 1 else outs, *ins, **kwargs))
+        return _record(name, inputs, outputs, user_vjp, user_jvp, True, True)

@@ -1,0 +1,480 @@
+"""Function transforms: derivatives as functions, composable to any order.
+
+>>> from ndgrad import func, np
+>>> f = lambda x: (x ** 3).sum()
+>>> func.grad(f)(np.array([1., 2.]))
+array([ 3., 12.])
+>>> func.grad(func.grad(lambda x: x ** 3))(2.)
+array(12., dtype=float64)
+
+Arguments may be ndgrad arrays, NumPy arrays, Python floats, or nested
+tuples/lists/dicts of them; derivatives come back in the same structure, in
+each argument's float dtype. Every transform records `f` once and runs one
+engine pass per output (reverse) or per input (forward): Jacobians push a whole
+identity matrix of cotangents or tangents through the graph in that one pass.
+"""
+import functools
+
+import numpy
+
+from . import _engine
+from ._graph import Node
+from ._ndarray import ndarray, wrap
+from ._primitive import REC
+from ._state import STATE
+
+__all__ = ['grad', 'value_and_grad', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'jacobian', 'hessian',
+           'hvp']
+
+
+# --- nested containers ---------------------------------------------------------------
+
+_LEAF = None
+
+
+def tree_flatten(tree):
+    """The leaves of nested tuples/lists/dicts (None is an empty container), and the
+    structure to rebuild them with `tree_unflatten`.
+
+    >>> tree_flatten({'w': 1., 'b': (2., 3.)})[0]
+    [1.0, 2.0, 3.0]
+    """
+    leaves = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            keys = list(node)
+            return (type(node), keys, [walk(node[k]) for k in keys])
+        if isinstance(node, (tuple, list)):
+            return (type(node), None, [walk(child) for child in node])
+        if node is None:
+            return (None, None, [])
+        leaves.append(node)
+        return _LEAF
+
+    return leaves, walk(tree)
+
+
+def tree_unflatten(structure, leaves):
+    """Rebuild what `tree_flatten` took apart, with new leaves."""
+    leaves = iter(leaves)
+
+    def build(node):
+        if node is _LEAF:
+            return next(leaves)
+        kind, keys, children = node
+        if kind is None:
+            return None
+        values = [build(child) for child in children]
+        if keys is not None:
+            return kind(zip(keys, values))
+        if kind is not tuple and issubclass(kind, tuple):  # a namedtuple
+            return kind(*values)
+        return kind(values)
+
+    return build(structure)
+
+
+# --- tracing -------------------------------------------------------------------------
+
+class _Trace:
+    """While `f` is traced: recording on, one more transform level; the caller's state
+    after. ``nested`` says whether derivatives must themselves be recorded (another
+    transform, or the caller's ``record()``, may differentiate them)."""
+
+    def __enter__(self):
+        self.saved = STATE.recording
+        self.nested = STATE.transform_depth > 0 or STATE.recording
+        STATE.recording = True
+        STATE.transform_depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        STATE.transform_depth -= 1
+        STATE.recording = self.saved
+
+
+def _float_value(value, what):
+    """`value` as a NumPy float array, or a TypeError saying how to fix it."""
+    data = value._data if isinstance(value, ndarray) else value
+    if not isinstance(data, numpy.ndarray):
+        if not isinstance(data, (int, float, numpy.number, numpy.bool_)):
+            raise TypeError(f'{what} is a {type(value).__name__}; pass ndgrad or NumPy '
+                            f'arrays, Python floats, or tuples/lists/dicts of them')
+        data = numpy.asarray(data)
+    if data.dtype.kind != 'f':
+        raise TypeError(
+            f'{what} has dtype {data.dtype}: derivatives are defined for floating-point '
+            f"inputs only. Pass a float, e.g. 3.0 instead of 3, or x.astype('float32').")
+    return data
+
+
+def _variable(value, what):
+    """A distinct graph node for a differentiated input.
+
+    An input that already has a node (a variable of an enclosing transform) gets a
+    recorded copy, so that nested transforms never confuse their variables; the
+    enclosing transform still differentiates through the copy.
+    """
+    data = _float_value(value, what)
+    if isinstance(value, ndarray) and value._node is not None:
+        return REC.copy(value)
+    return wrap(data, Node.leaf(data.shape, data.dtype, None, 'write'))
+
+
+def _normalize_argnums(argnums, nargs, name):
+    single = isinstance(argnums, (int, numpy.integer))
+    items = (argnums,) if single else tuple(argnums)
+    out = []
+    for a in items:
+        if not isinstance(a, (int, numpy.integer)) or not -nargs <= a < nargs:
+            raise ValueError(f'{name}: argnums={argnums!r} does not name a positional '
+                             f'argument of a call with {nargs} argument(s)')
+        out.append(int(a) % nargs)
+    if len(set(out)) != len(out):
+        raise ValueError(f'{name}: argnums={argnums!r} repeats an argument')
+    return single, tuple(out)
+
+
+def _with_variables(args, argnums, name):
+    """`args` with every leaf of the arguments at `argnums` made a fresh variable.
+
+    Returns the new arguments and, per differentiated argument, its variables and
+    its structure.
+    """
+    args = list(args)
+    parts = []
+    for a in argnums:
+        leaves, structure = tree_flatten(args[a])
+        variables = [_variable(leaf, f'{name}: argument {a}') for leaf in leaves]
+        args[a] = tree_unflatten(structure, variables)
+        parts.append((variables, structure))
+    return args, parts
+
+
+def _split_aux(out, has_aux, name):
+    if not has_aux:
+        return out, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise ValueError(f'{name}: with has_aux=True, f must return a pair (output, aux)')
+    return out[0], out[1]
+
+
+def _output(value, name):
+    """An output leaf of `f` as an ndgrad float array."""
+    if not isinstance(value, ndarray):
+        if not isinstance(value, (numpy.ndarray, int, float, numpy.number)):
+            raise TypeError(f'{name}: f must return ndgrad arrays, got '
+                            f'{type(value).__name__}')
+        value = wrap(numpy.asarray(value))
+    if value.dtype.kind != 'f':
+        raise TypeError(f'{name}: f returned an array of dtype {value.dtype}; only '
+                        f'floating-point outputs can be differentiated')
+    return value
+
+
+def _outputs(out, name):
+    leaves, structure = tree_flatten(out)
+    return [_output(leaf, name) for leaf in leaves], structure
+
+
+def _release(tree, nested):
+    """What a transform hands back: recorded only when an enclosing level needs it."""
+    if nested:
+        return tree
+    leaves, structure = tree_flatten(tree)
+    return tree_unflatten(structure, [leaf.detach() if isinstance(leaf, ndarray) else leaf
+                                      for leaf in leaves])
+
+
+def _seed(value, create_graph):
+    """A cotangent or tangent as the engine wants it: an ndgrad array when the pass is
+    recorded, a NumPy array otherwise."""
+    if create_graph:
+        return value if isinstance(value, ndarray) else wrap(value)
+    return value._data if isinstance(value, ndarray) else value
+
+
+def _result(g, shape, dtype):
+    """An engine result as an ndgrad array; zeros where nothing reached the variable."""
+    if g is None:
+        return wrap(numpy.zeros(shape, dtype))
+    if isinstance(g, ndarray):
+        return g
+    g = numpy.asarray(g)  # NumPy turns 0-d results into scalars
+    return wrap(g if g.flags.writeable else g.copy())
+
+
+def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
+    """The engine's reverse pass, skipping heads that do not depend on anything."""
+    pairs = [(h, _seed(c, create_graph)) for h, c in zip(heads, cotangents)
+             if h._node is not None]
+    if not pairs:
+        return [None] * len(nodes)
+    return _engine.backward([h for h, _ in pairs], [c for _, c in pairs], variables=nodes,
+                            create_graph=create_graph, retain_graph=retain_graph,
+                            nbatch=nbatch)
+
+
+def _push(outputs, seeds, create_graph, nbatch=0):
+    """The engine's forward pass, skipping outputs that depend on nothing."""
+    live = [o._node for o in outputs if o._node is not None]
+    tangents = iter(_engine.push_tangents(live, seeds, create_graph, nbatch) if live else ())
+    return [next(tangents) if o._node is not None else None for o in outputs]
+
+
+def _pack(parts, single, values):
+    """Per differentiated argument, its values in its structure (one, or a tuple)."""
+    values = iter(values)
+    trees = [tree_unflatten(structure, [next(values) for _ in variables])
+             for variables, structure in parts]
+    return trees[0] if single else tuple(trees)
+
+
+# --- reverse mode --------------------------------------------------------------------
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """A function returning ``(f(*args), gradient of f)`` for a scalar-valued `f`.
+
+    With ``has_aux=True`` `f` returns ``(value, aux)`` and the result is
+    ``((value, aux), gradient)``.
+
+    >>> func.value_and_grad(lambda x: (x * x).sum())(np.array([1., 2.]))
+    (array(5.), array([2., 4.]))
+    """
+    name = 'value_and_grad'
+
+    @functools.wraps(f, updated=())
+    def value_and_grad_f(*args, **kwargs):
+        single, nums = _normalize_argnums(argnums, len(args), name)
+        with _Trace() as trace:
+            args, parts = _with_variables(args, nums, name)
+            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
+            out = _output(out, name)
+            if out.size != 1:
+                raise ValueError(
+                    f'{name}: f must return a scalar, but it returned an array of shape '
+                    f'{out.shape}. Reduce it first (e.g. f(x).sum()), or use func.jacrev '
+                    f'for the whole Jacobian or func.vjp for a vector-Jacobian product.')
+            variables = [v for vs, _ in parts for v in vs]
+            grads = _pull([out], [numpy.ones(out.shape, out.dtype)],
+                          [v._node for v in variables], trace.nested, trace.nested)
+            grads = [_result(g, v.shape, v.dtype) for g, v in zip(grads, variables)]
+        value = _release(out, trace.nested)
+        if has_aux:
+            value = (value, _release(aux, trace.nested))
+        return value, _pack(parts, single, grads)
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued `f` with respect to its argument(s) `argnums`.
+
+    >>> func.grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(np.ones(2), np.full(2, 3.))
+    (array([3., 3.]), array([1., 1.]))
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f, updated=())
+    def grad_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangent times the
+    Jacobian, one result per primal (a tuple). `vjp_fn` may be called many times.
+
+    >>> out, pullback = func.vjp(np.sin, np.zeros(2))
+    >>> pullback(np.array([1., 2.]))
+    (array([1., 2.]),)
+    """
+    name = 'vjp'
+    with _Trace() as trace:
+        args, parts = _with_variables(primals, range(len(primals)), name)
+        out, aux = _split_aux(f(*args), has_aux, name)
+        heads, out_structure = _outputs(out, name)
+    variables = [v for vs, _ in parts for v in vs]
+
+    def vjp_fn(cotangents):
+        leaves, structure = tree_flatten(cotangents)
+        if len(leaves) != len(heads):
+            raise ValueError(f'vjp_fn: got {len(leaves)} cotangent arrays for the '
+                             f'{len(heads)} outputs of f; pass one per output, in its structure')
+        cots = []
+        for c, h in zip(leaves, heads):
+            data = _float_value(c, 'vjp_fn: a cotangent')
+            if data.shape != h.shape:
+                raise ValueError(f'vjp_fn: a cotangent has shape {data.shape} but its output '
+                                 f'has shape {h.shape}; they must match')
+            if isinstance(c, ndarray) and c._node is not None:
+                cots.append(c if c.dtype == h.dtype else REC.astype(c, h.dtype))
+            else:
+                cots.append(data.astype(h.dtype, copy=False))
+        nested = (trace.nested or STATE.transform_depth > 0 or STATE.recording
+                  or any(isinstance(c, ndarray) and c._node is not None for c in cots))
+        grads = _pull(heads, cots, [v._node for v in variables], nested, True)
+        results = []
+        for g, v in zip(grads, variables):
+            if g is not None and not isinstance(g, ndarray) and any(
+                    numpy.may_share_memory(g, c) for c in cots):
+                g = g.copy()  # the pass handed a cotangent straight through
+            results.append(_result(g, v.shape, v.dtype))
+        return _pack(parts, False, results)
+
+    out = tree_unflatten(out_structure, heads)
+    if has_aux:
+        return _release(out, trace.nested), vjp_fn, _release(aux, trace.nested)
+    return _release(out, trace.nested), vjp_fn
+
+
+def jacrev(f, argnums=0, has_aux=False):
+    """The Jacobian of `f` by reverse mode: one vectorized pass per output array.
+
+    Each block has shape ``out.shape + in.shape``. Pick it when outputs are fewer
+    than inputs (a 1-output function is one pass whatever the input size).
+
+    >>> func.jacrev(lambda x: x ** 2)(np.array([1., 2.]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    name = 'jacrev'
+
+    @functools.wraps(f, updated=())
+    def jacrev_f(*args, **kwargs):
+        single, nums = _normalize_argnums(argnums, len(args), name)
+        with _Trace() as trace:
+            args, parts = _with_variables(args, nums, name)
+            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
+            heads, out_structure = _outputs(out, name)
+            variables = [v for vs, _ in parts for v in vs]
+            nodes = [v._node for v in variables]
+            blocks = []
+            for k, head in enumerate(heads):
+                m = head.size
+                seeds = numpy.eye(m, dtype=head.dtype).reshape((m,) + head.shape)
+                last = k == len(heads) - 1
+                grads = _pull([head], [seeds], nodes, trace.nested, trace.nested or not last,
+                              nbatch=1)
+                row = [REC.reshape(_result(g, (m,) + v.shape, v.dtype), head.shape + v.shape)
+                       for g, v in zip(grads, variables)]
+                blocks.append(_pack(parts, single, row))
+        jac = tree_unflatten(out_structure, blocks)
+        if has_aux:
+            return jac, _release(aux, trace.nested)
+        return jac
+
+    return jacrev_f
+
+
+jacobian = jacrev
+
+
+# --- forward mode --------------------------------------------------------------------
+
+def jvp(f, primals, tangents):
+    """``(f(*primals), J @ tangents)`` by forward mode: `f` is recorded once, then the
+    tangents are pushed forward through each recorded op's jvp rule.
+
+    >>> func.jvp(np.sin, (np.zeros(2),), (np.array([1., 2.]),))
+    (array([0., 0.]), array([1., 2.]))
+    """
+    name = 'jvp'
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError('jvp: primals and tangents must be tuples, e.g. '
+                        'func.jvp(f, (x,), (v,))')
+    if len(primals) != len(tangents):
+        raise ValueError(f'jvp: got {len(tangents)} tangents for {len(primals)} primals')
+    with _Trace() as trace:
+        args, parts = _with_variables(primals, range(len(primals)), name)
+        seeds = {}
+        for (variables, _), t in zip(parts, tangents):
+            t_leaves, _ = tree_flatten(t)
+            if len(t_leaves) != len(variables):
+                raise ValueError('jvp: each tangent must have the structure of its primal')
+            for v, t in zip(variables, t_leaves):
+                data = _float_value(t, 'jvp: a tangent')
+                if data.shape != v.shape:
+                    raise ValueError(f'jvp: a tangent has shape {data.shape} but its primal '
+                                     f'has shape {v.shape}; they must match')
+                if trace.nested and isinstance(t, ndarray) and t._node is not None:
+                    seeds[v._node] = t if t.dtype == v.dtype else REC.astype(t, v.dtype)
+                else:
+                    seeds[v._node] = _seed(data.astype(v.dtype, copy=False), trace.nested)
+        out = f(*args)
+        heads, out_structure = _outputs(out, name)
+        tangents_out = [_result(t, h.shape, h.dtype)
+                        for t, h in zip(_push(heads, seeds, trace.nested), heads)]
+    return (_release(tree_unflatten(out_structure, heads), trace.nested),
+            tree_unflatten(out_structure, tangents_out))
+
+
+def jacfwd(f, argnums=0, has_aux=False):
+    """The Jacobian of `f` by forward mode: one vectorized pass per input array.
+
+    Each block has shape ``out.shape + in.shape``. Pick it when inputs are fewer
+    than outputs.
+
+    >>> func.jacfwd(lambda x: x ** 2)(np.array([1., 2.]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    name = 'jacfwd'
+
+    @functools.wraps(f, updated=())
+    def jacfwd_f(*args, **kwargs):
+        single, nums = _normalize_argnums(argnums, len(args), name)
+        with _Trace() as trace:
+            args, parts = _with_variables(args, nums, name)
+            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
+            heads, out_structure = _outputs(out, name)
+            variables = [v for vs, _ in parts for v in vs]
+            columns = []  # columns[j][k]: d head k / d variable j
+            for v in variables:
+                n = v.size
+                seed = numpy.eye(n, dtype=v.dtype).reshape((n,) + v.shape)
+                ts = _push(heads, {v._node: _seed(seed, trace.nested)}, trace.nested, nbatch=1)
+                column = []
+                for t, h in zip(ts, heads):
+                    t = _result(t, (n,) + h.shape, h.dtype)
+                    t = REC.transpose(REC.reshape(t, (n, h.size)))
+                    column.append(REC.reshape(t, h.shape + v.shape))
+                columns.append(column)
+            blocks = [_pack(parts, single, [column[k] for column in columns])
+                      for k in range(len(heads))]
+        jac = tree_unflatten(out_structure, blocks)
+        if has_aux:
+            return jac, _release(aux, trace.nested)
+        return jac
+
+    return jacfwd_f
+
+
+# --- second order --------------------------------------------------------------------
+
+def hessian(f, argnums=0):
+    """The Hessian of a scalar-valued `f`: ``jacfwd(jacrev(f))``, forward over reverse.
+
+    >>> func.hessian(lambda x: (x ** 3).sum())(np.array([1., 2.]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f, primals, tangents):
+    """``(f(*primals), H @ tangents)`` for a scalar-valued `f`, without forming the
+    Hessian H: forward mode over the gradient. One result per primal (a tuple).
+
+    >>> func.hvp(lambda x: (x ** 3).sum(), (np.array([1., 2.]),), (np.ones(2),))
+    (array(9.), (array([ 6., 12.]),))
+    """
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError('hvp: primals and tangents must be tuples, e.g. '
+                        'func.hvp(f, (x,), (v,))')
+    both = value_and_grad(f, argnums=tuple(range(len(primals))))
+    (value, _), (_, product) = jvp(lambda *p: both(*p), primals, tangents)
+    return value, product
