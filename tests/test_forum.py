@@ -263,3 +263,13 @@ def test_works_on_numpy_data():
 def test_set_np_is_accepted():
     npx.set_np()
     assert np.array([1, 2]).dtype == numpy.float32
+
+
+# --- docs/guide.md answers these questions; its examples must run as shown ------------------
+
+def test_guide_examples():
+    import doctest
+    import pathlib
+    guide = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'guide.md'
+    result = doctest.testfile(str(guide), module_relative=False)
+    assert result.attempted >= 40 and result.failed == 0
