@@ -7,7 +7,7 @@ import time
 import numpy
 import pytest
 
-from ndgrad import _engine, autograd, func, np
+from ndgrad import _engine, autograd, func, np, npx
 from ndgrad._state import STATE
 from ndgrad.testing import check_grad, numerical_jacobian
 
@@ -538,3 +538,64 @@ def test_stop_gradient():
           [8.0])
     close(func.grad(func.grad(lambda x: x * autograd.stop_gradient(x * x)))(3.0), 0.0)
     assert autograd.stop_gradient(numpy.ones(2))._node is None
+
+
+# --- batched passes through every rule family, to second order in all four modes ----------
+
+def _setitem_fn(x):
+    y = np.zeros(4, dtype='float64')
+    y[1:3] = x[:2] ** 2
+    return (y * x).sum() ** 2
+
+
+M34 = rng.standard_normal((3, 4))
+SECOND_ORDER = {
+    'matmul': (lambda x: (np.tanh(np.matmul(np.reshape(x, (3, 4)), np.array(M34.T))) ** 2).sum(),
+               (12,)),
+    'matmul_vector': (lambda x: np.sin(np.matmul(x[:3], np.array(M34))).sum() * x[3], (4,)),
+    'dot': (lambda x: np.dot(np.reshape(x, (2, 3)), np.reshape(x, (3, 2))).sum() ** 2, (6,)),
+    'sum_axis': (lambda x: (np.sum(np.reshape(x, (2, 3)) ** 2, axis=0) ** 2).sum(), (6,)),
+    'mean_keepdims': (lambda x: (np.exp(np.mean(np.reshape(x, (2, 3)), axis=1, keepdims=True))
+                                 * np.reshape(x, (2, 3))).sum(), (6,)),
+    'max': (lambda x: np.max(np.reshape(x * x, (2, 3)), axis=1).sum() * x.sum(), (6,)),
+    'transpose': (lambda x: (np.transpose(np.reshape(x, (2, 3)))
+                             * np.array(M34[:3, :2])).sum() ** 2, (6,)),
+    'getitem': (lambda x: (x[1:4] * x[[0, 0, 2]]).sum() ** 2, (5,)),
+    'setitem': (_setitem_fn, (4,)),
+    'concatenate': (lambda x: (np.concatenate([x, x * x]) ** 2).sum() * x[0], (3,)),
+    'stack': (lambda x: (np.stack([x, np.sin(x)], axis=1) ** 3).sum(), (3,)),
+    'broadcast_to': (lambda x: (np.broadcast_to(x, (3, 4)) * np.array(M34)).sum() ** 2, (4,)),
+    'implicit_broadcast': (lambda x: (np.reshape(x, (2, 1)) * np.reshape(x, (1, 2)) ** 2
+                                      ).sum() ** 2, (2,)),
+    'expand_squeeze': (lambda x: (np.squeeze(np.expand_dims(x, 0) ** 2, 0) * x).sum(), (3,)),
+    'swapaxes': (lambda x: (np.swapaxes(np.reshape(x, (2, 3)), 0, 1) ** 2
+                            * np.array(M34[:3, :2])).sum() ** 2, (6,)),
+    'softmax': (lambda x: (npx.softmax(np.reshape(x, (2, 3))) * np.array(M34[:2, :3])).sum(),
+                (6,)),
+    'log_softmax': (lambda x: (npx.log_softmax(np.reshape(x, (2, 3)), axis=0)
+                               * np.array(M34[:2, :3])).sum(), (6,)),
+    'where_maximum': (lambda x: (np.where(x > 0, x ** 3, np.sin(x))
+                                 + np.maximum(x, 0.1) ** 2 * x).sum(), (4,)),
+    'norm': (lambda x: np.linalg.norm(x) ** 3, (4,)),
+    'divide_power_abs': (lambda x: (x / (1 + x * x)).sum() + (np.abs(x) ** 2.5).sum(), (4,)),
+    'sigmoid_relu_sqrt_log': (lambda x: (npx.sigmoid(x) * npx.relu(x) * np.sqrt(x * x + 1)
+                                         * np.log(x * x + 2)).sum(), (4,)),
+}
+HESSIANS = {'jacfwd(jacrev)': func.hessian,
+            'jacrev(jacrev)': lambda f: func.jacrev(func.jacrev(f)),
+            'jacrev(jacfwd)': lambda f: func.jacrev(func.jacfwd(f)),
+            'jacfwd(jacfwd)': lambda f: func.jacfwd(func.jacfwd(f))}
+
+
+@pytest.mark.parametrize('name', sorted(SECOND_ORDER))
+def test_hessians_in_all_four_modes_match_central_differences(name):
+    f, shape = SECOND_ORDER[name]
+    x = numpy.random.default_rng(1).standard_normal(shape) + 0.3
+    g = func.grad(f)(x)
+    close(g, num_jac(f, x), rtol=1e-5, atol=1e-6)
+    expected = num_jac(lambda x: func.grad(f)(x), x)
+    for label, hessian in HESSIANS.items():
+        H = hessian(f)(x)
+        assert H.shape == shape + shape, label
+        numpy.testing.assert_allclose(numpy.asarray(H), expected, rtol=1e-5, atol=1e-6,
+                                      err_msg=label)

@@ -33,9 +33,16 @@ def _transpose_jvp(xp, t, ans, x, axes=None):
 op('reshape', lambda x, shape, order='C': numpy.reshape(x, shape, order=order),
    _reshape_vjp, _reshape_jvp, save='shapes')
 op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes')
-op('broadcast_to', numpy.broadcast_to, lambda xp, g, ans, x, shape: g,
-   lambda xp, t, ans, x, shape: xp.broadcast_to(t, t.shape[:t.ndim - x.ndim] + tuple(shape)
-                                               if t.ndim - x.ndim else tuple(shape)),
+
+
+def _broadcast_to_jvp(xp, t, ans, x, shape):
+    nb, pad = t.ndim - x.ndim, len(shape) - x.ndim
+    if nb and pad:  # new axes go between the batch axes and the input's axes
+        t = xp.reshape(t, t.shape[:nb] + (1,) * pad + t.shape[nb:])
+    return xp.broadcast_to(t, t.shape[:nb] + tuple(shape))
+
+
+op('broadcast_to', numpy.broadcast_to, lambda xp, g, ans, x, shape: g, _broadcast_to_jvp,
    save='shapes')
 
 
