@@ -148,10 +148,19 @@ _METADATA = {'shape', 'ndim', 'size', 'iscomplexobj', 'isrealobj', 'may_share_me
              'shares_memory'}  # answers about the array, no values computed from it
 
 
+_EXPORTS = {}  # namespace -> (registry sizes, exports), rebuilt when ops are added
+
+
 def _ndgrad_function(namespace, name):
     """The public ndgrad function `name` of `namespace` ('np' or 'linalg'), or None."""
-    from ._primitive import exports
-    return exports(namespace).get(name) if namespace else None
+    from ._primitive import COMPOSITES, exports
+    if namespace is None:
+        return None
+    sizes = (len(REGISTRY), len(COMPOSITES))
+    cached = _EXPORTS.get(namespace)
+    if cached is None or cached[0] != sizes:
+        cached = _EXPORTS[namespace] = (sizes, exports(namespace))
+    return cached[1].get(name)
 
 
 def _not_implemented(qualname):
