@@ -1,16 +1,56 @@
-"""Shape and data movement. Rules are batch-transparent: shapes are taken from
-the saved input, with the batch axes of `g` kept in front."""
+"""Shape and data movement: reshaping, joining, splitting, tiling, flipping, padding.
+
+A few linear primitives (reshape, transpose, broadcast_to, concatenate, stack,
+split, flip, roll, constant pad) carry the rules; the rest of NumPy's functions
+are composed from them and from indexing. Rules are batch-transparent: shapes
+come from the saved input, with the batch axes of `g` kept in front.
+
+>>> x = np.arange(6.).reshape(2, 3); x.attach_grad()
+>>> with autograd.record():
+...     y = (np.tile(x, (2, 1)) * np.arange(12.).reshape(4, 3)).sum()
+>>> y.backward(); x.grad
+array([[ 6.,  8., 10.],
+       [12., 14., 16.]])
+"""
 import numpy
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
-from ._util import batch_shape
+from ._util import batch_shape, negative_axes
 
 
-def _reshape_vjp(xp, g, ans, x, shape, **kw):
+def _neg(axis, ndim):
+    return axis - ndim if axis >= 0 else axis
+
+
+def _asarray(a):
+    return a if type(a) is ndarray else numpy.asarray(a)
+
+
+def _as_ndgrad(a):
+    return a if type(a) is ndarray else wrap(numpy.asarray(a))
+
+
+def _no_out(out, name):
+    if out is not None:
+        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result instead '
+                        f'(y = np.{name}(...))')
+
+
+def _slab(axis, ndim, item):
+    """An index taking `item` (an int or a slice) along negative `axis` (batch-safe)."""
+    ax = _neg(axis, ndim)
+    return (Ellipsis, item) + (slice(None),) * (-ax - 1)
+
+
+# --- reshape, transpose, broadcast_to ------------------------------------------------------------
+
+def _reshape_vjp(xp, g, ans, x, shape):
     return xp.reshape(g, batch_shape(g, ans) + x.shape)
 
 
-def _reshape_jvp(xp, t, ans, x, shape, **kw):
+def _reshape_jvp(xp, t, ans, x, shape):
     return xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape)
 
 
@@ -30,11 +70,6 @@ def _transpose_jvp(xp, t, ans, x, axes=None):
     return xp.transpose(t, tuple(range(nb)) + tuple(nb + i for i in _perm(axes, x.ndim)))
 
 
-op('reshape', lambda x, shape, order='C': numpy.reshape(x, shape, order=order),
-   _reshape_vjp, _reshape_jvp, save='shapes')
-op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes')
-
-
 def _broadcast_to_jvp(xp, t, ans, x, shape):
     nb, pad = t.ndim - x.ndim, len(shape) - x.ndim
     if nb and pad:  # new axes go between the batch axes and the input's axes
@@ -42,22 +77,185 @@ def _broadcast_to_jvp(xp, t, ans, x, shape):
     return xp.broadcast_to(t, t.shape[:nb] + tuple(shape))
 
 
-op('broadcast_to', numpy.broadcast_to, lambda xp, g, ans, x, shape: g, _broadcast_to_jvp,
-   save='shapes')
+op('reshape', lambda x, shape: numpy.reshape(x, shape), _reshape_vjp, _reshape_jvp,
+   save='shapes', export=None)
+op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes', export=None)
+op('broadcast_to', lambda x, shape: numpy.broadcast_to(x, shape),
+   lambda xp, g, ans, x, shape: g, _broadcast_to_jvp, save='shapes', export=None)
+op('swapaxes', numpy.swapaxes,
+   lambda xp, g, ans, x, a, b: xp.swapaxes(g, _neg(a, x.ndim), _neg(b, x.ndim)),
+   lambda xp, t, ans, x, a, b: xp.swapaxes(t, _neg(a, x.ndim), _neg(b, x.ndim)),
+   save='shapes', export=None)
+op('expand_dims', numpy.expand_dims,
+   lambda xp, g, ans, x, axis: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
+   lambda xp, t, ans, x, axis: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
+   save='shapes', export=None)
+op('squeeze', numpy.squeeze,
+   lambda xp, g, ans, x, axis=None: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
+   lambda xp, t, ans, x, axis=None: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
+   save='shapes', export=None)
 
 
-def _concat_rule(i):
-    def vjp(xp, g, ans, *xs, axis=0):
-        ax = (axis if axis < 0 else axis - xs[0].ndim)
-        start = sum(x.shape[ax] for x in xs[:i])
-        index = (Ellipsis, slice(start, start + xs[i].shape[ax])) + (slice(None),) * (-ax - 1)
-        return xp.getitem(g, index=index)
-    return vjp
+@composite()
+def reshape(a, shape=None, order='C', *, newshape=None, copy=None):
+    """`a` with a new shape (one dimension may be -1); ``order='F'`` reads and
+    writes the elements in column-major order.
+
+    >>> np.reshape(np.arange(6.), (2, -1))
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
+    shape = shape if newshape is None else newshape
+    if shape is None:
+        raise TypeError("reshape() missing required argument 'shape'")
+    shape = (shape,) if isinstance(shape, (int, numpy.integer)) else tuple(shape)
+    if order == 'A':
+        order = 'F' if numpy.isfortran(numpy.asarray(a)) else 'C'
+    if order == 'F':
+        return P.transpose(P.reshape(P.transpose(a), shape[::-1]))
+    if order != 'C':
+        raise ValueError(f"order must be one of 'C', 'F', 'A', not {order!r}")
+    return P.reshape(a, shape)
 
 
-def _concatenate(*xs, axis=0):
-    return numpy.concatenate(xs, axis=axis)
+@composite()
+def ravel(a, order='C'):
+    """`a` flattened to one dimension.
 
+    >>> np.ravel(np.ones((2, 2)))
+    array([1., 1., 1., 1.])
+    """
+    return reshape(a, (-1,), order=order)
+
+
+@composite()
+def transpose(a, axes=None):
+    """`a` with its axes permuted (reversed by default).
+
+    >>> np.transpose(np.ones((2, 3))).shape
+    (3, 2)
+    """
+    return P.transpose(a, None if axes is None else tuple(axes))
+
+
+@composite()
+def moveaxis(a, source, destination):
+    """`a` with the axes `source` moved to `destination`, the others in order.
+
+    >>> np.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    a = _asarray(a)
+    source = normalize_axis_tuple(source, a.ndim, 'source')
+    destination = normalize_axis_tuple(destination, a.ndim, 'destination')
+    if len(source) != len(destination):
+        raise ValueError('`source` and `destination` arguments must have the same number '
+                         'of elements')
+    order = [n for n in range(a.ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return P.transpose(a, tuple(order))
+
+
+@composite()
+def swapaxes(a, axis1, axis2):
+    """`a` with two axes interchanged.
+
+    >>> np.swapaxes(np.zeros((2, 3)), 0, 1).shape
+    (3, 2)
+    """
+    return P.swapaxes(a, axis1, axis2)
+
+
+@composite()
+def expand_dims(a, axis):
+    """`a` with new size-1 axes at `axis` (an int or a tuple).
+
+    >>> np.expand_dims(np.zeros(3), 0).shape
+    (1, 3)
+    """
+    return P.expand_dims(a, axis)
+
+
+@composite()
+def squeeze(a, axis=None):
+    """`a` without its size-1 axes (or only those in `axis`).
+
+    >>> np.squeeze(np.zeros((1, 3, 1))).shape
+    (3,)
+    """
+    return P.squeeze(a, axis)
+
+
+def _shape_tuple(shape):
+    return (int(shape),) if isinstance(shape, (int, numpy.integer)) else tuple(shape)
+
+
+@composite()
+def broadcast_to(array, shape, subok=False):
+    """`array` broadcast to `shape` (a read-only view); its gradient sums the copies.
+
+    >>> np.broadcast_to(np.array([1., 2.]), (2, 2))
+    array([[1., 2.],
+           [1., 2.]])
+    """
+    return P.broadcast_to(array, _shape_tuple(shape))
+
+
+@composite()
+def broadcast_arrays(*args, subok=False):
+    """The arrays broadcast against each other (a tuple, as NumPy 2 returns).
+
+    >>> [a.shape for a in np.broadcast_arrays(np.zeros(3), np.zeros((2, 1)))]
+    [(2, 3), (2, 3)]
+    """
+    args = [_as_ndgrad(a) for a in args]
+    shape = numpy.broadcast_shapes(*(a.shape for a in args))
+    return tuple(a if a.shape == shape else P.broadcast_to(a, shape) for a in args)
+
+
+def _atleast(arys, ndim, pad):
+    out = []
+    for a in arys:
+        a = _as_ndgrad(a)
+        if a.ndim < ndim:
+            a = P.reshape(a, pad(a.shape))
+        out.append(a)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@composite()
+def atleast_1d(*arys):
+    """The inputs with at least one dimension (0-d becomes shape (1,)).
+
+    >>> np.atleast_1d(np.array(2.)).shape
+    (1,)
+    """
+    return _atleast(arys, 1, lambda s: (1,))
+
+
+@composite()
+def atleast_2d(*arys):
+    """The inputs with at least two dimensions: (n,) becomes (1, n).
+
+    >>> np.atleast_2d(np.zeros(3)).shape
+    (1, 3)
+    """
+    return _atleast(arys, 2, lambda s: (1,) * (2 - len(s)) + s)
+
+
+@composite()
+def atleast_3d(*arys):
+    """The inputs with at least three dimensions: (n,) becomes (1, n, 1), (m, n)
+    becomes (m, n, 1).
+
+    >>> np.atleast_3d(np.zeros(3)).shape
+    (1, 3, 1)
+    """
+    return _atleast(arys, 3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
+
+
+# --- joining --------------------------------------------------------------------------------------
 
 class _PerInput(tuple):
     """Rules for a variadic op: the same rule builder for every input position."""
@@ -75,77 +273,594 @@ class _PerInput(tuple):
         return rule
 
 
-op('concatenate', _concatenate, _PerInput(_concat_rule), save='shapes')
+def _concat_index(i, xs, axis):
+    ndim = xs[0].ndim
+    ax = _neg(axis, ndim)
+    start = sum(x.shape[ax] for x in xs[:i])
+    return _slab(ax, ndim, slice(start, start + xs[i].shape[ax]))
 
 
-def _stack(*xs, axis=0):
-    return numpy.stack(xs, axis=axis)
-
-
-def _stack_rule(i):
+def _concat_vjp(i):
     def vjp(xp, g, ans, *xs, axis=0):
-        ax = axis if axis < 0 else axis - (xs[0].ndim + 1)
-        return xp.getitem(g, index=(Ellipsis, i) + (slice(None),) * (-ax - 1))
+        return xp.getitem(g, index=_concat_index(i, xs, axis))
     return vjp
 
 
-op('stack', _stack, _PerInput(_stack_rule), save='shapes')
+def _concat_jvp(i):
+    # input i's share of the output tangent: its tangent in its slab, zeros elsewhere
+    def jvp(xp, t, ans, *xs, axis=0):
+        return xp.scatter(t, index=_concat_index(i, xs, axis), shape=ans.shape,
+                          nbatch=t.ndim - xs[i].ndim)
+    return jvp
 
 
-op('swapaxes', numpy.swapaxes,
-   lambda xp, g, ans, x, a, b: xp.swapaxes(g, _neg(a, x.ndim), _neg(b, x.ndim)),
-   lambda xp, t, ans, x, a, b: xp.swapaxes(t, _neg(a, x.ndim), _neg(b, x.ndim)),
-   save='shapes')
-op('expand_dims', numpy.expand_dims,
-   lambda xp, g, ans, x, axis: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
-   lambda xp, t, ans, x, axis: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
-   save='shapes')
-op('squeeze', numpy.squeeze,
-   lambda xp, g, ans, x, axis=None: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
-   lambda xp, t, ans, x, axis=None: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
-   save='shapes')
+def _stack_index(i, xs, axis):
+    ndim = xs[0].ndim + 1
+    return _slab(_neg(axis, ndim), ndim, i)
 
 
-def _neg(axis, ndim):
-    return axis - ndim if axis >= 0 else axis
+def _stack_vjp(i):
+    def vjp(xp, g, ans, *xs, axis=0):
+        return xp.getitem(g, index=_stack_index(i, xs, axis))
+    return vjp
+
+
+def _stack_jvp(i):
+    def jvp(xp, t, ans, *xs, axis=0):
+        return xp.scatter(t, index=_stack_index(i, xs, axis), shape=ans.shape,
+                          nbatch=t.ndim - xs[i].ndim)
+    return jvp
+
+
+op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
+   _PerInput(_concat_vjp), _PerInput(_concat_jvp), save='shapes', export=None)
+op('stack', lambda *xs, axis=0: numpy.stack(xs, axis=axis),
+   _PerInput(_stack_vjp), _PerInput(_stack_jvp), save='shapes', export=None)
+
+
+def _joinable(arrays, dtype):
+    arrays = [_asarray(a) for a in arrays]
+    if dtype is not None:
+        arrays = [P.astype(a, dtype) for a in arrays]
+    return arrays
 
 
 @composite()
-def concatenate(arrays, axis=0):
-    """Join arrays along an existing axis (``axis=None`` flattens them first)."""
+def concatenate(arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    """Join arrays along an existing axis (``axis=None`` flattens them first).
+
+    >>> np.concatenate([np.zeros(2), np.ones(1)])
+    array([0., 0., 1.])
+    """
+    _no_out(out, 'concatenate')
+    arrays = _joinable(arrays, dtype)
     if axis is None:
         return P.concatenate(*[P.reshape(a, (-1,)) for a in arrays], axis=0)
     return P.concatenate(*arrays, axis=axis)
 
 
 @composite()
-def stack(arrays, axis=0):
-    """Join arrays along a new axis."""
-    return P.stack(*arrays, axis=axis)
+def stack(arrays, axis=0, out=None, *, dtype=None, casting='same_kind'):
+    """Join same-shaped arrays along a new axis.
+
+    >>> np.stack([np.zeros(2), np.ones(2)], axis=1)
+    array([[0., 1.],
+           [0., 1.]])
+    """
+    _no_out(out, 'stack')
+    return P.stack(*_joinable(arrays, dtype), axis=axis)
+
+
+def _sequence(tup, name):
+    if not isinstance(tup, (list, tuple, ndarray, numpy.ndarray)):
+        raise TypeError(f'np.{name} needs a sequence of arrays (a list or a tuple), not '
+                        f'{type(tup).__name__}')
+    return list(tup)
 
 
 @composite()
-def reshape(a, shape=None, order='C', *, newshape=None):
-    """`a` with a new shape (one dimension may be -1)."""
-    return P.reshape(a, shape if newshape is None else newshape, order=order)
+def vstack(tup, *, dtype=None, casting='same_kind'):
+    """Stack arrays row-wise: 1-d arrays become rows.
+
+    >>> np.vstack([np.zeros(2), np.ones(2)]).shape
+    (2, 2)
+    """
+    arrays = atleast_2d(*_sequence(tup, 'vstack'))
+    return concatenate(arrays if isinstance(arrays, tuple) else [arrays], 0, dtype=dtype)
 
 
 @composite()
-def transpose(a, axes=None):
-    """`a` with its axes permuted (reversed by default)."""
-    return P.transpose(a, axes)
+def hstack(tup, *, dtype=None, casting='same_kind'):
+    """Stack arrays column-wise (along the first axis for 1-d arrays).
+
+    >>> np.hstack([np.zeros(2), np.ones(1)])
+    array([0., 0., 1.])
+    """
+    arrays = atleast_1d(*_sequence(tup, 'hstack'))
+    arrays = arrays if isinstance(arrays, tuple) else [arrays]
+    return concatenate(arrays, 0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
 
 
 @composite()
-def expand_dims(a, axis):
-    return P.expand_dims(a, axis)
+def dstack(tup):
+    """Stack arrays along the third axis.
+
+    >>> np.dstack([np.zeros((2, 2)), np.ones((2, 2))]).shape
+    (2, 2, 2)
+    """
+    arrays = atleast_3d(*_sequence(tup, 'dstack'))
+    return concatenate(arrays if isinstance(arrays, tuple) else [arrays], 2)
 
 
 @composite()
-def squeeze(a, axis=None):
-    return P.squeeze(a, axis)
+def column_stack(tup):
+    """Stack 1-d arrays as columns of a 2-d array (2-d arrays as they are).
+
+    >>> np.column_stack([np.zeros(3), np.ones(3)]).shape
+    (3, 2)
+    """
+    arrays = []
+    for a in _sequence(tup, 'column_stack'):
+        a = _as_ndgrad(a)
+        arrays.append(P.reshape(a, (-1, 1)) if a.ndim < 2 else a)
+    return concatenate(arrays, 1)
+
+
+# --- splitting ------------------------------------------------------------------------------------
+
+def _split(x, pieces, axis):
+    return tuple(x[_slab(axis, x.ndim, piece)] for piece in pieces)
+
+
+def _tiles(pieces, n):
+    """Whether the pieces cover ``range(n)`` in order, without overlap."""
+    stop = 0
+    for piece in pieces:
+        start, end, _ = piece.indices(n)
+        if start != stop:
+            return False
+        stop = max(start, end)
+    return stop == n
+
+
+def _split_vjp(xp, g, ans, x, pieces, axis):
+    ax = _neg(axis, x.ndim)
+    if _tiles(pieces, x.shape[ax]):
+        return xp.concatenate(*g, axis=ax)
+    nb = g[0].ndim - x.ndim  # every piece has x's ndim
+    total = None
+    for gi, piece in zip(g, pieces):
+        part = xp.scatter(gi, index=_slab(ax, x.ndim, piece), shape=x.shape, nbatch=nb)
+        total = part if total is None else total + part
+    return total
+
+
+def _split_jvp(xp, t, ans, x, pieces, axis):
+    return tuple(xp.getitem(t, index=_slab(axis, x.ndim, piece)) for piece in pieces)
+
+
+# nout=None: the kernel returns a tuple whose length depends on the arguments
+op('split', _split, _split_vjp, _split_jvp, save='shapes', nout=None, export=None)
+
+
+def _split_pieces(n, indices_or_sections, equal):
+    if numpy.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError('number sections must be larger than 0.')
+        each, extra = divmod(n, sections)
+        if equal and extra:
+            raise ValueError('array split does not result in an equal division')
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        bounds = numpy.cumsum([0] + sizes).tolist()
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    return tuple(slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _do_split(ary, indices_or_sections, axis, equal):
+    ary = _asarray(ary)
+    axis = normalize_axis_index(axis, ary.ndim)
+    pieces = _split_pieces(ary.shape[axis], indices_or_sections, equal)
+    return list(P.split(ary, pieces, axis - ary.ndim))
 
 
 @composite()
-def swapaxes(a, axis1, axis2):
-    return P.swapaxes(a, axis1, axis2)
+def split(ary, indices_or_sections, axis=0):
+    """Split into equal sections (an int) or at the given indices (a list).
+
+    >>> [p.shape for p in np.split(np.zeros(6), 3)]
+    [(2,), (2,), (2,)]
+    """
+    return _do_split(ary, indices_or_sections, axis, equal=True)
+
+
+@composite()
+def array_split(ary, indices_or_sections, axis=0):
+    """Like `split`, but an int need not divide the axis evenly.
+
+    >>> [p.shape for p in np.array_split(np.zeros(5), 2)]
+    [(3,), (2,)]
+    """
+    return _do_split(ary, indices_or_sections, axis, equal=False)
+
+
+def _split_along(ary, indices_or_sections, name, min_ndim, axis):
+    ary = _asarray(ary)
+    if ary.ndim < min_ndim:
+        raise ValueError(f'{name} only works on arrays of {min_ndim} or more dimensions')
+    return _do_split(ary, indices_or_sections, axis(ary.ndim), equal=True)
+
+
+@composite()
+def hsplit(ary, indices_or_sections):
+    """Split along the columns (the first axis of a 1-d array).
+
+    >>> [p.shape for p in np.hsplit(np.zeros((2, 4)), 2)]
+    [(2, 2), (2, 2)]
+    """
+    return _split_along(ary, indices_or_sections, 'hsplit', 1, lambda nd: 1 if nd > 1 else 0)
+
+
+@composite()
+def vsplit(ary, indices_or_sections):
+    """Split along the rows (axis 0).
+
+    >>> [p.shape for p in np.vsplit(np.zeros((4, 2)), 2)]
+    [(2, 2), (2, 2)]
+    """
+    return _split_along(ary, indices_or_sections, 'vsplit', 2, lambda nd: 0)
+
+
+@composite()
+def dsplit(ary, indices_or_sections):
+    """Split along the third axis.
+
+    >>> [p.shape for p in np.dsplit(np.zeros((1, 1, 4)), 2)]
+    [(1, 1, 2), (1, 1, 2)]
+    """
+    return _split_along(ary, indices_or_sections, 'dsplit', 3, lambda nd: 2)
+
+
+# --- copies: tile, repeat ---------------------------------------------------------------------------
+
+@composite()
+def tile(A, reps):
+    """`A` repeated `reps` times along each axis; the gradient sums the copies.
+
+    >>> np.tile(np.array([1., 2.]), 2)
+    array([1., 2., 1., 2.])
+    """
+    A = _asarray(A)
+    reps = _shape_tuple(reps)
+    d = max(len(reps), A.ndim)
+    shape = (1,) * (d - A.ndim) + A.shape
+    reps = (1,) * (d - len(reps)) + reps
+    if all(r == 1 for r in reps):
+        return P.copy(P.reshape(A, shape))
+    # (s1, s2) -> (1, s1, 1, s2) -> broadcast to (r1, s1, r2, s2) -> (r1*s1, r2*s2)
+    spread = sum(((1, s) for s in shape), ())
+    copies = sum(((r, s) for r, s in zip(reps, shape)), ())
+    tiled = P.broadcast_to(P.reshape(A, spread), copies)
+    return P.reshape(tiled, tuple(r * s for r, s in zip(reps, shape)))
+
+
+@composite()
+def repeat(a, repeats, axis=None):
+    """Each element of `a` repeated (along `axis`, or of the flattened `a`).
+
+    >>> np.repeat(np.array([1., 2.]), 2)
+    array([1., 1., 2., 2.])
+    """
+    a = _asarray(a)
+    if axis is None:
+        a, axis = P.reshape(a, (-1,)), 0
+    axis = normalize_axis_index(axis, a.ndim)
+    counts = numpy.asarray(repeats._data if type(repeats) is ndarray else repeats)
+    if counts.dtype.kind == 'f':
+        if not numpy.array_equal(counts, counts.astype(numpy.intp)):
+            raise TypeError('repeats must hold whole numbers')
+        counts = counts.astype(numpy.intp)
+    n = a.shape[axis]
+    if counts.size == 1:
+        r = int(counts.reshape(()))
+        if r < 0:
+            raise ValueError('repeats may not contain negative values.')
+        # (..., n, ...) -> (..., n, 1, ...) -> broadcast to (..., n, r, ...) -> (..., n*r, ...)
+        spread = a.shape[:axis + 1] + (1,) + a.shape[axis + 1:]
+        copies = a.shape[:axis + 1] + (r,) + a.shape[axis + 1:]
+        out = P.broadcast_to(P.reshape(a, spread), copies)
+        return P.reshape(out, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
+    picks = numpy.repeat(numpy.arange(n), counts)
+    return P.getitem(a, index=_slab(axis - a.ndim, a.ndim, picks))
+
+
+# --- flips and rolls --------------------------------------------------------------------------------
+
+def _flip_rule(xp, g, ans, x, axis=None):
+    return xp.flip(g, axis=negative_axes(axis, x.ndim))
+
+
+def _roll_axes(axis, ndim):
+    if isinstance(axis, (tuple, list)):
+        return tuple(_neg(normalize_axis_index(a, ndim), ndim) for a in axis)
+    return _neg(normalize_axis_index(axis, ndim), ndim)
+
+
+def _roll_vjp(xp, g, ans, x, shift, axis):
+    back = tuple(-int(s) for s in shift) if isinstance(shift, (tuple, list)) else -int(shift)
+    return xp.roll(g, back, axis=_roll_axes(axis, x.ndim))
+
+
+def _roll_jvp(xp, t, ans, x, shift, axis):
+    return xp.roll(t, shift, axis=_roll_axes(axis, x.ndim))
+
+
+op('flip', numpy.flip, _flip_rule, _flip_rule, save='shapes')
+op('roll', numpy.roll, _roll_vjp, _roll_jvp, save='shapes', export=None)
+
+
+@composite()
+def fliplr(m):
+    """`m` with its columns (axis 1) reversed.
+
+    >>> np.fliplr(np.array([[1., 2.]]))
+    array([[2., 1.]])
+    """
+    m = _asarray(m)
+    if m.ndim < 2:
+        raise ValueError('Input must be >= 2-d.')
+    return P.flip(m, axis=1)
+
+
+@composite()
+def flipud(m):
+    """`m` with its rows (axis 0) reversed.
+
+    >>> np.flipud(np.array([1., 2.]))
+    array([2., 1.])
+    """
+    m = _asarray(m)
+    if m.ndim < 1:
+        raise ValueError('Input must be >= 1-d.')
+    return P.flip(m, axis=0)
+
+
+@composite()
+def roll(a, shift, axis=None):
+    """Elements shifted along `axis` (of the flattened array if None), wrapping around.
+
+    >>> np.roll(np.array([1., 2., 3.]), 1)
+    array([3., 1., 2.])
+    """
+    a = _asarray(a)
+    shift = tuple(int(s) for s in shift) if numpy.ndim(shift) else int(shift)
+    if axis is None:
+        return P.reshape(P.roll(P.reshape(a, (-1,)), shift=shift, axis=0), a.shape)
+    axis = tuple(int(x) for x in axis) if numpy.ndim(axis) else int(axis)
+    return P.roll(a, shift=shift, axis=axis)
+
+
+@composite()
+def rot90(m, k=1, axes=(0, 1)):
+    """`m` rotated by 90 degrees `k` times in the plane of `axes`.
+
+    >>> np.rot90(np.array([[1., 2.], [3., 4.]]))
+    array([[2., 4.],
+           [1., 3.]])
+    """
+    m = _asarray(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError('len(axes) must be 2.')
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == m.ndim:
+        raise ValueError('Axes must be different.')
+    if not (-m.ndim <= axes[0] < m.ndim and -m.ndim <= axes[1] < m.ndim):
+        raise ValueError(f'Axes={axes} out of range for array of ndim={m.ndim}.')
+    k %= 4
+    if k == 0:
+        return P.getitem(m, index=Ellipsis)
+    if k == 2:
+        return P.flip(m, axis=axes)
+    perm = list(range(m.ndim))
+    a0, a1 = axes[0] % m.ndim, axes[1] % m.ndim
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return P.transpose(P.flip(m, axis=axes[1]), tuple(perm))
+    return P.flip(P.transpose(m, tuple(perm)), axis=axes[1])
+
+
+# --- differences and grids ------------------------------------------------------------------------
+
+_NOVALUE = object()
+
+
+def _edge(value, a, axis):
+    """`prepend`/`append` of diff: a scalar or 0-d becomes a slab of size 1 along axis."""
+    value = _as_ndgrad(value)
+    if value.ndim == 0:
+        shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+        value = P.broadcast_to(value, shape)
+    return value
+
+
+@composite()
+def diff(a, n=1, axis=-1, prepend=_NOVALUE, append=_NOVALUE):
+    """The n-th discrete difference along `axis`: ``a[1:] - a[:-1]``, n times.
+
+    >>> np.diff(np.array([1., 4., 9.]))
+    array([3., 5.])
+    """
+    a = _as_ndgrad(a)
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError(f'order must be non-negative but got {n!r}')
+    if a.ndim == 0:
+        raise ValueError('diff requires input that is at least one dimensional')
+    axis = normalize_axis_index(axis, a.ndim)
+    parts = []
+    if prepend is not _NOVALUE:
+        parts.append(_edge(prepend, a, axis))
+    parts.append(a)
+    if append is not _NOVALUE:
+        parts.append(_edge(append, a, axis))
+    if len(parts) > 1:
+        a = concatenate(parts, axis)
+    ax = axis - a.ndim
+    for _ in range(n):
+        hi = P.getitem(a, index=_slab(ax, a.ndim, slice(1, None)))
+        lo = P.getitem(a, index=_slab(ax, a.ndim, slice(None, -1)))
+        a = P.not_equal(hi, lo) if a.dtype == bool else hi - lo
+    return a
+
+
+@composite()
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of consecutive elements of the flattened array, with optional
+    values before and after.
+
+    >>> np.ediff1d(np.array([1., 4., 9.]), to_begin=0.)
+    array([0., 3., 5.])
+    """
+    ary = P.reshape(_asarray(ary), (-1,))
+    parts = [P.getitem(ary, index=slice(1, None)) - P.getitem(ary, index=slice(None, -1))]
+    if to_begin is not None:
+        parts.insert(0, P.astype(P.reshape(_asarray(to_begin), (-1,)), ary.dtype))
+    if to_end is not None:
+        parts.append(P.astype(P.reshape(_asarray(to_end), (-1,)), ary.dtype))
+    return parts[0] if len(parts) == 1 else concatenate(parts)
+
+
+@composite()
+def meshgrid(*xi, copy=True, sparse=False, indexing='xy'):
+    """Coordinate arrays from coordinate vectors (a tuple, as NumPy 2 returns).
+
+    >>> [g.shape for g in np.meshgrid(np.zeros(3), np.zeros(2))]
+    [(2, 3), (2, 3)]
+    """
+    if indexing not in ('xy', 'ij'):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    ndim = len(xi)
+    ones = (1,) * ndim
+    out = [P.reshape(_asarray(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    if indexing == 'xy' and ndim > 1:
+        out[0] = P.reshape(out[0], (1, -1) + ones[2:])
+        out[1] = P.reshape(out[1], (-1, 1) + ones[2:])
+    if not sparse:
+        out = list(broadcast_arrays(*out))
+    if copy:
+        out = [P.copy(x) for x in out]
+    return tuple(out)
+
+
+# --- padding --------------------------------------------------------------------------------------
+
+def _pad_vjp(xp, g, ans, x, pad_width, constant_values=0):
+    interior = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape))
+    return xp.getitem(g, index=(Ellipsis,) + interior)
+
+
+def _pad_jvp(xp, t, ans, x, pad_width, constant_values=0):
+    nb = t.ndim - x.ndim
+    return xp.pad_constant(t, ((0, 0),) * nb + tuple(pad_width))
+
+
+op('pad_constant',
+   lambda x, pad_width, constant_values=0: numpy.pad(x, pad_width, 'constant',
+                                                       constant_values=constant_values),
+   _pad_vjp, _pad_jvp, save='shapes', export=None)
+
+_GATHER_MODES = ('edge', 'reflect', 'symmetric', 'wrap')
+_LINEAR_MODES = ('mean', 'linear_ramp')
+_MODES = ('constant', 'edge', 'linear_ramp', 'maximum', 'mean', 'median', 'minimum',
+          'reflect', 'symmetric', 'wrap', 'empty')
+_MODE_KWARGS = {'constant': {'constant_values'}, 'edge': set(), 'wrap': set(),
+                'reflect': {'reflect_type'}, 'symmetric': {'reflect_type'},
+                'mean': {'stat_length'}, 'linear_ramp': {'end_values'}}
+
+
+def _pairs(value, ndim, name, integral=True):
+    arr = numpy.asarray(value._data if type(value) is ndarray else value)
+    if integral:
+        if arr.dtype.kind not in 'iu':
+            if arr.dtype.kind == 'f' and numpy.array_equal(arr, numpy.round(arr)):
+                arr = arr.astype(numpy.intp)
+            else:
+                raise TypeError(f'`{name}` must be of integral type.')
+        if (arr < 0).any():
+            raise ValueError(f"index can't contain negative values")
+    try:
+        pairs = numpy.broadcast_to(arr, (ndim, 2))
+    except ValueError:
+        raise ValueError(f'`{name}` of shape {arr.shape} does not broadcast to ({ndim}, 2): '
+                         f'give one (before, after) pair per axis') from None
+    return tuple((p[0].item(), p[1].item()) for p in pairs)
+
+
+def _along(a, axis, matrix):
+    """``matrix @ a`` along `axis` (a linear map of each 1-d lane)."""
+    moved = P.swapaxes(a, axis, -1)
+    return P.swapaxes(P.matmul(moved, numpy.ascontiguousarray(matrix.T)), axis, -1)
+
+
+@composite()
+def pad(array, pad_width, mode='constant', **kwargs):
+    """`array` padded with `pad_width` ``(before, after)`` entries per axis.
+
+    Modes 'constant', 'edge', 'reflect', 'symmetric' and 'wrap' (any
+    ``reflect_type``), 'mean' and 'linear_ramp' are differentiable: the gradient
+    of the interior is the interior slice, plus the contributions of the entries
+    that copy (or average) it. Gradients do not flow into ``constant_values`` or
+    ``end_values``.
+
+    >>> np.pad(np.array([1., 2.]), 1, mode='edge')
+    array([1., 1., 2., 2.])
+    """
+    a = _asarray(array)
+    if mode not in _MODES:
+        raise ValueError(f"mode '{mode}' is not supported")
+    if mode not in _MODE_KWARGS:
+        raise NotImplementedError(
+            f"np.pad mode {mode!r} is not differentiable in ndgrad; use one of "
+            f"{', '.join(sorted(_MODE_KWARGS))}, or pad x.asnumpy() to get a constant")
+    unknown = set(kwargs) - _MODE_KWARGS[mode]
+    if unknown:
+        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unknown}")
+    widths = _pairs(pad_width, a.ndim, 'pad_width')
+    if a.dtype.kind != 'f':  # nothing to differentiate: NumPy's values exactly
+        raw = a._data if type(a) is ndarray else a
+        return wrap(numpy.pad(raw, widths, mode, **kwargs))
+    if mode == 'constant':
+        values = kwargs.get('constant_values', 0)
+        values = values._data if type(values) is ndarray else values
+        return P.pad_constant(a, widths, constant_values=values)
+    end_values = _pairs(kwargs.pop('end_values', 0), a.ndim, 'end_values', integral=False)
+    stat = kwargs.pop('stat_length', None)
+    stat = None if stat is None else _pairs(stat, a.ndim, 'stat_length')
+    for axis, (n, width) in enumerate(zip(a.shape, widths)):
+        if width == (0, 0):
+            continue
+        if mode in _GATHER_MODES and kwargs.get('reflect_type', 'even') == 'even':
+            picks = numpy.pad(numpy.arange(n), width, mode)
+            a = P.getitem(a, index=_slab(axis - a.ndim, a.ndim, picks))
+            continue
+        # a linear map of each lane: the padding of the identity's columns
+        options = dict(kwargs)
+        if mode == 'mean' and stat is not None:
+            options['stat_length'] = (stat[axis], (1, 1))
+        if mode == 'linear_ramp':
+            options['end_values'] = 0
+        matrix = numpy.pad(numpy.eye(n, dtype=a.dtype if a.dtype.kind == 'f' else float),
+                           (width, (0, 0)), mode, **options)
+        a = _along(a, axis, matrix)
+        if mode == 'linear_ramp' and end_values[axis] != (0, 0):
+            ramp = numpy.pad(numpy.zeros(n, matrix.dtype), width, mode,
+                             end_values=end_values[axis])
+            a = a + ramp.reshape(ramp.shape + (1,) * (a.ndim - axis - 1))
+    return a
+
+
+# --- not differentiable -----------------------------------------------------------------------------
+
+op('unique', numpy.unique, differentiable=False)
