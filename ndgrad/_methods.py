@@ -6,30 +6,11 @@ from ._errors import InPlaceModificationError
 from ._ndarray import ndarray, wrap
 from ._primitive import REGISTRY, _wrap_out
 from ._state import STATE
+from .rules.indexing import raw_index as _raw_index
 
 _add, _sub, _mul, _div = np.add, np.subtract, np.multiply, np.divide
 _pow, _matmul, _neg = np.power, np.matmul, np.negative
 _getitem, _setitem = REGISTRY['getitem'], REGISTRY['setitem']
-
-
-def _index_array(a):
-    """An ndgrad index array as NumPy indices. Float arrays of whole numbers (what
-    ``np.array([0, 2])`` makes under MXNet's float32 default) become integers."""
-    data = a._data
-    if data.dtype.kind == 'f':
-        as_int = data.astype(numpy.int64)
-        if not numpy.array_equal(as_int, data):
-            raise IndexError('arrays used as indices must hold whole numbers (or booleans); '
-                             f'got values such as {data[as_int != data].flat[0]}')
-        return as_int
-    return data
-
-
-def _raw_index(index):
-    """An index with ndgrad arrays replaced by their NumPy values."""
-    if type(index) is tuple:
-        return tuple(_index_array(i) if type(i) is ndarray else i for i in index)
-    return _index_array(index) if type(index) is ndarray else index
 
 
 def __getitem__(self, index):
@@ -43,20 +24,21 @@ def assign(self, index, value):
     """``x[index] = value``: in place, or recorded out of place under ``record()``."""
     index = _raw_index(index)
     node = self._node
-    if node is not None and node.prim is not None and node.out is not None:
-        raise InPlaceModificationError(
-            f"cannot modify this array in place: the backward pass of '{node.name}', which "
-            f'produced it, still needs its value. Modify a copy (y = y.copy()) or call '
-            f'backward first.')
     if STATE.recording and (node is not None or (type(value) is ndarray and value._node is not None)):
         if node is not None and node.prim is None:
             raise InPlaceModificationError(
                 'cannot assign into a variable with an attached gradient inside '
                 'autograd.record(): the assignment would replace the variable itself. '
                 'Update parameters outside the record() block.')
+        # out of place: nodes that saved the old value keep it
         result = _setitem(self, value, index=index)
         self._data, self._node = result._data, result._node
         return
+    if node is not None and node.prim is not None and node.out is not None:
+        raise InPlaceModificationError(
+            f"cannot modify this array in place: the backward pass of '{node.name}', which "
+            f'produced it, still needs its value. Modify a copy (y = y.copy()) or call '
+            f'backward first.')
     self._data[index] = value._data if type(value) is ndarray else value
     self._version += 1
 
