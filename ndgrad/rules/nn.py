@@ -1,35 +1,214 @@
-"""Neural-network ops of `npx`, with direct rules where composing would cost
-speed or memory (softmax, log_softmax)."""
+"""Neural-network ops of `npx` (MXNet's extensions to NumPy).
+
+Direct rules where composing would cost speed or memory (softmax, log_softmax,
+pick, standardize, dropout); the rest is composed from primitives. Public
+functions keep MXNet's signatures; their docstrings say where ndgrad differs.
+
+>>> from ndgrad import np, npx
+>>> z = np.array([[1., 2., 3.]])
+>>> -npx.pick(npx.log_softmax(z), np.array([2.])).mean()   # cross-entropy
+array(0.40760595)
+"""
+import math
+
 import numpy
 
-from .._primitive import op
+from .._ndarray import raw, wrap
+from .._primitive import REC as P, composite, op
+from .._state import CONFIG, STATE
 
+
+# --- helpers ----------------------------------------------------------------------------
+
+def _neg(axis, ndim):
+    return axis - ndim if axis >= 0 else axis
+
+
+def _axis(axis, ndim, name):
+    """`axis` checked against `ndim` and made negative, as NumPy reports a bad axis."""
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise numpy.exceptions.AxisError(axis, ndim, f'{name}: axis')
+    return _neg(axis, ndim)
+
+
+def _whole(values, name):
+    """Index-like data (an ndgrad or NumPy array, a list, a number) as int64.
+
+    Float arrays of whole numbers are accepted: MXNet's labels are float32.
+    """
+    values = numpy.asarray(raw(values))
+    if values.dtype.kind == 'f':
+        as_int = values.astype(numpy.int64)
+        if not numpy.array_equal(as_int, values):
+            raise IndexError(f'{name}: indices must be whole numbers, got values such as '
+                             f'{values[as_int != values].flat[0]}')
+        return as_int
+    if values.dtype.kind not in 'iub':
+        raise IndexError(f'{name}: indices must be integers (or floats holding whole numbers), '
+                         f'got dtype {values.dtype}')
+    return values.astype(numpy.int64, copy=False)
+
+
+def _float_dtype(data):
+    dtype = numpy.asarray(raw(data)).dtype
+    return dtype if dtype.kind == 'f' else CONFIG.float_dtype
+
+
+def _along(xp, v, channel, ndim):
+    """A per-channel vector `v` shaped to broadcast along axis `channel` of an ndim array."""
+    if v.ndim == 0 or channel == -1:
+        return v
+    return xp.reshape(v, v.shape + (1,) * (-channel - 1))
+
+
+# --- activations ----------------------------------------------------------------------
 
 def _relu(x):
     return numpy.maximum(x, 0)
 
 
 def _sigmoid(x):
-    return 1 / (1 + numpy.exp(-x))
+    with numpy.errstate(over='ignore'):   # exp(-x) = inf for x << 0 gives the right 0
+        return 1 / (1 + numpy.exp(-x))
 
 
-def _softmax(x, axis=-1):
+def _softplus(x):
+    return numpy.logaddexp(0, x)
+
+
+op('relu', _relu, lambda xp, g, ans, x: g * (x > 0), jvp='elementwise', export='npx')
+op('sigmoid', _sigmoid, lambda xp, g, ans, x: g * (ans * (1 - ans)), jvp='elementwise',
+   save='output', export='npx')
+op('softplus', _softplus, lambda xp, g, ans, x: g * xp.sigmoid(x), jvp='elementwise',
+   export='npx')
+
+
+def _softsign(x):
+    return x / (1 + P.absolute(x))
+
+
+_ACTIVATIONS = {
+    'relu': lambda x: P.relu(x),
+    'sigmoid': lambda x: P.sigmoid(x),
+    'tanh': lambda x: P.tanh(x),
+    'softrelu': lambda x: P.softplus(x),
+    'softsign': _softsign,
+    'log_sigmoid': lambda x: -P.softplus(-x),
+    'mish': lambda x: x * P.tanh(P.softplus(x)),
+}
+
+
+@composite(export='npx')
+def activation(data, act_type='relu'):
+    """MXNet's Activation: 'relu', 'sigmoid', 'tanh', 'softrelu' (log(1 + eˣ)),
+    'softsign' (x / (1 + |x|)), 'log_sigmoid' or 'mish'.
+
+    >>> npx.activation(np.array([-1., 0., 2.]), act_type='softrelu')
+    array([0.3132617, 0.6931472, 2.126928 ])
+    """
+    try:
+        fn = _ACTIVATIONS[act_type]
+    except KeyError:
+        raise ValueError(f'activation: act_type must be one of {sorted(_ACTIVATIONS)}, '
+                         f'got {act_type!r}') from None
+    return fn(data)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+@composite(export='npx')
+def gelu(data, approximation='erf'):
+    """GELU, x·Φ(x) = x/2·(1 + erf(x/√2)); ``approximation='tanh'`` gives the tanh form.
+
+    (MXNet offers it as ``leaky_relu(data, act_type='gelu')``, which this also serves.)
+
+    >>> npx.gelu(np.array([0., 1.]))
+    array([0.       , 0.8413447])
+    """
+    if approximation == 'erf':
+        return data * (0.5 + 0.5 * P.erf(data * _SQRT_HALF))
+    if approximation == 'tanh':
+        inner = _SQRT_2_OVER_PI * (data + 0.044715 * (data * data * data))
+        return data * (0.5 + 0.5 * P.tanh(inner))
+    raise ValueError(f"gelu: approximation must be 'erf' or 'tanh', got {approximation!r}")
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_LAMBDA = 1.0507009873554804934193349852946
+
+
+def _scale_negative(data, slope):
+    """data·1 where data > 0, data·slope elsewhere (slope a number or an array)."""
+    x = raw(data)
+    scale = numpy.where(x > 0, numpy.ones((), x.dtype), numpy.asarray(slope, x.dtype))
+    return data * scale
+
+
+def _negative_exp(data, alpha):
+    """where(x > 0, x, alpha·(eˣ - 1)), never evaluating eˣ for large positive x."""
+    positive = raw(data) > 0
+    return P.where(positive, data, alpha * (P.exp(P.where(positive, 0, data)) - 1))
+
+
+@composite(export='npx')
+def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125,
+               upper_bound=0.334):
+    """MXNet's LeakyReLU family, by `act_type`:
+
+    'leaky' x for x > 0 else slope·x; 'prelu' the same with the learned `gamma`
+    (one value, or one per channel on axis 1); 'rrelu' a slope drawn uniformly in
+    [lower_bound, upper_bound] per element in training mode, their mean otherwise;
+    'elu' slope·(eˣ - 1) for x <= 0; 'selu' the self-normalizing ELU; 'gelu' see `gelu`.
+
+    >>> npx.leaky_relu(np.array([-2., 3.]), slope=0.1)
+    array([-0.2,  3. ])
+    """
+    if act_type == 'leaky':
+        return _scale_negative(data, slope)
+    if act_type == 'prelu':
+        if gamma is None:
+            raise ValueError("leaky_relu: act_type='prelu' needs the slopes, gamma=")
+        positive = raw(data) > 0
+        if gamma.ndim and gamma.size > 1 and data.ndim >= 2:
+            gamma = _along(P, gamma, _neg(1, data.ndim), data.ndim)
+        return P.where(positive, data, data * gamma)
+    if act_type == 'rrelu':
+        if STATE.training:
+            slope = numpy.random.uniform(lower_bound, upper_bound, data.shape)
+        else:
+            slope = (lower_bound + upper_bound) / 2
+        return _scale_negative(data, slope)
+    if act_type == 'elu':
+        return _negative_exp(data, slope)
+    if act_type == 'selu':
+        return _SELU_LAMBDA * _negative_exp(data, _SELU_ALPHA)
+    if act_type == 'gelu':
+        return gelu(data)
+    raise ValueError("leaky_relu: act_type must be 'leaky', 'prelu', 'rrelu', 'elu', "
+                     f"'selu' or 'gelu', got {act_type!r}")
+
+
+# --- softmax --------------------------------------------------------------------------
+
+def _softmax_kernel(x, axis=-1):
     e = numpy.exp(x - numpy.max(x, axis=axis, keepdims=True))
-    return e / numpy.sum(e, axis=axis, keepdims=True)
+    e /= numpy.sum(e, axis=axis, keepdims=True)
+    return e
 
 
-def _log_softmax(x, axis=-1):
+def _log_softmax_kernel(x, axis=-1):
     shifted = x - numpy.max(x, axis=axis, keepdims=True)
-    return shifted - numpy.log(numpy.sum(numpy.exp(shifted), axis=axis, keepdims=True))
-
-
-def _neg(axis, ndim):
-    return axis - ndim if axis >= 0 else axis
+    shifted -= numpy.log(numpy.sum(numpy.exp(shifted), axis=axis, keepdims=True))
+    return shifted
 
 
 def _softmax_vjp(xp, g, ans, x, axis=-1):
-    gy = g * ans
-    return gy - ans * xp.sum(gy, axis=_neg(axis, x.ndim), keepdims=True)
+    # the Jacobian diag(s) - s·sᵀ is symmetric: the same formula gives the jvp
+    gs = g * ans
+    return gs - ans * xp.sum(gs, axis=_neg(axis, x.ndim), keepdims=True)
 
 
 def _log_softmax_vjp(xp, g, ans, x, axis=-1):
@@ -40,9 +219,423 @@ def _log_softmax_jvp(xp, t, ans, x, axis=-1):
     return t - xp.sum(xp.exp(ans) * t, axis=_neg(axis, x.ndim), keepdims=True)
 
 
-op('relu', _relu, lambda xp, g, ans, x: g * (x > 0), jvp='elementwise', export='npx')
-op('sigmoid', _sigmoid, lambda xp, g, ans, x: g * ans * (1 - ans), jvp='elementwise',
-   save='output', export='npx')
-op('softmax', _softmax, _softmax_vjp, _softmax_vjp, save='both', export='npx')
-op('log_softmax', _log_softmax, _log_softmax_vjp, _log_softmax_jvp, save='both',
-   export='npx')
+op('softmax', _softmax_kernel, _softmax_vjp, _softmax_vjp, save='output', export=None)
+op('log_softmax', _log_softmax_kernel, _log_softmax_vjp, _log_softmax_jvp, save='output',
+   export=None)
+
+
+def _softmax_input(name, data, length, axis, temperature, use_length):
+    """The logits a softmax normalizes: divided by `temperature`, masked to -inf past
+    `length` along `axis`; and `axis` made negative."""
+    if not isinstance(axis, (int, numpy.integer)):
+        raise TypeError(f'{name}: axis must be an int, got {type(axis).__name__}. The second '
+                        f'positional argument is `length` (as in MXNet): pass axis by keyword')
+    if isinstance(length, (int, numpy.integer)):
+        raise TypeError(f'{name}: length must be an array of lengths, got {length!r}; to '
+                        f'choose the axis write {name}(data, axis={length!r})')
+    axis = _axis(axis, data.ndim, name)
+    if temperature is not None and temperature != 1:
+        data = data / temperature
+    if use_length:
+        if length is None:
+            raise ValueError(f'{name}: use_length=True needs the lengths, length=')
+        lengths = _whole(length, name)
+        steps = numpy.arange(data.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
+        kept = steps < numpy.expand_dims(lengths, axis)
+        data = P.where(kept, data, -numpy.inf)
+    return data, axis
+
+
+def _cast(out, dtype):
+    return out if dtype is None or out.dtype == dtype else P.astype(out, dtype)
+
+
+@composite(export='npx')
+def softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtype=None):
+    """exp(x/T) normalized to sum 1 along `axis`.
+
+    With ``use_length=True``, only the first ``length[...]`` entries along `axis`
+    take part (the rest are 0); `length` has `data`'s shape without `axis`.
+
+    >>> npx.softmax(np.array([0., np.log(3.)]))
+    array([0.25, 0.75])
+    """
+    x, axis = _softmax_input('softmax', data, length, axis, temperature, use_length)
+    return _cast(P.softmax(x, axis=axis), dtype)
+
+
+@composite(export='npx')
+def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtype=None):
+    """log(softmax(x)), computed stably; same arguments as `softmax` (masked entries
+    give -inf).
+
+    >>> npx.log_softmax(np.array([0., 0.]))
+    array([-0.6931472, -0.6931472])
+    """
+    x, axis = _softmax_input('log_softmax', data, length, axis, temperature, use_length)
+    return _cast(P.log_softmax(x, axis=axis), dtype)
+
+
+# --- pick, one_hot, topk --------------------------------------------------------------
+
+def _aligned(index, ndim):
+    return index.reshape((1,) * (ndim - index.ndim) + index.shape)
+
+
+def _pick_kernel(x, index, axis, keepdims):
+    out = numpy.take_along_axis(x, _aligned(index, x.ndim), axis)
+    return out if keepdims else numpy.squeeze(out, axis)
+
+
+def _unpick_kernel(g, index, axis, shape):
+    """Zeros of ``batch + shape`` with `g` put at `index` along `axis` (pick's adjoint)."""
+    out = numpy.zeros(g.shape[:g.ndim - len(shape)] + tuple(shape), dtype=g.dtype)
+    numpy.put_along_axis(out, _aligned(index, out.ndim), g, axis)
+    return out
+
+
+def _pick_vjp(xp, g, ans, x, index, axis, keepdims):
+    if not keepdims:
+        g = xp.expand_dims(g, axis)
+    return xp.unpick(g, index=index, axis=axis, shape=x.shape)
+
+
+op('pick', _pick_kernel, _pick_vjp,
+   lambda xp, t, ans, x, index, axis, keepdims:
+       xp.pick(t, index=index, axis=axis, keepdims=keepdims),
+   save='shapes', export=None)
+op('unpick', _unpick_kernel,
+   lambda xp, g, ans, x, index, axis, shape: xp.pick(g, index=index, axis=axis, keepdims=True),
+   lambda xp, t, ans, x, index, axis, shape: xp.unpick(t, index=index, axis=axis, shape=shape),
+   save='shapes', export=None)
+
+
+@composite(export='npx')
+def pick(data, index, axis=-1, keepdims=False, mode='clip'):
+    """``data[..., index[...], ...]``: one element along `axis` for each position of `index`.
+
+    `index` has `data`'s shape without `axis` (size-1 axes broadcast); it may be
+    a float array of whole numbers (MXNet's labels). ``mode='clip'`` clips
+    indices into range, ``'wrap'`` wraps them around. ``axis=None`` picks from the
+    flattened `data`.
+
+    >>> npx.pick(np.array([[1., 2.], [3., 4.]]), np.array([1, 0]))
+    array([2., 3.])
+    """
+    if axis is None:
+        data, axis = P.reshape(data, (-1,)), -1
+    axis = _axis(axis, data.ndim, 'pick')
+    index = _whole(index, 'pick')
+    n = data.shape[axis]
+    if mode == 'clip':
+        index = numpy.clip(index, 0, n - 1)
+    elif mode == 'wrap':
+        index = numpy.mod(index, n)
+    else:
+        raise ValueError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
+    if index.ndim == data.ndim - 1:
+        index = numpy.expand_dims(index, axis)
+    kept = data.shape[:data.ndim + axis] + (1,) + data.shape[data.ndim + axis + 1:]
+    if index.ndim != data.ndim or any(i not in (1, k) for i, k in zip(index.shape, kept)):
+        raise ValueError(f'pick: index of shape {index.shape} does not match data of shape '
+                         f'{data.shape} with axis {axis} removed')
+    return P.pick(data, index=index, axis=axis, keepdims=keepdims)
+
+
+def _one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype=None):
+    """One-hot vectors of length `depth` (a new last axis); out-of-range indices,
+    negative ones included, give all-`off_value` rows (as in MXNet).
+
+    >>> npx.one_hot(np.array([1., 0., 5.]), 3)
+    array([[0., 1., 0.],
+           [1., 0., 0.],
+           [0., 0., 0.]])
+    """
+    if depth is None or int(depth) < 0:
+        raise ValueError(f'one_hot: depth must be a whole number >= 0, got {depth!r}')
+    index = _whole(indices, 'one_hot')
+    hot = index[..., None] == numpy.arange(int(depth))
+    dtype = CONFIG.float_dtype if dtype is None else dtype
+    return numpy.where(hot, on_value, off_value).astype(dtype)
+
+
+op('one_hot', _one_hot, differentiable=False, export='npx')
+
+
+@composite(export='npx')
+def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'):
+    """The `k` largest (smallest with ``is_ascend=True``) entries along `axis`.
+
+    `ret_typ`: 'indices' (as `dtype`, float32 by default as in MXNet), 'value'
+    (differentiable: the gradient flows to the selected entries), 'both' (a list
+    [values, indices]) or 'mask' (data's shape, 1 where selected). ``k < 1``
+    selects all; ties keep the lower index first; ``axis=None`` flattens.
+
+    >>> npx.topk(np.array([1., 3., 2.]), k=2, ret_typ='value')
+    array([3., 2.])
+    """
+    if ret_typ not in ('indices', 'value', 'both', 'mask'):
+        raise ValueError("topk: ret_typ must be 'indices', 'value', 'both' or 'mask', "
+                         f'got {ret_typ!r}')
+    if axis is None:
+        data, axis = P.reshape(data, (-1,)), -1
+    axis = _axis(axis, data.ndim, 'topk')
+    n = data.shape[axis]
+    k = n if k < 1 else int(k)
+    if k > n:
+        raise ValueError(f'topk: k={k} is larger than the {n} entries along axis {axis}')
+    values = numpy.asarray(raw(data))
+    key = values if is_ascend else -values.astype(numpy.float64 if values.dtype.kind in 'ub'
+                                                  else values.dtype)
+    order = numpy.argsort(key, axis=axis, kind='stable')
+    index = order[(Ellipsis, slice(0, k)) + (slice(None),) * (-axis - 1)]
+    if ret_typ == 'mask':
+        mask = numpy.zeros(values.shape, _float_dtype(data))
+        numpy.put_along_axis(mask, index, 1, axis)
+        return wrap(mask)
+    indices = wrap(index.astype(dtype))
+    if ret_typ == 'indices':
+        return indices
+    picked = P.pick(data, index=index, axis=axis, keepdims=True)
+    return picked if ret_typ == 'value' else [picked, indices]
+
+
+# --- linear algebra, shapes -----------------------------------------------------------
+
+@composite(export='npx')
+def batch_dot(a, b, transpose_a=False, transpose_b=False, forward_stype=None):
+    """Matrix products of matching batches: (..., n, k) @ (..., k, m) -> (..., n, m).
+
+    Operands must be at least 3-d (as in MXNet); their batch axes broadcast as in
+    `np.matmul` (MXNet requires them equal).
+
+    >>> npx.batch_dot(np.ones((2, 1, 3)), np.ones((2, 3, 1))).shape
+    (2, 1, 1)
+    """
+    if a.ndim < 3 or b.ndim < 3:
+        raise ValueError(f'batch_dot needs operands of at least 3 dimensions (batch, rows, '
+                         f'columns), got shapes {a.shape} and {b.shape}; use np.dot or '
+                         f'np.matmul for matrices')
+    if transpose_a:
+        a = P.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = P.swapaxes(b, -1, -2)
+    return P.matmul(a, b)
+
+
+@composite(export='npx')
+def reshape_like(lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end=None):
+    """`lhs` reshaped to `rhs`'s shape; with the begin/end arguments, only the axes
+    ``lhs_begin:lhs_end`` of `lhs` are replaced by the axes ``rhs_begin:rhs_end`` of `rhs`.
+
+    >>> npx.reshape_like(np.arange(6), np.zeros((2, 3))).shape
+    (2, 3)
+    """
+    lshape, rshape = tuple(lhs.shape), tuple(rhs.shape)
+    lb, le = slice(lhs_begin, lhs_end).indices(len(lshape))[:2]
+    rb, re = slice(rhs_begin, rhs_end).indices(len(rshape))[:2]
+    shape = lshape[:lb] + rshape[rb:re] + lshape[le:]
+    if math.prod(shape) != math.prod(lshape):
+        raise ValueError(f'reshape_like: cannot reshape an array of shape {lshape} into '
+                         f'shape {shape}: the sizes differ')
+    return P.reshape(lhs, shape)
+
+
+def _arange_like(data, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):
+    """start, start + step, ... shaped like `data` (or along one `axis` of it), each
+    value repeated `repeat` times. Float (data's float dtype, else the default).
+
+    >>> npx.arange_like(np.zeros((2, 2)), start=1)
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    x = numpy.asarray(data)
+    dtype = x.dtype if x.dtype.kind == 'f' else CONFIG.float_dtype
+    if axis is None:
+        shape = x.shape
+    else:
+        shape = (x.shape[_axis(axis, x.ndim, 'arange_like')],)
+    count = math.prod(shape)
+    values = start + step * (numpy.arange(count) // int(repeat))
+    return values.reshape(shape).astype(dtype)
+
+
+op('arange_like', _arange_like, differentiable=False, export='npx')
+
+
+@composite(export='npx')
+def sequence_mask(data, sequence_length=None, use_sequence_length=False, value=0.0, axis=0):
+    """Set the steps past each sequence's length to `value`.
+
+    `data` is (time, batch, ...) for ``axis=0`` or (batch, time, ...) for ``axis=1``;
+    `sequence_length` has one length per batch entry. Without
+    ``use_sequence_length=True`` `data` is returned unchanged.
+
+    >>> npx.sequence_mask(np.ones((3, 2)), np.array([1, 3]), True)
+    array([[1., 1.],
+           [0., 1.],
+           [0., 1.]])
+    """
+    if not use_sequence_length:
+        return data
+    if sequence_length is None:
+        raise ValueError('sequence_mask: use_sequence_length=True needs sequence_length=')
+    if axis not in (0, 1) or data.ndim < 2:
+        raise ValueError(f'sequence_mask: axis must be 0 (time-major) or 1 (batch-major) '
+                         f'of an array of at least 2 dimensions, got axis={axis!r} and '
+                         f'shape {data.shape}')
+    lengths = _whole(sequence_length, 'sequence_mask')
+    batch = data.shape[1 - axis]
+    if lengths.shape != (batch,):
+        raise ValueError(f'sequence_mask: sequence_length must have shape ({batch},), one '
+                         f'length per sequence, got {lengths.shape}')
+    steps = numpy.arange(data.shape[axis])
+    kept = steps[:, None] < lengths[None, :] if axis == 0 else steps[None, :] < lengths[:, None]
+    kept = kept.reshape(kept.shape + (1,) * (data.ndim - 2))
+    return P.where(kept, data, value)
+
+
+# --- dropout --------------------------------------------------------------------------
+
+op('dropout', lambda x, mask: x * mask, lambda xp, g, ans, x, mask: g * mask,
+   jvp='elementwise', save='shapes', export=None)
+
+
+@composite(export='npx')
+def dropout(data, p=0.5, mode='training', axes=None, cudnn_off=True):
+    """Zero each entry with probability `p` and scale the rest by 1/(1 - p), in
+    training mode (``autograd.record()``, ``autograd.train_mode()``); the identity
+    in prediction mode. ``mode='always'`` drops in both. The gradient uses the same
+    mask. `axes` share one draw along those axes (variational dropout).
+
+    >>> npx.dropout(np.ones(4), p=0.5)   # prediction mode: unchanged
+    array([1., 1., 1., 1.])
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f'dropout: p is a probability in [0, 1], got {p}')
+    if mode not in ('training', 'always'):
+        raise ValueError(f"dropout: mode must be 'training' or 'always', got {mode!r}")
+    if p == 0 or (mode == 'training' and not STATE.training):
+        return data
+    shape = list(data.shape)
+    for a in () if axes is None else (axes,) if isinstance(axes, int) else axes:
+        shape[a] = 1
+    dtype = _float_dtype(data)
+    if p == 1:
+        mask = numpy.zeros(shape, dtype)
+    else:
+        mask = (numpy.random.random_sample(shape) >= p) * numpy.asarray(1 / (1 - p), dtype)
+    return P.dropout(data, mask=mask)
+
+
+# --- normalization --------------------------------------------------------------------
+
+def _standardize_kernel(x, axes, eps):
+    mean = numpy.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = numpy.mean(centered * centered, axis=axes, keepdims=True)
+    centered *= 1 / numpy.sqrt(var + eps)
+    return centered
+
+
+def _inverse_std(xp, x, axes, eps):
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    return 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
+
+
+def _standardize_rule(xp, v, ans, x, axes, eps):
+    # x̂ = (x - mean)·r has the symmetric Jacobian r·(I - 1/n - x̂x̂ᵀ/n): vjp and jvp agree
+    r = _inverse_std(xp, x, axes, eps)
+    return r * (v - xp.mean(v, axis=axes, keepdims=True)
+                - ans * xp.mean(v * ans, axis=axes, keepdims=True))
+
+
+op('standardize', _standardize_kernel, _standardize_rule, _standardize_rule, save='both',
+   export=None)
+
+
+def _norm_axes(axis, ndim, name):
+    """(channel axis, the other axes): both negative."""
+    channel = _axis(axis, ndim, name)
+    return channel, tuple(a for a in range(-ndim, 0) if a != channel)
+
+
+def _affine(xhat, gamma, beta, channel, ndim):
+    return xhat * _along(P, gamma, channel, ndim) + _along(P, beta, channel, ndim)
+
+
+def _check_channel_param(name, param, value, size):
+    if value.shape != (size,):
+        raise ValueError(f'{name}: {param} must have shape ({size},), one value per entry '
+                         f'of the normalized axis, got {value.shape}')
+
+
+@composite(export='npx')
+def layer_norm(data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
+    """(x - mean)/sqrt(var + eps)·gamma + beta, statistics taken along `axis`.
+
+    `gamma` and `beta` have shape ``(data.shape[axis],)``. ``output_mean_var`` is
+    not supported (compute ``np.mean`` / ``np.var`` of the input instead).
+
+    >>> npx.layer_norm(np.array([[1., 3.]]), np.ones(2), np.zeros(2), eps=0)
+    array([[-1.,  1.]])
+    """
+    if output_mean_var:
+        raise NotImplementedError('layer_norm: output_mean_var=True is not supported; '
+                                  'compute np.mean(x, axis) and np.var(x, axis) instead')
+    channel = _axis(axis, data.ndim, 'layer_norm')
+    for param, value in (('gamma', gamma), ('beta', beta)):
+        _check_channel_param('layer_norm', param, value, data.shape[channel])
+    xhat = P.standardize(data, axes=(channel,), eps=eps)
+    return _affine(xhat, gamma, beta, channel, data.ndim)
+
+
+def _update_in_place(running, value):
+    """running ← value, in place (MXNet's auxiliary states are updated, not replaced)."""
+    target = running._data if hasattr(running, '_data') else running
+    numpy.copyto(target, value, casting='same_kind')
+    if hasattr(running, '_version'):
+        running._version += 1
+
+
+@composite(export='npx')
+def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-5, momentum=0.9,
+               fix_gamma=False, use_global_stats=False, output_mean_var=False, axis=1,
+               cudnn_off=False, min_calib_range=None, max_calib_range=None):
+    """Batch normalization over every axis but `axis` (the channels).
+
+    In training mode (``autograd.record()``, ``autograd.train_mode()``) the batch's
+    mean and (biased) variance normalize `x`, and the running statistics are updated
+    in place: ``running = momentum·running + (1 - momentum)·batch``. In prediction
+    mode, or with ``use_global_stats=True``, the running statistics normalize `x`.
+    No gradient flows into the running statistics.
+
+    Differs from MXNet's operator defaults (eps=1e-3, fix_gamma=True): here eps=1e-5
+    and `gamma` is used and learned unless ``fix_gamma=True`` (Gluon's BatchNorm
+    defaults). ``output_mean_var`` is not supported.
+
+    >>> x = np.array([[1.], [3.]])
+    >>> with autograd.train_mode():
+    ...     npx.batch_norm(x, np.ones(1), np.zeros(1), np.zeros(1), np.ones(1), eps=0)
+    array([[-1.],
+           [ 1.]])
+    """
+    if output_mean_var:
+        raise NotImplementedError('batch_norm: output_mean_var=True is not supported')
+    channel, others = _norm_axes(axis, x.ndim, 'batch_norm')
+    size = x.shape[channel]
+    for param, value in (('gamma', gamma), ('beta', beta), ('running_mean', running_mean),
+                         ('running_var', running_var)):
+        _check_channel_param('batch_norm', param, value, size)
+    if fix_gamma:
+        gamma = numpy.ones(size, _float_dtype(x))
+    if STATE.training and not use_global_stats:
+        values = raw(x)
+        mean = numpy.mean(values, axis=others)
+        var = numpy.var(values, axis=others)
+        _update_in_place(running_mean, momentum * raw(running_mean) + (1 - momentum) * mean)
+        _update_in_place(running_var, momentum * raw(running_var) + (1 - momentum) * var)
+        return _affine(P.standardize(x, axes=others, eps=eps), gamma, beta, channel, x.ndim)
+    scale = gamma / numpy.sqrt(raw(running_var) + eps)
+    shift = beta - raw(running_mean) * scale
+    return x * _along(P, scale, channel, x.ndim) + _along(P, shift, channel, x.ndim)
