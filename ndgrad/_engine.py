@@ -17,22 +17,43 @@ from ._state import STATE
 
 
 def toposort(roots):
-    """Nodes reachable from `roots`, each after all of its parents (iterative)."""
+    """Nodes reachable from `roots`, each after all of its parents (iterative).
+
+    The order is that of a depth-first search visiting the last root, and each
+    node's last parent, first.
+    """
     order, seen = [], set()
-    stack = [(node, False) for node in roots]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+    for root in reversed(roots):
+        if root in seen:
             continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for parent in node.parents:
-            if parent is not None and parent not in seen:
-                stack.append((parent, False))
+        seen.add(root)
+        stack = [(root, reversed(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, reversed(parent.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
+
+
+def _needed(order, targets):
+    """The nodes of `order` on a path to a target (every leaf if `targets` is None)."""
+    needed = set()
+    add = needed.add
+    for node in order:
+        if (node.prim is None) if targets is None else (node in targets):
+            add(node)
+            continue
+        for parent in node.parents:
+            if parent in needed:
+                add(node)
+                break
+    return needed
 
 
 def sum_to(xp, g, shape, nbatch=0):
@@ -133,53 +154,66 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 'x.attach_grad() first.')
         roots.append(head._node)
     order = toposort(roots)
-    if variables is None:
-        targets = {node for node in order if node.prim is None}
-    else:
-        targets = set(variables)
-    needed = set()
-    for node in order:
-        if node in targets or any(p in needed for p in node.parents):
-            needed.add(node)
+    targets = None if variables is None else set(variables)
+    needed = _needed(order, targets)
 
     xp = REC if create_graph else RAW
     grads = {}
     owned = set()  # accumulators this pass allocated, safe to add into in place
     for root, g in zip(roots, head_grads):
-        grads[root] = g if root not in grads else _add(xp, grads[root], g)
+        if root in needed:
+            grads[root] = g if root not in grads else _add(xp, grads[root], g)
     results = {}
     saved_recording = STATE.recording
     STATE.recording = create_graph
+    pop, get = grads.pop, grads.get
     try:
         for node in reversed(order):
-            if node not in needed:
-                continue
-            g = grads.pop(node, None)
+            g = pop(node, None)
             if g is None:
                 continue
-            if node in targets:
+            prim = node.prim
+            if prim is None:  # a needed leaf is a target
                 results[node] = g
-                if node.prim is None:
-                    continue
-            if node.prim is None:
                 continue
+            if targets is not None and node in targets:
+                results[node] = g
             _check_saved(node)
-            args, ans = _rule_args(node, create_graph)
+            if create_graph:
+                args, ans = _rule_args(node, True)
+            else:  # _rule_args inlined: this loop is the cost of every recorded op
+                args = [value._data if type(value) is ndarray else value
+                        for value in node.inputs]
+                ans = node.out
+                if ans is None:
+                    ans = Meta(node.shape, node.dtype)
             if type(g) is tuple:
                 g = _fill_missing(xp, g, node)
-            prim, kwargs = node.prim, node.kwargs
+            kwargs, vjps = node.kwargs, prim.vjps
+            accumulate = None if create_graph else prim.accumulate
             for i, parent in enumerate(node.parents):
                 if parent is None or parent not in needed:
                     continue
-                rule = prim.vjps[i]
+                if accumulate is not None and accumulate[i] is not None:
+                    acc = get(parent)
+                    if acc is None or parent not in owned or type(acc) is not numpy.ndarray:
+                        fresh = numpy.zeros(g.shape[:nbatch] + parent.shape, parent.dtype)
+                        if acc is not None:
+                            fresh += acc
+                        acc = grads[parent] = fresh
+                        owned.add(parent)
+                    accumulate[i](acc, g, ans, *args, **kwargs)
+                    continue
+                rule = vjps[i]
                 if rule is None:
                     continue
                 gi = rule(xp, g, ans, *args, **kwargs)
                 if gi is None:
                     continue
-                if type(gi) is not tuple:
+                if type(gi) is not tuple and (gi.dtype != parent.dtype
+                                              or gi.shape[nbatch:] != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
-                prev = grads.get(parent)
+                prev = get(parent)
                 if prev is None:
                     grads[parent] = gi
                 elif create_graph or type(gi) is tuple or prev.ndim == 0:

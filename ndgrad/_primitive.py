@@ -24,6 +24,12 @@ vjp rule (two reverse passes).
 
 ``save``: what the node keeps for its rules: 'inputs' (default), 'output',
 'both', or 'shapes' (only the inputs' shapes and dtypes: `Meta` stand-ins).
+
+``accumulate`` (optional, single-output ops): per input ``rule(acc, g, ans,
+*inputs, **kwargs)`` adding that input's gradient into ``acc`` in place, where
+``acc`` is the input's gradient accumulator (NumPy, batch axes in front, the
+input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
+``acc[index] += g`` instead of scattering `g` into zeros and adding those.
 """
 import numpy
 
@@ -48,7 +54,8 @@ def _wrap_out(out):
 class Primitive:
     """A NumPy kernel that records a graph node when called under ``record()``."""
 
-    def __init__(self, name, fn, vjps=None, jvps=None, save='inputs', nout=1, export=None):
+    def __init__(self, name, fn, vjps=None, jvps=None, save='inputs', nout=1, export=None,
+                 accumulate=None):
         self.export = export
         self.name = self.__name__ = self.__qualname__ = name
         self.fn = self.__wrapped__ = fn
@@ -56,6 +63,7 @@ class Primitive:
         self.jvps = jvps
         self.save_inputs, self.save_output = _SAVES[save]
         self.nout = nout
+        self.accumulate = accumulate
         self.__doc__ = getattr(fn, '__doc__', None)
         self.__module__ = 'ndgrad'
 
@@ -113,7 +121,7 @@ class Primitive:
 
 
 def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
-       export='np'):
+       export='np', accumulate=None):
     """Register the primitive `name` computing `fn` with its derivative rules.
 
     A single rule may be given instead of a tuple for a one-input op.
@@ -125,16 +133,18 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
         raise ValueError(f'primitive {name!r} is registered twice')
     if callable(vjp):
         vjp = (vjp,)
+    if callable(accumulate):
+        accumulate = (accumulate,)
     if jvp == 'elementwise':
         jvp = tuple(None if rule is None else _elementwise_jvp(rule, i)
                     for i, rule in enumerate(vjp))
     elif callable(jvp):
         jvp = (jvp,)
     if not differentiable:
-        vjp = jvp = None
+        vjp = jvp = accumulate = None
     elif vjp is None:
         raise ValueError(f'differentiable primitive {name!r} needs vjp rules')
-    prim = Primitive(name, fn, vjp, jvp, save, nout, export)
+    prim = Primitive(name, fn, vjp, jvp, save, nout, export, accumulate)
     REGISTRY[name] = prim
     return prim
 
