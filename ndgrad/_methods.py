@@ -127,7 +127,8 @@ T = property(lambda self: np.transpose(self))
 # --- NumPy interop: numpy.sin(x), numpy.sum(x) on ndgrad arrays call ndgrad ------------
 _REDUCE = {'add': 'sum', 'multiply': 'prod', 'maximum': 'max', 'minimum': 'min'}
 _METADATA = {'shape', 'ndim', 'size', 'iscomplexobj', 'isrealobj', 'may_share_memory',
-             'shares_memory'}  # answers about the array, no values computed from it
+             'shares_memory', 'result_type', 'can_cast', 'min_scalar_type', 'array_repr',
+             'array_str', 'array2string'}  # about the array or its display: no gradient
 
 
 _EXPORTS = {}  # namespace -> (registry sizes, exports), rebuilt when ops are added

@@ -200,6 +200,8 @@ def test_numpy_reduce_method():
 def test_numpy_metadata_functions():
     x = np.ones((2, 3))
     assert numpy.shape(x) == (2, 3) and numpy.ndim(x) == 2 and numpy.size(x) == 6
+    assert numpy.result_type(x, 1.0) == numpy.float32 and numpy.can_cast(x, 'float64')
+    assert numpy.array2string(np.arange(2)) == '[0. 1.]'
 
 
 @pytest.mark.parametrize('call, name', [

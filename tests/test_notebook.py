@@ -264,6 +264,25 @@ def test_exercise_5_plot_data():
     numpy.testing.assert_allclose(dys, numpy.cos(xs), atol=1e-6)
 
 
+def test_exercise_5_plotting_ndgrad_arrays_directly(tmp_path):
+    """In [33]: matplotlib takes ndgrad arrays (x, x.grad) as they are."""
+    pytest.importorskip('matplotlib')
+    from matplotlib.figure import Figure
+    x = np.linspace(0, 10, 200)
+    x.attach_grad()
+    with autograd.record():
+        y = np.sin(x)
+    y.backward()
+    fig = Figure(figsize=(8, 8))
+    fig.add_subplot(3, 1, 1).plot(x, np.sin(x))
+    fig.add_subplot(3, 1, 2).plot(x, x.grad)
+    fig.add_subplot(3, 1, 3).plot(x, np.cos(x))
+    fig.tight_layout()
+    fig.savefig(tmp_path / 'plot.png')
+    line = fig.axes[1].lines[0]
+    numpy.testing.assert_allclose(line.get_ydata(), numpy.cos(x.asnumpy()), atol=1e-6)
+
+
 # --- In [23]-[26]: vector y, Python sum ----------------------------------------------------
 
 def test_cells_23_24_broadcast_vector():
