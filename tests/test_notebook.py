@@ -337,8 +337,7 @@ def test_exercise_6_auction_tie_splits_the_gradient():
         price = np.sort(bids)[-2]
     price.backward()
     assert float(price) == 4.0
-    assert float(bids.grad.sum()) == pytest.approx(1.0)
-    assert float(bids.grad[1]) == 0.0
+    assert repr(bids.grad) == 'array([0.5, 0. , 0.5])'  # split evenly, sums to 1
 
 
 # --- math.exp on an array ---------------------------------------------------------------------
