@@ -42,11 +42,13 @@ def toposort(roots):
 
 
 def _needed(order, targets):
-    """The nodes of `order` on a path to a target (every leaf if `targets` is None)."""
+    """The nodes of `order` on a path to a target (if `targets` is None: to every leaf
+    with a gradient buffer, i.e. every array the user called attach_grad on)."""
     needed = set()
     add = needed.add
     for node in order:
-        if (node.prim is None) if targets is None else (node in targets):
+        if (node.prim is None and node.grad is not None) if targets is None \
+                else (node in targets):
             add(node)
             continue
         for parent in node.parents:
