@@ -221,3 +221,17 @@ def test_readme_set_up_has_exactly_two_commands_and_ci_runs_the_second():
         "&& python -m pytest"]
     ci = (ROOT / '.ci' / 'run').read_text().strip().splitlines()
     assert ci[-1] == commands[1]
+
+
+def test_demo_runs_as_a_module(tmp_path):
+    """``python -m ndgrad.demo`` and ``python -m ndgrad``, as a user runs them."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND='Agg')
+    for module in ('ndgrad.demo', 'ndgrad'):
+        out = subprocess.run([sys.executable, '-m', module, '--out', str(tmp_path / 'p.png')],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith('>>> from ndgrad import autograd, np, npx\n')
+        assert 'array([ 0.,  4.,  8., 12.])' in out.stdout
