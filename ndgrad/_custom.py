@@ -12,6 +12,10 @@ so a backward written with ndgrad ops can be differentiated again.
 ...     def backward(self, dy):
 ...         x, = self.saved_tensors
 ...         return 3 * x ** 2 * dy
+>>> func.grad(lambda x: Cube()(x).sum())(np.array([1., 2.]))
+array([ 3., 12.])
+>>> func.grad(func.grad(lambda x: Cube()(x)))(2.)  # through the hand-written backward
+array(12., dtype=float64)
 """
 import functools
 import weakref
@@ -254,8 +258,6 @@ class Function:
     forward runs unrecorded. backward runs on the graph when a second derivative
     is taken, so written with ndgrad ops it is differentiable again; saved inputs
     and outputs are then linked to the graph (other saved arrays are constants).
-
-    >>> y = Cube()(x)
     """
 
     def forward(self, *inputs):
@@ -319,6 +321,8 @@ class custom_vjp:
     >>> @clip_gradient.defvjp
     ... def _(g, ans, x, bound=1.0):
     ...     return np.minimum(np.maximum(g, -bound), bound)
+    >>> func.grad(lambda x: (clip_gradient(x) * 3).sum())(np.ones(2))
+    array([1., 1.])
     """
 
     def __init__(self, fn, vjp=None, jvp=None):

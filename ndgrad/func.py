@@ -195,14 +195,20 @@ def _seed(value, create_graph):
     return value._data if isinstance(value, ndarray) else value
 
 
-def _result(g, shape, dtype):
-    """An engine result as an ndgrad array; zeros where nothing reached the variable."""
+def _result(g, shape, dtype, seeds=()):
+    """An engine result as an ndgrad array; zeros where nothing reached the variable.
+
+    A pass may hand a seed (a user's cotangent or tangent) straight through, as
+    for ``f = lambda x: x``: the result is then copied, never the caller's array.
+    """
     if g is None:
         return wrap(numpy.zeros(shape, dtype))
     if isinstance(g, ndarray):
         return g
     g = numpy.asarray(g)  # NumPy turns 0-d results into scalars
-    return wrap(g if g.flags.writeable else g.copy())
+    if not g.flags.writeable or any(numpy.may_share_memory(g, s) for s in seeds):
+        g = g.copy()
+    return wrap(g)
 
 
 def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
@@ -242,8 +248,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
     >>> func.value_and_grad(lambda x: (x * x).sum())(np.array([1., 2.]))
     (array(5.), array([2., 4.]))
     """
-    name = 'value_and_grad'
+    return _value_and_grad(f, argnums, has_aux, 'value_and_grad')
 
+
+def _value_and_grad(f, argnums, has_aux, name):
     @functools.wraps(f, updated=())
     def value_and_grad_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
@@ -274,7 +282,7 @@ def grad(f, argnums=0, has_aux=False):
     >>> func.grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(np.ones(2), np.full(2, 3.))
     (array([3., 3.]), array([1., 1.]))
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = _value_and_grad(f, argnums, has_aux, 'grad')
 
     @functools.wraps(f, updated=())
     def grad_f(*args, **kwargs):
@@ -317,13 +325,9 @@ def vjp(f, *primals, has_aux=False):
         nested = (trace.nested or STATE.transform_depth > 0 or STATE.recording
                   or any(isinstance(c, ndarray) and c._node is not None for c in cots))
         grads = _pull(heads, cots, [v._node for v in variables], nested, True)
-        results = []
-        for g, v in zip(grads, variables):
-            if g is not None and not isinstance(g, ndarray) and any(
-                    numpy.may_share_memory(g, c) for c in cots):
-                g = g.copy()  # the pass handed a cotangent straight through
-            results.append(_result(g, v.shape, v.dtype))
-        return _pack(parts, False, results)
+        seeds = [c for c in cots if isinstance(c, numpy.ndarray)]
+        return _pack(parts, False, [_result(g, v.shape, v.dtype, seeds)
+                                    for g, v in zip(grads, variables)])
 
     out = tree_unflatten(out_structure, heads)
     if has_aux:
@@ -406,7 +410,8 @@ def jvp(f, primals, tangents):
                     seeds[v._node] = _seed(data.astype(v.dtype, copy=False), trace.nested)
         out = f(*args)
         heads, out_structure = _outputs(out, name)
-        tangents_out = [_result(t, h.shape, h.dtype)
+        given = [t for t in seeds.values() if isinstance(t, numpy.ndarray)]
+        tangents_out = [_result(t, h.shape, h.dtype, given)
                         for t, h in zip(_push(heads, seeds, trace.nested), heads)]
     return (_release(tree_unflatten(out_structure, heads), trace.nested),
             tree_unflatten(out_structure, tangents_out))

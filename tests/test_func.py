@@ -599,3 +599,27 @@ def test_hessians_in_all_four_modes_match_central_differences(name):
         assert H.shape == shape + shape, label
         numpy.testing.assert_allclose(numpy.asarray(H), expected, rtol=1e-5, atol=1e-6,
                                       err_msg=label)
+
+
+def test_jvp_result_does_not_alias_the_tangent():
+    t = numpy.ones(3)
+    _, out = func.jvp(lambda x: x, (numpy.zeros(3),), (t,))
+    out._data[0] = 5.0
+    assert t[0] == 1.0
+
+
+# --- the documentation's examples run as shown ------------------------------------------------
+
+def test_docs_and_docstring_examples():
+    import doctest
+    import pathlib
+
+    import ndgrad._custom
+    import ndgrad.func
+    docs = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'transforms.md'
+    result = doctest.testfile(str(docs), module_relative=False)
+    assert result.attempted >= 40 and result.failed == 0
+    names = {'autograd': autograd, 'func': func, 'np': np}
+    for module in (ndgrad.func, ndgrad._custom):
+        result = doctest.testmod(module, extraglobs=names)
+        assert result.attempted >= 3 and result.failed == 0, module.__name__
