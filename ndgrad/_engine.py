@@ -12,7 +12,7 @@ import numpy
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
-from ._primitive import RAW, REC
+from ._primitive import DEBUG, RAW, REC
 from ._state import STATE
 
 
@@ -88,6 +88,21 @@ def _fit(xp, g, shape, dtype, nbatch):
     if g.dtype != dtype:
         g = xp.astype(g, dtype)
     return g
+
+
+def _check_finite(node, i, gi):
+    """Under ``autograd.detect_anomaly()``: a nan/inf gradient names the op that made it."""
+    values = gi if type(gi) is tuple else (gi,)
+    for value in values:
+        if value is not None and not numpy.isfinite(
+                value._data if type(value) is ndarray else value).all():
+            where = ''
+            if node.site is not None:
+                where = f' recorded at {node.site[0]}, line {node.site[1]} (in {node.site[2]})'
+            raise FloatingPointError(
+                f"the backward pass of '{node.name}'{where} produced nan or inf in the "
+                f'gradient of its input {i}. Check that op\'s inputs for values outside its '
+                f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
 
 
 def _check_saved(node):
@@ -215,6 +230,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 if type(gi) is not tuple and (gi.dtype != parent.dtype
                                               or gi.shape[nbatch:] != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
+                if DEBUG.finite:
+                    _check_finite(node, i, gi)
                 prev = get(parent)
                 if prev is None:
                     grads[parent] = gi
@@ -285,11 +302,15 @@ def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
                     ti = rules[i](xp, t, ans, *args, **node.kwargs)
                 else:
                     ti = transpose_vjp(node, i, t, args, ans, create_graph)
+                if ti is None:
+                    continue
+                if type(ti) is not tuple:
+                    # fitted one by one: contributions of different ranks only align
+                    # once each has its batch axes in front of the output's axes
+                    ti = _fit(xp, ti, node.shape, node.dtype, nbatch)
                 total = ti if total is None else _add(xp, total, ti)
             if total is None:
                 continue
-            if type(total) is not tuple:
-                total = _fit(xp, total, node.shape, node.dtype, nbatch)
             tangents[node] = total
     finally:
         STATE.recording = saved_recording

@@ -34,11 +34,12 @@ class Node:
     (ndarrays, NumPy arrays, scalars) or `Meta` stand-ins where the rule needs no
     values; ``versions`` snapshots each ndarray input's in-place counter so a later
     modification is detected instead of producing a silently wrong gradient.
-    ``freed`` is set once backward released the saved buffers.
+    ``freed`` is set once backward released the saved buffers. ``site`` is where
+    the op was recorded, kept only under ``autograd.detect_anomaly()``.
     """
 
     __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out',
-                 'shape', 'dtype', 'grad', 'grad_req', 'freed', '__weakref__')
+                 'shape', 'dtype', 'grad', 'grad_req', 'freed', 'site', '__weakref__')
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
         self.prim = prim
@@ -52,6 +53,7 @@ class Node:
         self.grad = None
         self.grad_req = None
         self.freed = False
+        self.site = None  # (file, line) of the user code that recorded it, in debug mode
 
     @classmethod
     def leaf(cls, shape, dtype, grad, grad_req):

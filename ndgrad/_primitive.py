@@ -31,11 +31,30 @@ vjp rule (two reverse passes).
 input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 ``acc[index] += g`` instead of scattering `g` into zeros and adding those.
 """
+import sys
+
 import numpy
 
 from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
 from ._state import STATE
+
+
+class DEBUG:
+    """Process-wide debug switches, set by ``autograd.detect_anomaly()``."""
+    sites = False  # record where each op was called from
+    finite = False  # check every gradient for nan/inf during backward
+
+
+def user_site():
+    """(file, line, code) of the innermost caller outside the ndgrad package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get('__name__', '').startswith('ndgrad.'):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
+
 
 REGISTRY = {}    # primitive name -> Primitive
 COMPOSITES = {}  # public name -> function composed of primitives
@@ -116,8 +135,11 @@ class Primitive:
             inputs = tuple([Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
                             for r in raws])
             versions = None
-        return Node(self, tuple(parents), inputs, versions, kwargs,
+        node = Node(self, tuple(parents), inputs, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
+        if DEBUG.sites:
+            node.site = user_site()
+        return node
 
 
 def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,

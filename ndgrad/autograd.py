@@ -14,11 +14,12 @@ import numpy
 from . import _engine
 from ._graph import Node
 from ._ndarray import ndarray, wrap
+from ._primitive import DEBUG
 from ._state import STATE
 
 __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
            'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
-           'stop_gradient', 'Function', 'custom_vjp']
+           'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
 
 
 @contextlib.contextmanager
@@ -92,6 +93,21 @@ def mark_variables(variables, gradients, grad_reqs='write'):
         var.attach_grad(req)
         if var._node is not None:
             var._node.grad = buf
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Debug mode: each recorded op remembers the line that called it, and a nan or inf
+    gradient in backward raises FloatingPointError naming that op and line.
+
+    Slower; use it to find where a NaN gradient comes from.
+    """
+    saved = DEBUG.sites, DEBUG.finite
+    DEBUG.sites = DEBUG.finite = True
+    try:
+        yield
+    finally:
+        DEBUG.sites, DEBUG.finite = saved
 
 
 def stop_gradient(x):
