@@ -69,7 +69,7 @@ def _relu(x):
 
 
 def _sigmoid(x):
-    with numpy.errstate(over='ignore'):   # exp(-x) = inf for x << 0 gives the right 0
+    with numpy.errstate(over='ignore', under='ignore'):   # exp(-x) = inf gives the right 0
         return 1 / (1 + numpy.exp(-x))
 
 
