@@ -108,9 +108,9 @@ class _Call:
                 if STATE.recording:
                     raise TypeError(
                         f'{what} of {self.name} returned a {type(r).__name__} while its own '
-                        f'derivative is being recorded: compute it with ndgrad ops (np.*, '
-                        f'operators) on the arrays it receives, so that it can be '
-                        f'differentiated again')
+                        f'derivative is being recorded (for a second derivative, or for '
+                        f'forward mode without a jvp rule): compute it with ndgrad ops '
+                        f'(np.*, operators) on the arrays it receives')
                 r = _array(r)
             if r.shape != shape:
                 raise ValueError(f'{what} of {self.name} returned an array of shape '

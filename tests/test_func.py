@@ -214,6 +214,11 @@ def test_state_is_restored_even_when_f_raises():
         func.grad(lambda x: x * x)(1.0)
         assert autograd.is_recording()
     assert STATE.transform_depth == 0
+    seen = []
+    func.grad(lambda x: seen.append(autograd.is_training()) or x)(1.0)
+    with autograd.train_mode():
+        func.grad(lambda x: seen.append(autograd.is_training()) or x)(1.0)
+    assert seen == [False, True]  # training mode is the caller's
 
 
 # --- vjp / jvp ----------------------------------------------------------------------------
