@@ -107,6 +107,22 @@ def flatten(self): return np.reshape(self, (-1,))
 def ravel(self): return np.reshape(self, (-1,))
 def squeeze(self, axis=None): return np.squeeze(self, axis)
 def swapaxes(self, a, b): return np.swapaxes(self, a, b)
+def std(self, axis=None, dtype=None, ddof=0, keepdims=False): return np.std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+def var(self, axis=None, dtype=None, ddof=0, keepdims=False): return np.var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+def ptp(self, axis=None, keepdims=False): return np.ptp(self, axis=axis, keepdims=keepdims)
+def cumsum(self, axis=None, dtype=None): return np.cumsum(self, axis=axis, dtype=dtype)
+def cumprod(self, axis=None, dtype=None): return np.cumprod(self, axis=axis, dtype=dtype)
+def clip(self, min=None, max=None): return np.clip(self, min, max)
+def round(self, decimals=0): return np.round(self, decimals)
+def argsort(self, axis=-1, kind=None, order=None): return np.argsort(self, axis=axis, kind=kind, order=order)
+def all(self, axis=None, keepdims=False): return np.all(self, axis=axis, keepdims=keepdims)
+def any(self, axis=None, keepdims=False): return np.any(self, axis=axis, keepdims=keepdims)
+def nonzero(self): return np.nonzero(self)
+
+
+def sort(self, axis=-1, kind=None, order=None):
+    """A sorted copy, as MXNet's ``ndarray.sort`` (NumPy's sorts in place instead)."""
+    return np.sort(self, axis=axis, kind=kind, order=order)
 
 
 def reshape(self, *shape, order='C'):
@@ -197,6 +213,8 @@ _METHODS = (
     '__or__', '__xor__', '__iadd__', '__isub__', '__imul__', '__itruediv__',
     'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype', 'copy',
     'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T',
+    'std', 'var', 'ptp', 'cumsum', 'cumprod', 'clip', 'round', 'argsort', 'sort', 'all', 'any',
+    'nonzero',
     '__array_ufunc__', '__array_function__')
 for _name in _METHODS:
     setattr(ndarray, _name, globals()[_name])
