@@ -325,17 +325,19 @@ def transpose_vjp(node, i, t, args, ans, create_graph):
     """
     parent = node.parents[i]
     batch = t.shape[:t.ndim - len(parent.shape)]
-    u_node = Node.leaf(batch + node.shape, node.dtype, None, 'write')
-    u = wrap(numpy.zeros(batch + node.shape, node.dtype), u_node)
+    multi = type(node.dtype) is tuple  # several outputs: one cotangent leaf each
+    shapes, dtypes = (node.shape, node.dtype) if multi else ((node.shape,), (node.dtype,))
+    leaves = [Node.leaf(batch + s, d, None, 'write') for s, d in zip(shapes, dtypes)]
+    us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
     saved = STATE.recording
     STATE.recording = True
     try:
-        h = node.prim.vjps[i](REC, u, ans, *args, **node.kwargs)
+        h = node.prim.vjps[i](REC, us if multi else us[0], ans, *args, **node.kwargs)
         h = _fit(REC, h, parent.shape, parent.dtype, len(batch))
     finally:
         STATE.recording = saved
     if type(h) is not ndarray or h._node is None:
         return None
-    (out,) = backward([h], [t], variables=[u_node], create_graph=create_graph,
-                      retain_graph=create_graph)
-    return out
+    outs = backward([h], [t], variables=leaves, create_graph=create_graph,
+                    retain_graph=create_graph)
+    return tuple(outs) if multi else outs[0]

@@ -628,3 +628,18 @@ def test_docs_and_docstring_examples():
     for module in (ndgrad.func, ndgrad._custom):
         result = doctest.testmod(module, extraglobs=names)
         assert result.attempted >= 3 and result.failed == 0, module.__name__
+
+
+def test_forward_mode_fallback_for_a_multi_output_primitive_without_jvp_rules():
+    # the engine transposes the vjp rule; with several outputs it needs one cotangent each
+    from ndgrad._primitive import Primitive
+    halves = Primitive(
+        'halves', lambda x: (x[..., :1] * 2.0, x[..., 1:] * 3.0),
+        vjps=(lambda xp, g, ans, x: xp.concatenate(g[0] * 2.0, g[1] * 3.0, axis=-1),),
+        jvps=None, save='shapes', nout=2)
+    f = lambda x: halves(x)[1] * halves(x)[0]  # 6 x0 x[1:]  # noqa: E731
+    x = numpy.array([1.0, 2.0, -1.0])
+    _, t = func.jvp(f, (x,), (numpy.array([1.0, 0.5, 2.0]),))
+    close(t, 6 * x[1:] * 1.0 + 6 * x[0] * numpy.array([0.5, 2.0]))
+    close(func.jacfwd(f)(x), [[12.0, 6.0, 0.0], [-6.0, 0.0, 6.0]])
+    close(func.hessian(lambda x: (halves(x)[1] ** 2).sum())(x), numpy.diag([0.0, 18.0, 18.0]))
