@@ -12,7 +12,7 @@ import numpy
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
-from ._primitive import DEBUG, RAW, REC
+from ._primitive import DEBUG, RAW, REC, SELECT
 from ._state import STATE
 
 
@@ -134,10 +134,18 @@ def _rule_args(node, recorded):
     if out is None:
         ans = Meta(node.shape, node.dtype)
     elif recorded:
-        ans = tuple(wrap(o) for o in out) if type(out) is tuple else wrap(out, node)
+        ans = _select_outputs(node, out) if type(out) is tuple else wrap(out, node)
     else:
         ans = out
     return args, ans
+
+
+def _select_outputs(node, out):
+    """The saved outputs of a multi-output node as graph arrays (a select node each), so
+    that rules using them are differentiated through the op under ``create_graph``."""
+    return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
+                              None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
+                 for k, o in enumerate(out))
 
 
 def _fill_missing(xp, g, node):

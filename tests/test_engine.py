@@ -38,6 +38,19 @@ def test_multi_output_to_second_order_and_forward_mode():
                [numpy.array([0.5, 1.5, 2.0])], order=2)
 
 
+# Two outputs (exp(x), exp(2x)) whose vjp rule reads the saved outputs.
+EXPS = Primitive(
+    'exps', lambda x: (numpy.exp(x), numpy.exp(2 * x)),
+    vjps=(lambda xp, g, ans, x: g[0] * ans[0] + g[1] * 2 * ans[1],),
+    jvps=(lambda xp, t, ans, x: (t * ans[0], t * 2 * ans[1]),), save='output', nout=2)
+
+
+def test_multi_output_rules_reading_outputs_differentiate_through_them():
+    """Under create_graph the saved outputs of a multi-output op are graph arrays: the
+    second derivative of exp(x) + exp(2x) is exp(x) + 4 exp(2x), not its first."""
+    check_grad(lambda x: EXPS(x)[0] + EXPS(x)[1], [numpy.array([0.5, -1.0])], order=2)
+
+
 def test_long_chain_has_no_recursion_limit():
     x = np.array([1.0])
     x.attach_grad()
