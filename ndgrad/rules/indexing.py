@@ -150,6 +150,18 @@ def _getitem_vjp(xp, g, ans, x, index, nbatch=0):
     return xp.scatter(g, index=index, shape=x.shape[nbatch:], nbatch=nb)
 
 
+def _getitem_accumulate(acc, g, ans, x, index, nbatch=0):
+    """The vjp added straight into the input's accumulator (a plain backward pass):
+    ``acc[index] += g`` costs no zeros array and no second add."""
+    nb = _extra(g, ans) + nbatch
+    full = _batched(index, nb)
+    g = _batch_to('numpy', g, nb, index)
+    if _has_int_array(index):
+        numpy.add.at(acc, full, g)
+    else:
+        acc[full] += g
+
+
 def _getitem_jvp(xp, t, ans, x, index, nbatch=0):
     return xp.getitem(t, index=index, nbatch=t.ndim - x.ndim + nbatch)
 
@@ -193,7 +205,8 @@ def _setitem_value_jvp(xp, t, ans, x, value, index, nbatch=0):
     return xp.scatter(t, index=index, shape=shape, nbatch=nb, accumulate=False)
 
 
-op('getitem', _getitem, _getitem_vjp, _getitem_jvp, save='shapes', export=None)
+op('getitem', _getitem, _getitem_vjp, _getitem_jvp, save='shapes', export=None,
+   accumulate=_getitem_accumulate)
 op('scatter', _scatter, _scatter_vjp, _scatter_jvp, save='shapes', export=None)
 op('setitem', _setitem, (_setitem_x_vjp, _setitem_value_vjp),
    (_setitem_x_jvp, _setitem_value_jvp), save='shapes', export=None)
