@@ -76,9 +76,9 @@ _B2K = _bernoulli_even(16)
 def _sinpi_cospi(x):
     """sin(πx) and cos(πx), with the argument reduced exactly (no loss for large x)."""
     n = numpy.round(x)
-    r = x - n
+    r = x - n                     # exact, in [-1/2, 1/2]
     odd = numpy.mod(n, 2) != 0
-    s, c = numpy.sin(numpy.pi * r), numpy.cos(numpy.pi * r)
+    s, c = numpy.sin(numpy.pi * r), numpy.sin(numpy.pi * (0.5 - numpy.abs(r)))  # c = 0 at ±1/2
     return numpy.where(odd, -s, s), numpy.where(odd, -c, c)
 
 
@@ -268,6 +268,9 @@ def _gammaln(x):
     return _done(out.reshape(x.shape), dtype)
 
 
+_FACTORIALS = numpy.array([float(math.factorial(n)) for n in range(23)])
+
+
 def _gamma(x):
     x, dtype = _as_float64(x, 'gamma')
     flat = numpy.atleast_1d(x)
@@ -275,6 +278,9 @@ def _gamma(x):
         magnitude = numpy.exp(_gammaln64(flat))
         odd = (flat < 0) & (numpy.mod(numpy.floor(flat), 2) != 0)
         out = numpy.where(odd, -magnitude, magnitude)
+        whole = (flat >= 1) & (flat <= len(_FACTORIALS)) & (flat == numpy.floor(flat))
+        if whole.any():    # (n - 1)! exactly, as a float holds it
+            out[whole] = _FACTORIALS[flat[whole].astype(numpy.int64) - 1]
         zero, negative_pole = flat == 0, _is_pole(flat) & (flat < 0)
         out[zero] = numpy.copysign(numpy.inf, flat[zero])
         out[negative_pole | (flat == -numpy.inf)] = numpy.nan
