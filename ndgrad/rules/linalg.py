@@ -964,6 +964,12 @@ op('eigvalsh', numpy.linalg.eigvalsh, _eigvalsh_vjp, _eigvalsh_jvp, export='lina
 SVDResult = collections.namedtuple('SVDResult', ['U', 'S', 'Vh'])
 
 
+def _off_kinks(xp, g, s):
+    """`g` zeroed where a singular value is exactly 0: a kink, like abs at 0, whose
+    gradient is 0 (so the spectral and nuclear norms have gradient 0 at 0)."""
+    return xp.where(s == 0, 0, g)
+
+
 def _svd(a, full_matrices=True, hermitian=False):
     return tuple(numpy.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian))
 
@@ -975,7 +981,7 @@ def _svd_vjp(xp, g, ans, a, full_matrices=True, hermitian=False):
     u1, vh1 = u[..., :k], vh[..., :k, :]
     s_row, s_inv = xp.expand_dims(s, -2), xp.expand_dims(_safe_reciprocal(xp, s), -2)
     f = _gap_inverse(xp, s * s)
-    inner, outer = _diag_matrix(gs), 0
+    inner, outer = _diag_matrix(_off_kinks(xp, gs, s)), 0
     if not _unused(gu):
         gu1 = gu[..., :k]
         ug = xp.matmul(_T(xp, u1), gu1)
@@ -1019,20 +1025,20 @@ def _svd_jvp(xp, t, ans, a, full_matrices=True, hermitian=False):
         if vh.shape[-2] > k:
             dv2 = -xp.matmul(v1 * s_inv, xp.matmul(xp.matmul(_T(xp, u1), t), _T(xp, vh[..., k:, :])))
             dv = xp.concatenate(dv, dv2, axis=-1)
-    return du, xp.diagonal(dp, axis1=-2, axis2=-1), _T(xp, dv)
+    return du, _off_kinks(xp, xp.diagonal(dp, axis1=-2, axis2=-1), s), _T(xp, dv)
 
 
 op('svd', _svd, _svd_vjp, _svd_jvp, save='both', nout=3, export=None)
 
 
 def _svdvals_vjp(xp, g, ans, a):
-    u, _, vh = xp.svd(a, full_matrices=False)
-    return xp.matmul(u * xp.expand_dims(g, -2), vh)
+    u, s, vh = xp.svd(a, full_matrices=False)
+    return xp.matmul(u * xp.expand_dims(_off_kinks(xp, g, s), -2), vh)
 
 
 def _svdvals_jvp(xp, t, ans, a):
-    u, _, vh = xp.svd(a, full_matrices=False)
-    return xp.sum(u * xp.matmul(t, _T(xp, vh)), axis=-2)
+    u, s, vh = xp.svd(a, full_matrices=False)
+    return _off_kinks(xp, xp.sum(u * xp.matmul(t, _T(xp, vh)), axis=-2), s)
 
 
 op('svdvals', numpy.linalg.svdvals, _svdvals_vjp, _svdvals_jvp, export='linalg')

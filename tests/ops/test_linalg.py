@@ -325,3 +325,189 @@ def test_inverses_and_solves(case):
 @pytest.mark.parametrize('case', DECOMPOSITIONS, ids=str)
 def test_decompositions(case):
     run_case(case)
+
+
+# --- special values, ties, degenerate spectra ------------------------------------------
+
+def grad_of(f, x):
+    x = np.array(numpy.asarray(x, dtype=numpy.float64))
+    x.attach_grad()
+    with autograd.record():
+        y = f(x)
+    y.backward()
+    return x.grad.asnumpy()
+
+
+@pytest.mark.parametrize('kw', [{}, {'axis': -1}, {'axis': -1, 'ord': 3},
+                                {'axis': 0, 'ord': 1}, {'axis': -1, 'ord': inf},
+                                {'ord': 'fro'}, {'ord': 'nuc'}, {'ord': 2}, {'ord': -2},
+                                {'ord': 1}, {'ord': -inf}], ids=str)
+def test_norm_gradient_at_zero_is_zero(kw):
+    assert grad_of(lambda x: np.linalg.norm(x, **kw).sum(), numpy.zeros((2, 3))).tolist() \
+        == numpy.zeros((2, 3)).tolist()
+
+
+def test_frobenius_norm_gradient_at_zero_is_zero_and_second_order_finite():
+    x = np.zeros((2, 2))
+    x.attach_grad()
+    with autograd.record():
+        (g,) = autograd.grad(np.linalg.norm(x, 'fro'), [x], create_graph=True)
+        y = (g * g).sum()
+    assert numpy.all(g.asnumpy() == 0)
+    y.backward()
+    assert numpy.all(numpy.isfinite(x.grad.asnumpy()))
+
+
+def test_inf_norm_ties_share_the_gradient():
+    numpy.testing.assert_array_equal(
+        grad_of(lambda x: np.linalg.norm(x, inf), [1.0, -1.0, 0.5]), [0.5, -0.5, 0.0])
+    numpy.testing.assert_array_equal(
+        grad_of(lambda x: np.linalg.norm(x, -inf), [1.0, -0.5, 0.5]), [0.0, -0.5, 0.5])
+
+
+def test_matrix_one_norm_ties_share_the_gradient():
+    # both columns sum to 3 in absolute value
+    numpy.testing.assert_array_equal(
+        grad_of(lambda x: np.linalg.norm(x, 1), [[1.0, -2.0], [-2.0, 1.0]]),
+        [[0.5, -0.5], [-0.5, 0.5]])
+
+
+def test_zero_ord_norm_counts_and_has_zero_gradient():
+    x = [[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]]
+    assert np.linalg.norm(np.array(x), 0, axis=1).tolist() == [2.0, 1.0]
+    assert grad_of(lambda x: np.linalg.norm(x, 0, axis=1).sum() + x.sum(), x).tolist() \
+        == numpy.ones((2, 3)).tolist()
+
+
+def test_eigh_with_tied_eigenvalues_gives_finite_invariant_gradients():
+    a = numpy.diag([1.0, 1.0, 2.0])
+    # eigenvalues only: d sum(w**2) / dA = 2 A
+    numpy.testing.assert_allclose(
+        grad_of(lambda x: (np.linalg.eigh(x)[0] ** 2).sum(), a), 2 * a, atol=1e-12)
+    # the projector on the tied eigenspace is smooth; its terms from the tie are dropped
+    g = grad_of(lambda x: (np.linalg.eigh(x)[1][:, 2] ** 2 * np.array([1.0, 2.0, 3.0])).sum(), a)
+    assert numpy.all(numpy.isfinite(g))
+    numpy.testing.assert_allclose(grad_of(lambda x: np.linalg.eigvalsh(x).sum(), a),
+                                  numpy.eye(3), atol=1e-12)
+
+
+def test_svd_singular_values_of_a_rank_deficient_matrix():
+    a = numpy.outer([1.0, 2.0, 2.0], [2.0, 1.0])  # rank 1, singular values 3 sqrt(5), 0
+    u, s, vh = L.svd(a, full_matrices=False)
+    expected = numpy.outer(u[:, 0], vh[0])
+    numpy.testing.assert_allclose(grad_of(lambda x: np.linalg.svd(x)[1][0], a), expected,
+                                  atol=1e-12)
+    assert numpy.all(numpy.isfinite(grad_of(lambda x: np.linalg.norm(x, 'nuc'), a)))
+
+
+def test_slogdet_sign_and_lstsq_rank_carry_no_gradient():
+    a = numpy.array([[0.0, 2.0], [1.0, 1.0]])  # det -2
+    sign, logdet = np.linalg.slogdet(np.array(a))
+    assert sign.item() == -1.0 and abs(logdet.item() - numpy.log(2)) < 1e-12
+    assert grad_of(lambda x: np.linalg.slogdet(x)[0] + 0 * x.sum(), a).tolist() \
+        == [[0.0, 0.0], [0.0, 0.0]]
+    x = np.array(a)
+    x.attach_grad()
+    with autograd.record():
+        rank = np.linalg.lstsq(x, np.array([1.0, 2.0]))[2]
+    assert rank.item() == 2 and rank.dtype.kind == 'i'
+    assert getattr(rank, '_node', None) is None
+
+
+def test_det_second_derivative_is_exact():
+    # d/dA det(A) = det(A) A^-T; for 2x2 the Hessian is constant: d^2 det / dA_00 dA_11 = 1
+    a = np.array([[2.0, 1.0], [0.5, 3.0]])
+    a.attach_grad()
+    with autograd.record():
+        (g,) = autograd.grad(np.linalg.det(a), [a], create_graph=True)
+        y = g[0, 0]
+    y.backward()
+    numpy.testing.assert_allclose(g.asnumpy(), [[3.0, -0.5], [-1.0, 2.0]])
+    numpy.testing.assert_allclose(a.grad.asnumpy(), [[0.0, 0.0], [0.0, 1.0]], atol=1e-12)
+
+
+def test_results_are_named_like_numpys():
+    a = numpy.array([[2.0, 1.0], [1.0, 3.0]])
+    w, v = L.eigh(a)
+    got = np.linalg.eigh(np.array(a))
+    numpy.testing.assert_allclose(got.eigenvalues.asnumpy(), w)
+    numpy.testing.assert_allclose(abs(got.eigenvectors.asnumpy()), abs(v))
+    assert set(np.linalg.svd(np.array(a))._fields) == {'U', 'S', 'Vh'}
+    assert np.linalg.qr(np.array(a))._fields == ('Q', 'R')
+    assert np.linalg.slogdet(np.array(a))._fields == ('sign', 'logabsdet')
+
+
+def test_values_of_constant_results():
+    a = numpy.random.default_rng(1).uniform(-1, 1, (3, 2))
+    for got, expected in zip(np.linalg.qr(np.array(a), mode='raw'), L.qr(a, mode='raw')):
+        numpy.testing.assert_allclose(got.asnumpy(), expected)
+    u, s, vh = np.linalg.svd(np.array(a))  # full_matrices=True by default, as NumPy
+    assert u.shape == (3, 3) and vh.shape == (2, 2)
+    numpy.testing.assert_allclose(abs(u.asnumpy()), abs(L.svd(a)[0]))
+    sq = np.array(a[:2])
+    numpy.testing.assert_allclose(np.linalg.matrix_power(sq, 0).asnumpy(), numpy.eye(2))
+    numpy.testing.assert_allclose(np.linalg.matrix_power(sq, -1).asnumpy(), L.inv(a[:2]))
+    numpy.testing.assert_allclose(np.einsum('ij->j', np.array(a)).asnumpy(), a.sum(0))
+
+
+def test_numpy_functions_on_ndgrad_arrays_dispatch_here():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    a.attach_grad()
+    with autograd.record():
+        y = numpy.linalg.det(a) + numpy.trace(a) + numpy.einsum('ij,ij', a, a)
+    y.backward()
+    numpy.testing.assert_allclose(a.grad.asnumpy(),
+                                  5 * L.inv(a.asnumpy()).T + numpy.eye(2) + 2 * a.asnumpy())
+
+
+def test_float32_stays_float32_through_decompositions():
+    a = np.array(numpy.array([[2.0, 1.0], [1.0, 3.0]], dtype=numpy.float32))
+    a.attach_grad()
+    with autograd.record():
+        w, v = np.linalg.eigh(a)
+        u, s, vh = np.linalg.svd(a)
+        y = (w * v[0]).sum() + (u @ vh).sum() + np.linalg.norm(a, 2) + np.linalg.det(a)
+    assert y.dtype == numpy.float32
+    y.backward()
+    assert a.grad.dtype == numpy.float32
+
+
+# --- errors: the types NumPy raises, with what to do ---------------------------------------
+
+@pytest.mark.parametrize('call, error', [
+    (lambda: np.einsum('ij,jk->ik', np.ones((2, 3))), ValueError),
+    (lambda: np.einsum('ij', np.ones(3)), ValueError),
+    (lambda: np.einsum('i1', np.ones((2, 2))), ValueError),
+    (lambda: np.einsum('...i->i', np.ones((2, 3))), ValueError),
+    (lambda: np.einsum('ij,jk->ik', np.ones((2, 3)), np.ones((2, 3))), ValueError),
+    (lambda: np.tensordot(np.ones((2, 3)), np.ones((2, 3)), axes=([1], [0])), ValueError),
+    (lambda: np.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=([1, 0], [0])), ValueError),
+    (lambda: np.dot(np.ones((2, 3)), np.ones((2, 3))), ValueError),
+    (lambda: np.vdot(np.ones(2), np.ones(3)), ValueError),
+    (lambda: np.diag(np.ones((2, 2, 2))), ValueError),
+    (lambda: np.linalg.norm(np.ones(3), 'fro'), ValueError),
+    (lambda: np.linalg.norm(np.ones((2, 2)), 3), ValueError),
+    (lambda: np.linalg.norm(np.ones((2, 2, 2)), 2), ValueError),
+    (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 0)), ValueError),
+    (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 2)), numpy.exceptions.AxisError),
+    (lambda: np.linalg.norm(np.ones((2, 2)), axis=[0, 1]), TypeError),
+    (lambda: np.linalg.matrix_power(np.ones((2, 2)), 1.5), TypeError),
+    (lambda: np.linalg.matrix_power(np.ones((2, 3)), 2), numpy.linalg.LinAlgError),
+    (lambda: np.linalg.multi_dot([np.ones((2, 2, 2)), np.ones((2, 2)), np.ones(2)]),
+     numpy.linalg.LinAlgError),
+    (lambda: np.linalg.multi_dot([np.ones(2)]), ValueError),
+    (lambda: np.linalg.inv(np.zeros((2, 2))), numpy.linalg.LinAlgError),
+    (lambda: np.linalg.inv(np.ones((2, 3))), numpy.linalg.LinAlgError),
+    (lambda: np.linalg.solve(np.eye(2), np.ones(3)), ValueError),
+    (lambda: np.linalg.cholesky(-np.eye(2)), numpy.linalg.LinAlgError),
+    (lambda: np.linalg.qr(np.ones((2, 2)), mode='bad'), ValueError),
+    (lambda: np.dot(np.ones(2), np.ones(2), out=np.ones(())), TypeError),
+])
+def test_bad_input_raises_numpys_error_type(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_gradient_of_det_at_a_singular_matrix_raises_linalg_error():
+    with pytest.raises(numpy.linalg.LinAlgError):
+        grad_of(lambda x: np.linalg.det(x), [[1.0, 2.0], [2.0, 4.0]])
