@@ -113,8 +113,9 @@ def _check_saved(node):
             f'graph, pass retain_graph=True to the earlier calls, e.g. '
             f'y.backward(retain_graph=True).')
     if node.versions is not None:
-        for value, version in zip(node.inputs, node.versions):
-            if version is not None and value._version != version:
+        for saved in node.versions:
+            if saved is not None and saved[0]._version != saved[1]:
+                value = saved[0]
                 raise InPlaceModificationError(
                     f"an input of '{node.name}' (shape {value.shape}) was modified in place "
                     f'after the op was recorded, so its gradient would be wrong. Modify a copy '
@@ -124,12 +125,11 @@ def _check_saved(node):
 def _rule_args(node, recorded):
     """The inputs and output as the rules see them: NumPy values, or graph arrays."""
     inputs = node.inputs
-    if recorded:
-        args = tuple([(value if value._node is parent else wrap(value._data, parent))
-                      if type(value) is ndarray else value
-                      for value, parent in zip(inputs, node.parents)])
+    if recorded and node.versions is not None:
+        args = tuple([value if saved is None else wrap(value, parent)
+                      for value, parent, saved in zip(inputs, node.parents, node.versions)])
     else:
-        args = tuple([value._data if type(value) is ndarray else value for value in inputs])
+        args = inputs
     out = node.out
     if out is None:
         ans = Meta(node.shape, node.dtype)
@@ -207,8 +207,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             if create_graph:
                 args, ans = _rule_args(node, True)
             else:  # _rule_args inlined: this loop is the cost of every recorded op
-                args = [value._data if type(value) is ndarray else value
-                        for value in node.inputs]
+                args = node.inputs  # saved as NumPy values
                 ans = node.out
                 if ans is None:
                     ans = Meta(node.shape, node.dtype)

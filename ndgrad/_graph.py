@@ -30,10 +30,11 @@ class Meta:
 class Node:
     """A recorded op (``prim`` set) or a leaf variable (``prim`` is None).
 
-    ``inputs`` holds the op's positional arguments as the user passed them
-    (ndarrays, NumPy arrays, scalars) or `Meta` stand-ins where the rule needs no
-    values; ``versions`` snapshots each ndarray input's in-place counter so a later
-    modification is detected instead of producing a silently wrong gradient.
+    ``inputs`` holds the op's positional arguments as values (the NumPy data of
+    ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
+    values; ``versions`` pairs each ndarray input with its in-place counter at
+    recording time, so a later modification is detected instead of producing a
+    silently wrong gradient.
     ``freed`` is set once backward released the saved buffers. ``site`` is where
     the op was recorded, kept only under ``autograd.detect_anomaly()``.
     """
@@ -69,6 +70,7 @@ class Node:
     def release(self):
         """Drop the saved buffers; the node can no longer be differentiated."""
         self.inputs = None
+        self.versions = None
         self.out = None
         self.freed = True
 

@@ -129,8 +129,9 @@ class Primitive:
 
     def _node(self, args, raws, parents, kwargs, out, shape, dtype):
         if self.save_inputs is True:
-            inputs = args
-            versions = tuple([a._version if type(a) is ndarray else None for a in args])
+            # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
+            inputs = tuple(raws)
+            versions = tuple([(a, a._version) if type(a) is ndarray else None for a in args])
         else:
             inputs = tuple([Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
                             for r in raws])
