@@ -26,9 +26,11 @@ from .._primitive import REC as P, composite, op
 # --- the index itself --------------------------------------------------------------------------
 
 def _index_array(a):
-    """An index array as NumPy integers or booleans. Float arrays of whole numbers
-    (what ``np.array([0, 2])`` makes under MXNet's float32 default) become integers."""
-    data = a._data if type(a) is ndarray else numpy.asarray(a)
+    """An index as a NumPy array. ndgrad float arrays of whole numbers (what
+    ``np.array([0, 2])`` makes under MXNet's float32 default) become integers."""
+    if type(a) is not ndarray:
+        return numpy.asarray(a)
+    data = a._data
     if data.dtype.kind == 'f':
         as_int = data.astype(numpy.intp)
         if not numpy.array_equal(as_int, data):
@@ -253,7 +255,7 @@ def take(a, indices, axis=None, out=None, mode='raise'):
     a = _asarray(a)
     if axis is None:
         a, axis = P.reshape(a, (-1,)), 0
-    idx = _index_array(raw_index(indices))
+    idx = _index_array(indices)
     if idx.dtype.kind not in 'iu':
         raise TypeError(f'np.take needs integer indices; got an array of dtype {idx.dtype}')
     idx = _wrap_mode(idx, a.shape[axis] if -a.ndim <= axis < a.ndim else 0, mode)
@@ -278,7 +280,7 @@ def _along_axis_index(shape, indices, axis):
 
 def _along_axis(arr, indices, axis):
     arr = _asarray(arr)
-    indices = _index_array(raw_index(indices))
+    indices = _index_array(indices)
     if axis is None:
         if indices.ndim != 1:
             raise ValueError('when axis=None, `indices` must have a single dimension.')
@@ -327,7 +329,7 @@ def choose(a, choices, out=None, mode='raise'):
     array([1., 8., 3.])
     """
     _no_out(out, 'choose')
-    a = _index_array(raw_index(a))
+    a = _index_array(a)
     if a.dtype.kind not in 'iu':
         raise TypeError(f'np.choose needs integer indices `a`; got dtype {a.dtype}')
     choices = [_asarray(c) for c in choices]

@@ -766,9 +766,14 @@ def _pad_jvp(xp, t, ans, x, pad_width, constant_values=0):
     return xp.pad_constant(t, ((0, 0),) * nb + tuple(pad_width))
 
 
-op('pad_constant',
-   lambda x, pad_width, constant_values=0: numpy.pad(x, pad_width, 'constant',
-                                                       constant_values=constant_values),
+def _pad_constant(x, pad_width, constant_values=0):
+    widths = numpy.asarray(pad_width, dtype=numpy.intp).reshape(-1, 2)
+    if not widths.size:  # a 0-d array has nothing to pad
+        return numpy.array(x, copy=True)
+    return numpy.pad(x, widths, 'constant', constant_values=constant_values)
+
+
+op('pad_constant', _pad_constant,
    _pad_vjp, _pad_jvp, save='shapes', export=None)
 
 _GATHER_MODES = ('edge', 'reflect', 'symmetric', 'wrap')
@@ -781,6 +786,11 @@ _MODE_KWARGS = {'constant': {'constant_values'}, 'edge': set(), 'wrap': set(),
 
 
 def _pairs(value, ndim, name, integral=True):
+    if isinstance(value, dict):  # {axis: width or (before, after)}
+        pairs = [(0, 0)] * ndim
+        for axis, width in value.items():
+            pairs[axis] = _pairs(width, 1, name, integral)[0]
+        value = pairs
     arr = numpy.asarray(value._data if type(value) is ndarray else value)
     if integral:
         if arr.dtype.kind not in 'iu':
@@ -830,7 +840,7 @@ def pad(array, pad_width, mode='constant', **kwargs):
     widths = _pairs(pad_width, a.ndim, 'pad_width')
     if a.dtype.kind != 'f':  # nothing to differentiate: NumPy's values exactly
         raw = a._data if type(a) is ndarray else a
-        return wrap(numpy.pad(raw, widths, mode, **kwargs))
+        return wrap(numpy.pad(raw, widths or 0, mode, **kwargs))
     if mode == 'constant':
         values = kwargs.get('constant_values', 0)
         values = values._data if type(values) is ndarray else values
