@@ -14,10 +14,11 @@ _getitem, _setitem = REGISTRY['getitem'], REGISTRY['setitem']
 
 
 def __getitem__(self, index):
-    index = _raw_index(index)
+    if type(index) is not int:
+        index = _raw_index(index)
     if not STATE.recording or self._node is None:
         return _wrap_out(self._data[index])
-    return _getitem(self, index=index)
+    return _getitem._record((self,), {'index': index})
 
 
 def assign(self, index, value):
@@ -43,22 +44,30 @@ def assign(self, index, value):
     self._version += 1
 
 
-def __add__(self, other): return _add(self, other)
-def __radd__(self, other): return _add(other, self)
-def __sub__(self, other): return _sub(self, other)
-def __rsub__(self, other): return _sub(other, self)
-def __mul__(self, other): return _mul(self, other)
-def __rmul__(self, other): return _mul(other, self)
-def __truediv__(self, other): return _div(self, other)
-def __rtruediv__(self, other): return _div(other, self)
+def _operator(prim, reflected=False):
+    """``x op other`` calling the primitive `prim` directly: its recording path under
+    ``record()``, else its bare kernel (the common operators' per-call overhead)."""
+    def method(self, other):
+        if STATE.recording:
+            return prim._record((other, self) if reflected else (self, other), {})
+        a, b = self._data, other._data if type(other) is ndarray else other
+        out = prim.fn(b, a) if reflected else prim.fn(a, b)
+        return wrap(out) if type(out) is numpy.ndarray else wrap(numpy.asarray(out))
+    return method
+
+
+__add__, __radd__ = _operator(_add), _operator(_add, reflected=True)
+__sub__, __rsub__ = _operator(_sub), _operator(_sub, reflected=True)
+__mul__, __rmul__ = _operator(_mul), _operator(_mul, reflected=True)
+__truediv__, __rtruediv__ = _operator(_div), _operator(_div, reflected=True)
+__pow__, __rpow__ = _operator(_pow), _operator(_pow, reflected=True)
+__matmul__, __rmatmul__ = _operator(_matmul), _operator(_matmul, reflected=True)
+
+
 def __floordiv__(self, other): return np.floor_divide(self, other)
 def __rfloordiv__(self, other): return np.floor_divide(other, self)
 def __mod__(self, other): return np.mod(self, other)
 def __rmod__(self, other): return np.mod(other, self)
-def __pow__(self, other): return _pow(self, other)
-def __rpow__(self, other): return _pow(other, self)
-def __matmul__(self, other): return _matmul(self, other)
-def __rmatmul__(self, other): return _matmul(other, self)
 def __neg__(self): return _neg(self)
 def __pos__(self): return np.positive(self)
 def __abs__(self): return np.absolute(self)
