@@ -12,6 +12,7 @@ and ``svd`` gradients assume distinct eigen/singular values (pairs that tie
 exactly contribute nothing to the eigenvector terms).
 """
 import collections
+import functools
 import operator
 import string
 
@@ -83,7 +84,7 @@ def _safe_reciprocal(xp, s):
 
 
 def _shape(x):
-    return x.shape if hasattr(x, 'shape') else numpy.shape(x)
+    return tuple(x.shape) if hasattr(x, 'shape') else numpy.shape(x)
 
 
 def _no_out(name, out):
@@ -259,6 +260,7 @@ def _sublists(args):
     return subscripts, operands
 
 
+@functools.lru_cache(maxsize=512)
 def _explicit(subscripts, shapes):
     """`subscripts` with '...' replaced by letters and the output written out."""
     subscripts = subscripts.replace(' ', '')
@@ -306,7 +308,7 @@ def einsum(*operands, out=None, optimize=False):
         subscripts, operands = operands[0], operands[1:]
     else:
         subscripts, operands = _sublists(operands)
-    subscripts = _explicit(subscripts, [_shape(x) for x in operands])
+    subscripts = _explicit(subscripts, tuple([_shape(x) for x in operands]))
     return P.einsum(*operands, subscripts=subscripts, optimize=optimize)
 
 
@@ -349,17 +351,36 @@ def _permute(x, perm):
     return x if perm == sorted(perm) else P.transpose(x, tuple(perm))
 
 
-@composite()
-def dot(a, b, out=None):
-    """NumPy's dot: a product for 0-d operands, matmul up to a 2-d `b`, otherwise
-    the sum over the last axis of `a` and the second-to-last of `b`."""
+def _dot(a, b, out=None):
     _no_out('dot', out)
-    na, nb = len(_shape(a)), len(_shape(b))
-    if na == 0 or nb == 0:
-        return P.multiply(a, b)
-    if nb <= 2:
-        return P.matmul(a, b)
-    return tensordot(a, b, axes=([-1], [-2]))
+    return numpy.dot(a, b)
+
+
+def _dot_subscripts(a, b):
+    """dot of an N-d `b` as einsum subscripts: a's last axis with b's second-to-last."""
+    letters = _LABELS[:a.ndim - 1 + b.ndim]
+    fa, fb = letters[:a.ndim - 1], letters[a.ndim - 1:-1]
+    k = letters[-1]
+    return f'{fa}{k},{fb[:-1]}{k}{fb[-1]}->{fa}{fb}'
+
+
+def _dot_rule(i, matmul_rule, einsum_rule, forward=False):
+    """dot is a product with a 0-d operand, matmul up to a 2-d `b`, else an einsum."""
+    def rule(xp, g, ans, a, b, out=None):
+        if a.ndim == 0 or b.ndim == 0:
+            if forward:  # a tangent of operand i: its batch axes before ans's axes
+                g = _lead(xp, g, (a, b)[i].ndim, len(ans.shape))
+            return g * (b if i == 0 else a)
+        if b.ndim <= 2:
+            return matmul_rule(xp, g, ans, a, b)
+        return einsum_rule(xp, g, ans, a, b, subscripts=_dot_subscripts(a, b))
+    return rule
+
+
+op('dot', _dot,
+   (_dot_rule(0, _matmul_vjp_a, _einsum_vjp(0)), _dot_rule(1, _matmul_vjp_b, _einsum_vjp(1))),
+   (_dot_rule(0, _matmul_jvp_a, _einsum_jvp(0), True),
+    _dot_rule(1, _matmul_jvp_b, _einsum_jvp(1), True)))
 
 
 @composite()
@@ -434,11 +455,24 @@ op('embed_diagonal', _embed_diagonal,
    save='shapes', export=None)
 
 
-@composite()
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    """The sum along a diagonal."""
+def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no_out('trace', out)
-    return P.sum(P.diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1, dtype=dtype)
+    return numpy.trace(a, offset, axis1, axis2, dtype)
+
+
+def _trace_vjp(xp, g, ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    n1, n2 = a.shape[axis1], a.shape[axis2]
+    k = max(0, min(n1 - max(-offset, 0), n2 - max(offset, 0)))
+    along = xp.broadcast_to(xp.expand_dims(g, -1), g.shape + (k,))
+    return xp.embed_diagonal(along, shape=a.shape, offset=offset, axis1=_neg(axis1, a.ndim),
+                             axis2=_neg(axis2, a.ndim))
+
+
+def _trace_jvp(xp, t, ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    return xp.trace(t, offset=offset, axis1=_neg(axis1, a.ndim), axis2=_neg(axis2, a.ndim))
+
+
+op('trace', _trace, _trace_vjp, _trace_jvp, save='shapes')
 
 
 @composite()
@@ -499,7 +533,14 @@ def _vector_norm_jvp(xp, t, ans, x, axis=None, keepdims=False, ord=2):
     return xp.sum(t * _vector_norm_grad(xp, x, norm, ord, axes), axis=axes, keepdims=keepdims)
 
 
-op('vector_norm', numpy.linalg.vector_norm, _vector_norm_vjp, _vector_norm_jvp, save='both',
+def _vector_norm(x, axis=None, keepdims=False, ord=2):
+    if axis is None and ord == 2 or isinstance(axis, (int, numpy.integer)):
+        # numpy.linalg.norm is several times faster for these
+        return numpy.linalg.norm(x, None if axis is None else ord, axis, keepdims)
+    return numpy.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
+
+
+op('vector_norm', _vector_norm, _vector_norm_vjp, _vector_norm_jvp, save='both',
    export='linalg')
 
 
@@ -790,7 +831,7 @@ def multi_dot(arrays, *, out=None):
     if len(arrays) < 2:
         raise ValueError('Expecting at least two arrays.')
     if len(arrays) == 2:
-        return dot(arrays[0], arrays[1])
+        return P.dot(arrays[0], arrays[1])
     first, last = len(_shape(arrays[0])) == 1, len(_shape(arrays[-1])) == 1
     if first:
         arrays[0] = P.reshape(arrays[0], (1, -1))
