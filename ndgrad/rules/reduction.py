@@ -59,32 +59,43 @@ def _has_zero(value):
 
 # --- sum, mean, nansum, nanmean -----------------------------------------------------------
 
-def _sum(a, axis=None, dtype=None, keepdims=False):
-    return numpy.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+def _sum_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+             where=None):
+    g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
+    return g if where is None else xp.where(where, g, 0)
 
 
-def _mean(a, axis=None, dtype=None, keepdims=False):
-    return numpy.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+def _sum_jvp(xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+             where=None):
+    axes = negative_axes(axis, x.ndim)
+    if where is not None:
+        t = xp.where(where, t, 0)
+    return xp.sum(t, axis=axes, keepdims=keepdims)
 
 
-def _sum_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
-    return unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
+def _mean_weights(x, axis, where, dtype):
+    """Each element's weight in a mean over `where`: 1/count inside, 0 outside."""
+    inside = numpy.broadcast_to(numpy.asarray(where), x.shape)
+    count = numpy.sum(inside, axis=negative_axes(axis, x.ndim), keepdims=True)
+    return (inside / numpy.maximum(count, 1)).astype(dtype)
 
 
-def _sum_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
-    return xp.sum(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims)
+def _mean_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
+    if where is None:
+        return g / _count(x, axis)
+    return g * _mean_weights(x, axis, where, ans.dtype)
 
 
-def _mean_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
-    return unreduce(xp, g, ans, x.shape, axis, keepdims)[0] / _count(x, axis)
+def _mean_jvp(xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    axes = negative_axes(axis, x.ndim)
+    if where is None:
+        return xp.mean(t, axis=axes, keepdims=keepdims)
+    return xp.sum(t * _mean_weights(x, axis, where, ans.dtype), axis=axes, keepdims=keepdims)
 
 
-def _mean_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
-    return xp.mean(t, axis=negative_axes(axis, x.ndim), keepdims=keepdims)
-
-
-op('sum', _sum, _sum_vjp, _sum_jvp, save='shapes')
-op('mean', _mean, _mean_vjp, _mean_jvp, save='shapes')
+op('sum', numpy.sum, _sum_vjp, _sum_jvp, save='shapes')
+op('mean', numpy.mean, _mean_vjp, _mean_jvp, save='shapes')
 
 
 def _nansum(a, axis=None, dtype=None, keepdims=False):
@@ -331,7 +342,7 @@ class _Order:
         self.ndim = x.ndim
         self.axis = axis
         moved = numpy.moveaxis(x, axis, -1)
-        self.perm = numpy.argsort(moved, axis=-1, kind='stable')
+        self.perm = numpy.argsort(moved, axis=-1)  # any sorting order: ties are averaged
         ordered = numpy.take_along_axis(moved, self.perm, axis=-1)
         new_run = ordered[..., 1:] != ordered[..., :-1]
         self.runs = None

@@ -83,6 +83,15 @@ CASES = (
             lambda x: numpy.var(x, dtype='float64'), [(4,)]),
        Case('sum/dtype', lambda x: np.sum(x, dtype='float64'),
             lambda x: numpy.sum(x, dtype='float64'), [(4,)]),
+       Case('sum/where', lambda x: np.sum(x, axis=1, where=numpy.array([True, False, True])),
+            lambda x: numpy.sum(x, axis=1, where=numpy.array([True, False, True])), [(2, 3)]),
+       Case('sum/initial', lambda x: np.sum(x, axis=0, initial=2.0),
+            lambda x: numpy.sum(x, axis=0, initial=2.0), [(2, 3)]),
+       Case('mean/where', lambda x: np.mean(x, axis=0, where=numpy.array([[True], [False], [True]])),
+            lambda x: numpy.mean(x, axis=0, where=numpy.array([[True], [False], [True]])),
+            [(3, 2)]),
+       Case('mean/where-all', lambda x: np.mean(x, where=numpy.array([True, False, True])),
+            lambda x: numpy.mean(x, where=numpy.array([True, False, True])), [(2, 3)]),
        Case('mean/method', lambda x: x.mean(axis=0), lambda x: x.mean(axis=0), [(2, 3)]),
        Case('std/method', lambda x: x.std(axis=1, ddof=1), lambda x: x.std(axis=1, ddof=1),
             [(2, 3)]),
@@ -262,9 +271,6 @@ def test_sort_rejects_order():
         np.sort(np.array([1.0, 2.0]), order='x')
 
 
-def test_sum_and_max_reject_unsupported_keywords_at_once():
-    x = np.array([1.0, 2.0])
+def test_max_rejects_initial_at_once():
     with pytest.raises(TypeError):
-        np.max(x, initial=3.0)
-    with pytest.raises(TypeError):
-        np.sum(x, where=numpy.array([True, False]))
+        np.max(np.array([1.0, 2.0]), initial=3.0)
