@@ -48,7 +48,8 @@ def raw_index(index):
 
 
 def _items(index):
-    return index if type(index) is tuple else (index,)
+    items = index if type(index) is tuple else (index,)
+    return tuple(numpy.asarray(i) if type(i) is list else i for i in items)
 
 
 def _has_int_array(index):
@@ -117,7 +118,80 @@ def winners(index, shape):
 # --- kernels -------------------------------------------------------------------------------------
 
 def _getitem(x, index, nbatch=0):
+    if not nbatch:
+        return x[index]
     return _batch_to('front', x[_batched(index, nbatch)], nbatch, index)
+
+
+def _one_axis(index, nbatch):
+    """``(axis, picks)`` if `index` picks a 1-d integer array along one axis (the
+    other items full slices or an Ellipsis), else None. `axis` counts the batch."""
+    items = _items(index)
+    where = [k for k, i in enumerate(items) if isinstance(i, numpy.ndarray)]
+    if len(where) != 1:
+        return None
+    k = where[0]
+    picks = items[k]
+    if picks.ndim != 1 or picks.dtype.kind not in 'iu':
+        return None
+    rest = items[:k] + items[k + 1:]
+    if not all(i is Ellipsis or i == slice(None) for i in rest) or rest.count(Ellipsis) > 1:
+        return None
+    if Ellipsis in items[:k]:
+        return k - len(items), picks
+    return nbatch + k, picks
+
+
+def _firsts(sorted_picks):
+    first = numpy.empty(len(sorted_picks), dtype=bool)
+    first[:1] = True
+    numpy.not_equal(sorted_picks[1:], sorted_picks[:-1], out=first[1:])
+    return first
+
+
+def add_at(out, index, g, nbatch=0):
+    """``out[batch, index] += g`` where repeated indices accumulate.
+
+    Picking along one axis (``x[idx]``, take, repeat, pad) sorts the picks: with
+    few repeats it adds the first pick of each run, then the next, with plain
+    fancy assignments; with many it sums the runs (``numpy.add.reduceat``). Both
+    are several times faster than ``numpy.add.at``, used for other indices.
+    """
+    full = _batched(index, nbatch)
+    g = _batch_to('numpy', g, nbatch, index)
+    if not _has_int_array(index):
+        out[full] += g
+        return
+    along = _one_axis(index, nbatch)
+    if along is None:
+        numpy.add.at(out, full, g)
+        return
+    axis, picks = along
+    if not picks.size:
+        return
+    if g.ndim < out.ndim:
+        g = numpy.broadcast_to(g, out[full].shape)
+    n = out.shape[axis]
+    picks = numpy.where(picks < 0, picks + n, picks)
+    order = numpy.argsort(picks, kind='stable')
+    picks = picks[order]
+    first = _firsts(picks)
+    at = [slice(None)] * out.ndim
+    if len(picks) > 2 * numpy.count_nonzero(first):  # many repeats: sum each run
+        at[axis] = picks[first]
+        runs = numpy.add.reduceat(numpy.take(g, order, axis=axis), numpy.flatnonzero(first),
+                                  axis=axis)
+        out[tuple(at)] += runs
+        return
+    for _ in range(8):  # few repeats: one pick of each run at a time, no repeats
+        at[axis] = picks[first]
+        out[tuple(at)] += numpy.take(g, order[first], axis=axis)
+        if first.all():
+            return
+        order, picks = order[~first], picks[~first]
+        first = _firsts(picks)
+    at[axis] = picks
+    numpy.add.at(out, tuple(at), numpy.take(g, order, axis=axis))
 
 
 def _scatter(g, index, shape, nbatch=0, accumulate=True):
@@ -125,12 +199,10 @@ def _scatter(g, index, shape, nbatch=0, accumulate=True):
     getitem, repeated indices accumulate) or assigned (the last write lands)."""
     g = numpy.asarray(g)
     out = numpy.zeros(g.shape[:nbatch] + tuple(shape), dtype=g.dtype)
-    full = _batched(index, nbatch)
-    g = _batch_to('numpy', g, nbatch, index)
     if accumulate and _has_int_array(index):
-        numpy.add.at(out, full, g)
+        add_at(out, index, g, nbatch)
     else:
-        out[full] = g
+        out[_batched(index, nbatch)] = _batch_to('numpy', g, nbatch, index)
     return out
 
 
@@ -155,13 +227,7 @@ def _getitem_vjp(xp, g, ans, x, index, nbatch=0):
 def _getitem_accumulate(acc, g, ans, x, index, nbatch=0):
     """The vjp added straight into the input's accumulator (a plain backward pass):
     ``acc[index] += g`` costs no zeros array and no second add."""
-    nb = _extra(g, ans) + nbatch
-    full = _batched(index, nb)
-    g = _batch_to('numpy', g, nb, index)
-    if _has_int_array(index):
-        numpy.add.at(acc, full, g)
-    else:
-        acc[full] += g
+    add_at(acc, index, g, _extra(g, ans) + nbatch)
 
 
 def _getitem_jvp(xp, t, ans, x, index, nbatch=0):

@@ -776,6 +776,31 @@ def _pad_constant(x, pad_width, constant_values=0):
 op('pad_constant', _pad_constant,
    _pad_vjp, _pad_jvp, save='shapes', export=None)
 
+def _pad_copy_vjp(xp, g, ans, x, pad_width, mode):
+    """Fold each padded axis back: the interior, plus each padded entry added to
+    the entry it copies (folds of different axes commute)."""
+    nd, nb = x.ndim, g.ndim - x.ndim
+    core = list(ans.shape)
+    for k, (n, (before, after)) in enumerate(zip(x.shape, pad_width)):
+        if not before and not after:
+            continue
+        inner = xp.getitem(g, index=_slab(k - nd, nd, slice(before, before + n)))
+        core[k] = n
+        outside = numpy.r_[0:before, before + n:before + n + after]
+        picks = numpy.pad(numpy.arange(n), (before, after), mode)[outside]
+        edges = xp.getitem(g, index=_slab(k - nd, nd, outside))
+        g = inner + xp.scatter(edges, index=_slab(k - nd, nd, picks), shape=tuple(core),
+                               nbatch=nb)
+    return g
+
+
+def _pad_copy_jvp(xp, t, ans, x, pad_width, mode):
+    return xp.pad_copy(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(pad_width), mode=mode)
+
+
+op('pad_copy', lambda x, pad_width, mode: numpy.pad(x, pad_width, mode),
+   _pad_copy_vjp, _pad_copy_jvp, save='shapes', export=None)
+
 _GATHER_MODES = ('edge', 'reflect', 'symmetric', 'wrap')
 _LINEAR_MODES = ('mean', 'linear_ramp')
 _MODES = ('constant', 'edge', 'linear_ramp', 'maximum', 'mean', 'median', 'minimum',
@@ -848,12 +873,10 @@ def pad(array, pad_width, mode='constant', **kwargs):
     end_values = _pairs(kwargs.pop('end_values', 0), a.ndim, 'end_values', integral=False)
     stat = kwargs.pop('stat_length', None)
     stat = None if stat is None else _pairs(stat, a.ndim, 'stat_length')
+    if mode in _GATHER_MODES and kwargs.get('reflect_type', 'even') == 'even':
+        return P.pad_copy(a, widths, mode=mode) if a.ndim else P.copy(a)
     for axis, (n, width) in enumerate(zip(a.shape, widths)):
         if width == (0, 0):
-            continue
-        if mode in _GATHER_MODES and kwargs.get('reflect_type', 'even') == 'even':
-            picks = numpy.pad(numpy.arange(n), width, mode)
-            a = P.getitem(a, index=_slab(axis - a.ndim, a.ndim, picks))
             continue
         # a linear map of each lane: the padding of the identity's columns
         options = dict(kwargs)

@@ -209,7 +209,7 @@ def test_batched_gather_and_scatter_match_a_loop(name, index, shape):
     for b in numpy.ndindex(2, 3):
         ref = numpy.zeros(shape)
         numpy.add.at(ref, index, g[b])
-        numpy.testing.assert_array_equal(scattered[b], ref)
+        numpy.testing.assert_allclose(scattered[b], ref, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize('name, index, shape', READS, ids=[r[0] for r in READS])
@@ -339,3 +339,37 @@ def test_recorded_bad_index_raises_before_recording():
             x[numpy.array([4])]
         with pytest.raises(IndexError, match='whole numbers'):
             x[np.array([1.5])]
+
+
+@pytest.mark.parametrize('index', [
+    I([3, 0, 3, 3, -1]), (Ellipsis, I([1, 1, 0])), (slice(None), I([2, -3, 2])),
+    (Ellipsis, I([0, 0]), slice(None)), (I([1, 1]), Ellipsis), I([], dtype=int),
+    (I([0, 1]), I([1, 1])), (slice(1, None), I([0, 0])),
+], ids=str)
+@pytest.mark.parametrize('nbatch', [0, 1])
+def test_add_at_matches_numpy(index, nbatch):
+    """The sort-and-reduceat path for picks along one axis adds like numpy.add.at."""
+    rng = numpy.random.default_rng(2)
+    shape = (4, 3, 3)
+    out = rng.standard_normal((2,) * nbatch + shape)
+    g = rng.standard_normal(out[(slice(None),) * nbatch + indexing._items(index)].shape)
+    expected = out.copy()
+    numpy.add.at(expected, (slice(None),) * nbatch + indexing._items(index), g)
+    indexing.add_at(out, index, g, nbatch)
+    numpy.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize('picks', [
+    [2] * 7,                                  # many repeats: runs summed
+    [0] * 10 + list(range(1, 40)),            # a long run among few repeats
+    list(range(39, -1, -1)) + [5, 5, -1],     # unsorted, negative
+], ids=['repeats', 'long-run', 'unsorted'])
+def test_add_at_paths(picks):
+    rng = numpy.random.default_rng(4)
+    picks = I(picks)
+    out = rng.standard_normal((40, 2))
+    g = rng.standard_normal((len(picks), 2))
+    expected = out.copy()
+    numpy.add.at(expected, picks, g)
+    indexing.add_at(out, picks, g)
+    numpy.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)

@@ -179,6 +179,10 @@ CASES = [
        lambda x: numpy.pad(x, ((1, 0), (2, 3)), mode='symmetric'), [(2, 2)], 'pad/symmetric'),
     sq(lambda x: np.pad(x, (3, 2), mode='wrap'), lambda x: numpy.pad(x, (3, 2), mode='wrap'),
        [(2,)], 'pad/wrap'),
+    sq(lambda x: np.pad(x, ((0, 1), (2, 0), (1, 1)), mode='wrap'),
+       lambda x: numpy.pad(x, ((0, 1), (2, 0), (1, 1)), mode='wrap'), [(2, 1, 2)], 'pad/wrap-3d'),
+    sq(lambda x: np.pad(x, 2, mode='edge'), lambda x: numpy.pad(x, 2, mode='edge'), [()],
+       'pad/edge-0d'),
     sq(lambda x: np.pad(x, (2, 4), mode='reflect', reflect_type='odd'),
        lambda x: numpy.pad(x, (2, 4), mode='reflect', reflect_type='odd'), [(3,)],
        'pad/reflect-odd'),
@@ -222,7 +226,8 @@ def test_op(case):
 
 def test_concatenate_and_stack_have_jvp_rules():
     from ndgrad._primitive import REGISTRY
-    for name in ('concatenate', 'stack', 'split', 'flip', 'roll', 'pad_constant', 'getitem',
+    for name in ('concatenate', 'stack', 'split', 'flip', 'roll', 'pad_constant', 'pad_copy',
+                 'getitem',
                  'scatter', 'setitem'):
         prim = REGISTRY[name]
         assert prim.jvps is not None and prim.jvps[0] is not None, name
