@@ -178,3 +178,12 @@ def test_bad_input():
         np.random.shuffle([1, 2, 3])
     with pytest.raises(TypeError):
         np.random.shuffle(np.array(1.))
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+    module = importlib.import_module('ndgrad.numpy.random')
+    result = doctest.testmod(module, extraglobs={'np': np, 'autograd': autograd},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -373,3 +373,12 @@ def test_add_at_paths(picks):
     numpy.add.at(expected, picks, g)
     indexing.add_at(out, picks, g)
     numpy.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+    module = importlib.import_module('ndgrad.rules.indexing')
+    result = doctest.testmod(module, extraglobs={'np': np, 'autograd': autograd},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

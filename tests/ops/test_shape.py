@@ -374,3 +374,12 @@ def test_chain_of_shape_ops_second_order():
         return np.sin(np.stack(np.split(z, 2, axis=1), axis=-1))
     check_grad(f, [numpy.random.default_rng(0).uniform(-1, 1, (2, 2)),
                    numpy.random.default_rng(1).uniform(-1, 1, (1, 4))], order=2)
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+    module = importlib.import_module('ndgrad.rules.shape')
+    result = doctest.testmod(module, extraglobs={'np': np, 'autograd': autograd},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
