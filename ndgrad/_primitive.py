@@ -100,42 +100,64 @@ class Primitive:
                                  **kwargs))
 
     def _record(self, args, kwargs):
+        # One pass over the arguments gathers what the kernel and the node need: this
+        # function is the cost of every recorded op.
         raws, parents, live = [], [], False
-        for a in args:
-            if type(a) is ndarray:
-                raws.append(a._data)
-                node = a._node
-                parents.append(node)
-                if node is not None:
-                    live = True
-            else:
-                raws.append(a)
-                parents.append(None)
+        if self.save_inputs is True:
+            versions = []  # (array, its in-place counter) for each ndarray input
+            for a in args:
+                if type(a) is ndarray:
+                    raws.append(a._data)
+                    node = a._node
+                    parents.append(node)
+                    if node is not None:
+                        live = True
+                    versions.append((a, a._version))
+                else:
+                    raws.append(a)
+                    parents.append(None)
+                    versions.append(None)
+        else:
+            versions = None
+            for a in args:
+                if type(a) is ndarray:
+                    raws.append(a._data)
+                    node = a._node
+                    parents.append(node)
+                    if node is not None:
+                        live = True
+                else:
+                    raws.append(a)
+                    parents.append(None)
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
-        if self.nout == 1:
-            if type(out) is not numpy.ndarray:
-                out = numpy.asarray(out)
-            if out.dtype.kind != 'f':
-                return wrap(out)
-            return wrap(out, self._node(args, raws, parents, kwargs, out, out.shape, out.dtype))
+        if self.nout != 1:
+            return self._record_outputs(args, raws, parents, versions, kwargs, out)
+        if type(out) is not numpy.ndarray:
+            out = numpy.asarray(out)
+        dtype = out.dtype
+        if dtype.kind != 'f':
+            return wrap(out)
+        return wrap(out, self._node(raws, parents, versions, kwargs, out, out.shape, dtype))
+
+    def _record_outputs(self, args, raws, parents, versions, kwargs, out):
+        """A multi-output op: one node, and a `select` node per float output."""
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
-        node = self._node(args, raws, parents, kwargs, out,
+        node = self._node(raws, parents, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
         return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
                                   None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
                      for k, o in enumerate(out))
 
-    def _node(self, args, raws, parents, kwargs, out, shape, dtype):
-        if self.save_inputs is True:
+    def _node(self, raws, parents, versions, kwargs, out, shape, dtype):
+        if versions is not None:
             # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
             inputs = tuple(raws)
-            versions = tuple([(a, a._version) if type(a) is ndarray else None for a in args])
+            versions = tuple(versions)
         else:
             inputs = tuple([Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
                             for r in raws])
-            versions = None
         node = Node(self, tuple(parents), inputs, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
         if DEBUG.sites:
