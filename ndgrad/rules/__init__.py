@@ -3,4 +3,5 @@
 To add an op, add one `op(...)` entry to the module of its family; see
 `ndgrad._primitive` for what a rule receives and must return.
 """
-from . import creation, elementwise, reduction, shape, indexing, linalg, nn, special  # noqa: F401
+from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
+               inverses, decompositions, nn, special)
