@@ -14,7 +14,7 @@ import math
 import numpy
 
 from .._ndarray import raw, wrap
-from .._primitive import REC as P, composite, op
+from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
 
 
@@ -278,19 +278,26 @@ def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, 
 
 # --- pick, one_hot, topk --------------------------------------------------------------
 
-def _aligned(index, ndim):
-    return index.reshape((1,) * (ndim - index.ndim) + index.shape)
+def _along_axis(index, axis, shape):
+    """The NumPy index that reads `index` along `axis` of an array of `shape` (its other
+    axes enumerated); `index` lines up with the trailing axes, batch axes lead."""
+    ndim = len(shape)
+    index = index.reshape((1,) * (ndim - index.ndim) + index.shape)
+    return tuple(index if i == ndim + axis else
+                 numpy.arange(n).reshape((n,) + (1,) * (ndim - 1 - i))
+                 for i, n in enumerate(shape))
 
 
 def _pick_kernel(x, index, axis, keepdims):
-    out = numpy.take_along_axis(x, _aligned(index, x.ndim), axis)
+    out = x[_along_axis(index, axis, x.shape)]
     return out if keepdims else numpy.squeeze(out, axis)
 
 
 def _unpick_kernel(g, index, axis, shape):
-    """Zeros of ``batch + shape`` with `g` put at `index` along `axis` (pick's adjoint)."""
+    """Zeros of ``batch + shape`` with `g` put at `index` along `axis` (pick's adjoint;
+    the indices along `axis` are distinct, so assignment is the sum)."""
     out = numpy.zeros(g.shape[:g.ndim - len(shape)] + tuple(shape), dtype=g.dtype)
-    numpy.put_along_axis(out, _aligned(index, out.ndim), g, axis)
+    out[_along_axis(index, axis, out.shape)] = g
     return out
 
 
@@ -391,7 +398,7 @@ def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'
     index = order[(Ellipsis, slice(0, k)) + (slice(None),) * (-axis - 1)]
     if ret_typ == 'mask':
         mask = numpy.zeros(values.shape, _float_dtype(data))
-        numpy.put_along_axis(mask, index, 1, axis)
+        mask[_along_axis(index, axis, mask.shape)] = 1
         return wrap(mask)
     indices = wrap(index.astype(dtype))
     if ret_typ == 'indices':
@@ -530,22 +537,27 @@ def dropout(data, p=0.5, mode='training', axes=None, cudnn_off=True):
 
 # --- normalization --------------------------------------------------------------------
 
-def _standardize_kernel(x, axes, eps):
+def _moments(x, axes):
+    """Mean and (biased) variance of a NumPy array over `axes`, kept as size-1 axes."""
     mean = numpy.mean(x, axis=axes, keepdims=True)
     centered = x - mean
-    var = numpy.mean(centered * centered, axis=axes, keepdims=True)
+    return mean, numpy.mean(centered * centered, axis=axes, keepdims=True)
+
+
+def _standardize_kernel(x, axes, eps, moments=None):
+    mean, var = _moments(x, axes) if moments is None else moments
+    centered = x - mean
     centered *= 1 / numpy.sqrt(var + eps)
     return centered
 
 
-def _inverse_std(xp, x, axes, eps):
-    centered = x - xp.mean(x, axis=axes, keepdims=True)
-    return 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
-
-
-def _standardize_rule(xp, v, ans, x, axes, eps):
+def _standardize_rule(xp, v, ans, x, axes, eps, moments=None):
     # x̂ = (x - mean)·r has the symmetric Jacobian r·(I - 1/n - x̂x̂ᵀ/n): vjp and jvp agree
-    r = _inverse_std(xp, x, axes, eps)
+    if xp is RAW and moments is not None:
+        r = 1 / numpy.sqrt(moments[1] + eps)    # the forward pass's statistics: constants here
+    else:                                       # recorded: r must carry its dependence on x
+        centered = x - xp.mean(x, axis=axes, keepdims=True)
+        r = 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
     return r * (v - xp.mean(v, axis=axes, keepdims=True)
                 - ans * xp.mean(v * ans, axis=axes, keepdims=True))
 
@@ -565,6 +577,8 @@ def _affine(xhat, gamma, beta, channel, ndim):
 
 
 def _check_channel_param(name, param, value, size):
+    if not hasattr(value, 'shape'):
+        raise TypeError(f'{name}: {param} must be an array, got {type(value).__name__}')
     if value.shape != (size,):
         raise ValueError(f'{name}: {param} must have shape ({size},), one value per entry '
                          f'of the normalized axis, got {value.shape}')
@@ -586,7 +600,8 @@ def layer_norm(data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
     channel = _axis(axis, data.ndim, 'layer_norm')
     for param, value in (('gamma', gamma), ('beta', beta)):
         _check_channel_param('layer_norm', param, value, data.shape[channel])
-    xhat = P.standardize(data, axes=(channel,), eps=eps)
+    moments = _moments(raw(data), (channel,))
+    xhat = P.standardize(data, axes=(channel,), eps=eps, moments=moments)
     return _affine(xhat, gamma, beta, channel, data.ndim)
 
 
@@ -630,12 +645,13 @@ def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-5, momentum=0.9
     if fix_gamma:
         gamma = numpy.ones(size, _float_dtype(x))
     if STATE.training and not use_global_stats:
-        values = raw(x)
-        mean = numpy.mean(values, axis=others)
-        var = numpy.var(values, axis=others)
-        _update_in_place(running_mean, momentum * raw(running_mean) + (1 - momentum) * mean)
-        _update_in_place(running_var, momentum * raw(running_var) + (1 - momentum) * var)
-        return _affine(P.standardize(x, axes=others, eps=eps), gamma, beta, channel, x.ndim)
+        mean, var = _moments(raw(x), others)
+        _update_in_place(running_mean, momentum * raw(running_mean)
+                         + (1 - momentum) * mean.reshape(size))
+        _update_in_place(running_var, momentum * raw(running_var)
+                         + (1 - momentum) * var.reshape(size))
+        xhat = P.standardize(x, axes=others, eps=eps, moments=(mean, var))
+        return _affine(xhat, gamma, beta, channel, x.ndim)
     scale = gamma / numpy.sqrt(raw(running_var) + eps)
     shift = beta - raw(running_mean) * scale
     return x * _along(P, scale, channel, x.ndim) + _along(P, shift, channel, x.ndim)
