@@ -230,7 +230,7 @@ def _svd_jvp(xp, t, ans, a, full_matrices=True, hermitian=False):
     return du, _off_kinks(xp, xp.diagonal(dp, axis1=-2, axis2=-1), s), mT(xp, dv)
 
 
-op('svd', _svd, _svd_vjp, _svd_jvp, save='both', nout=3, export=None)
+op('svd', _svd, _svd_vjp, _svd_jvp, save='output', nout=3, export=None)
 
 
 def _svdvals_vjp(xp, g, ans, a):
