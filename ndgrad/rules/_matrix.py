@@ -1,5 +1,7 @@
 """Helpers shared by the linear-algebra rules. Matrix helpers act on the last two
 axes and broadcast over the leading ones, so they are batch-transparent."""
+import functools
+
 import numpy
 
 from .._ndarray import ndarray
@@ -91,3 +93,14 @@ class EachOperand(tuple):
 def neg_axis(axis, ndim):
     """`axis` of an ndim array as a negative axis."""
     return axis - ndim if axis >= 0 else axis
+
+
+def on_arrays(rule, count=2):
+    """`rule` with its first `count` operands as arrays: a constant operand is saved as
+    the user passed it, which may be a list or a scalar."""
+    @functools.wraps(rule)
+    def wrapped(xp, g, ans, *operands, **kwargs):
+        operands = [x if k >= count or hasattr(x, 'ndim') else numpy.asarray(x)
+                    for k, x in enumerate(operands)]
+        return rule(xp, g, ans, *operands, **kwargs)
+    return wrapped

@@ -518,3 +518,19 @@ def test_bad_input_raises_numpys_error_type(call, error):
 def test_gradient_of_det_at_a_singular_matrix_raises_linalg_error():
     with pytest.raises(numpy.linalg.LinAlgError):
         grad_of(lambda x: np.linalg.det(x), [[1.0, 2.0], [2.0, 4.0]])
+
+
+@pytest.mark.parametrize('f, x, expected', [
+    (lambda x: np.dot(x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
+    (lambda x: np.dot([1.0, 2.0], x), [3.0, 4.0], [1.0, 2.0]),
+    (lambda x: np.dot(x, 2.0).sum(), [3.0, 4.0], [2.0, 2.0]),
+    (lambda x: (x @ [[1.0], [2.0]]).sum(), [3.0, 4.0], [1.0, 2.0]),
+    (lambda x: ([1.0, 2.0] @ x), [3.0, 4.0], [1.0, 2.0]),
+    (lambda x: np.linalg.solve([[2.0, 0.0], [0.0, 4.0]], x).sum(), [3.0, 4.0], [0.5, 0.25]),
+    (lambda x: np.linalg.solve(x * numpy.eye(2), [2.0, 4.0]).sum(), [1.0, 2.0], [-2.0, -1.0]),
+    (lambda x: np.linalg.lstsq([[1.0], [1.0]], x)[0].sum(), [3.0, 4.0], [0.5, 0.5]),
+    (lambda x: np.einsum('i,i', x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
+    (lambda x: np.tensordot(x, [1.0, 2.0], axes=1), [3.0, 4.0], [1.0, 2.0]),
+])
+def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
+    numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)
