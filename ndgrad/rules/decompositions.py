@@ -116,7 +116,10 @@ op('qr_raw', lambda a: tuple(numpy.linalg.qr(a, mode='raw')), nout=2, differenti
 @composite(export='linalg')
 def qr(a, mode='reduced'):
     """The QR decomposition: ``mode`` 'reduced', 'complete', 'r' (differentiable) or
-    'raw' (constants)."""
+    'raw' (constants).
+
+    >>> q, r = np.linalg.qr(a)
+    """
     if mode == 'r':
         return P.qr(a, mode='reduced')[1]
     if mode == 'raw':
@@ -147,7 +150,11 @@ op('eigh', lambda a, UPLO='L': tuple(numpy.linalg.eigh(a, UPLO)), _eigh_vjp, _ei
 
 @composite(export='linalg')
 def eigh(a, UPLO='L'):
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices (one triangle is
+    read; the gradient is symmetric).
+
+    >>> w, v = np.linalg.eigh(a)
+    """
     return EighResult(*P.eigh(a, UPLO=UPLO))
 
 

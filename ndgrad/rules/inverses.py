@@ -102,7 +102,10 @@ op('slogdet', lambda a: tuple(numpy.linalg.slogdet(a)), _slogdet_vjp, _slogdet_j
 
 @composite(export='linalg')
 def slogdet(a):
-    """Sign and natural log of the absolute determinant (the sign has no gradient)."""
+    """Sign and natural log of the absolute determinant (the sign has no gradient).
+
+    >>> np.linalg.slogdet(a).logabsdet   # log |det a|, stable for large matrices
+    """
     return SlogdetResult(*P.slogdet(a))
 
 
@@ -182,7 +185,10 @@ op('lstsq', _lstsq, (on_arrays(_lstsq_vjp_a), on_arrays(_lstsq_vjp_b)),
 
 @composite(export='linalg')
 def matrix_power(a, n):
-    """`a` (a stack of square matrices) to the integer power `n`, by repeated squaring."""
+    """`a` (a stack of square matrices) to the integer power `n`, by repeated squaring.
+
+    >>> np.linalg.matrix_power(a, -2)   # inv(a) @ inv(a)
+    """
     shape = tuple(shape_of(a))
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise numpy.linalg.LinAlgError('Last 2 dimensions of the array must be square')
@@ -230,7 +236,10 @@ def _chain(arrays, split, i, j):
 @composite(export='linalg')
 def multi_dot(arrays, *, out=None):
     """The product of a chain of matrices, multiplied in the cheapest order
-    (the first and last may be vectors)."""
+    (the first and last may be vectors).
+
+    >>> np.linalg.multi_dot([x, a, b, y])   # x @ a @ b @ y
+    """
     no_out('multi_dot', out)
     arrays = list(arrays)
     if len(arrays) < 2:

@@ -34,12 +34,16 @@ def _grad_shape(xp, g, a, b):
 
 
 def _matmul_vjp_a(xp, g, ans, a, b):
+    if a.ndim == 1 and b.ndim == 2:  # one product for all batch axes, not a stack of them
+        return xp.matmul(g, mT(xp, b))
     g = _grad_shape(xp, g, a, b)
     da = xp.matmul(g, mT(xp, _as_matrix(b, b.ndim == 1, False)))
     return xp.squeeze(da, -2) if a.ndim == 1 else da
 
 
 def _matmul_vjp_b(xp, g, ans, a, b):
+    if b.ndim == 1 and a.ndim == 2:
+        return xp.matmul(g, a)
     g = _grad_shape(xp, g, a, b)
     db = xp.matmul(mT(xp, _as_matrix(a, a.ndim == 1, True)), g)
     return xp.squeeze(db, -1) if b.ndim == 1 else db
@@ -66,11 +70,15 @@ def _squeeze_vectors(xp, out, a, b):
 
 
 def _matmul_jvp_a(xp, t, ans, a, b):
+    if a.ndim == 1 and b.ndim == 2:
+        return xp.matmul(t, b)
     product = xp.matmul(_lift(xp, t, a, b, True), _as_matrix(b, b.ndim == 1, False))
     return _squeeze_vectors(xp, product, a, b)
 
 
 def _matmul_jvp_b(xp, t, ans, a, b):
+    if b.ndim == 1 and a.ndim == 2:
+        return xp.matmul(t, mT(xp, a))
     product = xp.matmul(_as_matrix(a, a.ndim == 1, True), _lift(xp, t, b, a, False))
     return _squeeze_vectors(xp, product, a, b)
 
@@ -152,13 +160,19 @@ op('dot', _dot,
 
 @composite()
 def vdot(a, b):
-    """The dot product of `a` and `b` flattened (real arrays)."""
+    """The dot product of `a` and `b` flattened (real arrays).
+
+    >>> np.vdot(np.ones((2, 2)), np.ones(4))   # 4.0
+    """
     return P.matmul(P.reshape(a, (-1,)), P.reshape(b, (-1,)))
 
 
 @composite()
 def inner(a, b):
-    """The sum over the last axes of `a` and `b` (a product for 0-d operands)."""
+    """The sum over the last axes of `a` and `b` (a product for 0-d operands).
+
+    >>> np.inner(a, b)   # shape a.shape[:-1] + b.shape[:-1]
+    """
     if len(shape_of(a)) == 0 or len(shape_of(b)) == 0:
         return P.multiply(a, b)
     return tensordot(a, b, axes=([-1], [-1]))
@@ -166,14 +180,20 @@ def inner(a, b):
 
 @composite()
 def outer(a, b, out=None):
-    """``outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]``."""
+    """``outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]``.
+
+    >>> np.outer(np.arange(3), np.ones(2)).shape   # (3, 2)
+    """
     no_out('outer', out)
     return P.multiply(P.reshape(a, (-1, 1)), P.reshape(b, (1, -1)))
 
 
 @composite()
 def kron(a, b):
-    """The Kronecker product: blocks ``a[i, j] * b``."""
+    """The Kronecker product: blocks ``a[i, j] * b``.
+
+    >>> np.kron(np.eye(2), b)   # b on the block diagonal
+    """
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     nd = max(len(sa), len(sb))
     sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
@@ -240,7 +260,10 @@ op('trace', _trace, _trace_vjp, _trace_jvp, save='shapes')
 
 @composite()
 def diag(v, k=0):
-    """The `k`-th diagonal of a matrix, or a square matrix with vector `v` on it."""
+    """The `k`-th diagonal of a matrix, or a square matrix with vector `v` on it.
+
+    >>> np.diag(np.array([1., 2.]))   # [[1, 0], [0, 2]]
+    """
     shape = shape_of(v)
     if len(shape) == 1:
         n = shape[0] + abs(k)
@@ -366,5 +389,8 @@ def _axis_error(axis, ndim):
 
 @composite(export='linalg')
 def matrix_norm(x, keepdims=False, ord='fro'):
-    """The matrix norm over the last two axes."""
+    """The matrix norm over the last two axes.
+
+    >>> np.linalg.matrix_norm(stack, ord='nuc')   # one norm per matrix
+    """
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)

@@ -309,6 +309,10 @@ DECOMPOSITIONS = [
          lambda a: (lambda vh: np.swapaxes(vh, -1, -2) @ vh)(np.linalg.svd(a)[2][..., 2:, :]),
          lambda a: (lambda vh: numpy.swapaxes(vh, -1, -2) @ vh)(L.svd(a)[2][..., 2:, :]),
          [(2, 4)]),
+    Case('svd/hermitian', lambda a: (lambda u, s, vh: u @ vh + s)(
+        *np.linalg.svd(eig_input(a), hermitian=True)),
+         lambda a: (lambda u, s, vh: u @ vh + s)(*L.svd(eig_input(a, numpy), hermitian=True)),
+         [(3, 3)], make=spread),
     Case('svd/full-polar', lambda a: (lambda u, s, vh: u[..., :2] @ vh)(*np.linalg.svd(a)),
          lambda a: (lambda u, s, vh: u[..., :2] @ vh)(*L.svd(a)), [(3, 2)]),
 ]
