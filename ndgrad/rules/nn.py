@@ -7,7 +7,7 @@ functions keep MXNet's signatures; their docstrings say where ndgrad differs.
 >>> from ndgrad import np, npx
 >>> z = np.array([[1., 2., 3.]])
 >>> -npx.pick(npx.log_softmax(z), np.array([2.])).mean()   # cross-entropy
-array(0.40760595)
+array(0.407606)
 """
 import math
 
@@ -64,17 +64,32 @@ def _along(xp, v, channel, ndim):
 
 # --- activations ----------------------------------------------------------------------
 
-def _relu(x):
-    return numpy.maximum(x, 0)
+def _relu(data):
+    """max(x, 0); its derivative at 0 is 0.
+
+    >>> npx.relu(np.array([-1., 0., 2.]))
+    array([0., 0., 2.])
+    """
+    return numpy.maximum(data, 0)
 
 
-def _sigmoid(x):
+def _sigmoid(data):
+    """1 / (1 + e⁻ˣ), without overflow warnings for large |x|.
+
+    >>> npx.sigmoid(np.array([0.]))
+    array([0.5])
+    """
     with numpy.errstate(over='ignore', under='ignore'):   # exp(-x) = inf gives the right 0
-        return 1 / (1 + numpy.exp(-x))
+        return 1 / (1 + numpy.exp(-data))
 
 
-def _softplus(x):
-    return numpy.logaddexp(0, x)
+def _softplus(data):
+    """log(1 + eˣ), computed stably (MXNet's 'softrelu'); its derivative is sigmoid.
+
+    >>> npx.softplus(np.array([0.]))
+    array([0.6931472])
+    """
+    return numpy.logaddexp(0, data)
 
 
 op('relu', _relu, lambda xp, g, ans, x: g * (x > 0), jvp='elementwise', export='npx')
@@ -84,35 +99,32 @@ op('softplus', _softplus, lambda xp, g, ans, x: g * xp.sigmoid(x), jvp='elementw
    export='npx')
 
 
-def _softsign(x):
-    return x / (1 + P.absolute(x))
-
-
-_ACTIVATIONS = {
-    'relu': lambda x: P.relu(x),
-    'sigmoid': lambda x: P.sigmoid(x),
-    'tanh': lambda x: P.tanh(x),
-    'softrelu': lambda x: P.softplus(x),
-    'softsign': _softsign,
-    'log_sigmoid': lambda x: -P.softplus(-x),
-    'mish': lambda x: x * P.tanh(P.softplus(x)),
-}
+_ACT_TYPES = ('relu', 'sigmoid', 'tanh', 'softrelu', 'softsign', 'log_sigmoid', 'mish')
 
 
 @composite(export='npx')
 def activation(data, act_type='relu'):
     """MXNet's Activation: 'relu', 'sigmoid', 'tanh', 'softrelu' (log(1 + eˣ)),
-    'softsign' (x / (1 + |x|)), 'log_sigmoid' or 'mish'.
+    'softsign' (x / (1 + |x|)), 'log_sigmoid' or 'mish' (x·tanh(softrelu(x))).
 
     >>> npx.activation(np.array([-1., 0., 2.]), act_type='softrelu')
     array([0.3132617, 0.6931472, 2.126928 ])
     """
-    try:
-        fn = _ACTIVATIONS[act_type]
-    except KeyError:
-        raise ValueError(f'activation: act_type must be one of {sorted(_ACTIVATIONS)}, '
-                         f'got {act_type!r}') from None
-    return fn(data)
+    if act_type == 'relu':
+        return P.relu(data)
+    if act_type == 'sigmoid':
+        return P.sigmoid(data)
+    if act_type == 'tanh':
+        return P.tanh(data)
+    if act_type == 'softrelu':
+        return P.softplus(data)
+    if act_type == 'softsign':
+        return data / (1 + P.absolute(data))
+    if act_type == 'log_sigmoid':
+        return -P.softplus(-data)
+    if act_type == 'mish':
+        return data * P.tanh(P.softplus(data))
+    raise ValueError(f'activation: act_type must be one of {_ACT_TYPES}, got {act_type!r}')
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -446,6 +458,37 @@ def reshape_like(lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end
         raise ValueError(f'reshape_like: cannot reshape an array of shape {lshape} into '
                          f'shape {shape}: the sizes differ')
     return P.reshape(lhs, shape)
+
+
+@composite(export='npx')
+def batch_flatten(data):
+    """`data` as a matrix: the first axis kept, the others flattened into one.
+
+    >>> npx.batch_flatten(np.zeros((2, 3, 4))).shape
+    (2, 12)
+    """
+    return P.reshape(data, (data.shape[0], -1) if data.ndim else (1, 1))
+
+
+@composite(export='npx')
+def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
+              sparse_grad=False):
+    """Rows of `weight` (input_dim × output_dim) looked up by the indices in `data`:
+    shape ``data.shape + (output_dim,)``. Indices are clipped into range, as MXNet
+    does; repeated indices add up their gradients.
+
+    >>> npx.embedding(np.array([2., 0.]), np.arange(6).reshape(3, 2))
+    array([[4., 5.],
+           [0., 1.]])
+    """
+    if weight.ndim != 2:
+        raise ValueError(f'embedding: weight must be a matrix (input_dim, output_dim), got '
+                         f'shape {weight.shape}')
+    if input_dim is not None and int(input_dim) != weight.shape[0]:
+        raise ValueError(f'embedding: input_dim={input_dim} but weight has '
+                         f'{weight.shape[0]} rows')
+    index = numpy.clip(_whole(data, 'embedding'), 0, weight.shape[0] - 1)
+    return weight[index]
 
 
 def _arange_like(data, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):

@@ -17,6 +17,7 @@ the domain give inf or nan with NumPy's floating-point warnings (controlled by
 """
 import bisect
 import math
+import sys
 import warnings
 from fractions import Fraction
 
@@ -59,7 +60,10 @@ def _signal(kind, name, count):
         return
     if mode == 'raise':
         raise FloatingPointError(f'{text} encountered in {name}')
-    warnings.warn(f'{text} encountered in {name}', RuntimeWarning, stacklevel=4)
+    frame, level = sys._getframe(), 1      # point the warning at the caller's line
+    while frame is not None and frame.f_globals.get('__name__', '').startswith('ndgrad'):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f'{text} encountered in {name}', RuntimeWarning, stacklevel=level)
 
 
 def _bernoulli_even(count):
@@ -138,13 +142,24 @@ def _erf64(x):
 
 
 def _erf(x):
+    """The error function 2/√π ∫₀ˣ e^(-t²) dt.
+
+    >>> npx.erf(np.array([0., 0.5]))
+    array([0.       , 0.5204999])
+    """
     x, dtype = _as_float64(x, 'erf')
     with numpy.errstate(all='ignore'):
         return _done(_erf64(numpy.atleast_1d(x)).reshape(x.shape), dtype)
 
 
 def _erfinv(y):
+    """The inverse of erf on (-1, 1); ±inf at ±1, nan outside.
+
+    >>> npx.erfinv(np.array([0., 0.5]))
+    array([0.        , 0.47693628])
+    """
     y, dtype = _as_float64(y, 'erfinv')
+    shape = y.shape
     y = numpy.atleast_1d(y)
     with numpy.errstate(all='ignore'):
         a = numpy.abs(y)
@@ -155,7 +170,7 @@ def _erfinv(y):
         out = numpy.copysign(out, y)
     _signal('divide', 'erfinv', numpy.count_nonzero(a == 1))
     _signal('invalid', 'erfinv', numpy.count_nonzero(a > 1))
-    return _done(out.reshape(y.shape), dtype)
+    return _done(out.reshape(shape), dtype)
 
 
 def _erfinv_inside(a):
@@ -260,6 +275,11 @@ def _is_pole(x):
 
 
 def _gammaln(x):
+    """log |Γ(x)|; inf at the poles 0, -1, -2, ...
+
+    >>> npx.gammaln(np.array([0.5]))   # log √π
+    array([0.5723649])
+    """
     x, dtype = _as_float64(x, 'gammaln')
     flat = numpy.atleast_1d(x)
     with numpy.errstate(all='ignore'):
@@ -272,6 +292,11 @@ _FACTORIALS = numpy.array([float(math.factorial(n)) for n in range(23)])
 
 
 def _gamma(x):
+    """Γ(x); exact factorials at 1, 2, ..., 23.
+
+    >>> npx.gamma(np.array([5., 0.5]))   # 4!, √π
+    array([24.       ,  1.7724539])
+    """
     x, dtype = _as_float64(x, 'gamma')
     flat = numpy.atleast_1d(x)
     with numpy.errstate(all='ignore'):
@@ -422,10 +447,21 @@ def _polygamma_kernel(n, x, name):
 
 
 def _digamma(x):
+    """ψ(x) = d/dx log Γ(x).
+
+    >>> npx.digamma(np.array([1.]))   # -γ
+    array([-0.5772157])
+    """
     return _polygamma_kernel(0, x, 'digamma')
 
 
 def _polygamma(n, x):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of digamma (`n` a whole number >= 0, or an array
+    of them that broadcasts against `x`).
+
+    >>> npx.polygamma(1, np.array([1.]))   # π²/6
+    array([1.644934])
+    """
     return _polygamma_kernel(n, x, 'polygamma')
 
 

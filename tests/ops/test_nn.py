@@ -475,3 +475,42 @@ def test_forward_mode_sums_tangents_of_different_ranks():
     x = numpy.random.default_rng(0).uniform(-1, 1, (3, 2, 2))
     check_grad(lambda g: np.array(x) * g.reshape(2, 1) + g.reshape(2, 1),
                [numpy.array([0.5, -1.0])], order=2)
+
+
+@pytest.mark.parametrize('module', ['ndgrad.rules.nn', 'ndgrad.rules.special', 'ndgrad.npx'])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(module),
+                             extraglobs={'np': np, 'npx': npx, 'autograd': autograd},
+                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
+
+
+EMBED_INDEX = numpy.array([[2, 0, 2], [1, 7, -1]])
+
+
+@pytest.mark.parametrize('case', [
+    Case('embedding', lambda w: npx.embedding(np.array(EMBED_INDEX.astype(float)), w, 3, 2),
+         lambda w: w[numpy.clip(EMBED_INDEX, 0, 2)], [(3, 2)]),
+    Case('batch_flatten', npx.batch_flatten, lambda x: x.reshape(2, -1), [(2, 3, 1)]),
+], ids=str)
+def test_layer_op(case):
+    run_case(case)
+
+
+def test_embedding_gradient_adds_repeated_rows():
+    grad = _grad(lambda w: npx.embedding(np.array([2, 0, 2]), w).sum(), numpy.zeros((3, 2)))
+    numpy.testing.assert_array_equal(grad, [[1, 1], [0, 0], [2, 2]])
+
+
+def test_npx_namespace():
+    for name in ('relu', 'sigmoid', 'softmax', 'log_softmax', 'pick', 'one_hot', 'topk',
+                 'batch_dot', 'activation', 'leaky_relu', 'gelu', 'erf', 'erfinv', 'gamma',
+                 'gammaln', 'digamma', 'polygamma', 'softplus', 'dropout', 'layer_norm',
+                 'batch_norm', 'sequence_mask', 'reshape_like', 'arange_like', 'embedding',
+                 'batch_flatten', 'waitall'):
+        assert callable(getattr(npx, name)), name
+        assert getattr(npx, name).__doc__, name
+    assert not hasattr(npx, 'CONFIG')
+    assert npx.waitall() is None

@@ -233,6 +233,12 @@ def test_poles_and_domain_errors_behave_as_numpy(fn, x, expected, warning):
         fn(np.array(x, dtype='float64'))
 
 
+def test_warnings_point_at_the_callers_line():
+    with pytest.warns(RuntimeWarning) as record:
+        npx.digamma(np.array([0.0]))
+    assert record[0].filename == __file__
+
+
 def test_regular_values_raise_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
@@ -243,10 +249,11 @@ def test_regular_values_raise_no_warning():
 
 
 def test_dtypes():
-    for fn in (npx.erf, npx.erfinv, npx.gamma, npx.gammaln, npx.digamma):
+    for fn, whole in ((npx.erf, 0), (npx.erfinv, 0), (npx.gamma, 1), (npx.gammaln, 1),
+                      (npx.digamma, 1)):
         assert fn(np.array([0.5])).dtype == numpy.float32
         assert fn(np.array([0.5], dtype='float64')).dtype == numpy.float64
-        assert fn(np.array([0], dtype='int32')).dtype == numpy.float64
+        assert fn(np.array([whole], dtype='int32')).dtype == numpy.float64
     assert npx.polygamma(1, np.array([0.5])).dtype == numpy.float32
 
 
