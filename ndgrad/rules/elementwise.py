@@ -6,7 +6,11 @@ Conventions where a derivative does not exist (each a valid subgradient):
 each side where the inputs are equal; `clip` passes the gradient to `a` on the
 closed interval ``[a_min, a_max]`` (bounds included) and to a bound only where
 `a` lies strictly outside it; ``sinc'(0) = 0``; `hypot` and `arctan2` give 0 at
-the origin; ``sqrt'(0)`` and ``cbrt'(0)`` are inf, as NumPy's ``1/0``.
+the origin; ``sqrt'(0)`` and ``cbrt'(0)`` are inf, as NumPy's ``1/0``. For
+``x ** y``, d/dx is ``y * x**(y-1)`` (right for a negative base and an integer
+exponent) and d/dy is ``x**y * log(x)``: 0 at ``x == 0``, NaN for ``x < 0``, where
+``x ** y`` is not differentiable in `y`. `mod`, `remainder` and `fmod` have slope 1
+in the dividend between their jumps.
 
 >>> from ndgrad import autograd, np
 >>> x = np.array([1., 2.]); x.attach_grad()

@@ -510,6 +510,10 @@ def _quantile(a, q, axis, method, keepdims, scale, name):
     def at(index):
         return P.getitem(s, index=(Ellipsis, index if index.ndim else int(index)))
 
+    def fraction(value):
+        # a Python number q keeps a float32 input float32, as in NumPy
+        return float(value) if type(q) in (int, float) else value
+
     if method == 'lower':
         result = at(lo)
     elif method == 'higher':
@@ -517,10 +521,10 @@ def _quantile(a, q, axis, method, keepdims, scale, name):
     elif method == 'nearest':
         result = at(numpy.around(virtual).astype(numpy.intp))
     elif method == 'midpoint':
-        result = at(lo) + (at(hi) - at(lo)) * numpy.where(virtual == lo, 0.0, 0.5)
+        result = at(lo) + (at(hi) - at(lo)) * fraction(numpy.where(virtual == lo, 0.0, 0.5))
     else:
         # a gradient reaches q when it is a recorded array
-        gamma = (q / scale) * (n - 1) - lo if hasattr(q, '_node') else virtual - lo
+        gamma = (q / scale) * (n - 1) - lo if hasattr(q, '_node') else fraction(virtual - lo)
         below = at(lo)
         result = below + (at(hi) - below) * gamma
     return _finish(_nan_if_any(s, result, q_raw.ndim), q_raw.ndim, axes, shape, keepdims)

@@ -274,3 +274,18 @@ def test_sort_rejects_order():
 def test_max_rejects_initial_at_once():
     with pytest.raises(TypeError):
         np.max(np.array([1.0, 2.0]), initial=3.0)
+
+
+@pytest.mark.parametrize('name,call', [
+    ('median', lambda m, a: m.median(a, axis=1)),
+    ('quantile', lambda m, a: m.quantile(a, 0.3, axis=1)),
+    ('quantile/list', lambda m, a: m.quantile(a, [0.3, 0.5])),
+    ('quantile/midpoint', lambda m, a: m.quantile(a, 0.3, method='midpoint')),
+    ('percentile', lambda m, a: m.percentile(a, 30)),
+    ('var', lambda m, a: m.var(a, axis=0)), ('std', lambda m, a: m.std(a, ddof=1)),
+    ('average', lambda m, a: m.average(a, axis=1, weights=numpy.ones(4, 'float32'))),
+    ('ptp', lambda m, a: m.ptp(a)), ('sort', lambda m, a: m.sort(a, axis=0)),
+    ('cumprod', lambda m, a: m.cumprod(a)), ('nanmean', lambda m, a: m.nanmean(a))])
+def test_float32_results_match_numpy_dtypes(name, call):
+    a = numpy.random.default_rng(0).uniform(size=(3, 4)).astype('float32')
+    assert call(np, np.array(a)).dtype == numpy.asarray(call(numpy, a)).dtype, name
