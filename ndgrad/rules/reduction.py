@@ -106,10 +106,11 @@ def _nanmean(a, axis=None, dtype=None, keepdims=False):
     return numpy.nanmean(a, axis=axis, dtype=dtype, keepdims=keepdims)
 
 
-def _present(xp, x, axes):
-    """The non-NaN mask of `x` and the number of non-NaN elements per reduced slice."""
+def _present(xp, x, axes, dtype):
+    """The non-NaN mask of `x` and the number of non-NaN elements per reduced slice
+    (at least 1: an all-NaN slice gets no gradient)."""
     present = xp.logical_not(xp.isnan(x))
-    return present, xp.sum(present, axis=axes, keepdims=True)
+    return present, xp.astype(xp.maximum(xp.sum(present, axis=axes, keepdims=True), 1), dtype)
 
 
 def _nansum_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
@@ -124,14 +125,14 @@ def _nansum_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
 
 def _nanmean_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
     g, axes = unreduce(xp, g, ans, x.shape, axis, keepdims)
-    present, count = _present(xp, x, axes)
-    return xp.where(present, g / xp.maximum(count, 1), 0)
+    present, count = _present(xp, x, axes, g.dtype)
+    return xp.where(present, g / count, 0)
 
 
 def _nanmean_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
     axes = negative_axes(axis, x.ndim)
-    present, count = _present(xp, x, axes)
-    return xp.sum(xp.where(present, t / xp.maximum(count, 1), 0), axis=axes,
+    present, count = _present(xp, x, axes, t.dtype)
+    return xp.sum(xp.where(present, t / count, 0), axis=axes,
                   keepdims=keepdims)
 
 
@@ -260,7 +261,7 @@ op('prod', _prod, _prod_vjp, _prod_jvp, save='both')
 
 
 def _scan_axis(x, axis):
-    """The scan axis (negative) and how to see `x` along it (axis None: flattened)."""
+    """The scan axis, negative (-1 for axis None, which scans `x` flattened)."""
     return -1 if axis is None else (axis - x.ndim if axis >= 0 else axis)
 
 
@@ -268,12 +269,6 @@ def _flat(xp, v, x, axis):
     """`v` (batch + x.shape) flattened behind its batch axes when axis is None."""
     if axis is None:
         return xp.reshape(v, v.shape[:v.ndim - x.ndim] + (-1,))
-    return v
-
-
-def _unflat(xp, v, x, axis):
-    if axis is None:
-        return xp.reshape(v, v.shape[:v.ndim - 1] + x.shape)
     return v
 
 
