@@ -488,7 +488,7 @@ def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
         raise ValueError(f'embedding: input_dim={input_dim} but weight has '
                          f'{weight.shape[0]} rows')
     index = numpy.clip(_whole(data, 'embedding'), 0, weight.shape[0] - 1)
-    return weight[index]
+    return P.getitem(weight, index=index)
 
 
 def _arange_like(data, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):
