@@ -248,6 +248,19 @@ def test_heaviside_slope_is_in_its_value_at_zero():
     exact(gh, [0, 1, 0])
 
 
+def test_slope_zero_inputs_get_a_written_zero_gradient():
+    """Not the gradient of an earlier backward pass left in the buffer."""
+    x = np.array(numpy.array([-1.0, 0.0, 2.0]))
+    x.attach_grad()
+    with autograd.record():
+        y = (x * 3).sum()
+    y.backward()
+    with autograd.record():
+        y = np.heaviside(x, 0.5).sum() + np.copysign(2.0, x).sum()
+    y.backward()
+    exact(x.grad.asnumpy(), [0, 0, 0])
+
+
 def test_copysign_at_zero():
     gx, gy = grad_of(np.copysign, [0.0, 2.0, -2.0], [-1.0, -1.0, 1.0])
     exact(gx, [0, -1, -1])

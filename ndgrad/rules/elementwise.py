@@ -183,10 +183,13 @@ op('sinc', numpy.sinc, _sinc_vjp, jvp='elementwise', save='both')
 # --- signs, extremes, selection ----------------------------------------------------------------
 
 op('absolute', numpy.absolute, lambda xp, g, ans, x: g * xp.sign(x), jvp='elementwise')
+# copysign is flat in y and heaviside in x: their gradient there is a zero that
+# backward writes (a missing one would leave an earlier pass's gradient in x.grad)
 op('copysign', numpy.copysign,
-   (lambda xp, g, ans, x, y: g * (xp.sign(x) * xp.sign(ans)), None), jvp='elementwise',
-   save='both')
-op('heaviside', numpy.heaviside, (None, lambda xp, g, ans, x, h0: g * (x == 0)),
+   (lambda xp, g, ans, x, y: g * (xp.sign(x) * xp.sign(ans)),
+    lambda xp, g, ans, x, y: xp.zeros_like(g)), jvp='elementwise', save='both')
+op('heaviside', numpy.heaviside,
+   (lambda xp, g, ans, x, h0: xp.zeros_like(g), lambda xp, g, ans, x, h0: g * (x == 0)),
    jvp='elementwise')
 op('maximum', numpy.maximum,
    (lambda xp, g, ans, x, y: g * (x > y) + (g * 0.5) * (x == y),
