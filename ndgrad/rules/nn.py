@@ -237,8 +237,8 @@ op('log_softmax', _log_softmax_kernel, _log_softmax_vjp, _log_softmax_jvp, save=
 
 
 def _softmax_input(name, data, length, axis, temperature, use_length):
-    """The logits a softmax normalizes: divided by `temperature`, masked to -inf past
-    `length` along `axis`; and `axis` made negative."""
+    """The logits a softmax normalizes (divided by `temperature`, -inf past `length`
+    along `axis`), `axis` made negative, and the mask of the kept entries (or None)."""
     if not isinstance(axis, (int, numpy.integer)):
         raise TypeError(f'{name}: axis must be an int, got {type(axis).__name__}. The second '
                         f'positional argument is `length` (as in MXNet): pass axis by keyword')
@@ -254,8 +254,8 @@ def _softmax_input(name, data, length, axis, temperature, use_length):
         lengths = _whole(length, name)
         steps = numpy.arange(data.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
         kept = steps < numpy.expand_dims(lengths, axis)
-        data = P.where(kept, data, -numpy.inf)
-    return data, axis
+        return P.where(kept, data, -numpy.inf), axis, kept
+    return data, axis, None
 
 
 def _cast(out, dtype):
@@ -267,25 +267,35 @@ def softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtyp
     """exp(x/T) normalized to sum 1 along `axis`.
 
     With ``use_length=True``, only the first ``length[...]`` entries along `axis`
-    take part (the rest are 0); `length` has `data`'s shape without `axis`.
+    take part (the rest are 0 and pass no gradient); `length` has `data`'s shape
+    without `axis`.
 
     >>> npx.softmax(np.array([0., np.log(3.)]))
     array([0.25, 0.75])
     """
-    x, axis = _softmax_input('softmax', data, length, axis, temperature, use_length)
-    return _cast(P.softmax(x, axis=axis), dtype)
+    x, axis, kept = _softmax_input('softmax', data, length, axis, temperature, use_length)
+    if kept is None:
+        return _cast(P.softmax(x, axis=axis), dtype)
+    with numpy.errstate(invalid='ignore'):   # a row of length 0 is nan here...
+        out = P.softmax(x, axis=axis)
+    return _cast(P.where(kept, out, 0), dtype)   # ...and 0 here
 
 
 @composite(export='npx')
 def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtype=None):
-    """log(softmax(x)), computed stably; same arguments as `softmax` (masked entries
-    give -inf).
+    """log(softmax(x)), computed stably; same arguments as `softmax`. Entries past
+    `length` are 0 (as in MXNet: a mask multiplying the result stays finite) and no
+    gradient flows back from them.
 
     >>> npx.log_softmax(np.array([0., 0.]))
     array([-0.6931472, -0.6931472])
     """
-    x, axis = _softmax_input('log_softmax', data, length, axis, temperature, use_length)
-    return _cast(P.log_softmax(x, axis=axis), dtype)
+    x, axis, kept = _softmax_input('log_softmax', data, length, axis, temperature, use_length)
+    if kept is None:
+        return _cast(P.log_softmax(x, axis=axis), dtype)
+    with numpy.errstate(invalid='ignore'):
+        out = P.log_softmax(x, axis=axis)
+    return _cast(P.where(kept, out, 0), dtype)
 
 
 # --- pick, one_hot, topk --------------------------------------------------------------

@@ -944,7 +944,8 @@ def t_softmax_len(x, length, axis, log=False):
     steps = T.arange(x.shape[axis]).reshape((-1,) + (1,) * (-axis - 1))
     kept = steps < length.unsqueeze(axis)
     z = T.where(kept, x, -inf)
-    return T.log_softmax(z, axis) if log else T.softmax(z, axis)
+    out = T.log_softmax(z, axis) if log else T.softmax(z, axis)
+    return T.where(kept, out, 0.0)   # MXNet: 0 past the length, and no gradient from there
 
 
 def t_pick(x, index, axis=-1, keepdims=False, mode='clip'):
@@ -1069,6 +1070,15 @@ NN = [
     Op('dropout/predict', nd_predict(lambda x: npx.dropout(x, p=0.4)),
        lambda x: F.dropout(x, 0.4, training=False), uniform((2, 3))),
     Op('dropout/train-seeded-mask', nd_dropout, t_dropout, uniform((3, 4))),
+    Op('embedding', lambda i, w: npx.embedding(i, w, 4, 3),
+       lambda i, w: F.embedding(i.long().clamp(0, 3), w),
+       lambda rng: [numpy.array([[0.0, 3.0, 3.0], [5.0, -1.0, 2.0]]), rng.uniform(-1, 1, (4, 3))],
+       wrt=(1,)),
+    Op('embedding/int-indices', lambda i, w: npx.embedding(i, w),
+       lambda i, w: F.embedding(i, w), then(lambda rng: [rng.integers(0, 5, (4,))],
+                                            lambda rng: rng.uniform(-1, 1, (5, 2))), wrt=(1,)),
+    Op('batch_flatten', npx.batch_flatten, lambda x: x.reshape(x.shape[0], -1),
+       uniform((2, 3, 2))),
     Op('sequence_mask', lambda x, n: npx.sequence_mask(x, n, True, value=-1.0),
        lambda x, n: T.where((T.arange(3)[:, None] < n[None, :])[..., None], x, -1.0),
        then(uniform((3, 2, 2)), ints([1, 3]))),
@@ -1085,3 +1095,61 @@ CASES = [(op, seed) for op in ALL for seed in op.seeds]
 @pytest.mark.parametrize('op,seed', CASES, ids=[f'{op.name}-{seed}' for op, seed in CASES])
 def test_op_matches_torch(op, seed):
     check(op, seed)
+
+
+# --- unseen shapes --------------------------------------------------------------------
+
+FAST = settings(max_examples=25, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@FAST
+@given(st.sampled_from(BINARY), hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3,
+                                                                  max_side=3),
+       st.integers(0, 2 ** 16))
+def test_binary_broadcasting_matches_torch(row, shapes, seed):
+    name, fn, ref, make = row
+    check(Op(f'{name}/{shapes.input_shapes}', fn, ref, make(*shapes.input_shapes)), seed)
+
+
+REDUCERS = [
+    ('sum', np.sum, t_sum, uniform), ('mean', np.mean, t_mean, uniform),
+    ('max', np.max, t_amax, distinct), ('min', np.min, t_amin, distinct),
+    ('prod', np.prod, t_prod, lambda s: uniform(s, lo=0.5, hi=1.5)),
+    ('logsumexp', np.logsumexp, t_logsumexp, uniform),
+    ('var', np.var, lambda x, axis=None, keepdims=False: t_var(x, axis, 0, keepdims), uniform),
+    ('norm', lambda x, axis=None, keepdims=False: np.linalg.vector_norm(x, axis=axis,
+                                                                       keepdims=keepdims),
+     lambda x, axis=None, keepdims=False: TL.vector_norm(x, 2, axis, keepdims), away_from_zero),
+]
+
+
+@FAST
+@given(st.sampled_from(REDUCERS), hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+       st.data(), st.booleans(), st.integers(0, 2 ** 16))
+def test_reductions_on_any_axes_match_torch(row, shape, data, keepdims, seed):
+    name, fn, ref, make = row
+    axis = data.draw(st.none() | hnp.valid_tuple_axes(len(shape), min_size=1)
+                     | (st.integers(-len(shape), len(shape) - 1) if shape else st.none()))
+    if name == 'norm' and isinstance(axis, tuple):
+        axis = tuple(a % len(shape) for a in axis)
+    check(Op(f'{name}/{shape}/axis={axis}/keepdims={keepdims}',
+             lambda x: fn(x, axis=axis, keepdims=keepdims),
+             lambda x: ref(x, axis=axis, keepdims=keepdims), make(shape)), seed)
+
+
+@FAST
+@given(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).flatmap(
+    lambda shape: st.tuples(st.just(shape), hnp.basic_indices(shape, allow_newaxis=True))),
+    st.integers(0, 2 ** 16))
+def test_basic_indexing_matches_torch_gather(shape_index, seed):
+    """Any basic index (slices with any step, ints, None, Ellipsis): torch gathers the
+    same entries by their flat positions."""
+    shape, index = shape_index
+    positions = numpy.arange(int(numpy.prod(shape, dtype=int))).reshape(shape)[index]
+    positions = numpy.array(positions)
+
+    def ref(x):
+        return x.reshape(-1)[T.from_numpy(positions.reshape(-1))].reshape(positions.shape)
+
+    check(Op(f'getitem/{shape}/{index!r}', lambda x: x[index], ref, uniform(shape)), seed)

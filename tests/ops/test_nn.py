@@ -2,6 +2,7 @@
 derivatives in both modes against central differences, float32 kept float32;
 then exact values at ties and kinks, and the errors bad input gets."""
 import math
+import warnings
 
 import numpy
 import pytest
@@ -125,6 +126,10 @@ CASES = (
             lambda x: numpy.where(numpy.arange(3) < LENGTHS[:, None],
                                   ref_softmax(numpy.where(numpy.arange(3) < LENGTHS[:, None],
                                                           x, -numpy.inf)), 0), [(2, 3)]),
+       Case('log_softmax/use_length',
+            lambda x: npx.log_softmax(x, np.array(LENGTHS), use_length=True),
+            lambda x: numpy.where(numpy.arange(3) < LENGTHS[:, None], ref_log_softmax(
+                numpy.where(numpy.arange(3) < LENGTHS[:, None], x, -numpy.inf)), 0), [(2, 3)]),
        Case('softmax/use_length/axis0',
             lambda x: npx.softmax(x, np.array([1, 2, 2]), axis=0, use_length=True),
             lambda x: ref_softmax(numpy.where(numpy.arange(2)[:, None] < [1, 2, 2], x,
@@ -306,6 +311,33 @@ def test_softmax_with_length_zeroes_masked_entries_and_their_gradient():
     numpy.testing.assert_allclose(y.asnumpy(), [[1, 0, 0], [1 / (1 + math.e), math.e / (1 + math.e), 0]])
     assert x.grad.asnumpy()[0].tolist() == [0., 0., 0.]
     assert x.grad.asnumpy()[1, 2] == 0.
+
+
+def test_log_softmax_with_length_is_zero_and_passes_no_gradient_past_the_length():
+    x = np.array([[1., 2., 3.], [4., 5., 6.]], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = npx.log_softmax(x, np.array([1, 2]), use_length=True)
+    y.backward()
+    assert y.asnumpy()[0].tolist() == [0., 0., 0.]
+    s = ref_softmax(numpy.array([4., 5.]))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [[0, 0, 0], [*(1 - 2 * s), 0]])
+
+
+def test_softmax_rows_of_length_zero_are_zero_without_warnings():
+    x = np.array([[1., 2.], [3., 4.]], dtype='float64')
+    x.attach_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        with autograd.record():
+            y = npx.softmax(x, np.array([0, 2]), use_length=True)
+            z = npx.log_softmax(x, np.array([0, 2]), use_length=True)
+            total = y.sum() + z.sum()
+        total.backward()
+    assert y.asnumpy()[0].tolist() == [0., 0.] and z.asnumpy()[0].tolist() == [0., 0.]
+    # rows of y sum to 0 and 1 (constants); row 1 of z gives 1 - 2·softmax
+    numpy.testing.assert_allclose(x.grad.asnumpy(),
+                                  [[0, 0], 1 - 2 * ref_softmax(numpy.array([3., 4.]))])
 
 
 def test_softmax_cross_entropy_second_order():
