@@ -201,6 +201,9 @@ def __array_function__(self, func, types, args, kwargs):
     if not all(issubclass(t, (ndarray, numpy.ndarray)) for t in types):
         return NotImplemented
     name, module = func.__name__, func.__module__
+    if type(kwargs.get('out')) is ndarray:  # else numpy would call back here, endlessly
+        raise TypeError(f'{module}.{name}(..., out=...) cannot write into an ndgrad array: '
+                        f'assign the result instead (y = np.{name}(...))')
     if module == 'numpy' and name in _METADATA:
         return func(*_raw_args(args), **kwargs)
     namespace = {'numpy': 'np', 'numpy.linalg': 'linalg'}.get(module)

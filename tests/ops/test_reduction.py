@@ -289,3 +289,11 @@ def test_max_rejects_initial_at_once():
 def test_float32_results_match_numpy_dtypes(name, call):
     a = numpy.random.default_rng(0).uniform(size=(3, 4)).astype('float32')
     assert call(np, np.array(a)).dtype == numpy.asarray(call(numpy, a)).dtype, name
+
+
+@pytest.mark.parametrize('name', ['sum', 'mean', 'prod', 'cumsum', 'max'])
+def test_out_into_an_ndgrad_array_is_a_type_error(name):
+    x = np.array([1.0, 2.0])
+    out = np.zeros(2 if name == 'cumsum' else ())
+    with pytest.raises(TypeError, match='out'):
+        getattr(np, name)(x, out=out)
