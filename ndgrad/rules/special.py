@@ -212,15 +212,13 @@ def _stirling(y):
     return (y - 0.5) * numpy.log(y) - y + _HALF_LOG_2PI + inv * series
 
 
-def _rising_shift(x):
-    """(x + m, x·(x+1)·…·(x+m-1)) with m the smallest whole number making x + m >= 10."""
-    y = x.copy()
-    product = numpy.ones_like(x)
-    for _ in range(int(math.ceil(_SHIFT - float(x.min(initial=_SHIFT))))):
-        low = y < _SHIFT
-        product[low] *= y[low]
-        y[low] += 1
-    return y, product
+def _lift(x, bound):
+    """(mask of x < bound, the whole number of steps that takes all of those to >= bound).
+
+    The recurrences below then shift every such entry by the same number of steps:
+    whole-array operations, no per-step masks.
+    """
+    return x < bound, int(math.ceil(bound))
 
 
 def _zeta_values(count):
@@ -232,7 +230,7 @@ _LGAMMA1 = None     # Taylor coefficients of log Γ(1 + z), made on first use
 
 
 def _lgamma_near_one(z):
-    """log Γ(1 + z) for |z| <= 0.2: -γz + Σ_{k>=2} (-1)^k ζ(k)/k · z^k."""
+    """log Γ(1 + z) for |z| <= 0.3: -γz + Σ_{k>=2} (-1)^k ζ(k)/k · z^k."""
     global _LGAMMA1
     if _LGAMMA1 is None:
         zetas = _zeta_values(29)
@@ -243,7 +241,7 @@ def _lgamma_near_one(z):
 def _lgamma_positive(x):
     """log Γ(x) for x > 0."""
     out = numpy.empty_like(x)
-    near1, near2 = numpy.abs(x - 1) <= 0.2, numpy.abs(x - 2) <= 0.2
+    near1, near2 = numpy.abs(x - 1) <= 0.3, numpy.abs(x - 2) <= 0.3
     rest = ~(near1 | near2)
     if near1.any():
         out[near1] = _lgamma_near_one(x[near1] - 1)
@@ -251,8 +249,18 @@ def _lgamma_positive(x):
         z = x[near2] - 2
         out[near2] = numpy.log1p(z) + _lgamma_near_one(z)
     if rest.any():
-        y, product = _rising_shift(x[rest])
-        out[rest] = _stirling(y) - numpy.log(product)
+        # log Γ(x) = log Γ(x + m) - log(x·(x+1)·…·(x+m-1))
+        y = x[rest]
+        low, steps = _lift(y, _SHIFT)
+        log_product = numpy.zeros_like(y)
+        if low.any():
+            small = y[low]
+            product = small.copy()
+            for k in range(1, steps):
+                product *= small + k
+            log_product[low] = numpy.log(product)
+            y[low] = small + steps
+        out[rest] = _stirling(y) - log_product
     return out
 
 
@@ -338,13 +346,13 @@ def _digamma_positive(x):
     if root.any():
         out[root] = _digamma_near_root(x[root] - _PSI_ROOT)
     rest = ~root
-    xr = x[rest]
-    y = xr.copy()
-    total = numpy.zeros_like(xr)
-    for _ in range(int(math.ceil(_SHIFT - float(xr.min(initial=_SHIFT))))):
-        low = y < _SHIFT
-        total[low] += 1 / y[low]
-        y[low] += 1
+    y = x[rest]       # ψ(x) = ψ(x + m) - Σ_{k<m} 1/(x + k)
+    low, steps = _lift(y, _SHIFT)
+    total = numpy.zeros_like(y)
+    if low.any():
+        small = y[low]
+        total[low] = sum(1 / (small + k) for k in range(steps))
+        y[low] = small + steps
     inv2 = 1 / (y * y)
     series = _horner([b / (2 * k + 2) for k, b in enumerate(_B2K[:8])], inv2)
     out[rest] = numpy.log(y) - 0.5 / y - inv2 * series - total
@@ -353,13 +361,13 @@ def _digamma_positive(x):
 
 def _hurwitz(s, x):
     """ζ(s, x) = Σ_k (x + k)^-s for a whole number s >= 2 and x > 0 (Euler–Maclaurin)."""
-    shift = max(_SHIFT, s + 6.0)
-    y = x.copy()
-    total = numpy.zeros_like(x)
-    for _ in range(int(math.ceil(shift - float(x.min(initial=shift))))):
-        low = y < shift
-        total[low] += y[low] ** -s
-        y[low] += 1
+    y = x.copy()      # ζ(s, x) = Σ_{k<m} (x + k)^-s + ζ(s, x + m)
+    low, steps = _lift(y, max(_SHIFT, s + 6.0))
+    total = numpy.zeros_like(y)
+    if low.any():
+        small = y[low]
+        total[low] = sum((small + k) ** -s for k in range(steps))
+        y[low] = small + steps
     inv, inv2 = 1 / y, 1 / (y * y)
     # Σ_j B_2j/(2j)! · s(s+1)…(s+2j-2) · y^(-s-2j+1)
     terms, rising = [], Fraction(1)
