@@ -258,6 +258,12 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
         return [results.get(v) for v in variables]
     for leaf, g in results.items():
         _store(leaf, g, create_graph)
+    for leaf in needed:
+        # reachable, but every path passed a non-differentiable position: 'write' means 0
+        if leaf.prim is None and leaf not in results and leaf.grad_req == 'write':
+            numpy.copyto(leaf.grad._data, 0)
+            leaf.grad._node = None
+            leaf.grad._version += 1
     return None
 
 

@@ -143,3 +143,15 @@ def test_forward_mode_falls_back_to_the_transposed_vjp():
     seeds = numpy.eye(3)
     (batched,) = _engine.push_tangents([y._node], {leaf._node: seeds}, nbatch=1)
     numpy.testing.assert_allclose(batched, upper)
+
+
+def test_write_zeroes_a_reachable_variable_that_received_no_gradient():
+    x = np.array([1.0, 0.0])
+    x.attach_grad()
+    with autograd.record():
+        y = (x * 3.0).sum()
+    y.backward()
+    with autograd.record():
+        z = np.where(x, np.ones(2), np.zeros(2)).sum()  # x is only the condition
+    z.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 0.0])
