@@ -344,9 +344,9 @@ def pick(data, index, axis=-1, keepdims=False, mode='clip'):
     """``data[..., index[...], ...]``: one element along `axis` for each position of `index`.
 
     `index` has `data`'s shape without `axis` (size-1 axes broadcast); it may be
-    a float array of whole numbers (MXNet's labels). ``mode='clip'`` clips
-    indices into range, ``'wrap'`` wraps them around. ``axis=None`` picks from the
-    flattened `data`.
+    a float array of whole numbers (MXNet's labels; MXNet truncates other floats,
+    ndgrad raises IndexError). ``mode='clip'`` clips indices into range,
+    ``'wrap'`` wraps them around. ``axis=None`` picks from the flattened `data`.
 
     >>> npx.pick(np.array([[1., 2.], [3., 4.]]), np.array([1, 0]))
     array([2., 3.])
@@ -371,9 +371,10 @@ def pick(data, index, axis=-1, keepdims=False, mode='clip'):
     return P.pick(data, index=index, axis=axis, keepdims=keepdims)
 
 
-def _one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype=None):
+def _one_hot(data, depth, on_value=1.0, off_value=0.0, dtype=None):
     """One-hot vectors of length `depth` (a new last axis); out-of-range indices,
-    negative ones included, give all-`off_value` rows (as in MXNet).
+    negative ones included, give all-`off_value` rows (as in MXNet). `dtype` is the
+    default float dtype unless given (MXNet: always float32).
 
     >>> npx.one_hot(np.array([1., 0., 5.]), 3)
     array([[0., 1., 0.],
@@ -382,7 +383,7 @@ def _one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype=None):
     """
     if depth is None or int(depth) < 0:
         raise ValueError(f'one_hot: depth must be a whole number >= 0, got {depth!r}')
-    index = _whole(indices, 'one_hot')
+    index = _whole(data, 'one_hot')
     hot = index[..., None] == numpy.arange(int(depth))
     dtype = CONFIG.float_dtype if dtype is None else dtype
     return numpy.where(hot, on_value, off_value).astype(dtype)
@@ -485,7 +486,8 @@ def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
               sparse_grad=False):
     """Rows of `weight` (input_dim × output_dim) looked up by the indices in `data`:
     shape ``data.shape + (output_dim,)``. Indices are clipped into range, as MXNet
-    does; repeated indices add up their gradients.
+    does; repeated indices add up their gradients. `dtype` and `sparse_grad` are
+    accepted and ignored: the result has `weight`'s dtype, the gradient is dense.
 
     >>> npx.embedding(np.array([2., 0.]), np.arange(6).reshape(3, 2))
     array([[4., 5.],
@@ -503,7 +505,8 @@ def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
 
 def _arange_like(data, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):
     """start, start + step, ... shaped like `data` (or along one `axis` of it), each
-    value repeated `repeat` times. Float (data's float dtype, else the default).
+    value repeated `repeat` times, in `data`'s float dtype (else the default float).
+    Not differentiable.
 
     >>> npx.arange_like(np.zeros((2, 2)), start=1)
     array([[1., 2.],
