@@ -168,6 +168,8 @@ CASES = (
             lambda x: numpy.sort(x, axis=0)[:2], [(3, 2)]),
        Case('topk/value/all', lambda x: npx.topk(x, k=0, ret_typ='value'),
             lambda x: -numpy.sort(-x), [(4,)]),
+       Case('topk/value/axis-none', lambda x: npx.topk(x, axis=None, k=3, ret_typ='value'),
+            lambda x: -numpy.sort(-x.reshape(-1))[:3], [(2, 3)]),
        Case('topk/both', lambda x: npx.topk(x, k=1, ret_typ='both')[0],
             lambda x: x.max(axis=-1, keepdims=True), [(2, 3)])]
     # batch_dot
@@ -223,7 +225,8 @@ CASES = (
             _train(lambda x, g, b, a=a: npx.batch_norm(
                 x, g, b, np.zeros(g.shape[0]), np.ones(g.shape[0]), axis=a)),
             lambda x, g, b, a=a: ref_batch_norm(x, g, b, a), [s, (s[a],), (s[a],)])
-       for s, a in [((3, 2), 1), ((2, 3, 2), 1), ((2, 2, 3), -1), ((3, 2), 0)]]
+       for s, a in [((3, 2), 1), ((2, 3, 2), 1), ((2, 2, 3), -1), ((3, 2), 0), ((1, 2, 3), 1),
+                    ((2, 1, 3), 1)]]
     + [Case('batch_norm/predict',
             lambda x, g, b: npx.batch_norm(x, g, b, np.array([0.5, -1.]), np.array([2., 0.5])),
             lambda x, g, b: (x - [[0.5], [-1.]]) / numpy.sqrt(numpy.array([[2.], [0.5]]) + 1e-5)
