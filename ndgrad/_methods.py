@@ -40,6 +40,8 @@ def assign(self, index, value):
             f"cannot modify this array in place: the backward pass of '{node.name}', which "
             f'produced it, still needs its value. Modify a copy (y = y.copy()) or call '
             f'backward first.')
+    if node is not None and node.prim is not None:
+        self._node = None  # its recorded history no longer describes its values
     self._data[index] = value._data if type(value) is ndarray else value
     self._version += 1
 

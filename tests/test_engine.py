@@ -155,3 +155,19 @@ def test_write_zeroes_a_reachable_variable_that_received_no_gradient():
         z = np.where(x, np.ones(2), np.zeros(2)).sum()  # x is only the condition
     z.backward()
     numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 0.0])
+
+
+def test_assignment_outside_record_detaches_a_recorded_array():
+    x = np.array([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2.0
+        z = (y + x).sum()   # add saves nothing of y
+        w = (y * x).sum()   # multiply saves y's values
+    y[0] = 5.0  # y's history (2x) no longer describes y
+    with pytest.raises(autograd_error('NotRecordedError')):
+        y.backward()
+    with pytest.raises(autograd_error('InPlaceModificationError')):
+        w.backward(retain_graph=True)
+    z.backward()  # z was computed from the old y: dz/dx is still 3
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [3.0, 3.0])
