@@ -155,6 +155,40 @@ MORE_ELEMENTWISE = [
        away_from_zero((4,))),
 ]
 
+def t_sinc_accurate(x):
+    """sinc with its Taylor series below |x| = 0.1: torch.sinc's derivative cancels
+    there (about 1e-8 off by half), ndgrad's does not."""
+    z = (math.pi * x) ** 2
+    series = sum((-1) ** k * z ** k / math.factorial(2 * k + 1) for k in range(9))
+    small = x.abs() < 0.1
+    return T.where(small, series, T.sinc(T.where(small, 1.0, x)))
+
+
+def t_logaddexp(base):
+    """max + log(1 + b^-|x - y|) / log b: torch.logaddexp's second derivative overflows
+    to NaN when x and y are far apart (ndgrad's is the exact, tiny value)."""
+    def ref(x, y):
+        x, y = T.broadcast_tensors(x, y)
+        d = (x - y).abs()
+        return T.maximum(x, y) + T.log1p(base ** -d) / math.log(base)
+    return ref
+
+
+ACCURACY = [
+    Op('sinc/near-zero', np.sinc, t_sinc_accurate,
+       lambda rng: [numpy.array([1e-8, -1e-5, 3e-3, 0.0, 0.09, -0.2, 1.5])]),
+    # torch's pow masks the base's gradient where the exponent is 0, which drops the
+    # mixed second derivative d²(x^y)/dx dy = 1/x there; exp(y log x) keeps it
+    Op('power/exponent-zero', np.power, lambda x, y: T.exp(y * T.log(x)),
+       lambda rng: [rng.uniform(0.3, 2, (2, 3)), numpy.array([0.0, 1.5, 0.0])]),
+    Op('logaddexp/far-apart', np.logaddexp, t_logaddexp(math.e),
+       lambda rng: [numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
+                    numpy.array([1000.0, -1000.0, -0.1, -50.0])]),
+    Op('logaddexp2/far-apart', np.logaddexp2, t_logaddexp(2.0),
+       lambda rng: [numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
+                    numpy.array([1000.0, -1000.0, -0.1, -50.0])]),
+]
+
 BINARY = [
     ('add', np.add, T.add, uniform),
     ('subtract', np.subtract, T.subtract, uniform),
@@ -1109,7 +1143,8 @@ PIECEWISE_CONSTANT = [
 ]
 
 ALL = (unary_rows() + MORE_ELEMENTWISE + binary_rows() + OPERATORS + reduction_rows()
-       + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT)
+       + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT
+       + ACCURACY)
 CASES = [(op, seed) for op in ALL for seed in op.seeds]
 
 
