@@ -10,7 +10,7 @@ vectorized Jacobians push a whole batch of cotangents through one pass.
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
-from ._graph import Meta, Node
+from ._graph import Node
 from ._ndarray import ndarray, wrap
 from ._primitive import DEBUG, RAW, REC, SELECT
 from ._state import STATE
@@ -132,7 +132,7 @@ def _rule_args(node, recorded):
         args = inputs
     out = node.out
     if out is None:
-        ans = Meta(node.shape, node.dtype)
+        ans = node  # a node is the Meta of its output
     elif recorded:
         ans = _select_outputs(node, out) if type(out) is tuple else wrap(out, node)
     else:
@@ -210,7 +210,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 args = node.inputs  # saved as NumPy values
                 ans = node.out
                 if ans is None:
-                    ans = Meta(node.shape, node.dtype)
+                    ans = node  # a node is the Meta of its output
             if type(g) is tuple:
                 g = _fill_missing(xp, g, node)
             kwargs, vjps = node.kwargs, prim.vjps

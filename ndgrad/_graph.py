@@ -27,8 +27,11 @@ class Meta:
         return n
 
 
-class Node:
+class Node(Meta):
     """A recorded op (``prim`` set) or a leaf variable (``prim`` is None).
+
+    A node is also the `Meta` of the array it produced, so it stands in for that
+    array's shape and dtype wherever a rule needs no values (no copy is made).
 
     ``inputs`` holds the op's positional arguments as values (the NumPy data of
     ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
@@ -40,7 +43,7 @@ class Node:
     """
 
     __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out',
-                 'shape', 'dtype', 'grad', 'grad_req', 'freed', 'site', '__weakref__')
+                 'grad', 'grad_req', 'freed', 'site', '__weakref__')
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
         self.prim = prim

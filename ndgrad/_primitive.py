@@ -156,8 +156,10 @@ class Primitive:
             inputs = tuple(raws)
             versions = tuple(versions)
         else:
-            inputs = tuple([Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
-                            for r in raws])
+            # a parent node is its array's Meta; only constants need one made
+            inputs = tuple([p if p is not None else
+                            Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
+                            for r, p in zip(raws, parents)])
         node = Node(self, tuple(parents), inputs, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
         if DEBUG.sites:
