@@ -205,15 +205,20 @@ def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125
 
 # --- softmax --------------------------------------------------------------------------
 
+# ufunc.reduce: numpy.max and numpy.sum less their Python wrappers (small arrays are
+# common here: a batch of logits)
+_max, _sum = numpy.maximum.reduce, numpy.add.reduce
+
+
 def _softmax_kernel(x, axis=-1):
-    e = numpy.exp(x - numpy.max(x, axis=axis, keepdims=True))
-    e /= numpy.sum(e, axis=axis, keepdims=True)
+    e = numpy.exp(x - _max(x, axis=axis, keepdims=True))
+    e /= _sum(e, axis=axis, keepdims=True)
     return e
 
 
 def _log_softmax_kernel(x, axis=-1):
-    shifted = x - numpy.max(x, axis=axis, keepdims=True)
-    shifted -= numpy.log(numpy.sum(numpy.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - _max(x, axis=axis, keepdims=True)
+    shifted -= numpy.log(_sum(numpy.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
 
@@ -357,13 +362,14 @@ def pick(data, index, axis=-1, keepdims=False, mode='clip'):
     index = _whole(index, 'pick')
     n = data.shape[axis]
     if mode == 'clip':
-        index = numpy.clip(index, 0, n - 1)
+        index = numpy.minimum(numpy.maximum(index, 0), n - 1)
     elif mode == 'wrap':
         index = numpy.mod(index, n)
     else:
         raise ValueError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
     if index.ndim == data.ndim - 1:
-        index = numpy.expand_dims(index, axis)
+        cut = index.ndim + axis + 1
+        index = index.reshape(index.shape[:cut] + (1,) + index.shape[cut:])
     kept = data.shape[:data.ndim + axis] + (1,) + data.shape[data.ndim + axis + 1:]
     if index.ndim != data.ndim or any(i not in (1, k) for i, k in zip(index.shape, kept)):
         raise ValueError(f'pick: index of shape {index.shape} does not match data of shape '
