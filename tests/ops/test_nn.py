@@ -6,6 +6,8 @@ import warnings
 
 import numpy
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 from ndgrad import autograd, np, npx
 from ndgrad.testing import check_grad
@@ -551,3 +553,43 @@ def test_npx_namespace():
         assert getattr(npx, name).__doc__, name
     assert not hasattr(npx, 'CONFIG')
     assert npx.waitall() is None
+
+
+# --- any shape and axis ------------------------------------------------------------------
+
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def _array_and_axis(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    values = numpy.random.default_rng(draw(st.integers(0, 1000))).uniform(-2, 2, shape)
+    return values, axis
+
+
+@FAST
+@given(_array_and_axis(), st.booleans())
+def test_softmax_family_and_pick_on_any_axis(case, keepdims):
+    x, axis = case
+    index = numpy.random.default_rng(0).integers(0, x.shape[axis],
+                                                 numpy.delete(x.shape, axis % x.ndim))
+    numpy.testing.assert_allclose(npx.softmax(np.array(x), axis=axis).asnumpy(),
+                                  ref_softmax(x, axis))
+    numpy.testing.assert_allclose(npx.pick(np.array(x), index, axis=axis, keepdims=keepdims)
+                                  .asnumpy(), ref_pick(x, index, axis, keepdims))
+    check_grad(lambda v: npx.pick(npx.log_softmax(v, axis=axis), index, axis=axis,
+                                  keepdims=keepdims), [x], order=1)
+    check_grad(lambda v: npx.softmax(v, axis=axis), [x], order=1)
+
+
+@FAST
+@given(_array_and_axis())
+def test_layer_norm_on_any_axis(case):
+    x, axis = case
+    size = x.shape[axis]
+    gamma, beta = numpy.linspace(0.5, 1.5, size), numpy.linspace(-1, 1, size)
+    out = npx.layer_norm(np.array(x), np.array(gamma), np.array(beta), axis=axis)
+    numpy.testing.assert_allclose(out.asnumpy(), ref_layer_norm(x, gamma, beta, axis),
+                                  rtol=1e-6, atol=1e-9)
+    check_grad(lambda v, g, b: npx.layer_norm(v, g, b, axis=axis), [x, gamma, beta], order=1)
