@@ -616,7 +616,7 @@ def _standardize_kernel(x, axes, eps, moments=None):
 def _standardize_rule(xp, v, ans, x, axes, eps, moments=None):
     # x̂ = (x - mean)·r has the symmetric Jacobian r·(I - 1/n - x̂x̂ᵀ/n): vjp and jvp agree
     if xp is RAW and moments is not None:
-        r = 1 / numpy.sqrt(moments[1] + eps)    # the forward pass's statistics: constants here
+        r = 1 / xp.sqrt(moments[1] + eps)    # the forward pass's statistics: constants here
     else:                                       # recorded: r must carry its dependence on x
         centered = x - xp.mean(x, axis=axes, keepdims=True)
         r = 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
