@@ -154,8 +154,8 @@ _SELU_LAMBDA = 1.0507009873554804934193349852946
 
 def _scale_negative(data, slope):
     """data·1 where data > 0, data·slope elsewhere (slope a number or an array)."""
-    x = raw(data)
-    scale = numpy.where(x > 0, numpy.ones((), x.dtype), numpy.asarray(slope, x.dtype))
+    dtype = _float_dtype(data)
+    scale = numpy.where(raw(data) > 0, numpy.ones((), dtype), numpy.asarray(slope, dtype))
     return data * scale
 
 

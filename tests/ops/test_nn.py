@@ -292,6 +292,11 @@ def test_leaky_relu_gradient_at_zero_is_the_slope():
                                      [0.1, 1.])
 
 
+def test_leaky_relu_of_integers_is_float():
+    out = npx.leaky_relu(np.array([-4, 2], dtype='int64'), slope=0.25)
+    assert out.dtype == numpy.float32 and out.asnumpy().tolist() == [-1.0, 2.0]
+
+
 def test_sigmoid_and_softplus_extremes_are_finite_and_silent():
     x = np.array([-1000., 0., 1000.])
     with numpy.errstate(over='raise', divide='raise', invalid='raise'):
