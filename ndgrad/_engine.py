@@ -192,6 +192,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     saved_recording = STATE.recording
     STATE.recording = create_graph
     pop, get = grads.pop, grads.get
+    finite = DEBUG.finite
     try:
         for node in reversed(order):
             g = pop(node, None)
@@ -203,7 +204,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 continue
             if targets is not None and node in targets:
                 results[node] = g
-            _check_saved(node)
+            if node.freed or node.versions is not None:
+                _check_saved(node)
             if create_graph:
                 args, ans = _rule_args(node, True)
             else:  # _rule_args inlined: this loop is the cost of every recorded op
@@ -237,7 +239,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 if type(gi) is not tuple and (gi.dtype != parent.dtype
                                               or gi.shape[nbatch:] != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
-                if DEBUG.finite:
+                if finite:
                     _check_finite(node, i, gi)
                 prev = get(parent)
                 if prev is None:

@@ -104,6 +104,8 @@ class Primitive:
         # function is the cost of every recorded op.
         raws, parents, live = [], [], False
         if self.save_inputs is True:
+            # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
+            saved = raws
             versions = []  # (array, its in-place counter) for each ndarray input
             for a in args:
                 if type(a) is ndarray:
@@ -118,49 +120,47 @@ class Primitive:
                     parents.append(None)
                     versions.append(None)
         else:
+            saved = []  # stand-ins: a parent node is its array's Meta
             versions = None
             for a in args:
                 if type(a) is ndarray:
-                    raws.append(a._data)
+                    data = a._data
+                    raws.append(data)
                     node = a._node
                     parents.append(node)
                     if node is not None:
                         live = True
+                        saved.append(node)
+                    else:
+                        saved.append(Meta(data.shape, data.dtype))
                 else:
                     raws.append(a)
                     parents.append(None)
+                    saved.append(a)
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
         if self.nout != 1:
-            return self._record_outputs(args, raws, parents, versions, kwargs, out)
+            return self._record_outputs(parents, saved, versions, kwargs, out)
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
         dtype = out.dtype
         if dtype.kind != 'f':
             return wrap(out)
-        return wrap(out, self._node(raws, parents, versions, kwargs, out, out.shape, dtype))
+        return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, dtype))
 
-    def _record_outputs(self, args, raws, parents, versions, kwargs, out):
+    def _record_outputs(self, parents, saved, versions, kwargs, out):
         """A multi-output op: one node, and a `select` node per float output."""
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
-        node = self._node(raws, parents, versions, kwargs, out,
+        node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
         return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
                                   None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
                      for k, o in enumerate(out))
 
-    def _node(self, raws, parents, versions, kwargs, out, shape, dtype):
-        if versions is not None:
-            # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
-            inputs = tuple(raws)
-            versions = tuple(versions)
-        else:
-            # a parent node is its array's Meta; only constants need one made
-            inputs = tuple([p if p is not None else
-                            Meta(r.shape, r.dtype) if type(r) is numpy.ndarray else r
-                            for r, p in zip(raws, parents)])
-        node = Node(self, tuple(parents), inputs, versions, kwargs,
+    def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
+        node = Node(self, tuple(parents), tuple(saved),
+                    None if versions is None else tuple(versions), kwargs,
                     out if self.save_output else None, shape, dtype)
         if DEBUG.sites:
             node.site = user_site()

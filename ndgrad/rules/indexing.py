@@ -227,7 +227,11 @@ def _getitem_vjp(xp, g, ans, x, index, nbatch=0):
 def _getitem_accumulate(acc, g, ans, x, index, nbatch=0):
     """The vjp added straight into the input's accumulator (a plain backward pass):
     ``acc[index] += g`` costs no zeros array and no second add."""
-    add_at(acc, index, g, _extra(g, ans) + nbatch)
+    nb = _extra(g, ans) + nbatch
+    if not nb and type(index) is int:  # x[i], as iterating over x does
+        acc[index] += g
+    else:
+        add_at(acc, index, g, nb)
 
 
 def _getitem_jvp(xp, t, ans, x, index, nbatch=0):
