@@ -27,11 +27,9 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 
 from ndgrad import autograd, np, npx  # noqa: E402
 from ndgrad._primitive import exports  # noqa: E402
-from tests.crosscheck import engines  # noqa: E402
 from tests.crosscheck.engines import (Op, away_from_zero, check, distinct, then,  # noqa: E402
                                       uniform)
 
-engines.use_torch(torch)
 T = torch
 F = torch.nn.functional
 TL = torch.linalg
@@ -308,6 +306,10 @@ def with_nans(shape, p=0.3):
 REDUCE_AXES = [(None, False), (0, False), (-1, True), ((0, 2), False), ((2, 0), True), (1, False)]
 
 
+def _reducing(fn, axis, keepdims):
+    return lambda x: fn(x, axis=axis, keepdims=keepdims)
+
+
 def reduction_rows():
     rows = []
     table = [
@@ -337,8 +339,7 @@ def reduction_rows():
             if name.startswith('nan') and axis is not None:
                 shape = (3, 5, 2) if axis != 1 else (2, 1, 3)
             rows.append(Op(f'{name}/axis={axis}{"-keepdims" if keepdims else ""}',
-                           (lambda f, a, k: lambda x: f(x, axis=a, keepdims=k))(fn, axis, keepdims),
-                           (lambda f, a, k: lambda x: f(x, axis=a, keepdims=k))(ref, axis, keepdims),
+                           _reducing(fn, axis, keepdims), _reducing(ref, axis, keepdims),
                            make(shape), seeds=(0,)))
     return rows
 
@@ -685,7 +686,8 @@ INDEXING = [
        lambda x, v, i: t_setitem(x, v, i), then(uniform((4, 2), (2, 2)), ints([2, 0]))),
     Op('setitem/bool-mask', lambda x, m: nd_setitem(x, 0.5 * x[m] ** 2, m),
        lambda x, m: t_setitem(x, 0.5 * x[m] ** 2, m), then(uniform((3, 3)), mask((3, 3)))),
-    Op('take/flat', lambda a, i: np.take(a, i), t_take, then(uniform((2, 3)), ints([[5, 0], [2, 2]]))),
+    Op('take/flat', lambda a, i: np.take(a, i), t_take,
+       then(uniform((2, 3)), ints([[5, 0], [2, 2]]))),
     Op('take/axis', lambda a, i: np.take(a, i, axis=1), lambda a, i: t_take(a, i, 1),
        then(uniform((2, 4, 2)), ints([3, 0, 3]))),
     Op('take/wrap', lambda a: np.take(a, [-1, 4, 7], axis=0, mode='wrap'),
@@ -1142,9 +1144,146 @@ PIECEWISE_CONSTANT = [
        lambda x, y: T.where(x > y, x * y, x - y), uniform((2, 3), (3,))),
 ]
 
+# --- graphs: fan-out through views and identities, in-place updates under record(),
+# NumPy functions called on ndgrad arrays, a loop --------------------------------------
+
+def graph_views(x, xp):
+    y = x.T
+    return y @ x + x.T @ x + xp.reshape(x, (-1,)).sum() * x[0, 0]
+
+
+def graph_fanout_nd(x):
+    a, b = x[0], x[0]
+    return a * b + np.broadcast_to(a, (3,) + a.shape).sum(0) + np.squeeze(np.expand_dims(a, 0))
+
+
+def graph_fanout_th(x):
+    a, b = x[0], x[0]
+    return a * b + a.expand((3,) + a.shape).sum(0) + a.unsqueeze(0).squeeze()
+
+
+def graph_identities_nd(x):
+    c, p, a = np.copy(x), +x, x.astype('float64')
+    return c * p + a * a * c + np.positive(c)
+
+
+def graph_identities_th(x):
+    c, p, a = x.clone(), +x, x.to(T.float64)
+    return c * p + a * a * c + c
+
+
+def graph_same_arguments(x, xp):
+    return (xp.maximum(x, x * 0.5) + xp.matmul(x, x) + xp.multiply(x, x) + (x - x)
+            + xp.hypot(x, x) + x / x)
+
+
+def graph_inplace_nd(x):
+    y = x * 1.0
+    y += x
+    y *= x
+    y -= np.sin(x)
+    y /= 2.0 + x * x
+    return y
+
+
+def graph_inplace_th(x):
+    return (((x * 1.0 + x) * x) - T.sin(x)) / (2.0 + x * x)
+
+
+def graph_setitem_nd(x):
+    y = x * 1.0
+    y[0] += x[1] * 2
+    y[:, 1] = y[:, 0] ** 2
+    y[y > 0.5] *= 3.0
+    return y
+
+
+def graph_setitem_th(x):
+    y = x.clone()
+    y[0] = y[0] + x[1] * 2
+    v = y[:, 0] ** 2
+    y = y.clone()
+    y[:, 1] = v
+    m = y > 0.5
+    v = y[m] * 3.0
+    y = y.clone()
+    y[m] = v
+    return y
+
+
+def graph_split_nd(x):
+    s = np.split(x, 2, axis=1)
+    return s[0] * s[1] + np.stack(s).sum(0) + np.hstack(s)[:, ::-1][:, :2]
+
+
+def graph_split_th(x):
+    s = T.tensor_split(x, 2, 1)
+    return s[0] * s[1] + T.stack(s).sum(0) + T.hstack(s).flip(1)[:, :2]
+
+
+def graph_reshapes_nd(x):
+    u = x.reshape(2, 6)
+    v = u.T.reshape(3, 4)
+    return (v * x.reshape(3, 4)).sum(1, keepdims=True) * v + np.transpose(u)[::2].sum()
+
+
+def graph_reshapes_th(x):
+    u = x.reshape(2, 6)
+    v = u.T.reshape(3, 4)
+    return (v * x.reshape(3, 4)).sum(1, keepdim=True) * v + u.T[::2].sum()
+
+
+def graph_entropy_nd(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    p = e / e.sum(-1, keepdims=True)
+    return np.sum(p * np.log(p)) + np.einsum('ij,ij->i', p, x).sum() + np.trace(p @ p.T)
+
+
+def graph_entropy_th(x):
+    e = T.exp(x - x.amax(-1, keepdim=True))
+    p = e / e.sum(-1, keepdim=True)
+    return T.sum(p * T.log(p)) + T.einsum('ij,ij->i', p, x).sum() + T.trace(p @ p.T)
+
+
+def graph_numpy_calls_nd(x):
+    """NumPy's own functions on ndgrad arrays dispatch to ndgrad's."""
+    return (numpy.sum(numpy.sin(x) * numpy.exp(x), axis=0) + numpy.linalg.norm(x, axis=0)
+            + numpy.cumsum(x, axis=0)[-1])
+
+
+def graph_numpy_calls_th(x):
+    return T.sum(T.sin(x) * T.exp(x), 0) + TL.vector_norm(x, dim=0) + T.cumsum(x, 0)[-1]
+
+
+def graph_loop(x, xp):
+    r = x
+    for _ in range(5):
+        r = xp.tanh(r @ x.T @ x) * 0.5 + r
+    return r
+
+
+def both(fn):
+    """(ndgrad, torch) versions of a function written once against a namespace."""
+    return (lambda *a: fn(*a, np)), (lambda *a: fn(*a, T))
+
+
+GRAPHS = [
+    Op('graph/views', *both(graph_views), uniform((3, 3))),
+    Op('graph/fan-out-getitem', graph_fanout_nd, graph_fanout_th, uniform((2, 4))),
+    Op('graph/identities', graph_identities_nd, graph_identities_th, uniform((2, 3))),
+    Op('graph/same-argument-twice', *both(graph_same_arguments), away_from_zero((3, 3))),
+    Op('graph/in-place-operators', graph_inplace_nd, graph_inplace_th, uniform((2, 3))),
+    Op('graph/setitem-chain', graph_setitem_nd, graph_setitem_th, uniform((3, 3))),
+    Op('graph/split-stack', graph_split_nd, graph_split_th, uniform((3, 4))),
+    Op('graph/reshape-views', graph_reshapes_nd, graph_reshapes_th, uniform((12,))),
+    Op('graph/entropy', graph_entropy_nd, graph_entropy_th, uniform((3, 4))),
+    Op('graph/numpy-functions', graph_numpy_calls_nd, graph_numpy_calls_th, uniform((3, 4))),
+    Op('graph/loop', *both(graph_loop), uniform((3, 3), lo=-0.5, hi=0.5)),
+]
+
 ALL = (unary_rows() + MORE_ELEMENTWISE + binary_rows() + OPERATORS + reduction_rows()
        + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT
-       + ACCURACY)
+       + ACCURACY + GRAPHS)
 CASES = [(op, seed) for op in ALL for seed in op.seeds]
 
 

@@ -130,12 +130,14 @@ def norms_th(x, m):
 
 def pytree_nd(pair, scale, table):
     a, b = pair
-    return np.sum(np.sin(a) * b) * scale + np.sum(table['c'] ** 3) / (1 + np.sum(table['d'][0] ** 2))
+    return (np.sum(np.sin(a) * b) * scale
+            + np.sum(table['c'] ** 3) / (1 + np.sum(table['d'][0] ** 2)))
 
 
 def pytree_th(pair, scale, table):
     a, b = pair
-    return T.sum(T.sin(a) * b) * scale + T.sum(table['c'] ** 3) / (1 + T.sum(table['d'][0] ** 2))
+    return (T.sum(T.sin(a) * b) * scale
+            + T.sum(table['c'] ** 3) / (1 + T.sum(table['d'][0] ** 2)))
 
 
 def attention_nd(q, k, v):
@@ -273,8 +275,8 @@ def test_pytree_arguments_and_argnums():
     jac = func.jacfwd(pytree_nd, argnums=2)(*nd(args))
     assert_same(jac, TF.jacfwd(pytree_th, argnums=2)(*th(args)), 'jacfwd')
     single = func.grad(pytree_nd, argnums=1)(nd(PAIR), numpy.float64(1.7), nd(TABLE))
-    assert_same(single, TF.grad(pytree_th, argnums=1)(th(PAIR), T.tensor(1.7, dtype=T.float64), th(TABLE)),
-                'grad wrt a scalar')
+    want = TF.grad(pytree_th, argnums=1)(th(PAIR), T.tensor(1.7, dtype=T.float64), th(TABLE))
+    assert_same(single, want, 'grad wrt a scalar')
 
 
 # --- forward mode ---------------------------------------------------------------------
