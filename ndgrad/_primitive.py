@@ -137,6 +137,8 @@ class Primitive:
                     raws.append(a)
                     parents.append(None)
                     saved.append(a)
+        if kwargs and self.vjps is not None:
+            _check_keyword_inputs(self.name, kwargs)
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
@@ -165,6 +167,17 @@ class Primitive:
         if DEBUG.sites:
             node.site = user_site()
         return node
+
+
+def _check_keyword_inputs(name, kwargs):
+    """Arrays given by keyword are not inputs of the node: one with a gradient would
+    silently lose it, so it is an error."""
+    for key, value in kwargs.items():
+        if type(value) is ndarray and value._node is not None:
+            raise TypeError(
+                f'{name}: the array passed as {key}= has a gradient, but arrays given by '
+                f'keyword are not recorded. Pass it positionally, e.g. {name}(x) instead '
+                f'of {name}({key}=x).')
 
 
 def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
