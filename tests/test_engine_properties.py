@@ -1,0 +1,347 @@
+"""Targeted properties of the engine, checked on Hypothesis-built random programs
+(see tests/test_random_graphs.py): accumulation over repeated uses, pruning,
+linearity in the head gradient, batched passes against loops of single passes,
+forward mode as transposed reverse mode, float32 end to end, and threads."""
+import threading
+
+import numpy
+import pytest
+from hypothesis import given, note, settings, strategies as st
+
+from ndgrad import _engine, autograd, func, np
+from ndgrad._errors import InPlaceModificationError
+from ndgrad._graph import Node
+from ndgrad._ndarray import wrap
+from ndgrad._primitive import Primitive
+from ndgrad._state import STATE
+from tests.test_random_graphs import (SETTINGS, _inputs, _reference, _weights, close,
+                                      programs)
+
+SEEDS = st.integers(0, 2 ** 16)
+
+
+def _variables(xs, req='write'):
+    out = []
+    for x in xs:
+        v = np.array(numpy.asarray(x))
+        v.attach_grad(req)
+        out.append(v)
+    return out
+
+
+def _record(program, variables):
+    with autograd.record():
+        return program(*variables)
+
+
+def _grads(program, xs, w, **kwargs):
+    """autograd.grad of the program with head gradient `w`, as NumPy arrays."""
+    variables = _variables(xs)
+    y = _record(program, variables)
+    return [g.asnumpy() for g in autograd.grad(y, variables, head_grads=np.array(w),
+                                               **kwargs)]
+
+
+# --- accumulation --------------------------------------------------------------------
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(), seed=SEEDS)
+def test_a_function_used_twice_accumulates_both_uses(program, seed):
+    """The same function recorded twice on the same variables, one result reused
+    by two ops (a diamond), and two retained backward passes into 'add' buffers."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    w1, w2 = _weights(program.out_shape, seed), _weights(program.out_shape, seed + 7)
+    g1, g2 = _grads(program, xs, w1), _grads(program, xs, w2)
+
+    variables = _variables(xs)
+    with autograd.record():
+        loss = (program(*variables) * w1).sum() + (program(*variables) * w2).sum()
+    for g, a, b in zip(autograd.grad(loss, variables), g1, g2):
+        close(g, a + b, rtol=1e-10, atol=1e-12, what='two recordings')
+
+    with autograd.record():
+        y = program(*variables)
+        loss = (y * w1).sum() + (y * w2).sum()
+    for g, a, b in zip(autograd.grad(loss, variables), g1, g2):
+        close(g, a + b, rtol=1e-10, atol=1e-12, what='one result used twice')
+
+    variables = _variables(xs, 'add')
+    y = _record(program, variables)
+    y.backward(np.array(w1), retain_graph=True)
+    y.backward(np.array(w2))
+    for v, a, b in zip(variables, g1, g2):
+        close(v.grad, a + b, rtol=1e-10, atol=1e-12, what="'add' over two passes")
+
+    sum_twice = func.grad(lambda *a: (program(*a) * w1).sum() + (program(*a) * w2).sum(),
+                          argnums=tuple(range(len(xs))))(*xs)
+    for g, a, b in zip(sum_twice, g1, g2):
+        close(g, a + b, rtol=1e-10, atol=1e-12, what='func.grad')
+
+
+# --- pruning -------------------------------------------------------------------------
+
+class Spy:
+    """An identity primitive per input whose rules count their calls."""
+
+    def __init__(self):
+        self.vjp_calls = 0
+        self.jvp_calls = 0
+
+        def vjp(xp, g, ans, x):
+            self.vjp_calls += 1
+            return g
+
+        def jvp(xp, t, ans, x):
+            self.jvp_calls += 1
+            return t
+
+        self.prim = Primitive('spy', lambda x: x.copy(), vjps=(vjp,), jvps=(jvp,),
+                              save='shapes')
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(), seed=SEEDS, data=st.data())
+def test_pruning_never_runs_the_rules_of_other_variables(program, seed, data):
+    """autograd.grad wrt some inputs runs no rule on a path to the others only; a
+    spied input's rule runs once (its uses are summed first); forward mode from one
+    input never touches the others' ops."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    n = len(xs)
+    wanted = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+    spies = [Spy() for _ in xs]
+    variables = _variables(xs)
+    with autograd.record():
+        y = program(*[s.prim(v) for s, v in zip(spies, variables)])
+    w = _weights(program.out_shape, seed)
+    grads = autograd.grad(y, [variables[i] for i in wanted], head_grads=np.array(w),
+                          retain_graph=True)
+    for i, spy in enumerate(spies):
+        assert spy.vjp_calls == (1 if i in wanted else 0), (i, wanted)
+        assert spy.jvp_calls == 0
+    expected = _grads(program, xs, w)
+    for i, g in zip(wanted, grads):
+        close(g, expected[i], rtol=1e-12, atol=1e-12)
+
+    # backward fills the buffers of the variables only: still one call per spy
+    y.backward(np.array(w), retain_graph=True)
+    for i, spy in enumerate(spies):
+        assert spy.vjp_calls == (2 if i in wanted else 1) and spy.jvp_calls == 0
+
+    # forward mode seeded at one input
+    i = wanted[0]
+    _engine.push_tangents([y._node], {variables[i]._node: numpy.ones(xs[i].shape)})
+    assert [s.jvp_calls for s in spies] == [int(k == i) for k in range(n)]
+
+
+# --- linearity in the head gradient --------------------------------------------------
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(), seed=SEEDS, a=st.sampled_from([0.0, 1.0, -2.5, 0.125]),
+       b=st.sampled_from([1.0, -1.0, 3.0]))
+def test_backward_is_linear_in_the_head_gradient(program, seed, a, b):
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    g1, g2 = _weights(program.out_shape, seed), _weights(program.out_shape, seed + 3)
+    grads1, grads2 = _grads(program, xs, g1), _grads(program, xs, g2)
+    combined = _grads(program, xs, a * g1 + b * g2)
+    for c, x1, x2 in zip(combined, grads1, grads2):
+        close(c, a * x1 + b * x2, rtol=1e-10, atol=1e-12)
+    # the same through backward(), reusing one retained graph for the three passes
+    variables = _variables(xs)
+    y = _record(program, variables)
+    y.backward(np.array(g1), retain_graph=True)
+    r1 = [v.grad.asnumpy() for v in variables]
+    y.backward(np.array(g2), retain_graph=True)
+    r2 = [v.grad.asnumpy() for v in variables]
+    y.backward(np.array(a * g1 + b * g2))
+    for v, x1, x2, e1, e2 in zip(variables, r1, r2, grads1, grads2):
+        numpy.testing.assert_array_equal(x1, e1)
+        numpy.testing.assert_array_equal(x2, e2)
+        close(v.grad, a * x1 + b * x2, rtol=1e-10, atol=1e-12)
+
+
+# --- batched passes ------------------------------------------------------------------
+
+def _leaves(xs):
+    return [wrap(numpy.array(x), Node.leaf(numpy.shape(x), numpy.asarray(x).dtype,
+                                                    None, 'write')) for x in xs]
+
+
+def _recorded(program, leaves):
+    saved = STATE.recording
+    STATE.recording = True
+    try:
+        return program(*leaves)
+    finally:
+        STATE.recording = saved
+
+
+def _value(g, shape):
+    if g is None:
+        return numpy.zeros(shape)
+    return numpy.asarray(g._data if hasattr(g, '_data') else g)
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(), seed=SEEDS, batch=st.sampled_from([(1,), (3,), (2, 2)]),
+       create_graph=st.booleans())
+def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch,
+                                                            create_graph):
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    rng = numpy.random.default_rng(seed)
+    seeds = rng.standard_normal(batch + program.out_shape)
+    leaves = _leaves(xs)
+    y = _recorded(program, leaves)
+    head = wrap(seeds) if create_graph else seeds
+    batched = _engine.backward([y], [head], variables=[v._node for v in leaves],
+                               create_graph=create_graph, retain_graph=True,
+                               nbatch=len(batch))
+    for idx in numpy.ndindex(*batch):
+        single = _engine.backward([y], [seeds[idx]], variables=[v._node for v in leaves],
+                                  retain_graph=True)
+        for b, s, x in zip(batched, single, xs):
+            b = _value(b, batch + x.shape)
+            assert b.shape == batch + x.shape
+            close(b[idx], _value(s, x.shape), rtol=1e-10, atol=1e-12,
+                  what=f'batch entry {idx}')
+
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(), seed=SEEDS, batch=st.sampled_from([(), (1,), (3,), (2, 2)]),
+       create_graph=st.booleans(), data=st.data())
+def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_graph, data):
+    """<u, J v> = <J^T u, v> for random u and (batches of) v, J the program's Jacobian
+    with respect to one input, and J v from push_tangents."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    i = data.draw(st.integers(0, len(xs) - 1))
+    rng = numpy.random.default_rng(seed)
+    u = rng.standard_normal(program.out_shape)
+    v = rng.standard_normal(batch + xs[i].shape)
+    leaves = _leaves(xs)
+    y = _recorded(program, leaves)
+    seed_v = wrap(v) if create_graph else v
+    (jv,) = _engine.push_tangents([y._node], {leaves[i]._node: seed_v},
+                                  create_graph=create_graph, nbatch=len(batch))
+    jv = _value(jv, batch + program.out_shape)
+    assert jv.shape == batch + program.out_shape
+    (jtu,) = _engine.backward([y], [u], variables=[leaves[i]._node])
+    jtu = _value(jtu, xs[i].shape)
+    n_in, n_out = xs[i].ndim, len(program.out_shape)
+    lhs = (jv * u).sum(axis=tuple(range(jv.ndim - n_out, jv.ndim)))
+    rhs = (v * jtu).sum(axis=tuple(range(v.ndim - n_in, v.ndim)))
+    close(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+# --- float32 -------------------------------------------------------------------------
+
+@settings(max_examples=20, **SETTINGS)
+@given(program=programs(max_size=16), seed=SEEDS)
+def test_float32_inputs_give_float32_gradients(program, seed):
+    """Values, gradients (backward, autograd.grad, func.grad, jacfwd) and second
+    derivatives stay float32 and agree with the float64 run to float32 precision."""
+    note(program.describe())
+    xs64 = _inputs(program, seed)
+    _reference(program, xs64)
+    xs = [x.astype(numpy.float32) for x in xs64]
+    n = len(xs)
+    w = _weights(program.out_shape, seed).astype(numpy.float32)
+    expected = _grads(program, [x.astype(numpy.float64) for x in xs], w.astype(numpy.float64))
+    tol = dict(rtol=2e-3, atol=2e-4)
+
+    variables = _variables(xs)
+    y = _record(program, variables)
+    assert y.dtype == numpy.float32
+    y.backward(np.array(w))
+    for v, e in zip(variables, expected):
+        assert v.grad.dtype == numpy.float32
+        close(v.grad, e, what='backward', **tol)
+    y = _record(program, variables)
+    for g, e in zip(autograd.grad(y, variables, head_grads=np.array(w)), expected):
+        assert g.dtype == numpy.float32
+        close(g, e, what='autograd.grad', **tol)
+
+    loss = lambda *a: (program(*a) * w).sum()  # noqa: E731
+    argnums = tuple(range(n))
+    for g, e in zip(func.grad(loss, argnums=argnums)(*xs), expected):
+        assert g.dtype == numpy.float32
+        close(g, e, what='func.grad', **tol)
+    jac = func.jacfwd(program, argnums=argnums)(*xs)
+    for j, e, x in zip(jac, expected, xs):
+        assert j.dtype == numpy.float32
+        contracted = numpy.tensordot(w, j.asnumpy(), axes=w.ndim) if w.ndim else w * j
+        close(contracted, e, what='jacfwd', **tol)
+
+    hess = func.hessian(loss, argnums=0)(*xs)
+    hess64 = func.hessian(lambda *a: (program(*a) * w.astype(numpy.float64)).sum(),
+                          argnums=0)(*[x.astype(numpy.float64) for x in xs])
+    assert hess.dtype == numpy.float32
+    close(hess, hess64, what='hessian', rtol=5e-3, atol=1e-3)
+
+
+# --- threads -------------------------------------------------------------------------
+
+@settings(max_examples=5, **SETTINGS)
+@given(a=programs(max_size=12), b=programs(max_size=12), seed=SEEDS)
+def test_two_threads_record_and_differentiate_independent_graphs(a, b, seed):
+    """Each thread records its own program and differentiates it (backward,
+    autograd.grad, func.grad, second order) many times, interleaved with the other
+    thread; recording state is per thread."""
+    note(a.describe() + '\n' + b.describe())
+    jobs = []
+    for k, program in enumerate((a, b)):
+        xs = _inputs(program, seed + k)
+        _reference(program, xs)
+        w = _weights(program.out_shape, seed + k)
+        jobs.append((program, xs, w, _grads(program, xs, w)))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def work(program, xs, w, expected, inside_record):
+        try:
+            for _ in range(10):
+                barrier.wait()  # lockstep: both threads in their passes at once
+                assert autograd.is_recording() == inside_record
+                variables = _variables(xs)
+                with autograd.record():
+                    y = program(*variables)
+                y.backward(np.array(w))
+                for v, e in zip(variables, expected):
+                    close(v.grad, e, rtol=1e-10, atol=1e-12, what='backward')
+                y = _record(program, variables)
+                grads = autograd.grad(y, variables, head_grads=np.array(w))
+                for g, e in zip(grads, expected):
+                    close(g, e, rtol=1e-10, atol=1e-12, what='autograd.grad')
+                loss = lambda *x: (program(*x) * w).sum()  # noqa: E731
+                grads = func.grad(loss, argnums=tuple(range(len(xs))))(*xs)
+                for g, e in zip(grads, expected):
+                    close(g, e, rtol=1e-10, atol=1e-12, what='func.grad')
+                func.hvp(loss, tuple(xs), tuple(numpy.ones_like(x) for x in xs))
+                assert autograd.is_recording() == inside_record
+        except Exception as error:  # re-raised by the main thread
+            errors.append(error)
+            barrier.abort()
+
+    def recording(*job):
+        with autograd.record():  # this thread records; the other must not notice
+            work(*job, True)
+
+    threads = [threading.Thread(target=work, args=(*jobs[0], False)),
+               threading.Thread(target=recording, args=jobs[1])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    real = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+    if real:
+        raise real[0]
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert not autograd.is_recording()
