@@ -31,6 +31,7 @@ vjp rule (two reverse passes).
 input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 ``acc[index] += g`` instead of scattering `g` into zeros and adding those.
 """
+import inspect
 import sys
 
 import numpy
@@ -137,8 +138,8 @@ class Primitive:
                     raws.append(a)
                     parents.append(None)
                     saved.append(a)
-        if kwargs and self.vjps is not None:
-            _check_keyword_inputs(self.name, kwargs)
+        if kwargs and self.vjps is not None and _has_graph_array(kwargs):
+            return self._record(*_as_positional(self, args, kwargs))
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
@@ -169,15 +170,24 @@ class Primitive:
         return node
 
 
-def _check_keyword_inputs(name, kwargs):
-    """Arrays given by keyword are not inputs of the node: one with a gradient would
-    silently lose it, so it is an error."""
-    for key, value in kwargs.items():
-        if type(value) is ndarray and value._node is not None:
-            raise TypeError(
-                f'{name}: the array passed as {key}= has a gradient, but arrays given by '
-                f'keyword are not recorded. Pass it positionally, e.g. {name}(x) instead '
-                f'of {name}({key}=x).')
+def _has_graph_array(kwargs):
+    return any(type(v) is ndarray and v._node is not None for v in kwargs.values())
+
+
+def _as_positional(prim, args, kwargs):
+    """Arrays given by keyword (``npx.relu(data=x)``) moved to their positions, so they
+    become inputs of the node instead of silently losing their gradient."""
+    try:
+        bound = inspect.signature(prim.fn).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        bound = None
+    if bound is not None:
+        bound.apply_defaults()
+        if not _has_graph_array(bound.kwargs):
+            return bound.args, bound.kwargs
+    name = prim.name
+    raise TypeError(f'{name}: an array with a gradient was passed by keyword, which '
+                    f'{name} cannot record. Pass it positionally, e.g. {name}(x).')
 
 
 def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
