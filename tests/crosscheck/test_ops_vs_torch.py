@@ -1427,9 +1427,51 @@ VARIANTS = [
        well_conditioned((3, 3), (3,))),
 ]
 
+# --- np.random: draws are NumPy's (same seed, same numbers) and constants; choice and
+# permutation of an array are gathers -----------------------------------------------------
+
+def seeded(nd_fn, draw):
+    """(ndgrad, torch) pair: `nd_fn` after seeding NumPy's global generator; torch gets
+    the draw `draw()` makes from the same seed."""
+    def on_nd(*args):
+        numpy.random.seed(5)
+        return nd_fn(*args)
+
+    def on_th(*args):
+        numpy.random.seed(5)
+        return draw(*args)
+    return on_nd, on_th
+
+
+def nd_shuffled(x):
+    y = x * 1.0
+    np.random.shuffle(y)
+    return y * x
+
+
+RANDOM = [
+    Op('random.permutation', *seeded(
+        lambda x: np.random.permutation(x) * x,
+        lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x), uniform((5, 2))),
+    Op('random.choice', *seeded(
+        lambda x: np.random.choice(x, size=(3, 4)),
+        lambda x: x[T.from_numpy(numpy.random.choice(x.shape[0], (3, 4)))]), uniform((4,))),
+    Op('random.choice/p', *seeded(
+        lambda x: np.random.choice(x, size=6, p=[0.1, 0.6, 0.3]),
+        lambda x: x[T.from_numpy(numpy.random.choice(3, 6, True, [0.1, 0.6, 0.3]))]),
+       uniform((3,))),
+    Op('random.shuffle', *seeded(
+        nd_shuffled, lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x),
+       uniform((4, 3))),
+    Op('random.normal/reparameterized', *seeded(
+        lambda mu, sigma: mu + sigma * np.random.normal(size=(2, 3), dtype='float64'),
+        lambda mu, sigma: mu + sigma * T.from_numpy(numpy.random.normal(size=(2, 3)))),
+       uniform((3,), (2, 1), lo=[-1, 0.5], hi=[1, 2])),
+]
+
 ALL = (unary_rows() + MORE_ELEMENTWISE + binary_rows() + OPERATORS + reduction_rows()
        + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT
-       + ACCURACY + GRAPHS + VARIANTS)
+       + ACCURACY + GRAPHS + VARIANTS + RANDOM)
 CASES = [(op, seed) for op in ALL for seed in op.seeds]
 
 
