@@ -274,7 +274,12 @@ def _store(leaf, g, recorded):
     buf = leaf.grad
     if recorded:
         if leaf.grad_req == 'add':
-            g = buf + g if buf._node is not None else wrap(buf._data) + g
+            # recorded even outside record(): the sum keeps the gradient's history
+            saved, STATE.recording = STATE.recording, True
+            try:
+                g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
+            finally:
+                STATE.recording = saved
         buf._data = numpy.array(g._data, copy=True)
         buf._node = g._node
         buf._version += 1
@@ -285,6 +290,7 @@ def _store(leaf, g, recorded):
         numpy.add(buf._data, g, out=buf._data)
     else:
         numpy.copyto(buf._data, g)
+        buf._node = None  # constant values: a create_graph pass's history no longer fits
     buf._version += 1
 
 

@@ -205,15 +205,26 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     with _scope(None, train_mode):
         results = _engine.backward(heads, grads, variables=nodes, create_graph=create_graph,
                                    retain_graph=retain_graph)
-    out = []
+    # a pass may hand a head gradient, or one buffer to several variables, straight
+    # through (y = a + b): results are copied rather than alias those
+    out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]
     for var, g in zip(variables, results):
         if g is None:
             g = wrap(numpy.zeros(var.shape, var.dtype))
         elif not isinstance(g, ndarray):
             g = numpy.asarray(g)
-            g = wrap(g if g.flags.writeable else g.copy())
+            if not g.flags.writeable or _shares_memory(g, taken):
+                g = g.copy()
+            g = wrap(g)
+        elif g._node is None and _shares_memory(g._data, taken):
+            g = wrap(g._data.copy())
+        taken.append(g._data)
         out.append(g)
     return out
+
+
+def _shares_memory(value, others):
+    return any(numpy.may_share_memory(value, other) for other in others)
 
 
 from ._custom import Function, custom_vjp  # noqa: E402  (custom gradients)

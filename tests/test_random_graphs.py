@@ -128,6 +128,39 @@ def _apply(ns, step, args):
         return ns.where(mask, args[0], args[1])
     if kind == 'broadcast_to':
         return ns.broadcast_to(args[0], p('shape'))
+    if kind == 'split':  # a multi-output op, some outputs unused
+        parts = ns.split(args[0], p('sections'), axis=p('axis'))
+        i, j = p('pick')
+        return parts[i] if j is None else parts[i] * parts[j]
+    if kind == 'stack':
+        return ns.stack(args, axis=p('axis'))
+    if kind == 'expand_dims':
+        return ns.expand_dims(args[0], p('axis'))
+    if kind == 'squeeze':
+        return ns.squeeze(args[0], p('axis'))
+    if kind == 'flip':
+        return ns.flip(args[0], p('axis'))
+    if kind == 'cumsum':
+        return ns.cumsum(args[0], axis=p('axis'))
+    if kind == 'repeat':
+        return ns.repeat(args[0], p('repeats'), axis=p('axis'))
+    if kind == 'tile':
+        return ns.tile(args[0], p('reps'))
+    if kind == 'pad':
+        return ns.pad(args[0], p('width'), mode=p('mode'))
+    if kind == 'moveaxis':
+        return ns.moveaxis(args[0], p('source'), p('destination'))
+    if kind == 'setitem':  # recorded out of place under record(): x[index] = v
+        out = args[0].copy()
+        out[p('index')] = ns.mean(args[1]) if p('reduce') else args[1]
+        return out
+    if kind == 'iadd':  # a recorded in-place operator rebinds the array
+        out = args[0].copy()
+        if p('op') == '+=':
+            out += args[1]
+        else:
+            out *= args[1]
+        return out
     raise AssertionError(kind)
 
 
@@ -154,7 +187,9 @@ UNARY = ['sin', 'tanh', 'exp', 'square', 'negative', 'scale']
 BINARY = ['add', 'subtract', 'multiply', 'divide', 'where']
 STRUCTURAL = ['sum', 'mean', 'reshape', 'transpose', 'swapaxes', 'getitem', 'take',
               'matmul', 'concatenate', 'broadcast_to']
-KINDS = UNARY + BINARY + STRUCTURAL
+MORE = ['split', 'stack', 'expand_dims', 'squeeze', 'flip', 'cumsum', 'repeat', 'tile',
+        'pad', 'moveaxis', 'setitem', 'iadd']
+KINDS = UNARY + BINARY + STRUCTURAL + MORE
 
 
 def _axis_param(draw, ndim):
@@ -276,6 +311,58 @@ def _draw_step(draw, shapes, kind):
         lead = tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
         target = lead + tuple(draw(st.integers(1, 3)) if s == 1 else s for s in sa)
         return Step(kind, (a,), (('shape', target),))
+    if kind == 'expand_dims':
+        return Step(kind, (a,), (('axis', draw(st.integers(-ndim - 1, ndim))),))
+    if kind == 'squeeze':
+        ones = [i for i, s in enumerate(sa) if s == 1]
+        axis = None if not ones or draw(st.booleans()) else draw(st.sampled_from(ones))
+        return Step(kind, (a,), (('axis', axis),))
+    if kind == 'moveaxis':
+        if ndim == 0:
+            return None
+        return Step(kind, (a,), (('source', draw(st.integers(-ndim, ndim - 1))),
+                                 ('destination', draw(st.integers(-ndim, ndim - 1)))))
+    if kind == 'tile':
+        reps = tuple(draw(st.lists(st.integers(1, 2), min_size=1, max_size=ndim + 1)))
+        return Step(kind, (a,), (('reps', reps),))
+    if ndim == 0:
+        return None  # the remaining ops need an axis
+    axis = draw(st.integers(-ndim, ndim - 1))
+    if kind == 'split':
+        n_axis = sa[axis]
+        sections = draw(st.sampled_from([d for d in (1, 2, 3) if n_axis % d == 0]))
+        i = draw(st.integers(0, sections - 1))
+        j = draw(st.one_of(st.none(), st.integers(0, sections - 1)))
+        return Step(kind, (a,), (('sections', sections), ('axis', axis), ('pick', (i, j))))
+    if kind == 'stack':
+        others = [b for b in range(n) if shapes[b] == sa]
+        more = draw(st.lists(st.sampled_from(others), min_size=0, max_size=2))
+        return Step(kind, (a, *more), (('axis', draw(st.integers(-ndim - 1, ndim))),))
+    if kind in ('flip', 'cumsum'):
+        return Step(kind, (a,), (('axis', axis),))
+    if kind == 'repeat':
+        repeats = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(0, 2), min_size=sa[axis],
+                                                             max_size=sa[axis]).map(tuple)))
+        return Step(kind, (a,), (('repeats', repeats), ('axis', axis)))
+    if kind == 'pad':
+        width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in sa)
+        mode = draw(st.sampled_from(['constant', 'edge', 'reflect', 'symmetric', 'wrap']))
+        return Step(kind, (a,), (('width', width), ('mode', mode)))
+    if kind == 'setitem':
+        index = _index_param(draw, sa)
+        target = _shape_of('getitem', [sa], (('index', index),))
+        if target is None:
+            return None
+        partners = [b for b in range(n) if _broadcasts(target, shapes[b])
+                    and numpy.broadcast_shapes(target, shapes[b]) == target]
+        reduce = not partners or draw(st.booleans())
+        b = draw(st.sampled_from(partners)) if not reduce else draw(st.integers(0, n - 1))
+        return Step(kind, (a, b), (('index', index), ('reduce', reduce)))
+    if kind == 'iadd':
+        partners = [b for b in range(n) if _broadcasts(sa, shapes[b])
+                    and numpy.broadcast_shapes(sa, shapes[b]) == sa]
+        return Step(kind, (a, draw(st.sampled_from(partners))),
+                    (('op', draw(st.sampled_from(['+=', '*=']))),))
     raise AssertionError(kind)
 
 
@@ -293,7 +380,10 @@ def programs(draw, max_inputs=3, max_ops=6, max_size=24, kinds=KINDS):
     assume(sum(int(numpy.prod(s)) for s in shapes) <= max_size)
     shapes = list(shapes)
     steps = []
-    for _ in range(draw(st.integers(1, max_ops))):
+    target = draw(st.integers(1, max_ops))
+    for _ in range(4 * target):
+        if len(steps) == target:
+            break
         step = _draw_step(draw, shapes, draw(st.sampled_from(kinds)))
         if step is None:
             continue
