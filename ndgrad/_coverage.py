@@ -10,14 +10,13 @@ Everything is read from the rule tables (`REGISTRY` and `COMPOSITES` in
 """
 import dataclasses
 import dis
-import inspect
 import pathlib
 import sys
 import types
 
 from . import npx as _npx
 from . import numpy as _np
-from ._primitive import COMPOSITES, REC, REGISTRY, Primitive, exports
+from ._primitive import REC, REGISTRY, Primitive, exports
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'coverage.md'
 NAMESPACES = (('np', _np), ('linalg', _np.linalg), ('random', _np.random), ('npx', _npx))

@@ -4,7 +4,6 @@ import re
 
 import numpy
 
-from ._errors import InPlaceModificationError
 from ._graph import Node
 from ._state import CONFIG
 

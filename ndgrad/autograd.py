@@ -12,7 +12,6 @@ import contextlib
 import numpy
 
 from . import _engine
-from ._graph import Node
 from ._ndarray import ndarray, wrap
 from ._primitive import DEBUG
 from ._state import STATE

@@ -74,27 +74,6 @@ def no_out(name, out):
         raise TypeError(f'{name}(..., out=...) is not supported: assign the result instead')
 
 
-class EachOperand(tuple):
-    """The rules of a variadic op: the rule for operand i is ``make(i)``, built once."""
-
-    def __new__(cls, make):
-        self = super().__new__(cls)
-        self.make = make
-        self.cache = {}
-        return self
-
-    def __getitem__(self, i):
-        rule = self.cache.get(i)
-        if rule is None:
-            rule = self.cache[i] = self.make(i)
-        return rule
-
-
-def neg_axis(axis, ndim):
-    """`axis` of an ndim array as a negative axis."""
-    return axis - ndim if axis >= 0 else axis
-
-
 def on_arrays(rule, count=2):
     """`rule` with its first `count` operands as arrays: a constant operand is saved as
     the user passed it, which may be a list or a scalar."""

@@ -40,3 +40,24 @@ def batched_index(index, nbatch):
     if not isinstance(index, tuple):
         index = (index,)
     return (slice(None),) * nbatch + index
+
+
+def neg_axis(axis, ndim):
+    """`axis` of an ndim array as a negative axis (batch-transparent)."""
+    return axis - ndim if axis >= 0 else axis
+
+
+class PerInput(tuple):
+    """The rules of a variadic op: the rule for input i is ``make(i)``, built once."""
+
+    def __new__(cls, make):
+        self = super().__new__(cls)
+        self.make = make
+        self.cache = {}
+        return self
+
+    def __getitem__(self, i):
+        rule = self.cache.get(i)
+        if rule is None:
+            rule = self.cache[i] = self.make(i)
+        return rule

@@ -14,7 +14,8 @@ import string
 import numpy
 
 from .._primitive import REC as P, composite, op
-from ._matrix import EachOperand, no_out, shape_of
+from ._matrix import no_out, shape_of
+from ._util import PerInput
 
 
 LABELS = string.ascii_uppercase + string.ascii_lowercase  # sublist labels 0..51
@@ -74,7 +75,7 @@ def einsum_jvp(i):
     return jvp
 
 
-op('einsum', _einsum, EachOperand(einsum_vjp), EachOperand(einsum_jvp), export=None)
+op('einsum', _einsum, PerInput(einsum_vjp), PerInput(einsum_jvp), export=None)
 
 
 def _sublists(args):

@@ -10,9 +10,9 @@ import operator
 import numpy
 
 from .._primitive import REC as P, composite, op
-from ._matrix import lead, mT, neg_axis, no_out, on_arrays, shape_of
+from ._matrix import lead, mT, no_out, on_arrays, shape_of
 from .einsum import LABELS, einsum_jvp, einsum_vjp
-from ._util import kept_shape, negative_axes, unreduce
+from ._util import kept_shape, neg_axis, negative_axes, unreduce
 
 
 # --- matmul: 1-D operands are promoted to matrices as NumPy does ------------------------

@@ -16,20 +16,17 @@ import numpy
 from .._ndarray import raw, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
+from ._util import neg_axis
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-def _neg(axis, ndim):
-    return axis - ndim if axis >= 0 else axis
-
 
 def _axis(axis, ndim, name):
     """`axis` checked against `ndim` and made negative, as NumPy reports a bad axis."""
     axis = int(axis)
     if not -ndim <= axis < ndim:
         raise numpy.exceptions.AxisError(axis, ndim, f'{name}: axis')
-    return _neg(axis, ndim)
+    return neg_axis(axis, ndim)
 
 
 def _whole(values, name):
@@ -185,7 +182,7 @@ def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125
             raise ValueError("leaky_relu: act_type='prelu' needs the slopes, gamma=")
         positive = raw(data) > 0
         if gamma.ndim and gamma.size > 1 and data.ndim >= 2:
-            gamma = _along(P, gamma, _neg(1, data.ndim), data.ndim)
+            gamma = _along(P, gamma, neg_axis(1, data.ndim), data.ndim)
         return P.where(positive, data, data * gamma)
     if act_type == 'rrelu':
         if STATE.training:
@@ -225,15 +222,15 @@ def _log_softmax_kernel(x, axis=-1):
 def _softmax_vjp(xp, g, ans, x, axis=-1):
     # the Jacobian diag(s) - s·sᵀ is symmetric: the same formula gives the jvp
     gs = g * ans
-    return gs - ans * xp.sum(gs, axis=_neg(axis, x.ndim), keepdims=True)
+    return gs - ans * xp.sum(gs, axis=neg_axis(axis, x.ndim), keepdims=True)
 
 
 def _log_softmax_vjp(xp, g, ans, x, axis=-1):
-    return g - xp.exp(ans) * xp.sum(g, axis=_neg(axis, x.ndim), keepdims=True)
+    return g - xp.exp(ans) * xp.sum(g, axis=neg_axis(axis, x.ndim), keepdims=True)
 
 
 def _log_softmax_jvp(xp, t, ans, x, axis=-1):
-    return t - xp.sum(xp.exp(ans) * t, axis=_neg(axis, x.ndim), keepdims=True)
+    return t - xp.sum(xp.exp(ans) * t, axis=neg_axis(axis, x.ndim), keepdims=True)
 
 
 op('softmax', _softmax_kernel, _softmax_vjp, _softmax_vjp, save='output', export=None)

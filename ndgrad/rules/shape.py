@@ -17,11 +17,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
-from ._util import batch_shape, negative_axes
-
-
-def _neg(axis, ndim):
-    return axis - ndim if axis >= 0 else axis
+from ._util import PerInput, batch_shape, neg_axis, negative_axes
 
 
 def _asarray(a):
@@ -40,7 +36,7 @@ def _no_out(out, name):
 
 def _slab(axis, ndim, item):
     """An index taking `item` (an int or a slice) along negative `axis` (batch-safe)."""
-    ax = _neg(axis, ndim)
+    ax = neg_axis(axis, ndim)
     return (Ellipsis, item) + (slice(None),) * (-ax - 1)
 
 
@@ -83,8 +79,8 @@ op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes', 
 op('broadcast_to', lambda x, shape: numpy.broadcast_to(x, shape),
    lambda xp, g, ans, x, shape: g, _broadcast_to_jvp, save='shapes', export=None)
 op('swapaxes', numpy.swapaxes,
-   lambda xp, g, ans, x, a, b: xp.swapaxes(g, _neg(a, x.ndim), _neg(b, x.ndim)),
-   lambda xp, t, ans, x, a, b: xp.swapaxes(t, _neg(a, x.ndim), _neg(b, x.ndim)),
+   lambda xp, g, ans, x, a, b: xp.swapaxes(g, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
+   lambda xp, t, ans, x, a, b: xp.swapaxes(t, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
    save='shapes', export=None)
 op('expand_dims', numpy.expand_dims,
    lambda xp, g, ans, x, axis: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
@@ -257,25 +253,9 @@ def atleast_3d(*arys):
 
 # --- joining --------------------------------------------------------------------------------------
 
-class _PerInput(tuple):
-    """Rules for a variadic op: the same rule builder for every input position."""
-
-    def __new__(cls, make):
-        self = super().__new__(cls)
-        self.make = make
-        self.cache = {}
-        return self
-
-    def __getitem__(self, i):
-        rule = self.cache.get(i)
-        if rule is None:
-            rule = self.cache[i] = self.make(i)
-        return rule
-
-
 def _concat_index(i, xs, axis):
     ndim = xs[0].ndim
-    ax = _neg(axis, ndim)
+    ax = neg_axis(axis, ndim)
     start = sum(x.shape[ax] for x in xs[:i])
     return _slab(ax, ndim, slice(start, start + xs[i].shape[ax]))
 
@@ -296,7 +276,7 @@ def _concat_jvp(i):
 
 def _stack_index(i, xs, axis):
     ndim = xs[0].ndim + 1
-    return _slab(_neg(axis, ndim), ndim, i)
+    return _slab(neg_axis(axis, ndim), ndim, i)
 
 
 def _stack_vjp(i):
@@ -313,9 +293,9 @@ def _stack_jvp(i):
 
 
 op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
-   _PerInput(_concat_vjp), _PerInput(_concat_jvp), save='shapes', export=None)
+   PerInput(_concat_vjp), PerInput(_concat_jvp), save='shapes', export=None)
 op('stack', lambda *xs, axis=0: numpy.stack(xs, axis=axis),
-   _PerInput(_stack_vjp), _PerInput(_stack_jvp), save='shapes', export=None)
+   PerInput(_stack_vjp), PerInput(_stack_jvp), save='shapes', export=None)
 
 
 def _joinable(arrays, dtype):
@@ -424,7 +404,7 @@ def _tiles(pieces, n):
 
 
 def _split_vjp(xp, g, ans, x, pieces, axis):
-    ax = _neg(axis, x.ndim)
+    ax = neg_axis(axis, x.ndim)
     if _tiles(pieces, x.shape[ax]):
         return xp.concatenate(*g, axis=ax)
     nb = g[0].ndim - x.ndim  # every piece has x's ndim
@@ -583,8 +563,8 @@ def _flip_rule(xp, g, ans, x, axis=None):
 
 def _roll_axes(axis, ndim):
     if isinstance(axis, (tuple, list)):
-        return tuple(_neg(normalize_axis_index(a, ndim), ndim) for a in axis)
-    return _neg(normalize_axis_index(axis, ndim), ndim)
+        return tuple(neg_axis(normalize_axis_index(a, ndim), ndim) for a in axis)
+    return neg_axis(normalize_axis_index(axis, ndim), ndim)
 
 
 def _roll_vjp(xp, g, ans, x, shift, axis):
@@ -824,7 +804,7 @@ def _pairs(value, ndim, name, integral=True):
             else:
                 raise TypeError(f'`{name}` must be of integral type.')
         if (arr < 0).any():
-            raise ValueError(f"index can't contain negative values")
+            raise ValueError("index can't contain negative values")
     try:
         pairs = numpy.broadcast_to(arr, (ndim, 2))
     except ValueError:
