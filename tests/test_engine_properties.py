@@ -14,6 +14,7 @@ from ndgrad._graph import Node
 from ndgrad._ndarray import wrap
 from ndgrad._primitive import Primitive
 from ndgrad._state import STATE
+from ndgrad.testing import numerical_jacobian
 from tests.test_random_graphs import (SETTINGS, _inputs, _reference, _weights, close,
                                       programs)
 
@@ -44,7 +45,7 @@ def _grads(program, xs, w, **kwargs):
 
 # --- accumulation --------------------------------------------------------------------
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS)
 def test_a_function_used_twice_accumulates_both_uses(program, seed):
     """The same function recorded twice on the same variables, one result reused
@@ -101,7 +102,7 @@ class Spy:
                               save='shapes')
 
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS, data=st.data())
 def test_pruning_never_runs_the_rules_of_other_variables(program, seed, data):
     """autograd.grad wrt some inputs runs no rule on a path to the others only; a
@@ -139,7 +140,7 @@ def test_pruning_never_runs_the_rules_of_other_variables(program, seed, data):
 
 # --- linearity in the head gradient --------------------------------------------------
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS, a=st.sampled_from([0.0, 1.0, -2.5, 0.125]),
        b=st.sampled_from([1.0, -1.0, 3.0]))
 def test_backward_is_linear_in_the_head_gradient(program, seed, a, b):
@@ -187,7 +188,7 @@ def _value(g, shape):
     return numpy.asarray(g._data if hasattr(g, '_data') else g)
 
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS, batch=st.sampled_from([(1,), (3,), (2, 2)]),
        create_graph=st.booleans())
 def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch,
@@ -213,7 +214,7 @@ def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch
                   what=f'batch entry {idx}')
 
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS, batch=st.sampled_from([(), (1,), (3,), (2, 2)]),
        create_graph=st.booleans(), data=st.data())
 def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_graph, data):
@@ -243,7 +244,7 @@ def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_gr
 
 # --- float32 -------------------------------------------------------------------------
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(program=programs(max_size=16), seed=SEEDS)
 def test_float32_inputs_give_float32_gradients(program, seed):
     """Values, gradients (backward, autograd.grad, func.grad, jacfwd) and second
@@ -289,7 +290,7 @@ def test_float32_inputs_give_float32_gradients(program, seed):
 
 # --- threads -------------------------------------------------------------------------
 
-@settings(max_examples=5, **SETTINGS)
+@settings(max_examples=10, **SETTINGS)
 @given(a=programs(max_size=12), b=programs(max_size=12), seed=SEEDS)
 def test_two_threads_record_and_differentiate_independent_graphs(a, b, seed):
     """Each thread records its own program and differentiates it (backward,
@@ -345,6 +346,49 @@ def test_two_threads_record_and_differentiate_independent_graphs(a, b, seed):
         raise real[0]
     assert not errors and not any(t.is_alive() for t in threads)
     assert not autograd.is_recording()
+
+
+# --- gradient buffers that carry a history -------------------------------------------
+
+@settings(max_examples=40, **SETTINGS)
+@given(program=programs(max_size=12, max_ops=5), seed=SEEDS,
+       req=st.sampled_from(['write', 'add']), passes=st.integers(1, 2),
+       then_plain=st.booleans())
+def test_grad_buffers_filled_with_create_graph_are_differentiable(program, seed, req, passes,
+                                                                  then_plain):
+    """After backward(create_graph=True), d/dx sum(x.grad * r) is the Hessian-vector
+    product (times the number of passes for 'add'), as central differences of the
+    first derivative give it; a later plain pass into a 'write' buffer leaves a
+    constant (derivative 0), into an 'add' buffer a constant offset."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    n = len(xs)
+    w = _weights(program.out_shape, seed)
+    rs = [numpy.random.default_rng(seed + 5 + i).standard_normal(x.shape)
+          for i, x in enumerate(xs)]
+    variables = _variables(xs, req)
+    for _ in range(passes):
+        y = _record(program, variables)
+        autograd.backward(y, np.array(w), create_graph=True)
+    first = _grads(program, xs, w)
+    for v, g in zip(variables, first):
+        close(v.grad, passes * g if req == 'add' else g, rtol=1e-10, atol=1e-12)
+    if then_plain:
+        y = _record(program, variables)
+        y.backward(np.array(w))
+    factor = 0.0 if then_plain and req == 'write' else passes if req == 'add' else 1.0
+
+    def grad_dot_r(*args):
+        gs = func.grad(lambda *a: (program(*a) * w).sum(), argnums=tuple(range(n)))(*args)
+        return sum((g * r).sum() for g, r in zip(gs, rs))
+
+    with autograd.record():
+        s = sum((v.grad * r).sum() for v, r in zip(variables, rs))
+        s = s + sum((v * 0.0).sum() for v in variables)  # a history even if s is constant
+    for i, g in enumerate(autograd.grad(s, variables)):
+        close(g, factor * numerical_jacobian(grad_dot_r, xs, i), rtol=1e-5, atol=1e-6,
+              what=f'input {i}')
 
 
 # --- regressions ---------------------------------------------------------------------

@@ -58,14 +58,19 @@ class Program:
     def size(self):
         return sum(int(numpy.prod(s)) for s in self.shapes)
 
-    def __call__(self, *xs, ns=np):
-        """Run the program with `ns` (ndgrad's ``np`` or NumPy itself)."""
+    def __call__(self, *xs, ns=np, cut=None, trace=None):
+        """Run the program with `ns` (ndgrad's ``np`` or NumPy itself). `cut` maps value
+        positions to values used instead of computing them; `trace` collects them all."""
         values = list(xs)
         used = set()
         for step in self.steps:
             args = [values[i] for i in step.operands]
             used.update(step.operands)
-            values.append(_apply(ns, step, args))
+            value = _apply(ns, step, args)
+            values.append(value if cut is None or len(values) not in cut
+                          else cut[len(values)])
+        if trace is not None:
+            trace.extend(values)
         out = values[-1]
         for i, value in enumerate(values[:-1]):
             if i not in used:
@@ -151,11 +156,11 @@ def _apply(ns, step, args):
     if kind == 'moveaxis':
         return ns.moveaxis(args[0], p('source'), p('destination'))
     if kind == 'setitem':  # recorded out of place under record(): x[index] = v
-        out = args[0].copy()
+        out = ns.copy(args[0])
         out[p('index')] = ns.mean(args[1]) if p('reduce') else args[1]
         return out
     if kind == 'iadd':  # a recorded in-place operator rebinds the array
-        out = args[0].copy()
+        out = ns.copy(args[0])
         if p('op') == '+=':
             out += args[1]
         else:
@@ -422,7 +427,7 @@ def close(actual, expected, rtol=1e-5, atol=1e-6, what=''):
 
 # --- derivatives of random programs ---------------------------------------------------
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=100, **SETTINGS)
 @given(program=programs(), seed=st.integers(0, 2 ** 16))
 def test_forward_values_match_numpy(program, seed):
     note(program.describe())
@@ -439,7 +444,7 @@ def test_forward_values_match_numpy(program, seed):
         close(out, expected, rtol=1e-12, atol=1e-12)
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=80, **SETTINGS)
 @given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16))
 def test_check_grad_to_second_order(program, seed):
     """Reverse Jacobian (batched), single VJP and forward Jacobian of the program and of
@@ -450,7 +455,7 @@ def test_check_grad_to_second_order(program, seed):
     check_grad(program, xs, order=2, seed=seed)
 
 
-@settings(max_examples=12, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2 ** 16))
 def test_check_grad_forward_over_forward(program, seed):
     """Second order through forward mode only (the derivative function is a JVP)."""
@@ -461,10 +466,10 @@ def test_check_grad_forward_over_forward(program, seed):
 
 
 def _loss(program, w):
-    return lambda *xs: (program(*xs) * w).sum()
+    return lambda *xs, **kwargs: (program(*xs, **kwargs) * w).sum()
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 @given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16))
 def test_gradient_apis_agree_with_central_differences(program, seed):
     """backward (scalar loss and a head gradient on the raw output), autograd.grad and
@@ -920,6 +925,90 @@ class EngineMachine(RuleBasedStateMachine):
             numpy.testing.assert_array_equal(var.array.asnumpy(), var.history[-1])
 
 
-EngineMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=25,
+EngineMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30,
                                            **SETTINGS)
 test_engine_machine = EngineMachine.TestCase
+
+
+@settings(max_examples=50, **SETTINGS)
+@given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16), data=st.data())
+def test_intermediates_and_several_heads(program, seed, data):
+    """autograd.grad with respect to intermediates and inputs at once (an intermediate
+    gets the gradient of the loss with it cut free; the inputs still get the total
+    derivative), and several heads at once, one computed from the other, or repeated."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    n = len(xs)
+    w = _weights(program.out_shape, seed)
+    loss = _loss(program, w)
+    expected = [numerical_jacobian(loss, xs, i) for i in range(n)]
+
+    variables = [np.array(x) for x in xs]
+    for v in variables:
+        v.attach_grad()
+    trace = []
+    with autograd.record():
+        out = loss(*variables, trace=trace)
+    k = data.draw(st.integers(n, len(trace) - 1), label='intermediate')
+    grads = autograd.grad(out, variables + [trace[k]], retain_graph=True)
+    for g, e in zip(grads, expected):
+        close(g, e, what='input, with an intermediate requested too')
+    reference = [numpy.asarray(v._data, numpy.float64) for v in trace]
+    cut = numerical_jacobian(
+        lambda *a: loss(*[np.array(r) for r in reference[:n]], cut={k: a[0]}),
+        [reference[k]], 0)
+    assert grads[-1].shape == trace[k].shape
+    close(grads[-1], cut, what=f'intermediate v{k}')
+
+    # heads y and z = sum(sin(y) * w2), with head gradients w and 2; y twice
+    w2 = _weights(program.out_shape, seed + 11)
+    both = lambda *a: loss(*a) + 2 * (np.sin(program(*a)) * w2).sum()  # noqa: E731
+    expected = [numerical_jacobian(both, xs, i) for i in range(n)]
+    with autograd.record():
+        y = program(*variables)
+        z = (np.sin(y) * w2).sum()
+    order = data.draw(st.booleans(), label='z first')
+    heads = [z, y] if order else [y, z]
+    hgs = [np.array(2.0), np.array(w)] if order else [np.array(w), np.array(2.0)]
+    grads = autograd.grad(heads, variables, head_grads=hgs, retain_graph=True)
+    for g, e in zip(grads, expected):
+        close(g, e, what='dependent heads')
+    autograd.backward([y, y], [np.array(w), np.array(w)])
+    for v, e in zip(variables, [numerical_jacobian(loss, xs, i) for i in range(n)]):
+        close(v.grad, 2 * e, what='a head given twice')
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2 ** 16))
+def test_jacobians_hessians_and_anomaly_mode(program, seed):
+    """func.jacrev and func.jacfwd against central differences, func.hessian of the
+    weighted loss against central differences of its gradient, and the same
+    gradients, bit for bit, under autograd.detect_anomaly()."""
+    note(program.describe())
+    xs = _inputs(program, seed)
+    _reference(program, xs)
+    n = len(xs)
+    argnums = tuple(range(n))
+    expected = [numerical_jacobian(program, xs, i) for i in range(n)]
+    for name, jac in (('jacrev', func.jacrev), ('jacfwd', func.jacfwd)):
+        for j, e in zip(jac(program, argnums=argnums)(*xs), expected):
+            close(j, e, what=name)
+    w = _weights(program.out_shape, seed)
+    loss = _loss(program, w)
+    grad = func.grad(loss, argnums=0)
+    close(func.hessian(loss, argnums=0)(*xs), numerical_jacobian(grad, xs, 0),
+          what='hessian')
+
+    plain = func.grad(loss, argnums=argnums)(*xs)
+    with autograd.detect_anomaly():
+        checked = func.grad(loss, argnums=argnums)(*xs)
+        variables = [np.array(x) for x in xs]
+        for v in variables:
+            v.attach_grad()
+        with autograd.record():
+            out = loss(*variables)
+        out.backward()
+    for a, b, v in zip(plain, checked, variables):
+        numpy.testing.assert_array_equal(a.asnumpy(), b.asnumpy())
+        numpy.testing.assert_array_equal(a.asnumpy(), v.grad.asnumpy())
