@@ -288,6 +288,39 @@ def test_float32_inputs_give_float32_gradients(program, seed):
     close(hess, hess64, what='hessian', rtol=5e-3, atol=1e-3)
 
 
+@settings(max_examples=30, **SETTINGS)
+@given(program=programs(max_size=16), seed=SEEDS, data=st.data())
+def test_mixed_precision_inputs_get_gradients_of_their_own_dtype(program, seed, data):
+    """float32 and float64 inputs in one program: each gradient has its input's dtype
+    (reverse mode, func.grad, jacrev), tangents have the output's (forward mode)."""
+    note(program.describe())
+    xs64 = _inputs(program, seed)
+    _reference(program, xs64)
+    dtypes = [data.draw(st.sampled_from([numpy.float32, numpy.float64]), label=f'dtype {i}')
+              for i in range(len(xs64))]
+    xs = [x.astype(d) for x, d in zip(xs64, dtypes)]
+    variables = _variables(xs)
+    y = _record(program, variables)
+    w = _weights(program.out_shape, seed).astype(y.dtype)
+    expected = _grads(program, xs64, w.astype(numpy.float64))
+    tol = dict(rtol=2e-3, atol=2e-4)
+    y.backward(np.array(w), retain_graph=True)
+    grads = autograd.grad(y, variables, head_grads=np.array(w))
+    by_func = func.grad(lambda *a: (program(*a) * w).sum(),
+                        argnums=tuple(range(len(xs))))(*xs)
+    jac = func.jacrev(program, argnums=tuple(range(len(xs))))(*xs)
+    for v, g, f, j, e, d in zip(variables, grads, by_func, jac, expected, dtypes):
+        assert v.grad.dtype == d and g.dtype == d and f.dtype == d and j.dtype == d
+        for got in (v.grad, g, f):
+            close(got, e, **tol)
+    leaves = _leaves(xs)
+    out = _recorded(program, leaves)
+    for leaf, x in zip(leaves, xs):
+        (t,) = _engine.push_tangents([out._node], {leaf._node: numpy.ones(x.shape, x.dtype)})
+        if t is not None:
+            assert numpy.asarray(t).dtype == out.dtype
+
+
 # --- threads -------------------------------------------------------------------------
 
 @settings(max_examples=10, **SETTINGS)
