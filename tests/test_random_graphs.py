@@ -781,8 +781,16 @@ class EngineMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(not g.tainted for g in self.graphs))
     @rule(data=st.data(), retain=st.booleans(),
           how=st.sampled_from(['method', 'autograd.backward', 'autograd.grad']),
-          precheck=st.booleans())
-    def backward(self, data, retain, how, precheck):
+          precheck=st.booleans(), create_graph=st.booleans())
+    def backward(self, data, retain, how, precheck, create_graph):
+        """A pass (recorded itself with create_graph) through one graph: it raises
+        GraphFreedError where the model says a node on its way was released,
+        InPlaceModificationError only where a variable was updated since recording,
+        and otherwise gives the gradients at the recorded values."""
+        if how == 'method':
+            create_graph = False  # ndarray.backward has no create_graph
+        elif how == 'autograd.backward' and create_graph:
+            retain = True  # as autograd.backward does
         # Graphs holding a detached alias of a variable updated in place since are left
         # alone: see test_inplace_update_through_a_detached_alias_is_detected
         index = data.draw(st.sampled_from([k for k, g in enumerate(self.graphs)
@@ -802,7 +810,7 @@ class EngineMachine(RuleBasedStateMachine):
             allowed += (InPlaceModificationError,)
         if state == 'freed':
             with pytest.raises(allowed) as info:
-                self._pass(graph, how, requested, retain)
+                self._pass(graph, how, requested, retain, create_graph)
             event(f'backward: freed graph raised {info.type.__name__}')
             self._after_pass(graph, requested, False, retain)
             return
@@ -816,7 +824,7 @@ class EngineMachine(RuleBasedStateMachine):
             exact = {i: g.asnumpy() for i, g in zip(involved, exact)}
         before = {i: self.vars[i].buf.asnumpy() for i in involved}
         try:
-            result = self._pass(graph, how, requested, retain)
+            result = self._pass(graph, how, requested, retain, create_graph)
         except allowed as error:
             event(f'backward: {state} graph, modified={modified}: {type(error).__name__}')
             self._after_pass(graph, requested, False, retain)
@@ -844,14 +852,15 @@ class EngineMachine(RuleBasedStateMachine):
                 if exact is not None:
                     numpy.testing.assert_array_equal(var.buf.asnumpy(), before[i] + exact[i])
 
-    def _pass(self, graph, how, requested, retain):
+    def _pass(self, graph, how, requested, retain, create_graph):
         w = np.array(graph.w)
         if how == 'method':
             return graph.head.backward(w, retain_graph=retain)
         if how == 'autograd.backward':
-            return autograd.backward([graph.head], [w], retain_graph=retain)
+            return autograd.backward([graph.head], [w], retain_graph=retain,
+                                     create_graph=create_graph)
         return autograd.grad(graph.head, [self.vars[i].array for i in requested],
-                             head_grads=w, retain_graph=retain)
+                             head_grads=w, retain_graph=retain, create_graph=create_graph)
 
     @precondition(lambda self: self.vars or self.graphs)
     @rule(data=st.data())
