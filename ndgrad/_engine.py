@@ -42,13 +42,11 @@ def toposort(roots):
 
 
 def _needed(order, targets):
-    """The nodes of `order` on a path to a target (if `targets` is None: to every leaf
-    with a gradient buffer, i.e. every array the user called attach_grad on)."""
+    """The nodes of `order` on a path to one of `targets`."""
     needed = set()
     add = needed.add
     for node in order:
-        if (node.prim is None and node.grad is not None) if targets is None \
-                else (node in targets):
+        if node in targets:
             add(node)
             continue
         for parent in node.parents:
@@ -61,14 +59,13 @@ def _needed(order, targets):
 def sum_to(xp, g, shape, nbatch=0):
     """Sum `g` (with `nbatch` leading batch axes) down to ``batch + shape``."""
     extra = g.ndim - nbatch - len(shape)
-    axes = list(range(nbatch, nbatch + extra))
-    for i, size in enumerate(shape):
-        if size == 1 and g.shape[nbatch + extra + i] != 1:
-            axes.append(nbatch + extra + i)
-    if axes:
-        g = xp.sum(g, axis=tuple(a - g.ndim for a in axes), keepdims=True)
-    if extra:
-        g = xp.reshape(g, g.shape[:nbatch] + tuple(shape))
+    start = nbatch + extra
+    inner = [start + i - g.ndim for i, size in enumerate(shape)
+             if size == 1 and g.shape[start + i] != 1]
+    if inner:  # axes broadcast from size 1: summed, kept
+        g = xp.sum(g, axis=tuple(inner), keepdims=True)
+    if extra:  # leading axes broadcasting added: summed away (no reshape needed)
+        g = xp.sum(g, axis=tuple(range(nbatch - g.ndim, start - g.ndim)))
     return g
 
 
@@ -179,14 +176,18 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 'x.attach_grad() first.')
         roots.append(head._node)
     order = toposort(roots)
-    targets = None if variables is None else set(variables)
-    needed = _needed(order, targets)
+    if variables is None:
+        # every recorded node descends from a leaf, so all of them lead to a target
+        targets = needed = None
+    else:
+        targets = set(variables)
+        needed = _needed(order, targets)
 
     xp = REC if create_graph else RAW
     grads = {}
     owned = set()  # accumulators this pass allocated, safe to add into in place
     for root, g in zip(roots, head_grads):
-        if root in needed:
+        if needed is None or root in needed:
             grads[root] = g if root not in grads else _add(xp, grads[root], g)
     results = {}
     saved_recording = STATE.recording
@@ -194,9 +195,12 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     pop, get = grads.pop, grads.get
     finite = DEBUG.finite
     try:
+        unreached = []  # leaves that no gradient reached
         for node in reversed(order):
             g = pop(node, None)
             if g is None:
+                if node.prim is None:
+                    unreached.append(node)
                 continue
             prim = node.prim
             if prim is None:  # a needed leaf is a target
@@ -218,7 +222,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             kwargs, vjps = node.kwargs, prim.vjps
             accumulate = None if create_graph else prim.accumulate
             for i, parent in enumerate(node.parents):
-                if parent is None or parent not in needed:
+                if parent is None or needed is not None and parent not in needed:
                     continue
                 if accumulate is not None and accumulate[i] is not None:
                     acc = get(parent)
@@ -260,9 +264,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
         return [results.get(v) for v in variables]
     for leaf, g in results.items():
         _store(leaf, g, create_graph)
-    for leaf in needed:
+    for leaf in unreached:
         # reachable, but every path passed a non-differentiable position: 'write' means 0
-        if leaf.prim is None and leaf not in results and leaf.grad_req == 'write':
+        if leaf.grad_req == 'write':
             numpy.copyto(leaf.grad._data, 0)
             leaf.grad._node = None
             leaf.grad._version += 1

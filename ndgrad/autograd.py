@@ -21,17 +21,25 @@ __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_
            'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
 
 
-@contextlib.contextmanager
-def _scope(recording, training):
-    saved = STATE.recording, STATE.training
-    if recording is not None:
-        STATE.recording = recording
-    if training is not None:
-        STATE.training = training
-    try:
-        yield
-    finally:
-        STATE.recording, STATE.training = saved
+class _scope(contextlib.ContextDecorator):
+    """Set the recording and training flags (None: unchanged) for a block, then restore
+    them. A class, not a generator: it opens every training step's ``record()``."""
+
+    def __init__(self, recording, training):
+        self.recording, self.training = recording, training
+
+    def _recreate_cm(self):  # each call of a decorated function gets its own scope
+        return _scope(self.recording, self.training)
+
+    def __enter__(self):
+        self.saved = STATE.recording, STATE.training
+        if self.recording is not None:
+            STATE.recording = self.recording
+        if self.training is not None:
+            STATE.training = self.training
+
+    def __exit__(self, *exc):
+        STATE.recording, STATE.training = self.saved
 
 
 def record(train_mode=True):
