@@ -11,7 +11,7 @@ import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Node
-from ._ndarray import ndarray, wrap
+from ._ndarray import mark_written, ndarray, wrap, write_count
 from ._primitive import DEBUG, RAW, REC, SELECT
 from ._state import STATE
 
@@ -111,12 +111,13 @@ def _check_saved(node):
             f'y.backward(retain_graph=True).')
     if node.versions is not None:
         for saved in node.versions:
-            if saved is not None and saved[0]._version != saved[1]:
+            if saved is not None and write_count(saved[0]) != saved[1]:
                 value = saved[0]
                 raise InPlaceModificationError(
-                    f"an input of '{node.name}' (shape {value.shape}) was modified in place "
-                    f'after the op was recorded, so its gradient would be wrong. Modify a copy '
-                    f'(x = x.copy()) or finish backward before updating the array.')
+                    f"an input of '{node.name}' (memory of shape {value.shape}) was modified in "
+                    f'place after the op was recorded (directly, or through a view or a '
+                    f'detached array sharing its memory), so its gradient would be wrong. '
+                    f'Modify a copy (x = x.copy()) or finish backward before updating it.')
 
 
 def _rule_args(node, recorded):
@@ -269,7 +270,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
         if leaf.grad_req == 'write':
             numpy.copyto(leaf.grad._data, 0)
             leaf.grad._node = None
-            leaf.grad._version += 1
+            mark_written(leaf.grad._data)
     return None
 
 
@@ -284,9 +285,9 @@ def _store(leaf, g, recorded):
                 g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
             finally:
                 STATE.recording = saved
-        buf._data = numpy.array(g._data, copy=True)
+        numpy.copyto(buf._data, g._data)
         buf._node = g._node
-        buf._version += 1
+        mark_written(buf._data)
         return
     if type(g) is ndarray:
         g = g._data
@@ -295,7 +296,7 @@ def _store(leaf, g, recorded):
     else:
         numpy.copyto(buf._data, g)
         buf._node = None  # constant values: a create_graph pass's history no longer fits
-    buf._version += 1
+    mark_written(buf._data)
 
 
 def push_tangents(outputs, seeds, create_graph=False, nbatch=0):

@@ -35,9 +35,10 @@ class Node(Meta):
 
     ``inputs`` holds the op's positional arguments as values (the NumPy data of
     ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
-    values; ``versions`` pairs each ndarray input with its in-place counter at
-    recording time, so a later modification is detected instead of producing a
-    silently wrong gradient.
+    values; ``versions`` pairs the memory owner of each ndarray input with its
+    in-place write count at recording time, so a later modification (through the
+    array, a view or a detached alias) is detected instead of producing a silently
+    wrong gradient.
     ``freed`` is set once backward released the saved buffers. ``site`` is where
     the op was recorded, kept only under ``autograd.detect_anomaly()``.
     """

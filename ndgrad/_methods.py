@@ -3,7 +3,7 @@ import numpy
 
 from . import numpy as np
 from ._errors import InPlaceModificationError
-from ._ndarray import ndarray, wrap
+from ._ndarray import mark_written, ndarray, wrap
 from ._primitive import REGISTRY, _wrap_out
 from ._state import STATE
 from .rules.indexing import raw_index as _raw_index
@@ -43,7 +43,7 @@ def assign(self, index, value):
     if node is not None and node.prim is not None:
         self._node = None  # its recorded history no longer describes its values
     self._data[index] = value._data if type(value) is ndarray else value
-    self._version += 1
+    mark_written(self._data)
 
 
 def _operator(prim, reflected=False):
@@ -95,7 +95,7 @@ def _inplace(fn):
         # outside record(): update in place, so a variable keeps its gradient buffer
         # (``w -= lr * w.grad``); the version bump flags graphs that saved the old value
         numpy.copyto(self._data, result._data, casting='same_kind')
-        self._version += 1
+        mark_written(self._data)
         return self
     return method
 

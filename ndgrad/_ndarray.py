@@ -1,6 +1,7 @@
 """The array type: a NumPy array, the graph node that produced it, and its gradient."""
 import operator
 import re
+import weakref
 
 import numpy
 
@@ -15,13 +16,43 @@ def wrap(data, node=None):
     a = _new(ndarray)
     a._data = data
     a._node = node
-    a._version = 0
     return a
 
 
 def raw(value):
     """The NumPy value behind an ndgrad array; anything else unchanged."""
     return value._data if type(value) is ndarray else value
+
+
+# In-place writes per memory buffer, keyed by the id of the array that owns the memory:
+# views and detached arrays share their owner's count, so a write through any alias is
+# seen. Entries leave with their buffer (weakref callback), so ids are never confused.
+_WRITES = {}
+
+
+def owner(data):
+    """The array that owns `data`'s memory (itself unless `data` is a view)."""
+    base = data.base
+    while type(base) is numpy.ndarray:
+        data, base = base, base.base
+    return data
+
+
+def write_count(buffer):
+    """How many in-place writes the memory owned by `buffer` (see `owner`) has had."""
+    entry = _WRITES.get(id(buffer))
+    return 0 if entry is None else entry[0]
+
+
+def mark_written(data):
+    """Record an in-place write to `data`'s memory, invalidating graphs that saved it."""
+    buffer = owner(data)
+    key = id(buffer)
+    entry = _WRITES.get(key)
+    if entry is None:
+        _WRITES[key] = [1, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None))]
+    else:
+        entry[0] += 1
 
 
 _DTYPE_SUFFIX = re.compile(r',\s*dtype=[\w.]+\)$')
@@ -38,13 +69,17 @@ class ndarray:
     array([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = ('_data', '_node', '_version', '__weakref__')
+    __slots__ = ('_data', '_node', '__weakref__')
     __array_priority__ = 1000.0
 
     def __init__(self, data):
         self._data = numpy.asarray(data)
         self._node = None
-        self._version = 0
+
+    @property
+    def _version(self):
+        """In-place writes so far to this array's memory (shared with its views)."""
+        return write_count(owner(self._data))
 
     # --- gradients -------------------------------------------------------------
     def attach_grad(self, grad_req='write', stype=None):

@@ -37,7 +37,7 @@ import sys
 import numpy
 
 from ._graph import Meta, Node
-from ._ndarray import ndarray, wrap
+from ._ndarray import _WRITES, ndarray, owner, wrap, write_count
 from ._state import STATE
 
 
@@ -107,15 +107,17 @@ class Primitive:
         if self.save_inputs is True:
             # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
             saved = raws
-            versions = []  # (array, its in-place counter) for each ndarray input
+            versions = []  # (memory owner, its write count) for each ndarray input
             for a in args:
                 if type(a) is ndarray:
-                    raws.append(a._data)
+                    data = a._data
+                    raws.append(data)
                     node = a._node
                     parents.append(node)
                     if node is not None:
                         live = True
-                    versions.append((a, a._version))
+                    buffer = data if data.base is None else owner(data)
+                    versions.append((buffer, write_count(buffer) if _WRITES else 0))
                 else:
                     raws.append(a)
                     parents.append(None)

@@ -403,7 +403,7 @@ def test_backward_releases_saved_buffers():
     with autograd.record():
         big = np.exp(x)
         loss = (big * big).sum()
-    ref = weakref.ref(big)
+    ref = weakref.ref(big._data)  # the memory, which is what the graph keeps
     del big
     gc.collect()
     assert ref() is not None  # the graph still needs it
@@ -418,7 +418,7 @@ def test_retain_graph_keeps_saved_buffers_until_the_graph_goes():
     with autograd.record():
         big = np.exp(x)
         loss = (big * big).sum()
-    ref = weakref.ref(big)
+    ref = weakref.ref(big._data)
     del big
     loss.backward(retain_graph=True)
     gc.collect()

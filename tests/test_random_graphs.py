@@ -789,8 +789,9 @@ class EngineMachine(RuleBasedStateMachine):
             create_graph = False  # ndarray.backward has no create_graph
         elif how == 'autograd.backward' and create_graph:
             retain = True  # as autograd.backward does
-        # Graphs holding a detached alias of a variable updated in place since are left
-        # alone: see test_inplace_update_through_a_detached_alias_is_detected
+        # Graphs holding a detached alias of a variable updated in place since raise
+        # InPlaceModificationError (test_inplace_update_through_a_detached_alias_is_detected
+        # pins that); this model does not track which of their nodes saved the alias.
         index = data.draw(st.sampled_from([k for k, g in enumerate(self.graphs)
                                            if not g.tainted]))
         graph = self.graphs[index]

@@ -18,7 +18,7 @@ dtype('float32')
 """
 import numpy as _numpy
 
-from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
+from .._ndarray import mark_written as _mark_written, ndarray as _ndarray, raw as _raw, wrap as _wrap
 from .._state import CONFIG as _CONFIG
 
 __all__ = ['seed', 'normal', 'uniform', 'randint', 'rand', 'randn', 'standard_normal',
@@ -34,7 +34,7 @@ def _out(values, dtype, out):
     if out.shape != values.shape:
         raise ValueError(f'out has shape {out.shape}, but the draws have shape {values.shape}')
     out._data[...] = values
-    out._version += 1
+    _mark_written(out._data)
     return out
 
 

@@ -13,7 +13,7 @@ import math
 
 import numpy
 
-from .._ndarray import raw, wrap
+from .._ndarray import mark_written, raw, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
 from ._util import neg_axis
@@ -668,8 +668,7 @@ def _update_in_place(running, value):
     """running ← value, in place (MXNet's auxiliary states are updated, not replaced)."""
     target = running._data if hasattr(running, '_data') else running
     numpy.copyto(target, value, casting='same_kind')
-    if hasattr(running, '_version'):
-        running._version += 1
+    mark_written(target)
 
 
 @composite(export='npx')
