@@ -11,7 +11,7 @@ import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Node
-from ._ndarray import mark_written, ndarray, wrap, write_count
+from ._ndarray import _WRITES, mark_written, ndarray, wrap, write_count
 from ._primitive import DEBUG, RAW, REC, SELECT
 from ._state import STATE
 
@@ -209,8 +209,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 continue
             if targets is not None and node in targets:
                 results[node] = g
-            if node.freed or node.versions is not None:
-                _check_saved(node)
+            if node.freed or node.versions is not None and _WRITES:
+                _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
             if create_graph:
                 args, ans = _rule_args(node, True)
             else:  # _rule_args inlined: this loop is the cost of every recorded op
@@ -241,8 +241,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 gi = rule(xp, g, ans, *args, **kwargs)
                 if gi is None:
                     continue
-                if type(gi) is not tuple and (gi.dtype != parent.dtype
-                                              or gi.shape[nbatch:] != parent.shape):
+                if type(gi) is not tuple and (
+                        gi.dtype is not parent.dtype and gi.dtype != parent.dtype
+                        or (gi.shape[nbatch:] if nbatch else gi.shape) != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
                 if finite:
                     _check_finite(node, i, gi)

@@ -164,8 +164,8 @@ class Primitive:
                      for k, o in enumerate(out))
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
-        node = Node(self, tuple(parents), tuple(saved),
-                    None if versions is None else tuple(versions), kwargs,
+        # the lists built by _record are kept as they are (never modified afterwards)
+        node = Node(self, parents, saved, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
         if DEBUG.sites:
             node.site = user_site()
