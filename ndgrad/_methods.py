@@ -18,7 +18,7 @@ def __getitem__(self, index):
         index = _raw_index(index)
     if not STATE.recording or self._node is None:
         return _wrap_out(self._data[index])
-    return _getitem._record((self,), {'index': index})
+    return _getitem._record1(self, {'index': index})
 
 
 def assign(self, index, value):

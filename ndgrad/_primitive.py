@@ -96,9 +96,31 @@ class Primitive:
 
     def __call__(self, *args, **kwargs):
         if STATE.recording:
+            if len(args) == 1 and type(args[0]) is ndarray:
+                return self._record1(args[0], kwargs)
             return self._record(args, kwargs)
         return _wrap_out(self.fn(*[a._data if type(a) is ndarray else a for a in args],
                                  **kwargs))
+
+    def _record1(self, x, kwargs):
+        """`_record` for one ndarray argument (unary ops, indexing), without its loops."""
+        node = x._node
+        if (node is None or self.vjps is None or self.nout != 1
+                or kwargs and _has_graph_array(kwargs)):
+            return self._record((x,), kwargs)
+        data = x._data
+        out = self.fn(data, **kwargs)
+        if type(out) is not numpy.ndarray:
+            out = numpy.asarray(out)
+        dtype = out.dtype
+        if dtype.kind != 'f':
+            return wrap(out)
+        if self.save_inputs is True:  # as in _record
+            buffer = data if data.base is None else owner(data)
+            saved, versions = [data], [(buffer, write_count(buffer) if _WRITES else 0)]
+        else:
+            saved, versions = [node], None
+        return wrap(out, self._node([node], saved, versions, kwargs, out, out.shape, dtype))
 
     def _record(self, args, kwargs):
         # One pass over the arguments gathers what the kernel and the node need: this
@@ -173,7 +195,10 @@ class Primitive:
 
 
 def _has_graph_array(kwargs):
-    return any(type(v) is ndarray and v._node is not None for v in kwargs.values())
+    for v in kwargs.values():
+        if type(v) is ndarray and v._node is not None:
+            return True
+    return False
 
 
 def _as_positional(prim, args, kwargs):
