@@ -51,7 +51,7 @@ def _operator(prim, reflected=False):
     ``record()``, else its bare kernel (the common operators' per-call overhead)."""
     def method(self, other):
         if STATE.recording:
-            return prim._record((other, self) if reflected else (self, other), {})
+            return prim._record2(other, self) if reflected else prim._record2(self, other)
         a, b = self._data, other._data if type(other) is ndarray else other
         out = prim.fn(b, a) if reflected else prim.fn(a, b)
         return wrap(out) if type(out) is numpy.ndarray else wrap(numpy.asarray(out))

@@ -122,6 +122,41 @@ class Primitive:
             saved, versions = [node], None
         return wrap(out, self._node([node], saved, versions, kwargs, out, out.shape, dtype))
 
+    def _record2(self, x, y):
+        """`_record` for two arguments and no keywords (the arithmetic operators), without
+        its loops. Keep in step with `_record`."""
+        if type(x) is ndarray:
+            dx, nx = x._data, x._node
+        else:
+            dx, nx = x, None
+        if type(y) is ndarray:
+            dy, ny = y._data, y._node
+        else:
+            dy, ny = y, None
+        if nx is None and ny is None or self.vjps is None or self.nout != 1:
+            return self._record((x, y), {})
+        out = self.fn(dx, dy)
+        if type(out) is not numpy.ndarray:
+            out = numpy.asarray(out)
+        dtype = out.dtype
+        if dtype.kind != 'f':
+            return wrap(out)
+        if self.save_inputs is True:
+            saved, versions = [dx, dy], [None, None]
+            if type(x) is ndarray:
+                buffer = dx if dx.base is None else owner(dx)
+                versions[0] = (buffer, write_count(buffer) if _WRITES else 0)
+            if type(y) is ndarray:
+                buffer = dy if dy.base is None else owner(dy)
+                versions[1] = (buffer, write_count(buffer) if _WRITES else 0)
+        else:
+            versions = None
+            saved = [nx if nx is not None else
+                     Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
+                     ny if ny is not None else
+                     Meta(dy.shape, dy.dtype) if type(y) is ndarray else y]
+        return wrap(out, self._node([nx, ny], saved, versions, {}, out, out.shape, dtype))
+
     def _record(self, args, kwargs):
         # One pass over the arguments gathers what the kernel and the node need: this
         # function is the cost of every recorded op.
