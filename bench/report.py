@@ -90,8 +90,10 @@ def render(results, peers, workloads):
                 extra = (f', traced peak {entry["traced_peak"] / 2**20:.0f} MB, traced retained '
                          f'{entry["traced_retained"] / 2**20:.2f} MB'
                          if 'traced_peak' in entry else '')
+                held = entry['retained_rss'] > 0.05 * max(entry['peak_rss'], 1)
                 notes.append(f'{w} / {LABELS[p]}: retained after backward '
-                             f'{entry["retained_rss"] / 2**20:.1f} MB (RSS){extra}')
+                             f'{entry["retained_rss"] / 2**20:.1f} MB (RSS){extra}'
+                             + (' -- the pass still holds memory' if held else ''))
     if notes:
         out += ['Notes'] + ['  ' + n for n in notes]
     return '\n'.join(out)
@@ -125,7 +127,13 @@ def write_plot(results, peers, directory):
         colors = ['tab:red' if p == 'ndgrad' else 'tab:gray' if p == FLOOR else 'tab:blue'
                   for p in shown]
         ax.barh([LABELS[p] for p in shown], vals, color=colors)
-        ax.set_xscale('log')
+        if res['kind'] == 'memory':
+            ax.set_xlim(0, max(vals) * 1.25)
+        else:  # times span orders of magnitude: log scale, every bar labelled
+            ax.set_xscale('log')
+            ax.set_xlim(min(vals) / 3, max(vals) * 4)
+        for k, v in enumerate(vals):
+            ax.text(v, k, f' {v:.3g}', va='center', fontsize=7)
         ax.invert_yaxis()
         ax.set_title(res['title'], fontsize=9)
         ax.set_xlabel('peak MB' if res['kind'] == 'memory' else 'ms (median)', fontsize=8)
