@@ -93,7 +93,9 @@ def render(results, peers, workloads):
                 held = entry['retained_rss'] > 0.05 * max(entry['peak_rss'], 1)
                 notes.append(f'{w} / {LABELS[p]}: retained after backward '
                              f'{entry["retained_rss"] / 2**20:.1f} MB (RSS){extra}'
-                             + (' -- the pass still holds memory' if held else ''))
+                             + (' -- the pass still holds memory' if held else '')
+                             + ('' if entry.get('peak_exact', True) else
+                                ' (peak includes start-up: the peak mark could not be reset)'))
     if notes:
         out += ['Notes'] + ['  ' + n for n in notes]
     return '\n'.join(out)
