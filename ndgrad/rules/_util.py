@@ -33,15 +33,6 @@ def unreduce(xp, g, ans, x_shape, axis, keepdims):
     return xp.reshape(g, batch_shape(g, ans) + kept_shape(x_shape, axes)), axes
 
 
-def batched_index(index, nbatch):
-    """`index` applied to an array with `nbatch` extra leading axes."""
-    if not nbatch:
-        return index
-    if not isinstance(index, tuple):
-        index = (index,)
-    return (slice(None),) * nbatch + index
-
-
 def neg_axis(axis, ndim):
     """`axis` of an ndim array as a negative axis (batch-transparent)."""
     return axis - ndim if axis >= 0 else axis
