@@ -23,21 +23,22 @@ def toposort(roots):
     node's last parent, first.
     """
     order, seen = [], set()
+    visit, emit = seen.add, order.append
     for root in reversed(roots):
         if root in seen:
             continue
-        seen.add(root)
-        stack = [(root, reversed(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
+        visit(root)
+        nodes, parents = [root], [reversed(root.parents)]  # the path, and what is left
+        while parents:
+            for parent in parents[-1]:
                 if parent is not None and parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, reversed(parent.parents)))
+                    visit(parent)
+                    nodes.append(parent)
+                    parents.append(reversed(parent.parents))
                     break
             else:
-                stack.pop()
-                order.append(node)
+                parents.pop()
+                emit(nodes.pop())
     return order
 
 
