@@ -345,33 +345,42 @@ def jacrev(f, argnums=0, has_aux=False):
     array([[2., 0.],
            [0., 4.]])
     """
-    name = 'jacrev'
+    return _jacobian(f, argnums, has_aux, 'jacrev', _reverse_rows)
 
+
+def _reverse_rows(heads, variables, trace):
+    """Jacobian blocks, one batched backward pass per output array: rows[k][j] is
+    d head k / d variable j."""
+    nodes = [v._node for v in variables]
+    rows = []
+    for k, head in enumerate(heads):
+        m = head.size
+        seeds = numpy.eye(m, dtype=head.dtype).reshape((m,) + head.shape)
+        last = k == len(heads) - 1
+        grads = _pull([head], [seeds], nodes, trace.nested, trace.nested or not last, nbatch=1)
+        rows.append([REC.reshape(_result(g, (m,) + v.shape, v.dtype), head.shape + v.shape)
+                     for g, v in zip(grads, variables)])
+    return rows
+
+
+def _jacobian(f, argnums, has_aux, name, rows):
+    """The shell shared by jacrev and jacfwd: variables for the differentiated
+    arguments, one trace of `f`, and `rows(heads, variables, trace)` for the blocks."""
     @functools.wraps(f, updated=())
-    def jacrev_f(*args, **kwargs):
+    def jacobian_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
             args, parts = _with_variables(args, nums, name)
             out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
             heads, out_structure = _outputs(out, name)
             variables = [v for vs, _ in parts for v in vs]
-            nodes = [v._node for v in variables]
-            blocks = []
-            for k, head in enumerate(heads):
-                m = head.size
-                seeds = numpy.eye(m, dtype=head.dtype).reshape((m,) + head.shape)
-                last = k == len(heads) - 1
-                grads = _pull([head], [seeds], nodes, trace.nested, trace.nested or not last,
-                              nbatch=1)
-                row = [REC.reshape(_result(g, (m,) + v.shape, v.dtype), head.shape + v.shape)
-                       for g, v in zip(grads, variables)]
-                blocks.append(_pack(parts, single, row))
+            blocks = [_pack(parts, single, row) for row in rows(heads, variables, trace)]
         jac = tree_unflatten(out_structure, blocks)
         if has_aux:
             return jac, _release(aux, trace.nested)
         return jac
 
-    return jacrev_f
+    return jacobian_f
 
 
 jacobian = jacrev
@@ -427,35 +436,24 @@ def jacfwd(f, argnums=0, has_aux=False):
     array([[2., 0.],
            [0., 4.]])
     """
-    name = 'jacfwd'
+    return _jacobian(f, argnums, has_aux, 'jacfwd', _forward_rows)
 
-    @functools.wraps(f, updated=())
-    def jacfwd_f(*args, **kwargs):
-        single, nums = _normalize_argnums(argnums, len(args), name)
-        with _Trace() as trace:
-            args, parts = _with_variables(args, nums, name)
-            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
-            heads, out_structure = _outputs(out, name)
-            variables = [v for vs, _ in parts for v in vs]
-            columns = []  # columns[j][k]: d head k / d variable j
-            for v in variables:
-                n = v.size
-                seed = numpy.eye(n, dtype=v.dtype).reshape((n,) + v.shape)
-                ts = _push(heads, {v._node: _seed(seed, trace.nested)}, trace.nested, nbatch=1)
-                column = []
-                for t, h in zip(ts, heads):
-                    t = _result(t, (n,) + h.shape, h.dtype)
-                    t = REC.transpose(REC.reshape(t, (n, h.size)))
-                    column.append(REC.reshape(t, h.shape + v.shape))
-                columns.append(column)
-            blocks = [_pack(parts, single, [column[k] for column in columns])
-                      for k in range(len(heads))]
-        jac = tree_unflatten(out_structure, blocks)
-        if has_aux:
-            return jac, _release(aux, trace.nested)
-        return jac
 
-    return jacfwd_f
+def _forward_rows(heads, variables, trace):
+    """Jacobian blocks, one batched forward pass per input array: rows[k][j] is
+    d head k / d variable j."""
+    columns = []  # columns[j][k]: d head k / d variable j
+    for v in variables:
+        n = v.size
+        seed = numpy.eye(n, dtype=v.dtype).reshape((n,) + v.shape)
+        ts = _push(heads, {v._node: _seed(seed, trace.nested)}, trace.nested, nbatch=1)
+        column = []
+        for t, h in zip(ts, heads):
+            t = _result(t, (n,) + h.shape, h.dtype)
+            t = REC.transpose(REC.reshape(t, (n, h.size)))
+            column.append(REC.reshape(t, h.shape + v.shape))
+        columns.append(column)
+    return [[column[k] for column in columns] for k in range(len(heads))]
 
 
 # --- second order --------------------------------------------------------------------
