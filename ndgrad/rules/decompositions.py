@@ -118,7 +118,10 @@ def qr(a, mode='reduced'):
     """The QR decomposition: ``mode`` 'reduced', 'complete', 'r' (differentiable) or
     'raw' (constants).
 
+    >>> a = np.array([[2., 1.], [1., 2.]])
     >>> q, r = np.linalg.qr(a)
+    >>> np.allclose(q @ r, a)
+    array(True)
     """
     if mode == 'r':
         return P.qr(a, mode='reduced')[1]
@@ -153,7 +156,9 @@ def eigh(a, UPLO='L'):
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices (one triangle is
     read; the gradient is symmetric).
 
-    >>> w, v = np.linalg.eigh(a)
+    >>> w, v = np.linalg.eigh(np.array([[2., 1.], [1., 2.]]))
+    >>> w
+    array([1., 3.])
     """
     return EighResult(*P.eigh(a, UPLO=UPLO))
 
@@ -257,7 +262,10 @@ op('svdvals', numpy.linalg.svdvals, _svdvals_vjp, _svdvals_jvp, export='linalg')
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """The singular value decomposition ``a = U @ diag(S) @ Vh`` of stacked matrices.
 
+    >>> a = np.array([[2., 1.], [1., 2.]])
     >>> u, s, vh = np.linalg.svd(a, full_matrices=False)
+    >>> s
+    array([3., 1.])
     """
     if not compute_uv:
         return P.svdvals(a)

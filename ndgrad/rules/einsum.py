@@ -6,7 +6,10 @@ VJP for operand i is an einsum of g with the other operands into operand i's
 subscripts (identity matrices restore repeated indices, ones the indices summed
 in operand i alone); rules name the batch axes of g or t with unused letters.
 
+>>> a, b = np.eye(2), np.array([[1., 2.], [3., 4.]])
 >>> np.einsum('ij,jk->ik', a, b)     # a @ b
+array([[1., 2.],
+       [3., 4.]])
 """
 import functools
 import string
@@ -142,8 +145,12 @@ def _explicit(subscripts, shapes):
 def einsum(*operands, out=None, optimize=False):
     """Einstein summation, differentiable in every operand.
 
+    >>> a, b = np.array([[2., 1.], [1., 2.]]), np.array([[1., 2.], [3., 4.]])
     >>> np.einsum('ij,jk->ik', a, b)   # a @ b
+    array([[ 5.,  8.],
+           [ 7., 10.]])
     >>> np.einsum('ii', a)             # trace
+    array(4.)
     """
     no_out('einsum', out)
     if operands and isinstance(operands[0], str):

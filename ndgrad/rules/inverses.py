@@ -104,7 +104,9 @@ op('slogdet', lambda a: tuple(numpy.linalg.slogdet(a)), _slogdet_vjp, _slogdet_j
 def slogdet(a):
     """Sign and natural log of the absolute determinant (the sign has no gradient).
 
-    >>> np.linalg.slogdet(a).logabsdet   # log |det a|, stable for large matrices
+    >>> a = np.array([[2., 1.], [1., 2.]])
+    >>> np.linalg.slogdet(a).logabsdet   # log 3; stable for large matrices
+    array(1.0986...)
     """
     return SlogdetResult(*P.slogdet(a))
 
@@ -187,7 +189,10 @@ op('lstsq', _lstsq, (on_arrays(_lstsq_vjp_a), on_arrays(_lstsq_vjp_b)),
 def matrix_power(a, n):
     """`a` (a stack of square matrices) to the integer power `n`, by repeated squaring.
 
+    >>> a = np.array([[2., 0.], [0., 4.]])
     >>> np.linalg.matrix_power(a, -2)   # inv(a) @ inv(a)
+    array([[0.25  , 0.    ],
+           [0.    , 0.0625]])
     """
     shape = tuple(shape_of(a))
     if len(shape) < 2 or shape[-1] != shape[-2]:
@@ -238,7 +243,10 @@ def multi_dot(arrays, *, out=None):
     """The product of a chain of matrices, multiplied in the cheapest order
     (the first and last may be vectors).
 
+    >>> x, y = np.ones(2), np.ones(2)
+    >>> a, b = np.array([[2., 1.], [1., 2.]]), np.array([[1., 2.], [3., 4.]])
     >>> np.linalg.multi_dot([x, a, b, y])   # x @ a @ b @ y
+    array(30.)
     """
     no_out('multi_dot', out)
     arrays = list(arrays)

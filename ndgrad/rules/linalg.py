@@ -100,7 +100,9 @@ def _prod(sizes):
 def tensordot(a, b, axes=2):
     """Sum the products of `a` and `b` over the given axes (NumPy's semantics).
 
+    >>> a, b = np.arange(24.).reshape(3, 4, 2), np.arange(12.).reshape(4, 3)
     >>> np.tensordot(a, b, axes=([1, 0], [0, 1]))
+    array([880., 946.])
     """
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     if isinstance(axes, (int, numpy.integer)):
@@ -162,7 +164,8 @@ op('dot', _dot,
 def vdot(a, b):
     """The dot product of `a` and `b` flattened (real arrays).
 
-    >>> np.vdot(np.ones((2, 2)), np.ones(4))   # 4.0
+    >>> np.vdot(np.ones((2, 2)), np.ones(4))
+    array(4.)
     """
     return P.matmul(P.reshape(a, (-1,)), P.reshape(b, (-1,)))
 
@@ -171,7 +174,9 @@ def vdot(a, b):
 def inner(a, b):
     """The sum over the last axes of `a` and `b` (a product for 0-d operands).
 
-    >>> np.inner(a, b)   # shape a.shape[:-1] + b.shape[:-1]
+    >>> a, b = np.ones((2, 3)), np.ones((4, 3))
+    >>> np.inner(a, b).shape   # a.shape[:-1] + b.shape[:-1]
+    (2, 4)
     """
     if len(shape_of(a)) == 0 or len(shape_of(b)) == 0:
         return P.multiply(a, b)
@@ -182,7 +187,8 @@ def inner(a, b):
 def outer(a, b, out=None):
     """``outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]``.
 
-    >>> np.outer(np.arange(3), np.ones(2)).shape   # (3, 2)
+    >>> np.outer(np.arange(3), np.ones(2)).shape
+    (3, 2)
     """
     no_out('outer', out)
     return P.multiply(P.reshape(a, (-1, 1)), P.reshape(b, (1, -1)))
@@ -192,7 +198,12 @@ def outer(a, b, out=None):
 def kron(a, b):
     """The Kronecker product: blocks ``a[i, j] * b``.
 
+    >>> b = np.array([[1., 2.], [3., 4.]])
     >>> np.kron(np.eye(2), b)   # b on the block diagonal
+    array([[1., 2., 0., 0.],
+           [3., 4., 0., 0.],
+           [0., 0., 1., 2.],
+           [0., 0., 3., 4.]])
     """
     sa, sb = tuple(shape_of(a)), tuple(shape_of(b))
     nd = max(len(sa), len(sb))
@@ -262,7 +273,9 @@ op('trace', _trace, _trace_vjp, _trace_jvp, save='shapes')
 def diag(v, k=0):
     """The `k`-th diagonal of a matrix, or a square matrix with vector `v` on it.
 
-    >>> np.diag(np.array([1., 2.]))   # [[1, 0], [0, 2]]
+    >>> np.diag(np.array([1., 2.]))
+    array([[1., 0.],
+           [0., 2.]])
     """
     shape = shape_of(v)
     if len(shape) == 1:
@@ -356,8 +369,11 @@ def _matrix_norm(x, ord, row, col, keepdims):
 def norm(x, ord=None, axis=None, keepdims=False):
     """NumPy's vector and matrix norms; the gradient is 0 where the norm is 0.
 
-    >>> np.linalg.norm(x)                    # 2-norm of the flattened array
+    >>> np.linalg.norm(np.array([3., 4.]))   # 2-norm of the flattened array
+    array(5.)
+    >>> a = np.array([[3., 0.], [0., 4.]])
     >>> np.linalg.norm(a, 'nuc', axis=(-2, -1))
+    array(7.)
     """
     nd = len(shape_of(x))
     if axis is None:
@@ -391,6 +407,8 @@ def _axis_error(axis, ndim):
 def matrix_norm(x, keepdims=False, ord='fro'):
     """The matrix norm over the last two axes.
 
+    >>> stack = np.stack([np.eye(2), 2 * np.eye(2)])
     >>> np.linalg.matrix_norm(stack, ord='nuc')   # one norm per matrix
+    array([2., 4.])
     """
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
