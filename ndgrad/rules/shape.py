@@ -260,42 +260,32 @@ def _concat_index(i, xs, axis):
     return _slab(ax, ndim, slice(start, start + xs[i].shape[ax]))
 
 
-def _concat_vjp(i):
-    def vjp(xp, g, ans, *xs, axis=0):
-        return xp.getitem(g, index=_concat_index(i, xs, axis))
-    return vjp
-
-
-def _concat_jvp(i):
-    # input i's share of the output tangent: its tangent in its slab, zeros elsewhere
-    def jvp(xp, t, ans, *xs, axis=0):
-        return xp.scatter(t, index=_concat_index(i, xs, axis), shape=ans.shape,
-                          nbatch=t.ndim - xs[i].ndim)
-    return jvp
-
-
 def _stack_index(i, xs, axis):
     ndim = xs[0].ndim + 1
     return _slab(neg_axis(axis, ndim), ndim, i)
 
 
-def _stack_vjp(i):
-    def vjp(xp, g, ans, *xs, axis=0):
-        return xp.getitem(g, index=_stack_index(i, xs, axis))
-    return vjp
+def _slab_rules(slab_index):
+    """vjp and jvp rules of a join op whose input i fills ``slab_index(i, xs, axis)`` of
+    the output: the vjp reads that slab of g; the jvp puts input i's tangent there, with
+    zeros elsewhere."""
+    def vjp(i):
+        def rule(xp, g, ans, *xs, axis=0):
+            return xp.getitem(g, index=slab_index(i, xs, axis))
+        return rule
 
-
-def _stack_jvp(i):
-    def jvp(xp, t, ans, *xs, axis=0):
-        return xp.scatter(t, index=_stack_index(i, xs, axis), shape=ans.shape,
-                          nbatch=t.ndim - xs[i].ndim)
-    return jvp
+    def jvp(i):
+        def rule(xp, t, ans, *xs, axis=0):
+            return xp.scatter(t, index=slab_index(i, xs, axis), shape=ans.shape,
+                              nbatch=t.ndim - xs[i].ndim)
+        return rule
+    return PerInput(vjp), PerInput(jvp)
 
 
 op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
-   PerInput(_concat_vjp), PerInput(_concat_jvp), save='shapes', export=None)
+   *_slab_rules(_concat_index), save='shapes', export=None)
 op('stack', lambda *xs, axis=0: numpy.stack(xs, axis=axis),
-   PerInput(_stack_vjp), PerInput(_stack_jvp), save='shapes', export=None)
+   *_slab_rules(_stack_index), save='shapes', export=None)
 
 
 def _joinable(arrays, dtype):
