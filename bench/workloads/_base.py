@@ -3,6 +3,8 @@
 ``step()`` runs the task once (forward and backward) and returns the gradients,
 which the runner compares across peers (outside the timing).
 """
+import numpy
+
 from .._peers import Unavailable, load
 
 
@@ -36,3 +38,10 @@ def ndgrad_func():
     except ImportError:
         raise Unavailable('ndgrad.func is not available') from None
     return func
+
+
+def matrix_and_vector(n, seed):
+    """A float32 n×n matrix scaled by 1/√n (so tanh(W @ x) does not saturate) and an n-vector."""
+    rng = numpy.random.default_rng(seed)
+    return (rng.standard_normal((n, n), dtype=numpy.float32) / n ** 0.5,
+            rng.standard_normal(n, dtype=numpy.float32))

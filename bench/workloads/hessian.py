@@ -2,16 +2,14 @@
 reverse over reverse, vectorized."""
 import numpy
 
-from ._base import Workload, ndgrad_func
+from ._base import Workload, matrix_and_vector, ndgrad_func
 
 W = Workload('hessian', 'Hessian of sum(tanh(W @ x)**2), 100x100')
 N = 100
 
 
 def _data():
-    rng = numpy.random.default_rng(1)
-    return (rng.standard_normal((N, N), dtype=numpy.float32) / N ** 0.5,
-            rng.standard_normal(N, dtype=numpy.float32))
+    return matrix_and_vector(N, seed=1)
 
 
 @W.impl('numpy')

@@ -2,16 +2,14 @@
 transform pushes all 200 cotangents through one backward pass."""
 import numpy
 
-from ._base import Workload, ndgrad_func
+from ._base import Workload, matrix_and_vector, ndgrad_func
 
 W = Workload('jacobian', 'Jacobian of tanh(W @ x), 200x200')
 N = 200
 
 
 def _data():
-    rng = numpy.random.default_rng(0)
-    return (rng.standard_normal((N, N), dtype=numpy.float32) / N ** 0.5,
-            rng.standard_normal(N, dtype=numpy.float32))
+    return matrix_and_vector(N, seed=0)
 
 
 @W.impl('numpy')
