@@ -90,17 +90,14 @@ def _fit(xp, g, shape, dtype, nbatch):
 
 def _check_finite(node, i, gi):
     """Under ``autograd.detect_anomaly()``: a nan/inf gradient names the op that made it."""
-    values = gi if type(gi) is tuple else (gi,)
-    for value in values:
-        if value is not None and not numpy.isfinite(
-                value._data if type(value) is ndarray else value).all():
-            where = ''
-            if node.site is not None:
-                where = f' recorded at {node.site[0]}, line {node.site[1]} (in {node.site[2]})'
-            raise FloatingPointError(
-                f"the backward pass of '{node.name}'{where} produced nan or inf in the "
-                f'gradient of its input {i}. Check that op\'s inputs for values outside its '
-                f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
+    if not numpy.isfinite(gi._data if type(gi) is ndarray else gi).all():
+        where = ''
+        if node.site is not None:
+            where = f' recorded at {node.site[0]}, line {node.site[1]} (in {node.site[2]})'
+        raise FloatingPointError(
+            f"the backward pass of '{node.name}'{where} produced nan or inf in the "
+            f'gradient of its input {i}. Check that op\'s inputs for values outside its '
+            f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
 
 
 def _check_saved(node):
@@ -212,6 +209,17 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 results[node] = g
             if node.freed or node.versions is not None and _WRITES:
                 _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
+            if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
+                parent = node.parents[0]
+                if needed is None or parent in needed:
+                    slots = get(parent)
+                    if slots is None:
+                        slots = grads[parent] = [None] * node.kwargs['n']
+                    k = node.kwargs['index']
+                    slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
+                if not retain_graph:
+                    node.release()
+                continue
             if create_graph:
                 args, ans = _rule_args(node, True)
             else:  # _rule_args inlined: this loop is the cost of every recorded op
@@ -219,7 +227,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 ans = node.out
                 if ans is None:
                     ans = node  # a node is the Meta of its output
-            if type(g) is tuple:
+            if type(g) is list:
                 g = _fill_missing(xp, g, node)
             kwargs, vjps = node.kwargs, prim.vjps
             accumulate = None if create_graph else prim.accumulate
@@ -242,8 +250,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 gi = rule(xp, g, ans, *args, **kwargs)
                 if gi is None:
                     continue
-                if type(gi) is not tuple and (
-                        gi.dtype is not parent.dtype and gi.dtype != parent.dtype
+                if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype
                         or (gi.shape[nbatch:] if nbatch else gi.shape) != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
                 if finite:
@@ -251,7 +258,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 prev = get(parent)
                 if prev is None:
                     grads[parent] = gi
-                elif create_graph or type(gi) is tuple or prev.ndim == 0:
+                elif create_graph or prev.ndim == 0:
                     grads[parent] = _add(xp, prev, gi)
                 elif parent in owned:
                     numpy.add(prev, gi, out=prev)

@@ -10,7 +10,7 @@ from .rules.indexing import raw_index as _raw_index
 
 _add, _sub, _mul, _div = np.add, np.subtract, np.multiply, np.divide
 _pow, _matmul, _neg = np.power, np.matmul, np.negative
-_getitem, _setitem = REGISTRY['getitem'], REGISTRY['setitem']
+_getitem, _setitem, _unstack = REGISTRY['getitem'], REGISTRY['setitem'], REGISTRY['unstack']
 
 
 def __getitem__(self, index):
@@ -19,6 +19,14 @@ def __getitem__(self, index):
     if not STATE.recording or self._node is None:
         return _wrap_out(self._data[index])
     return _getitem._record1(self, {'index': index})
+
+
+def __iter__(self):
+    if self._data.ndim == 0:
+        raise TypeError('iteration over a 0-d array')
+    if STATE.recording and self._node is not None:
+        return iter(_unstack(self, -self._data.ndim))  # one recorded op for all the rows
+    return (self[i] for i in range(self._data.shape[0]))
 
 
 def assign(self, index, value):
@@ -220,7 +228,7 @@ def _raw_args(args):
 
 
 _METHODS = (
-    '__getitem__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
+    '__getitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
     '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__',
     '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__', '__pos__', '__abs__',
     '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__invert__', '__and__',

@@ -186,11 +186,6 @@ class ndarray:
             raise TypeError('len() of unsized object: this is a 0-d array')
         return self._data.shape[0]
 
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError('iteration over a 0-d array')
-        return (self[i] for i in range(self._data.shape[0]))
-
     def __bool__(self):
         return bool(self._data)
 

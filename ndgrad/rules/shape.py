@@ -413,6 +413,32 @@ def _split_jvp(xp, t, ans, x, pieces, axis):
 op('split', _split, _split_vjp, _split_jvp, save='shapes', nout=None, export=None)
 
 
+
+def _unstack(x, axis):
+    moved = numpy.moveaxis(x, axis, 0)
+    return tuple(moved[i, ...] for i in range(moved.shape[0]))
+
+
+# one node for all the slices (iteration under record() uses it): a gradient reaching a
+# slice is kept in that slice's slot until the stack of them all is needed
+op('unstack', _unstack,
+   lambda xp, g, ans, x, axis: xp.stack(*g, axis=axis),
+   lambda xp, t, ans, x, axis: xp.unstack(t, axis),
+   save='shapes', nout=None, export=None)
+
+
+@composite()
+def unstack(x, /, *, axis=0):
+    """The slices of `x` along `axis`, as a tuple (iterating an array gives the same).
+
+    >>> [a.shape for a in np.unstack(np.zeros((2, 3)), axis=1)]
+    [(2,), (2,), (2,)]
+    """
+    x = _asarray(x)
+    if x.ndim == 0:
+        raise ValueError('Input array must be at least 1-d.')
+    return P.unstack(x, normalize_axis_index(axis, x.ndim) - x.ndim)
+
 def _split_pieces(n, indices_or_sections, equal):
     if numpy.ndim(indices_or_sections) == 0:
         sections = int(indices_or_sections)

@@ -126,6 +126,15 @@ CASES = [
     sq(lambda x: np.split(x, 3)[1], lambda x: numpy.split(x, 3)[1], [(3, 2)], 'split/one-piece'),
     sq(lambda x: flat(np.array_split(x, 3)), lambda x: nflat(numpy.array_split(x, 3)), [(5,)],
        'array_split'),
+    sq(lambda x: flat(np.unstack(x)), lambda x: nflat(list(x)), [(3, 2)], 'unstack'),
+    sq(lambda x: flat(np.unstack(x, axis=-1)), lambda x: nflat(numpy.moveaxis(x, -1, 0)),
+       [(2, 1, 3)], 'unstack/axis-1'),
+    sq(lambda x: flat(np.unstack(x, axis=1)), lambda x: nflat(numpy.moveaxis(x, 1, 0)),
+       [(2, 1)], 'unstack/size-1'),
+    sq(lambda x: flat(np.unstack(x)), lambda x: nflat(list(x)), [(4,)], 'unstack/to-0d'),
+    sq(lambda x: flat(list(x)), lambda x: nflat(list(x)), [(3, 2)], 'iterate'),
+    sq(lambda x: sum(x), lambda x: sum(x), [(5,)], 'iterate/python-sum'),
+    sq(lambda x: np.unstack(x)[1] * 2, lambda x: list(x)[1] * 2, [(3, 2)], 'unstack/one-slice'),
     sq(lambda x: flat(np.hsplit(x, 2)), lambda x: nflat(numpy.hsplit(x, 2)), [(2, 4)], 'hsplit'),
     sq(lambda x: flat(np.hsplit(x, [1])), lambda x: nflat(numpy.hsplit(x, [1])), [(3,)],
        'hsplit/1d'),
@@ -226,7 +235,7 @@ def test_op(case):
 
 def test_concatenate_and_stack_have_jvp_rules():
     from ndgrad._primitive import REGISTRY
-    for name in ('concatenate', 'stack', 'split', 'flip', 'roll', 'pad_constant', 'pad_copy',
+    for name in ('concatenate', 'stack', 'split', 'unstack', 'flip', 'roll', 'pad_constant', 'pad_copy',
                  'getitem',
                  'scatter', 'setitem'):
         prim = REGISTRY[name]
@@ -383,3 +392,48 @@ def test_docstring_examples():
     result = doctest.testmod(module, extraglobs={'np': np, 'autograd': autograd},
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+# --- iteration and unstack ---------------------------------------------------------------------
+
+def test_iterating_under_record_is_one_recorded_op():
+    x = np.array([1., 2., 3.])
+    x.attach_grad()
+    with autograd.record():
+        rows = list(x * 1)
+    parents = {r._node.parents[0] for r in rows}
+    assert len(parents) == 1 and parents.pop().name == 'unstack'
+    with autograd.record():
+        y = rows[2] * 5 + rows[0]  # the middle slice gets no gradient: zeros there
+    y.backward()
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [1., 0., 5.])
+
+
+def test_iteration_outside_record_and_of_constants_records_nothing():
+    x = np.array([[1., 2.], [3., 4.]])
+    x.attach_grad()
+    assert all(r._node is None for r in x)
+    with autograd.record():
+        assert all(r._node is None for r in np.ones((2, 2)))
+
+
+def test_unstack_follows_numpy():
+    data = numpy.arange(6.).reshape(2, 3)
+    got = np.unstack(np.array(data), axis=1)
+    assert isinstance(got, tuple) and len(got) == 3
+    for a, b in zip(got, numpy.unstack(data, axis=1)):
+        numpy.testing.assert_array_equal(a.asnumpy(), b)
+    assert np.unstack(np.zeros((0, 2))) == ()
+    with pytest.raises(ValueError, match='at least 1-d'):
+        np.unstack(np.array(1.))
+    with pytest.raises(numpy.exceptions.AxisError):
+        np.unstack(np.zeros(2), axis=1)
+
+
+def test_many_outputs_gather_their_gradients_in_linear_time():
+    x = np.ones(20000)
+    x.attach_grad()
+    with autograd.record():
+        y = np.stack(list(x * 2)).sum()  # 20,000 outputs of one node
+    y.backward()
+    assert float(x.grad.sum()) == 40000.
