@@ -7,6 +7,8 @@ is undone here, once, for every op), accumulates, and frees what it used.
 ``nbatch`` leading axes of the head gradients (or seed tangents) are batch axes:
 vectorized Jacobians push a whole batch of cotangents through one pass.
 """
+from sys import getrefcount
+
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
@@ -269,11 +271,13 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 node.release()
     finally:
         STATE.recording = saved_recording
+    g = gi = prev = acc = fresh = None  # only `results` holds gradients now (see _store)
 
     if variables is not None:
         return [results.get(v) for v in variables]
-    for leaf, g in results.items():
-        _store(leaf, g, create_graph)
+    while results:
+        leaf = next(iter(results))
+        _store(leaf, results.pop(leaf), create_graph)  # (the pass keeps no reference to g)
     for leaf in unreached:
         # reachable, but every path passed a non-differentiable position: 'write' means 0
         if leaf.grad_req == 'write':
@@ -302,10 +306,36 @@ def _store(leaf, g, recorded):
         g = g._data
     if leaf.grad_req == 'add':
         numpy.add(buf._data, g, out=buf._data)
+    elif (type(g) is numpy.ndarray and g.base is None and g.flags.c_contiguous
+          and g.flags.writeable and g.dtype == buf._data.dtype and g.shape == buf._data.shape
+          and getrefcount(g) <= _SOLE[0] and getrefcount(buf._data) <= _SOLE[1]):
+        # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
+        # g (not the head gradient, not an array a rule passed through) and nothing but
+        # the buffer holds its old memory (no view, no NumPy alias), so the swap cannot
+        # be seen; it saves a copy and keeps one array warm in the cache instead of two.
+        buf._data = g
+        buf._node = None
+        return
     else:
         numpy.copyto(buf._data, g)
         buf._node = None  # constant values: a create_graph pass's history no longer fits
     mark_written(buf._data)
+
+
+class _Holder:
+    __slots__ = ('_data',)
+
+    def __init__(self, data):
+        self._data = data
+
+
+def _references(g, buf):
+    """The reference counts `_store` sees for a gradient and a buffer nothing else holds
+    (measured, not assumed: they differ between Python versions)."""
+    return getrefcount(g), getrefcount(buf._data)
+
+
+_SOLE = _references(numpy.empty(0), _Holder(numpy.empty(0)))
 
 
 def push_tangents(outputs, seeds, create_graph=False, nbatch=0):

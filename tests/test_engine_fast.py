@@ -66,3 +66,62 @@ def test_toposort_puts_parents_first_and_visits_each_node_once():
         for parent in node.parents:
             if parent is not None:
                 assert position[parent] < position[node]
+
+
+# --- a fresh gradient becomes the buffer's memory only where no one can tell -------------
+
+def _leaf(values):
+    x = np.array(values)
+    x.attach_grad()
+    return x
+
+
+def test_gradient_buffer_keeps_its_identity_and_is_adopted_when_unshared():
+    x = _leaf([1., 2., 3.])
+    buffer = x.grad
+    for scale in (1., 3.):
+        with autograd.record():
+            y = (x * x * scale).sum()
+        y.backward()
+        assert x.grad is buffer
+        numpy.testing.assert_allclose(buffer.asnumpy(), 2 * scale * x.asnumpy())
+
+
+@pytest.mark.parametrize('alias', [numpy.asarray, lambda g: g[1:], lambda g: g.reshape(3, 1)])
+def test_aliases_of_a_gradient_buffer_see_every_backward(alias):
+    x = _leaf([1., 2., 3.])
+    seen = alias(x.grad)  # kept across passes: the buffer must be written in place
+    for scale in (1., 5.):
+        with autograd.record():
+            y = (x * x * scale).sum()
+        y.backward()
+        numpy.testing.assert_allclose(numpy.asarray(seen).ravel(),
+                                      (2 * scale * x.asnumpy()).ravel()[-numpy.size(seen):])
+
+
+def test_head_gradients_and_shared_gradients_are_copied_not_adopted():
+    x = _leaf([1., 2.])
+    head = np.array([1., 1.])
+    with autograd.record():
+        y = x + 0  # passes the head gradient through unchanged
+    y.backward(head)
+    head[0] = 7.
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [1., 1.])
+
+    a, b = _leaf([1., 2.]), _leaf([3., 4.])
+    with autograd.record():
+        y = a + b  # one gradient array reaches both leaves
+    y.backward()
+    a.grad[0] = 9.
+    numpy.testing.assert_array_equal(b.grad.asnumpy(), [1., 1.])
+
+
+def test_add_requests_accumulate_into_the_same_memory():
+    x = np.array([1., 2.])
+    x.attach_grad(grad_req='add')
+    seen = numpy.asarray(x.grad)
+    for _ in range(3):
+        with autograd.record():
+            y = (x * x).sum()
+        y.backward()
+    numpy.testing.assert_allclose(seen, 3 * 2 * x.asnumpy())

@@ -4,4 +4,4 @@ To add an op, add one `op(...)` entry to the module of its family; see
 `ndgrad._primitive` for what a rule receives and must return.
 """
 from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
-               inverses, decompositions, nn, special)
+               inverses, decompositions, nn, losses, special)

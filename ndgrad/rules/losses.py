@@ -1,0 +1,104 @@
+"""Losses fused into one op: cheaper than their composition, same derivatives.
+
+``npx.softmax_cross_entropy(z, y)`` equals ``-npx.pick(npx.log_softmax(z), y).mean()``;
+as one op it skips the log-probabilities and the scatter of pick's gradient, and
+its gradient ``softmax(z) - one_hot(y)`` is one expression.
+
+>>> from ndgrad import np, npx
+>>> npx.softmax_cross_entropy(np.array([[1., 2., 3.]]), np.array([2]))
+array(0.407606)
+"""
+import numpy
+
+from .._ndarray import ndarray, wrap
+from .._primitive import REC as P, composite, op
+from .._state import CONFIG
+from .nn import _along_axis, _axis, _whole
+
+_max, _sum = numpy.maximum.reduce, numpy.add.reduce
+REDUCTIONS = ('mean', 'sum', 'none')
+
+
+def _reduce(xp, losses, reduction, ndim):
+    """The per-example `losses` (the last `ndim` axes; batch axes lead) reduced."""
+    if reduction == 'none' or ndim == 0:
+        return losses
+    axes = tuple(range(-ndim, 0))
+    return xp.mean(losses, axis=axes) if reduction == 'mean' else xp.sum(losses, axis=axes)
+
+
+def _cross_entropy_kernel(z, label, axis, reduction):
+    """``logsumexp(z) - z[label]`` along `axis` (label keeps `axis` as size 1), reduced."""
+    top = _max(z, axis=axis, keepdims=True)
+    shifted = z - top
+    losses = numpy.log(_sum(numpy.exp(shifted), axis=axis, keepdims=True))
+    losses -= shifted[_along_axis(label, axis, z.shape)]
+    return _reduce(numpy, numpy.squeeze(losses, axis), reduction, z.ndim - 1)
+
+
+def _residual(xp, z, label, axis):
+    """``softmax(z) - one_hot(label)``: the gradient of each example's loss."""
+    hot = numpy.zeros(z.shape, z.dtype)
+    hot[_along_axis(label, axis, z.shape)] = 1
+    return xp.softmax(z, axis=axis) - hot
+
+
+def _cross_entropy_vjp(xp, g, ans, z, label, axis, reduction):
+    if reduction == 'none':
+        g = xp.expand_dims(g, axis)
+    else:  # one number per batch entry: broadcast over every axis of z
+        g = xp.reshape(g, g.shape + (1,) * z.ndim)
+        if reduction == 'mean':
+            g = g / (z.size // z.shape[axis])
+    return _residual(xp, z, label, axis) * g
+
+
+def _cross_entropy_jvp(xp, t, ans, z, label, axis, reduction):
+    losses = xp.sum(_residual(xp, z, label, axis) * t, axis=axis)
+    return _reduce(xp, losses, reduction, z.ndim - 1)
+
+
+op('softmax_cross_entropy', _cross_entropy_kernel, _cross_entropy_vjp, _cross_entropy_jvp,
+   export=None)
+
+
+@composite(export='npx')
+def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
+    """Cross-entropy of ``softmax(data)`` along `axis` against integer class `label`s.
+
+    `label` has `data`'s shape without `axis` (one class index per example; float
+    arrays of whole numbers are accepted, as MXNet's labels are float32). The
+    per-example losses ``logsumexp(data) - data[label]`` are averaged
+    (``reduction='mean'``, as PyTorch's ``cross_entropy``), summed (``'sum'``, as
+    MXNet's legacy ``nd.softmax_cross_entropy``) or returned (``'none'``, as Gluon's
+    ``SoftmaxCrossEntropyLoss``). The same value as
+    ``-npx.pick(npx.log_softmax(data), label).mean()``, computed as one op.
+
+    >>> npx.softmax_cross_entropy(np.array([[1., 2., 3.], [1., 1., 1.]]), np.array([2, 0]),
+    ...                           reduction='none')
+    array([0.407606 , 1.0986123])
+    """
+    name = 'softmax_cross_entropy'
+    if type(data) is not ndarray:
+        data = wrap(numpy.asarray(data))
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', "
+                         f'got {reduction!r}')
+    if data.ndim == 0:
+        raise ValueError(f'{name}: data must have a class axis; got a 0-d array')
+    axis = _axis(axis, data.ndim, name)
+    label = _whole(label, name)
+    classes = data.shape[axis]
+    expected = data.shape[:data.ndim + axis] + data.shape[data.ndim + axis + 1:]
+    if label.shape != expected:
+        raise ValueError(f'{name}: label of shape {label.shape} does not match data of shape '
+                         f'{data.shape} with the class axis {axis} removed: expected one class '
+                         f'index per example, shape {expected}')
+    if label.size and (label.min() < 0 or label.max() >= classes):
+        bad = label[(label < 0) | (label >= classes)].flat[0]
+        raise IndexError(f'{name}: label {bad} is out of range for {classes} classes '
+                         f'(labels must be 0 .. {classes - 1})')
+    if data.dtype.kind != 'f':
+        data = P.astype(data, CONFIG.float_dtype)
+    return P.softmax_cross_entropy(data, label=numpy.expand_dims(label, axis), axis=axis,
+                                   reduction=reduction)
