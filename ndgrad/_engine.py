@@ -14,7 +14,7 @@ import numpy
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Node
 from ._ndarray import _WRITES, mark_written, ndarray, wrap, write_count
-from ._primitive import DEBUG, RAW, REC, SELECT
+from ._primitive import DEBUG, RAW, REC, SELECT, identity
 from ._state import STATE
 
 
@@ -219,8 +219,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                         slots = grads[parent] = [None] * node.kwargs['n']
                     k = node.kwargs['index']
                     slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
-                if not retain_graph:
-                    node.release()
+                if not retain_graph:  # node.release(), inlined
+                    node.inputs = node.versions = node.out = None
+                    node.freed = True
                 continue
             if create_graph:
                 args, ans = _rule_args(node, True)
@@ -249,7 +250,10 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 rule = vjps[i]
                 if rule is None:
                     continue
-                gi = rule(xp, g, ans, *args, **kwargs)
+                if rule is identity:
+                    gi = g
+                else:
+                    gi = rule(xp, g, ans, *args, **kwargs) if kwargs else rule(xp, g, ans, *args)
                 if gi is None:
                     continue
                 if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype
@@ -267,8 +271,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 else:
                     grads[parent] = prev + gi
                     owned.add(parent)
-            if not retain_graph:
-                node.release()
+            if not retain_graph:  # node.release(), inlined
+                node.inputs = node.versions = node.out = None
+                node.freed = True
     finally:
         STATE.recording = saved_recording
     g = gi = prev = acc = fresh = None  # only `results` holds gradients now (see _store)

@@ -155,7 +155,11 @@ class Primitive:
                      Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
                      ny if ny is not None else
                      Meta(dy.shape, dy.dtype) if type(y) is ndarray else y]
-        return wrap(out, self._node([nx, ny], saved, versions, {}, out, out.shape, dtype))
+        node = Node(self, [nx, ny], saved, versions, {}, out if self.save_output else None,
+                    out.shape, dtype)  # self._node, inlined
+        if DEBUG.sites:
+            node.site = user_site()
+        return wrap(out, node)
 
     def _record(self, args, kwargs):
         # One pass over the arguments gathers what the kernel and the node need: this
@@ -216,9 +220,10 @@ class Primitive:
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
-        return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
-                                  None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
-                     for k, o in enumerate(out))
+        n = len(out)
+        return tuple([wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': n},
+                                   None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
+                      for k, o in enumerate(out)])
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by _record are kept as they are (never modified afterwards)
@@ -268,7 +273,7 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     if callable(accumulate):
         accumulate = (accumulate,)
     if jvp == 'elementwise':
-        jvp = tuple(None if rule is None else _elementwise_jvp(rule, i)
+        jvp = tuple(rule if rule is None or rule is identity else _elementwise_jvp(rule, i)
                     for i, rule in enumerate(vjp))
     elif callable(jvp):
         jvp = (jvp,)
@@ -279,6 +284,12 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     prim = Primitive(name, fn, vjp, jvp, save, nout, export, accumulate)
     REGISTRY[name] = prim
     return prim
+
+
+def identity(xp, g, ans, *inputs, **kwargs):
+    """The rule of an input that reaches the output unchanged (``add``'s, for both): the
+    gradient (or tangent) passes through. The engine passes it on without the call."""
+    return g
 
 
 def _elementwise_jvp(vjp_rule, i):

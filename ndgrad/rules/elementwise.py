@@ -23,7 +23,7 @@ import math
 
 import numpy
 
-from .._primitive import REC as P, composite, op
+from .._primitive import REC as P, composite, identity, op
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _DEG = math.pi / 180.0
@@ -35,9 +35,8 @@ def _is_number(y):
 
 # --- arithmetic --------------------------------------------------------------------------
 
-op('add', numpy.add, (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: g),
-   jvp=(lambda xp, t, ans, x, y: t, lambda xp, t, ans, x, y: t), save='shapes')
-op('subtract', numpy.subtract, (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g),
+op('add', numpy.add, (identity, identity), jvp=(identity, identity), save='shapes')
+op('subtract', numpy.subtract, (identity, lambda xp, g, ans, x, y: -g),
    jvp='elementwise', save='shapes')
 op('multiply', numpy.multiply,
    (lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x), jvp='elementwise')
@@ -45,8 +44,8 @@ op('divide', numpy.divide,
    (lambda xp, g, ans, x, y: g / y, lambda xp, g, ans, x, y: -g * x / (y * y)),
    jvp='elementwise')
 op('negative', numpy.negative, lambda xp, g, ans, x: -g, jvp='elementwise', save='shapes')
-op('copy', numpy.copy, lambda xp, g, ans, x: g, jvp='elementwise', save='shapes')
-op('positive', numpy.positive, lambda xp, g, ans, x: g, jvp='elementwise', save='shapes')
+op('copy', numpy.copy, identity, jvp='elementwise', save='shapes')
+op('positive', numpy.positive, identity, jvp='elementwise', save='shapes')
 op('reciprocal', numpy.reciprocal, lambda xp, g, ans, x: -g * (ans * ans),
    jvp='elementwise', save='output')
 op('square', numpy.square, lambda xp, g, ans, x: g * (2 * x), jvp='elementwise')
