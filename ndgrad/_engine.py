@@ -63,12 +63,13 @@ def sum_to(xp, g, shape, nbatch=0):
     """Sum `g` (with `nbatch` leading batch axes) down to ``batch + shape``."""
     extra = g.ndim - nbatch - len(shape)
     start = nbatch + extra
+    total = numpy.add.reduce if xp is RAW else xp.sum  # (numpy.sum less its Python wrapper)
     inner = [start + i - g.ndim for i, size in enumerate(shape)
              if size == 1 and g.shape[start + i] != 1]
     if inner:  # axes broadcast from size 1: summed, kept
-        g = xp.sum(g, axis=tuple(inner), keepdims=True)
+        g = total(g, axis=tuple(inner), keepdims=True)
     if extra:  # leading axes broadcasting added: summed away (no reshape needed)
-        g = xp.sum(g, axis=tuple(range(nbatch - g.ndim, start - g.ndim)))
+        g = total(g, axis=tuple(range(nbatch - g.ndim, start - g.ndim)))
     return g
 
 

@@ -13,7 +13,7 @@ import numpy
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
 from .._state import CONFIG
-from .nn import _along_axis, _axis, _whole
+from .nn import _axis, _whole
 
 _max, _sum = numpy.maximum.reduce, numpy.add.reduce
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -27,34 +27,47 @@ def _reduce(xp, losses, reduction, ndim):
     return xp.mean(losses, axis=axes) if reduction == 'mean' else xp.sum(losses, axis=axes)
 
 
-def _cross_entropy_kernel(z, label, axis, reduction):
-    """``logsumexp(z) - z[label]`` along `axis` (label keeps `axis` as size 1), reduced."""
-    top = _max(z, axis=axis, keepdims=True)
-    shifted = z - top
-    losses = numpy.log(_sum(numpy.exp(shifted), axis=axis, keepdims=True))
-    losses -= shifted[_along_axis(label, axis, z.shape)]
-    return _reduce(numpy, numpy.squeeze(losses, axis), reduction, z.ndim - 1)
+def _label_index(label, axis, shape):
+    """The index that reads ``z[..., label, ...]`` (`label` at `axis`, the other axes
+    enumerated), shaped like `label`: computed once, used forward and backward."""
+    ndim = len(shape)
+    at = ndim + axis
+    others = [n for i, n in enumerate(shape) if i != at]
+    ranges = [numpy.arange(n).reshape((n,) + (1,) * (len(others) - 1 - j))
+              for j, n in enumerate(others)]
+    return tuple(ranges[:at]) + (label,) + tuple(ranges[at:])
 
 
-def _residual(xp, z, label, axis):
+def _cross_entropy_kernel(z, index, axis, reduction):
+    """``logsumexp(z) - z[label]`` along `axis`, reduced."""
+    shifted = z - _max(z, axis=axis, keepdims=True)
+    losses = numpy.log(_sum(numpy.exp(shifted), axis=axis))
+    losses -= shifted[index]
+    if reduction == 'none':
+        return losses
+    total = _sum(losses, axis=None)
+    return total / losses.size if reduction == 'mean' else total
+
+
+def _residual(xp, z, index, axis):
     """``softmax(z) - one_hot(label)``: the gradient of each example's loss."""
     hot = numpy.zeros(z.shape, z.dtype)
-    hot[_along_axis(label, axis, z.shape)] = 1
+    hot[index] = 1
     return xp.softmax(z, axis=axis) - hot
 
 
-def _cross_entropy_vjp(xp, g, ans, z, label, axis, reduction):
+def _cross_entropy_vjp(xp, g, ans, z, index, axis, reduction):
     if reduction == 'none':
         g = xp.expand_dims(g, axis)
     else:  # one number per batch entry: broadcast over every axis of z
         g = xp.reshape(g, g.shape + (1,) * z.ndim)
         if reduction == 'mean':
             g = g / (z.size // z.shape[axis])
-    return _residual(xp, z, label, axis) * g
+    return _residual(xp, z, index, axis) * g
 
 
-def _cross_entropy_jvp(xp, t, ans, z, label, axis, reduction):
-    losses = xp.sum(_residual(xp, z, label, axis) * t, axis=axis)
+def _cross_entropy_jvp(xp, t, ans, z, index, axis, reduction):
+    losses = xp.sum(_residual(xp, z, index, axis) * t, axis=axis)
     return _reduce(xp, losses, reduction, z.ndim - 1)
 
 
@@ -94,11 +107,11 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
         raise ValueError(f'{name}: label of shape {label.shape} does not match data of shape '
                          f'{data.shape} with the class axis {axis} removed: expected one class '
                          f'index per example, shape {expected}')
-    if label.size and (label.min() < 0 or label.max() >= classes):
+    if label.size and not 0 <= label.min() <= label.max() < classes:
         bad = label[(label < 0) | (label >= classes)].flat[0]
         raise IndexError(f'{name}: label {bad} is out of range for {classes} classes '
                          f'(labels must be 0 .. {classes - 1})')
     if data.dtype.kind != 'f':
         data = P.astype(data, CONFIG.float_dtype)
-    return P.softmax_cross_entropy(data, label=numpy.expand_dims(label, axis), axis=axis,
-                                   reduction=reduction)
+    return P.softmax_cross_entropy(data, index=_label_index(label, axis, data.shape),
+                                   axis=axis, reduction=reduction)
