@@ -8,14 +8,16 @@ its gradient ``softmax(z) - one_hot(y)`` is one expression.
 >>> npx.softmax_cross_entropy(np.array([[1., 2., 3.]]), np.array([2]))
 array(0.407606)
 """
+import functools
+
 import numpy
 
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
 from .._state import CONFIG
-from .nn import _axis, _whole
+from .nn import _axis, _whole, reduce_along
 
-_max, _sum = numpy.maximum.reduce, numpy.add.reduce
+_max, _min, _sum = numpy.maximum.reduce, numpy.minimum.reduce, numpy.add.reduce
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
@@ -30,18 +32,25 @@ def _reduce(xp, losses, reduction, ndim):
 def _label_index(label, axis, shape):
     """The index that reads ``z[..., label, ...]`` (`label` at `axis`, the other axes
     enumerated), shaped like `label`: computed once, used forward and backward."""
-    ndim = len(shape)
-    at = ndim + axis
+    before, after = _enumerations(shape, axis)
+    return before + (label,) + after
+
+
+@functools.lru_cache(maxsize=64)
+def _enumerations(shape, axis):
+    """Index arrays enumerating the axes of `shape` other than `axis` (read, never written:
+    shared between calls), split into those before and after `axis`."""
+    at = len(shape) + axis
     others = [n for i, n in enumerate(shape) if i != at]
-    ranges = [numpy.arange(n).reshape((n,) + (1,) * (len(others) - 1 - j))
-              for j, n in enumerate(others)]
-    return tuple(ranges[:at]) + (label,) + tuple(ranges[at:])
+    ranges = tuple(numpy.arange(n).reshape((n,) + (1,) * (len(others) - 1 - j))
+                   for j, n in enumerate(others))
+    return ranges[:at], ranges[at:]
 
 
 def _cross_entropy_kernel(z, index, axis, reduction):
     """``logsumexp(z) - z[label]`` along `axis`, reduced."""
-    shifted = z - _max(z, axis=axis, keepdims=True)
-    losses = numpy.log(_sum(numpy.exp(shifted), axis=axis))
+    shifted = z - reduce_along(numpy.maximum, z, axis)
+    losses = numpy.log(numpy.squeeze(reduce_along(numpy.add, numpy.exp(shifted), axis), axis))
     losses -= shifted[index]
     if reduction == 'none':
         return losses
@@ -107,7 +116,7 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
         raise ValueError(f'{name}: label of shape {label.shape} does not match data of shape '
                          f'{data.shape} with the class axis {axis} removed: expected one class '
                          f'index per example, shape {expected}')
-    if label.size and not 0 <= label.min() <= label.max() < classes:
+    if label.size and not 0 <= _min(label, axis=None) <= _max(label, axis=None) < classes:
         bad = label[(label < 0) | (label >= classes)].flat[0]
         raise IndexError(f'{name}: label {bad} is out of range for {classes} classes '
                          f'(labels must be 0 .. {classes - 1})')

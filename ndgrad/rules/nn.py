@@ -37,7 +37,7 @@ def _whole(values, name):
     values = numpy.asarray(raw(values))
     if values.dtype.kind == 'f':
         as_int = values.astype(numpy.int64)
-        if not numpy.array_equal(as_int, values):
+        if (as_int != values).any():
             raise IndexError(f'{name}: indices must be whole numbers, got values such as '
                              f'{values[as_int != values].flat[0]}')
         return as_int
@@ -202,20 +202,28 @@ def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125
 
 # --- softmax --------------------------------------------------------------------------
 
-# ufunc.reduce: numpy.max and numpy.sum less their Python wrappers (small arrays are
-# common here: a batch of logits)
-_max, _sum = numpy.maximum.reduce, numpy.add.reduce
+def reduce_along(ufunc, x, axis):
+    """``ufunc.reduce(x, axis, keepdims=True)``, fast along a short axis: NumPy reduces a
+    short contiguous axis slowly (a batch of 10 logits: 5x slower), so such an axis is
+    made the outer one of a contiguous copy first."""
+    n = x.shape[axis]
+    if n > 32 or x.size < 64 * n:
+        return ufunc.reduce(x, axis=axis, keepdims=True)
+    at = axis % x.ndim
+    rest = tuple(range(at)) + tuple(range(at + 1, x.ndim))
+    outer = numpy.ascontiguousarray(x.transpose((at,) + rest))
+    return ufunc.reduce(outer, axis=0).reshape(x.shape[:at] + (1,) + x.shape[at + 1:])
 
 
 def _softmax_kernel(x, axis=-1):
-    e = numpy.exp(x - _max(x, axis=axis, keepdims=True))
-    e /= _sum(e, axis=axis, keepdims=True)
+    e = numpy.exp(x - reduce_along(numpy.maximum, x, axis))
+    e /= reduce_along(numpy.add, e, axis)
     return e
 
 
 def _log_softmax_kernel(x, axis=-1):
-    shifted = x - _max(x, axis=axis, keepdims=True)
-    shifted -= numpy.log(_sum(numpy.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - reduce_along(numpy.maximum, x, axis)
+    shifted -= numpy.log(reduce_along(numpy.add, numpy.exp(shifted), axis))
     return shifted
 
 

@@ -658,3 +658,19 @@ def test_softmax_cross_entropy_matches_its_composition_and_stays_finite():
     assert numpy.isfinite(z.grad.asnumpy()).all()
     numpy.testing.assert_allclose(z.grad.asnumpy()[0], [0.5, 0., -0.5], atol=1e-7)
     assert npx.softmax_cross_entropy(np.array([[1, 2]]), np.array([1])).dtype == numpy.float32
+
+
+@pytest.mark.parametrize('shape, axis', [((200, 10), -1), ((10, 200), 0), ((3, 7, 40), 1),
+                                         ((64, 33), 1), ((5, 4), -1)])
+def test_softmax_family_on_many_short_rows(shape, axis):
+    # long batches of short rows take the transposed reduction path
+    z = numpy.random.default_rng(0).standard_normal(shape) * 5
+    numpy.testing.assert_allclose(npx.softmax(np.array(z), axis=axis).asnumpy(),
+                                  ref_softmax(z, axis), rtol=1e-5, atol=1e-7)
+    numpy.testing.assert_allclose(npx.log_softmax(np.array(z), axis=axis).asnumpy(),
+                                  ref_log_softmax(z, axis), rtol=1e-5, atol=1e-6)
+    labels = numpy.argmin(z, axis=axis)
+    expected = -numpy.take_along_axis(ref_log_softmax(z, axis), numpy.expand_dims(labels, axis),
+                                      axis).mean()
+    got = npx.softmax_cross_entropy(np.array(z, dtype='float64'), labels, axis=axis)
+    numpy.testing.assert_allclose(float(got), expected, rtol=1e-10)
