@@ -99,8 +99,12 @@ class Primitive:
             if len(args) == 1 and type(args[0]) is ndarray:
                 return self._record1(args[0], kwargs)
             return self._record(args, kwargs)
-        return _wrap_out(self.fn(*[a._data if type(a) is ndarray else a for a in args],
-                                 **kwargs))
+        if len(args) == 1:  # (the common case, without building a list)
+            a = args[0]
+            out = self.fn(a._data if type(a) is ndarray else a, **kwargs)
+        else:
+            out = self.fn(*[a._data if type(a) is ndarray else a for a in args], **kwargs)
+        return wrap(out) if type(out) is numpy.ndarray else _wrap_out(out)
 
     def _record1(self, x, kwargs):
         """`_record` for one ndarray argument (unary ops, indexing), without its loops."""
