@@ -33,6 +33,7 @@ input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 """
 import inspect
 import sys
+from types import MappingProxyType
 
 import numpy
 
@@ -57,6 +58,7 @@ def user_site():
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name
 
 
+NO_KWARGS = MappingProxyType({})  # the keywords of every node recorded without any
 REGISTRY = {}    # primitive name -> Primitive
 COMPOSITES = {}  # public name -> function composed of primitives
 _SAVES = {'inputs': (True, False), 'output': ('meta', True), 'both': (True, True),
@@ -159,8 +161,8 @@ class Primitive:
                      Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
                      ny if ny is not None else
                      Meta(dy.shape, dy.dtype) if type(y) is ndarray else y]
-        node = Node(self, [nx, ny], saved, versions, {}, out if self.save_output else None,
-                    out.shape, dtype)  # self._node, inlined
+        node = Node(self, [nx, ny], saved, versions, NO_KWARGS,
+                    out if self.save_output else None, out.shape, dtype)  # self._node, inlined
         if DEBUG.sites:
             node.site = user_site()
         return wrap(out, node)
@@ -224,8 +226,8 @@ class Primitive:
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
-        n = len(out)
-        return tuple([wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': n},
+        n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
+        return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
                                    None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
                       for k, o in enumerate(out)])
 
