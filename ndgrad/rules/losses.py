@@ -69,7 +69,8 @@ def _cross_entropy_vjp(xp, g, ans, z, index, axis, reduction):
     if reduction == 'none':
         g = xp.expand_dims(g, axis)
     else:  # one number per batch entry: broadcast over every axis of z
-        g = xp.reshape(g, g.shape + (1,) * z.ndim)
+        if g.ndim:  # (batch axes: a 0-d g broadcasts as it is)
+            g = xp.reshape(g, g.shape + (1,) * z.ndim)
         if reduction == 'mean':
             g = g / (z.size // z.shape[axis])
     return _residual(xp, z, index, axis) * g
