@@ -14,7 +14,7 @@ import numpy
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Node
 from ._ndarray import _WRITES, mark_written, ndarray, wrap, write_count
-from ._primitive import DEBUG, RAW, REC, SELECT, identity
+from ._primitive import DEBUG, RAW, REC, SELECT, identity, select_outputs
 from ._state import STATE
 
 
@@ -133,18 +133,11 @@ def _rule_args(node, recorded):
     if out is None:
         ans = node  # a node is the Meta of its output
     elif recorded:
-        ans = _select_outputs(node, out) if type(out) is tuple else wrap(out, node)
+        # saved outputs as graph arrays: rules using them are differentiated through the op
+        ans = select_outputs(node, out) if type(out) is tuple else wrap(out, node)
     else:
         ans = out
     return args, ans
-
-
-def _select_outputs(node, out):
-    """The saved outputs of a multi-output node as graph arrays (a select node each), so
-    that rules using them are differentiated through the op under ``create_graph``."""
-    return tuple(wrap(o, Node(SELECT, (node,), (None,), None, {'index': k, 'n': len(out)},
-                              None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
-                 for k, o in enumerate(out))
 
 
 def _fill_missing(xp, g, node):

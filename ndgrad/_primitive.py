@@ -226,10 +226,7 @@ class Primitive:
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
-        n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
-        return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
-                                   None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
-                      for k, o in enumerate(out)])
+        return select_outputs(node, out)
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by _record are kept as they are (never modified afterwards)
@@ -238,6 +235,15 @@ class Primitive:
         if DEBUG.sites:
             node.site = user_site()
         return node
+
+
+def select_outputs(node, out):
+    """The outputs `out` of the multi-output `node` as graph arrays: a `select` node each
+    (float outputs; the others carry no gradient)."""
+    n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
+    return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
+                               None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
+                  for k, o in enumerate(out)])
 
 
 def _has_graph_array(kwargs):
