@@ -8,8 +8,9 @@ from .._ndarray import ndarray
 
 
 def mT(xp, x):
-    """The matrix transpose of a stack of matrices."""
-    return xp.swapaxes(x, -1, -2)
+    """The matrix transpose of a stack of matrices (`x`'s own method: NumPy's, without
+    its Python wrapper, or the recorded one for a graph array)."""
+    return x.swapaxes(-1, -2)
 
 
 def sym(xp, x):
@@ -74,12 +75,14 @@ def no_out(name, out):
         raise TypeError(f'{name}(..., out=...) is not supported: assign the result instead')
 
 
-def on_arrays(rule, count=2):
-    """`rule` with its first `count` operands as arrays: a constant operand is saved as
-    the user passed it, which may be a list or a scalar."""
+def on_arrays(rule):
+    """`rule` with its two operands as arrays: a constant operand is saved as the user
+    passed it, which may be a list or a scalar."""
     @functools.wraps(rule)
-    def wrapped(xp, g, ans, *operands, **kwargs):
-        operands = [x if k >= count or hasattr(x, 'ndim') else numpy.asarray(x)
-                    for k, x in enumerate(operands)]
-        return rule(xp, g, ans, *operands, **kwargs)
+    def wrapped(xp, g, ans, a, b, *rest, **kwargs):
+        if not hasattr(a, 'ndim'):
+            a = numpy.asarray(a)
+        if not hasattr(b, 'ndim'):
+            b = numpy.asarray(b)
+        return rule(xp, g, ans, a, b, *rest, **kwargs)
     return wrapped

@@ -1,8 +1,9 @@
 """Losses fused into one op: cheaper than their composition, same derivatives.
 
 ``npx.softmax_cross_entropy(z, y)`` equals ``-npx.pick(npx.log_softmax(z), y).mean()``;
-as one op it skips the log-probabilities and the scatter of pick's gradient, and
-its gradient ``softmax(z) - one_hot(y)`` is one expression.
+as one op it records one node instead of four, its gradient ``softmax(z) - one_hot(y)``
+is one expression, and the log-probabilities of the forward pass give the backward
+pass its softmax (``exp(logp)``) without computing it again.
 
 >>> from ndgrad import np, npx
 >>> npx.softmax_cross_entropy(np.array([[1., 2., 3.]]), np.array([2]))
@@ -12,10 +13,10 @@ import functools
 
 import numpy
 
-from .._ndarray import ndarray, wrap
-from .._primitive import REC as P, composite, op
+from .._ndarray import ndarray, raw, wrap
+from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG
-from .nn import _axis, _whole, reduce_along
+from .nn import _axis, _log_softmax_kernel, _whole
 
 _max, _min, _sum = numpy.maximum.reduce, numpy.minimum.reduce, numpy.add.reduce
 REDUCTIONS = ('mean', 'sum', 'none')
@@ -47,25 +48,28 @@ def _enumerations(shape, axis):
     return ranges[:at], ranges[at:]
 
 
-def _cross_entropy_kernel(z, index, axis, reduction):
-    """``logsumexp(z) - z[label]`` along `axis`, reduced."""
-    shifted = z - reduce_along(numpy.maximum, z, axis)
-    losses = numpy.log(numpy.squeeze(reduce_along(numpy.add, numpy.exp(shifted), axis), axis))
-    losses -= shifted[index]
+def _cross_entropy_kernel(z, logp, index, axis, reduction):
+    """``-log_softmax(z)[label]``, reduced; `logp` is ``log_softmax(z)``, computed once."""
+    losses = -logp[index]
     if reduction == 'none':
         return losses
     total = _sum(losses, axis=None)
     return total / losses.size if reduction == 'mean' else total
 
 
-def _residual(xp, z, index, axis):
+def _residual(xp, z, logp, index, axis):
     """``softmax(z) - one_hot(label)``: the gradient of each example's loss."""
+    if xp is RAW:  # from the forward pass's log-probabilities, in place
+        residual = numpy.exp(logp)
+        residual[index] -= 1
+        return residual
+    # recorded (create_graph): the softmax must carry its dependence on z
     hot = numpy.zeros(z.shape, z.dtype)
     hot[index] = 1
     return xp.softmax(z, axis=axis) - hot
 
 
-def _cross_entropy_vjp(xp, g, ans, z, index, axis, reduction):
+def _cross_entropy_vjp(xp, g, ans, z, logp, index, axis, reduction):
     if reduction == 'none':
         g = xp.expand_dims(g, axis)
     else:  # one number per batch entry: broadcast over every axis of z
@@ -73,16 +77,21 @@ def _cross_entropy_vjp(xp, g, ans, z, index, axis, reduction):
             g = xp.reshape(g, g.shape + (1,) * z.ndim)
         if reduction == 'mean':
             g = g / (z.size // z.shape[axis])
-    return _residual(xp, z, index, axis) * g
+    residual = _residual(xp, z, logp, index, axis)
+    if xp is RAW and g.ndim == 0:
+        residual *= g
+        return residual
+    return residual * g
 
 
-def _cross_entropy_jvp(xp, t, ans, z, index, axis, reduction):
-    losses = xp.sum(_residual(xp, z, index, axis) * t, axis=axis)
+def _cross_entropy_jvp(xp, t, ans, z, logp, index, axis, reduction):
+    losses = xp.sum(_residual(xp, z, logp, index, axis) * t, axis=axis)
     return _reduce(xp, losses, reduction, z.ndim - 1)
 
 
-op('softmax_cross_entropy', _cross_entropy_kernel, _cross_entropy_vjp, _cross_entropy_jvp,
-   export=None)
+# `logp` is a constant input (no gradient of its own): the composite computes it
+op('softmax_cross_entropy', _cross_entropy_kernel, (_cross_entropy_vjp, None),
+   (_cross_entropy_jvp, None), export=None)
 
 
 @composite(export='npx')
@@ -123,5 +132,6 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
                          f'(labels must be 0 .. {classes - 1})')
     if data.dtype.kind != 'f':
         data = P.astype(data, CONFIG.float_dtype)
-    return P.softmax_cross_entropy(data, index=_label_index(label, axis, data.shape),
+    logp = _log_softmax_kernel(raw(data), axis)
+    return P.softmax_cross_entropy(data, logp, index=_label_index(label, axis, data.shape),
                                    axis=axis, reduction=reduction)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ndgrad import autograd, np, npx
+from ndgrad import autograd, func, np, npx
 from ndgrad.testing import check_grad
 from tests.ops.harness import SHAPES_UNARY, Case, run_case
 
@@ -658,6 +658,28 @@ def test_softmax_cross_entropy_matches_its_composition_and_stays_finite():
     assert numpy.isfinite(z.grad.asnumpy()).all()
     numpy.testing.assert_allclose(z.grad.asnumpy()[0], [0.5, 0., -0.5], atol=1e-7)
     assert npx.softmax_cross_entropy(np.array([[1, 2]]), np.array([1])).dtype == numpy.float32
+
+
+def test_softmax_cross_entropy_backward_reuses_nothing_it_changed():
+    # the plain backward pass builds its gradient from the forward's log-probabilities:
+    # a second pass through the retained graph, and a Jacobian, must see them intact
+    z = np.array([[0.5, -1., 2.], [3., 0., 1.]], dtype='float64')
+    labels = np.array([1, 0])
+    z.attach_grad()
+    with autograd.record():
+        loss = npx.softmax_cross_entropy(z, labels)
+    loss.backward(retain_graph=True)
+    first = z.grad.asnumpy().copy()
+    loss.backward()
+    numpy.testing.assert_array_equal(z.grad.asnumpy(), first)
+    p = ref_softmax(z.asnumpy(), -1)
+    p[[0, 1], [1, 0]] -= 1
+    numpy.testing.assert_allclose(first, p / 2, rtol=1e-12)
+    per_example = lambda v: npx.softmax_cross_entropy(v, labels, reduction='none')
+    jac = func.jacobian(per_example)(z).asnumpy()
+    numpy.testing.assert_allclose(jac, numpy.stack([numpy.outer([1, 0], p[0]).reshape(2, 3),
+                                                    numpy.outer([0, 1], p[1]).reshape(2, 3)]),
+                                  rtol=1e-12)
 
 
 @pytest.mark.parametrize('shape, axis', [((200, 10), -1), ((10, 200), 0), ((3, 7, 40), 1),
