@@ -1,6 +1,7 @@
 """The array type: a NumPy array, the graph node that produced it, and its gradient."""
 import operator
 import re
+import sys
 import weakref
 
 import numpy
@@ -128,8 +129,8 @@ class ndarray:
         of ones by default: the sum of the per-element gradients. ``out_grad`` is
         the head gradient dL/dself and must have this array's shape.
         """
-        from . import autograd
-        autograd.backward(self, out_grad, retain_graph=retain_graph, train_mode=train_mode)
+        # (autograd imports this module, so it is looked up here, not imported per call)
+        sys.modules['ndgrad.autograd'].backward(self, out_grad, retain_graph, train_mode)
 
     # --- NumPy-like attributes ---------------------------------------------------
     @property

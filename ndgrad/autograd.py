@@ -8,6 +8,7 @@
 array([ 0.,  4.,  8., 12.])
 """
 import contextlib
+import functools
 
 import numpy
 
@@ -21,15 +22,15 @@ __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_
            'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
 
 
-class _scope(contextlib.ContextDecorator):
+class _scope:
     """Set the recording and training flags (None: unchanged) for a block, then restore
-    them. A class, not a generator: it opens every training step's ``record()``."""
+    them; also a decorator. A class with slots, not a generator: it opens every training
+    step's ``record()``."""
+
+    __slots__ = ('recording', 'training', 'saved')
 
     def __init__(self, recording, training):
         self.recording, self.training = recording, training
-
-    def _recreate_cm(self):  # each call of a decorated function gets its own scope
-        return _scope(self.recording, self.training)
 
     def __enter__(self):
         self.saved = STATE.recording, STATE.training
@@ -40,6 +41,13 @@ class _scope(contextlib.ContextDecorator):
 
     def __exit__(self, *exc):
         STATE.recording, STATE.training = self.saved
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def scoped(*args, **kwargs):
+            with _scope(self.recording, self.training):  # one scope per call
+                return fn(*args, **kwargs)
+        return scoped
 
 
 def record(train_mode=True):
@@ -148,7 +156,8 @@ def _head_grads(heads, head_grads, create_graph):
     out = []
     for head, g in zip(heads, head_grads):
         if g is None:
-            g = numpy.ones(head.shape, head.dtype)
+            g = numpy.empty(head.shape, head.dtype)
+            g.fill(1)  # (numpy.ones, less its Python wrapper)
         else:
             value = g._data if isinstance(g, ndarray) else numpy.asarray(g)
             if value.shape != head.shape:
@@ -182,9 +191,11 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
     heads = _as_list(heads)
     _check_heads(heads)
     grads = _head_grads(heads, head_grads, create_graph)
-    with _scope(None, train_mode):
-        _engine.backward(heads, grads, create_graph=create_graph,
-                         retain_graph=retain_graph or create_graph)
+    saved, STATE.training = STATE.training, train_mode  # (the engine restores recording)
+    try:
+        _engine.backward(heads, grads, None, create_graph, retain_graph or create_graph)
+    finally:
+        STATE.training = saved
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,

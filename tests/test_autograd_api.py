@@ -219,6 +219,27 @@ def test_scopes_restore_state_after_an_exception():
     assert not autograd.is_recording() and not autograd.is_training()
 
 
+def test_scopes_are_also_decorators_and_reentrant():
+    @autograd.record()
+    def loss(x):
+        assert autograd.is_recording() and autograd.is_training()
+        return (x * x).sum()
+
+    @autograd.predict_mode()
+    def evaluate():
+        return autograd.is_training()
+
+    x = np.array([1., 2.])
+    x.attach_grad()
+    loss(x).backward()
+    assert x.grad.tolist() == [2., 4.]
+    assert loss(x).item() == 5.0  # a second call opens a scope of its own
+    assert not autograd.is_recording() and not autograd.is_training()
+    with autograd.train_mode():
+        assert evaluate() is False
+        assert autograd.is_training()
+
+
 def test_recording_state_is_per_thread():
     seen = {}
 
