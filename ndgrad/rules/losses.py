@@ -13,12 +13,12 @@ import functools
 
 import numpy
 
-from .._ndarray import ndarray, raw, wrap
+from .._ndarray import ndarray, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG
 from .nn import _axis, _log_softmax_kernel, _whole
 
-_max, _min, _sum = numpy.maximum.reduce, numpy.minimum.reduce, numpy.add.reduce
+_max, _sum = numpy.maximum.reduce, numpy.add.reduce
 REDUCTIONS = ('mean', 'sum', 'none')
 
 
@@ -116,22 +116,26 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', "
                          f'got {reduction!r}')
-    if data.ndim == 0:
+    z = data._data
+    shape, ndim = z.shape, z.ndim
+    if ndim == 0:
         raise ValueError(f'{name}: data must have a class axis; got a 0-d array')
-    axis = _axis(axis, data.ndim, name)
+    axis = _axis(axis, ndim, name)
     label = _whole(label, name)
-    classes = data.shape[axis]
-    expected = data.shape[:data.ndim + axis] + data.shape[data.ndim + axis + 1:]
+    classes = shape[axis]
+    expected = shape[:ndim + axis] + shape[ndim + axis + 1:]
     if label.shape != expected:
         raise ValueError(f'{name}: label of shape {label.shape} does not match data of shape '
-                         f'{data.shape} with the class axis {axis} removed: expected one class '
+                         f'{shape} with the class axis {axis} removed: expected one class '
                          f'index per example, shape {expected}')
-    if label.size and not 0 <= _min(label, axis=None) <= _max(label, axis=None) < classes:
+    # one pass checks both ends: as unsigned numbers, negative labels are the largest
+    if label.size and not _max(label.view(numpy.uint64), axis=None) < classes:
         bad = label[(label < 0) | (label >= classes)].flat[0]
         raise IndexError(f'{name}: label {bad} is out of range for {classes} classes '
                          f'(labels must be 0 .. {classes - 1})')
-    if data.dtype.kind != 'f':
+    if z.dtype.kind != 'f':
         data = P.astype(data, CONFIG.float_dtype)
-    logp = _log_softmax_kernel(raw(data), axis)
-    return P.softmax_cross_entropy(data, logp, index=_label_index(label, axis, data.shape),
+        z = data._data
+    return P.softmax_cross_entropy(data, _log_softmax_kernel(z, axis),
+                                   index=_label_index(label, axis, shape),
                                    axis=axis, reduction=reduction)
