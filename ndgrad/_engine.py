@@ -21,22 +21,23 @@ from ._state import STATE
 def toposort(roots):
     """Nodes reachable from `roots`, each after all of its parents (iterative).
 
-    The order is that of a depth-first search visiting the last root, and each
-    node's last parent, first.
+    The order is that of a depth-first search visiting the first root, and each
+    node's first parent, first.
     """
     order, seen = [], set()
     visit, emit = seen.add, order.append
-    for root in reversed(roots):
+    for root in roots:
         if root in seen:
             continue
         visit(root)
-        nodes, parents = [root], [reversed(root.parents)]  # the path, and what is left
+        nodes, parents = [root], [iter(root.parents)]  # the path, and what is left
+        push_node, push_parents = nodes.append, parents.append
         while parents:
             for parent in parents[-1]:
                 if parent is not None and parent not in seen:
                     visit(parent)
-                    nodes.append(parent)
-                    parents.append(reversed(parent.parents))
+                    push_node(parent)
+                    push_parents(iter(parent.parents))
                     break
             else:
                 parents.pop()
@@ -59,15 +60,19 @@ def _needed(order, targets):
     return needed
 
 
+_sum = numpy.add.reduce  # (numpy.sum less its Python wrapper)
+
+
 def sum_to(xp, g, shape, nbatch=0):
     """Sum `g` (with `nbatch` leading batch axes) down to ``batch + shape``."""
     extra = g.ndim - nbatch - len(shape)
     start = nbatch + extra
-    total = numpy.add.reduce if xp is RAW else xp.sum  # (numpy.sum less its Python wrapper)
-    inner = [start + i - g.ndim for i, size in enumerate(shape)
-             if size == 1 and g.shape[start + i] != 1]
-    if inner:  # axes broadcast from size 1: summed, kept
-        g = total(g, axis=tuple(inner), keepdims=True)
+    total = _sum if xp is RAW else xp.sum
+    if 1 in shape:
+        inner = [start + i - g.ndim for i, size in enumerate(shape)
+                 if size == 1 and g.shape[start + i] != 1]
+        if inner:  # axes broadcast from size 1: summed, kept
+            g = total(g, axis=tuple(inner), keepdims=True)
     if extra:  # leading axes broadcasting added: summed away (no reshape needed)
         g = total(g, axis=tuple(range(nbatch - g.ndim, start - g.ndim)))
     return g
