@@ -34,6 +34,8 @@ def _grad_shape(xp, g, a, b):
 
 
 def _matmul_vjp_a(xp, g, ans, a, b):
+    if a.ndim != 1 and b.ndim != 1:  # matrices: no axis to restore
+        return xp.matmul(g, mT(xp, b))
     if a.ndim == 1 and b.ndim == 2:  # one product for all batch axes, not a stack of them
         return xp.matmul(g, mT(xp, b))
     g = _grad_shape(xp, g, a, b)
@@ -42,6 +44,8 @@ def _matmul_vjp_a(xp, g, ans, a, b):
 
 
 def _matmul_vjp_b(xp, g, ans, a, b):
+    if a.ndim != 1 and b.ndim != 1:  # matrices: no axis to restore
+        return xp.matmul(mT(xp, a), g)
     if b.ndim == 1 and a.ndim == 2:
         return xp.matmul(g, a)
     g = _grad_shape(xp, g, a, b)
