@@ -40,39 +40,40 @@ def tree_flatten(tree):
     [1.0, 2.0, 3.0]
     """
     leaves = []
+    return leaves, _structure(tree, leaves)
 
-    def walk(node):
-        if isinstance(node, dict):
-            keys = list(node)
-            return (type(node), keys, [walk(node[k]) for k in keys])
-        if isinstance(node, (tuple, list)):
-            return (type(node), None, [walk(child) for child in node])
-        if node is None:
-            return (None, None, [])
-        leaves.append(node)
-        return _LEAF
 
-    return leaves, walk(tree)
+# (module-level recursion, not nested closures: a closure that calls itself is a
+# reference cycle, which would keep the arrays it saw alive until a garbage collection)
+def _structure(node, leaves):
+    if isinstance(node, dict):
+        keys = list(node)
+        return (type(node), keys, [_structure(node[k], leaves) for k in keys])
+    if isinstance(node, (tuple, list)):
+        return (type(node), None, [_structure(child, leaves) for child in node])
+    if node is None:
+        return (None, None, [])
+    leaves.append(node)
+    return _LEAF
 
 
 def tree_unflatten(structure, leaves):
     """Rebuild what `tree_flatten` took apart, with new leaves."""
-    leaves = iter(leaves)
+    return _build(structure, iter(leaves))
 
-    def build(node):
-        if node is _LEAF:
-            return next(leaves)
-        kind, keys, children = node
-        if kind is None:
-            return None
-        values = [build(child) for child in children]
-        if keys is not None:
-            return kind(zip(keys, values))
-        if kind is not tuple and issubclass(kind, tuple):  # a namedtuple
-            return kind(*values)
-        return kind(values)
 
-    return build(structure)
+def _build(node, leaves):
+    if node is _LEAF:
+        return next(leaves)
+    kind, keys, children = node
+    if kind is None:
+        return None
+    values = [_build(child, leaves) for child in children]
+    if keys is not None:
+        return kind(zip(keys, values))
+    if kind is not tuple and issubclass(kind, tuple):  # a namedtuple
+        return kind(*values)
+    return kind(values)
 
 
 # --- tracing -------------------------------------------------------------------------

@@ -643,3 +643,30 @@ def test_forward_mode_fallback_for_a_multi_output_primitive_without_jvp_rules():
     close(t, 6 * x[1:] * 1.0 + 6 * x[0] * numpy.array([0.5, 2.0]))
     close(func.jacfwd(f)(x), [[12.0, 6.0, 0.0], [-6.0, 0.0, 6.0]])
     close(func.hessian(lambda x: (halves(x)[1] ** 2).sum())(x), numpy.diag([0.0, 18.0, 18.0]))
+
+
+def test_transforms_leave_no_reference_cycles():
+    # what a transform saw (arguments, graph, results) is freed when the caller drops
+    # it, not at some later garbage collection: a cycle would hold the arrays and the
+    # recorded graph until then
+    import gc
+    A = np.array(numpy.random.default_rng(0).standard_normal((3, 3)))
+    x = np.array([0.5, -1., 2.])
+    f = lambda x: np.tanh(A @ x)
+    scalar = lambda p: (np.tanh(A @ p['w']) ** 2).sum() + p['b'][0].sum() + p['b'][1].sum()
+    params = {'w': x, 'b': (np.ones(2), np.zeros(1))}
+    calls = [lambda: func.jacrev(f)(x), lambda: func.jacfwd(f)(x),
+             lambda: func.hessian(lambda x: (f(x) ** 2).sum())(x),
+             lambda: func.grad(scalar)(params), lambda: func.value_and_grad(scalar)(params),
+             lambda: func.vjp(f, x)[1](np.ones(3)), lambda: func.jvp(f, (x,), (np.ones(3),))]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for call in calls:
+            call()
+            gc.collect()
+            call()
+            assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
