@@ -166,6 +166,10 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     With `variables` (a list of nodes, leaves or intermediates) the gradients
     reaching them are returned and no ``.grad`` buffer is touched; without, every
     leaf with an attached gradient has its buffer written or added to.
+
+    The list `head_grads` is consumed (emptied): a head gradient nothing else holds is
+    then freed as soon as its rule used it, which keeps a Jacobian's identity seeds
+    from living through the whole pass.
     """
     roots = []
     for head in heads:
@@ -189,6 +193,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     for root, g in zip(roots, head_grads):
         if needed is None or root in needed:
             grads[root] = g if root not in grads else _add(xp, grads[root], g)
+    head_grads.clear()
+    g = None
     results = {}
     saved_recording = STATE.recording
     STATE.recording = create_graph

@@ -213,12 +213,17 @@ def _result(g, shape, dtype, seeds=()):
 
 
 def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
-    """The engine's reverse pass, skipping heads that do not depend on anything."""
-    pairs = [(h, _seed(c, create_graph)) for h, c in zip(heads, cotangents)
-             if h._node is not None]
-    if not pairs:
+    """The engine's reverse pass, skipping heads that do not depend on anything.
+
+    The list `cotangents` is consumed (emptied), as the engine consumes its head
+    gradients: the pass frees each one as soon as its rule used it.
+    """
+    live = [h._node is not None for h in heads]
+    seeds = [_seed(c, create_graph) for c, ok in zip(cotangents, live) if ok]
+    cotangents.clear()
+    if not seeds:
         return [None] * len(nodes)
-    return _engine.backward([h for h, _ in pairs], [c for _, c in pairs], variables=nodes,
+    return _engine.backward([h for h, ok in zip(heads, live) if ok], seeds, variables=nodes,
                             create_graph=create_graph, retain_graph=retain_graph,
                             nbatch=nbatch)
 
@@ -325,7 +330,7 @@ def vjp(f, *primals, has_aux=False):
                 cots.append(data.astype(h.dtype, copy=False))
         nested = (trace.nested or STATE.transform_depth > 0 or STATE.recording
                   or any(isinstance(c, ndarray) and c._node is not None for c in cots))
-        grads = _pull(heads, cots, [v._node for v in variables], nested, True)
+        grads = _pull(heads, list(cots), [v._node for v in variables], nested, True)
         seeds = [c for c in cots if isinstance(c, numpy.ndarray)]
         return _pack(parts, False, [_result(g, v.shape, v.dtype, seeds)
                                     for g, v in zip(grads, variables)])
@@ -356,9 +361,9 @@ def _reverse_rows(heads, variables, trace):
     rows = []
     for k, head in enumerate(heads):
         m = head.size
-        seeds = numpy.eye(m, dtype=head.dtype).reshape((m,) + head.shape)
+        seeds = [numpy.eye(m, dtype=head.dtype).reshape((m,) + head.shape)]
         last = k == len(heads) - 1
-        grads = _pull([head], [seeds], nodes, trace.nested, trace.nested or not last, nbatch=1)
+        grads = _pull([head], seeds, nodes, trace.nested, trace.nested or not last, nbatch=1)
         rows.append([REC.reshape(_result(g, (m,) + v.shape, v.dtype), head.shape + v.shape)
                      for g, v in zip(grads, variables)])
     return rows
