@@ -221,7 +221,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
         retain_graph = create_graph
     grads = _head_grads(heads, head_grads, create_graph)
     with _scope(None, train_mode):
-        results = _engine.backward(heads, list(grads), variables=nodes,  # (kept: see below)
+        # a copy: the engine consumes its list, and the head gradients are used below
+        results = _engine.backward(heads, list(grads), variables=nodes,
                                    create_graph=create_graph, retain_graph=retain_graph)
     # a pass may hand a head gradient, or one buffer to several variables, straight
     # through (y = a + b): results are copied rather than alias those

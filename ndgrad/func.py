@@ -330,6 +330,7 @@ def vjp(f, *primals, has_aux=False):
                 cots.append(data.astype(h.dtype, copy=False))
         nested = (trace.nested or STATE.transform_depth > 0 or STATE.recording
                   or any(isinstance(c, ndarray) and c._node is not None for c in cots))
+        # a copy: _pull consumes its list, and the cotangents are compared with the results
         grads = _pull(heads, list(cots), [v._node for v in variables], nested, True)
         seeds = [c for c in cots if isinstance(c, numpy.ndarray)]
         return _pack(parts, False, [_result(g, v.shape, v.dtype, seeds)

@@ -34,9 +34,9 @@ def _grad_shape(xp, g, a, b):
 
 
 def _matmul_vjp_a(xp, g, ans, a, b):
-    if a.ndim != 1 and b.ndim != 1:  # matrices: no axis to restore
-        return xp.matmul(g, mT(xp, b))
-    if a.ndim == 1 and b.ndim == 2:  # one product for all batch axes, not a stack of them
+    # matrices, or a vector times one matrix (one product for all batch axes, not a stack
+    # of them): no axis to restore
+    if b.ndim == 2 or (a.ndim != 1 and b.ndim != 1):
         return xp.matmul(g, mT(xp, b))
     g = _grad_shape(xp, g, a, b)
     da = xp.matmul(g, mT(xp, _as_matrix(b, b.ndim == 1, False)))
