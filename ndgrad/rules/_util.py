@@ -1,5 +1,8 @@
 """Helpers shared by derivative rules. All are batch-transparent: `g` may carry
 extra leading axes (the batch axes of a vectorized Jacobian)."""
+import functools
+
+import numpy
 
 
 def batch_shape(g, ans):
@@ -52,3 +55,34 @@ class PerInput(tuple):
         if rule is None:
             rule = self.cache[i] = self.make(i)
         return rule
+
+
+def lanes(shape, axis, keep=True):
+    """Index arrays enumerating every axis of `shape` but `axis` (non-negative), split
+    into those before and after it: with an index array ``i`` along `axis`,
+    ``before + (i,) + after`` reads ``x[..., i, ...]`` lane by lane. They broadcast
+    against an ``i`` of `shape`'s rank (`keep`) or of one less. Read-only: shared
+    between calls (cached for shapes of modest size).
+
+    >>> before, after = lanes((2, 3), 1)
+    >>> before[0].ravel().tolist(), after
+    ([0, 1], ())
+    """
+    if sum(shape) <= 1 << 16:
+        return _cached_lanes(shape, axis, keep)
+    return _lanes(shape, axis, keep)
+
+
+def _lanes(shape, axis, keep):
+    rank = len(shape) if keep else len(shape) - 1
+    ranges = []
+    for i, n in enumerate(shape):
+        if i != axis:
+            at = i if keep or i < axis else i - 1  # its position among the index's axes
+            r = numpy.arange(n).reshape((n,) + (1,) * (rank - 1 - at))
+            r.flags.writeable = False
+            ranges.append(r)
+    return tuple(ranges[:axis]), tuple(ranges[axis:])
+
+
+_cached_lanes = functools.lru_cache(maxsize=128)(_lanes)

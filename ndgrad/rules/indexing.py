@@ -21,6 +21,7 @@ import numpy
 
 from .._ndarray import ndarray
 from .._primitive import REC as P, composite, op
+from ._util import lanes
 
 
 # --- the index itself --------------------------------------------------------------------------
@@ -339,13 +340,8 @@ def _along_axis_index(shape, indices, axis):
         raise ValueError('`indices` and `arr` must have the same number of dimensions')
     if indices.dtype.kind not in 'iu':
         raise IndexError('`indices` must be an integer array')
-    index = []
-    for d, n in enumerate(shape):
-        if d == axis:
-            index.append(indices)
-        else:
-            index.append(numpy.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1)))
-    return tuple(index)
+    before, after = lanes(tuple(shape), axis)
+    return before + (indices,) + after
 
 
 def _along_axis(arr, indices, axis):

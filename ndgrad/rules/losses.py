@@ -9,13 +9,12 @@ pass its softmax (``exp(logp)``) without computing it again.
 >>> npx.softmax_cross_entropy(np.array([[1., 2., 3.]]), np.array([2]))
 array(0.407606)
 """
-import functools
-
 import numpy
 
 from .._ndarray import ndarray, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG
+from ._util import lanes
 from .nn import _axis, _log_softmax_kernel, _whole
 
 _max, _sum = numpy.maximum.reduce, numpy.add.reduce
@@ -33,19 +32,8 @@ def _reduce(xp, losses, reduction, ndim):
 def _label_index(label, axis, shape):
     """The index that reads ``z[..., label, ...]`` (`label` at `axis`, the other axes
     enumerated), shaped like `label`: computed once, used forward and backward."""
-    before, after = _enumerations(shape, axis)
+    before, after = lanes(shape, axis % len(shape), keep=False)
     return before + (label,) + after
-
-
-@functools.lru_cache(maxsize=64)
-def _enumerations(shape, axis):
-    """Index arrays enumerating the axes of `shape` other than `axis` (read, never written:
-    shared between calls), split into those before and after `axis`."""
-    at = len(shape) + axis
-    others = [n for i, n in enumerate(shape) if i != at]
-    ranges = tuple(numpy.arange(n).reshape((n,) + (1,) * (len(others) - 1 - j))
-                   for j, n in enumerate(others))
-    return ranges[:at], ranges[at:]
 
 
 def _cross_entropy_kernel(z, logp, index, axis, reduction):

@@ -16,7 +16,7 @@ import numpy
 from .._ndarray import mark_written, raw, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
-from ._util import neg_axis
+from ._util import lanes, neg_axis
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -314,10 +314,8 @@ def _along_axis(index, axis, shape):
     """The NumPy index that reads `index` along `axis` of an array of `shape` (its other
     axes enumerated); `index` lines up with the trailing axes, batch axes lead."""
     ndim = len(shape)
-    index = index.reshape((1,) * (ndim - index.ndim) + index.shape)
-    return tuple(index if i == ndim + axis else
-                 numpy.arange(n).reshape((n,) + (1,) * (ndim - 1 - i))
-                 for i, n in enumerate(shape))
+    before, after = lanes(tuple(shape), axis % ndim)
+    return before + (index.reshape((1,) * (ndim - index.ndim) + index.shape),) + after
 
 
 def _pick_kernel(x, index, axis, keepdims):
