@@ -224,7 +224,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                         slots = grads[parent] = [None] * node.kwargs['n']
                     k = node.kwargs['index']
                     slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
-                if not retain_graph:  # node.release(), inlined
+                if not retain_graph:  # free what the node saved
                     node.inputs = node.versions = node.out = None
                     node.freed = True
                 continue
@@ -276,7 +276,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 else:
                     grads[parent] = prev + gi
                     owned.add(parent)
-            if not retain_graph:  # node.release(), inlined
+            if not retain_graph:  # free what the node saved
                 node.inputs = node.versions = node.out = None
                 node.freed = True
     finally:

@@ -71,12 +71,5 @@ class Node(Meta):
     def name(self):
         return self.prim.name if self.prim is not None else 'variable'
 
-    def release(self):
-        """Drop the saved buffers; the node can no longer be differentiated."""
-        self.inputs = None
-        self.versions = None
-        self.out = None
-        self.freed = True
-
     def __repr__(self):
         return f'<Node {self.name} shape={self.shape}>'
