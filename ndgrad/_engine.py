@@ -7,6 +7,7 @@ is undone here, once, for every op), accumulates, and frees what it used.
 ``nbatch`` leading axes of the head gradients (or seed tangents) are batch axes:
 vectorized Jacobians push a whole batch of cotangents through one pass.
 """
+from heapq import heappop, heappush
 from sys import getrefcount
 
 import numpy
@@ -159,6 +160,19 @@ def _add(xp, a, b):
     return a + b
 
 
+def _into_slot(grads, select, g, xp):
+    """Add `g`, the gradient of the output that `select` picks from a multi-output op,
+    into that output's slot of the op's gradient list; the op if the list is new."""
+    op = select.parents[0]
+    slots = grads.get(op)
+    new = slots is None
+    if new:
+        slots = grads[op] = [None] * select.kwargs['n']
+    k = select.kwargs['index']
+    slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
+    return op if new else None
+
+
 def backward(heads, head_grads, variables=None, create_graph=False, retain_graph=False,
              nbatch=0):
     """Propagate `head_grads` from `heads` (ndarrays) back through the graph.
@@ -170,6 +184,10 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     The list `head_grads` is consumed (emptied): a head gradient nothing else holds is
     then freed as soon as its rule used it, which keeps a Jacobian's identity seeds
     from living through the whole pass.
+
+    Nodes are taken newest first from a heap keyed by ``Node.seq``: a node's turn comes
+    after every op that used it has passed its gradient on, and only nodes that some
+    gradient reached are visited, so the pass needs no topological sort.
     """
     roots = []
     for head in heads:
@@ -179,37 +197,40 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 'inside `with autograd.record():` from an array on which you called '
                 'x.attach_grad() first.')
         roots.append(head._node)
-    order = toposort(roots)
     if variables is None:
         # every recorded node descends from a leaf, so all of them lead to a target
         targets = needed = None
     else:
         targets = set(variables)
-        needed = _needed(order, targets)
+        needed = _needed(toposort(roots), targets)
 
     xp = REC if create_graph else RAW
     grads = {}
+    ready = []  # heap of the seq of each node holding a gradient, and those nodes by seq
+    waiting = {}
     owned = set()  # accumulators this pass allocated, safe to add into in place
     for root, g in zip(roots, head_grads):
         if needed is None or root in needed:
-            grads[root] = g if root not in grads else _add(xp, grads[root], g)
+            if root in grads:
+                grads[root] = _add(xp, grads[root], g)
+            else:
+                grads[root] = g
+                heappush(ready, root.seq)
+                waiting[root.seq] = root
     head_grads.clear()
     g = None
     results = {}
+    skipped = []  # parents a non-differentiable position passed over
     saved_recording = STATE.recording
     STATE.recording = create_graph
     pop, get = grads.pop, grads.get
     finite = DEBUG.finite
     try:
-        unreached = []  # leaves that no gradient reached
-        for node in reversed(order):
-            g = pop(node, None)
-            if g is None:
-                if node.prim is None:
-                    unreached.append(node)
-                continue
+        while ready:
+            node = waiting.pop(heappop(ready))
+            g = pop(node)
             prim = node.prim
-            if prim is None:  # a needed leaf is a target
+            if prim is None:  # a leaf
                 results[node] = g
                 continue
             if targets is not None and node in targets:
@@ -217,13 +238,11 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             if node.freed or node.versions is not None and _WRITES:
                 _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
-                parent = node.parents[0]
-                if needed is None or parent in needed:
-                    slots = get(parent)
-                    if slots is None:
-                        slots = grads[parent] = [None] * node.kwargs['n']
-                    k = node.kwargs['index']
-                    slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
+                if needed is None or node.parents[0] in needed:
+                    op = _into_slot(grads, node, g, xp)
+                    if op is not None:
+                        heappush(ready, op.seq)
+                        waiting[op.seq] = op
                 if not retain_graph:  # free what the node saved
                     node.inputs = node.versions = node.out = None
                     node.freed = True
@@ -246,21 +265,26 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                     acc = get(parent)
                     if acc is None or parent not in owned or type(acc) is not numpy.ndarray:
                         fresh = numpy.zeros(g.shape[:nbatch] + parent.shape, parent.dtype)
-                        if acc is not None:
+                        if acc is None:
+                            heappush(ready, parent.seq)
+                            waiting[parent.seq] = parent
+                        else:
                             fresh += acc
                         acc = grads[parent] = fresh
                         owned.add(parent)
                     accumulate[i](acc, g, ans, *args, **kwargs)
                     continue
                 rule = vjps[i]
-                if rule is None:
-                    continue
                 if rule is identity:
                     gi = g
+                elif rule is None:
+                    skipped.append(parent)
+                    continue
                 else:
                     gi = rule(xp, g, ans, *args, **kwargs) if kwargs else rule(xp, g, ans, *args)
-                if gi is None:
-                    continue
+                    if gi is None:
+                        skipped.append(parent)
+                        continue
                 if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype
                         or (gi.shape[nbatch:] if nbatch else gi.shape) != parent.shape):
                     gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
@@ -268,7 +292,17 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                     _check_finite(node, i, gi)
                 prev = get(parent)
                 if prev is None:
+                    if parent.prim is SELECT and targets is None:
+                        # straight into the op's slot (the select node would only pass
+                        # it on): the heap stays small where many outputs are used
+                        op = _into_slot(grads, parent, gi, xp)
+                        if op is not None:
+                            heappush(ready, op.seq)
+                            waiting[op.seq] = op
+                        continue
                     grads[parent] = gi
+                    heappush(ready, parent.seq)
+                    waiting[parent.seq] = parent
                 elif create_graph or prev.ndim == 0:
                     grads[parent] = _add(xp, prev, gi)
                 elif parent in owned:
@@ -285,15 +319,17 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
 
     if variables is not None:
         return [results.get(v) for v in variables]
+    # leaves on the graph that every path to them reached through a non-differentiable
+    # position: for them 'write' means 0
+    unreached = [node for node in toposort(skipped) if node.prim is None
+                 and node not in results and node.grad_req == 'write'] if skipped else ()
     while results:
         leaf = next(iter(results))
         _store(leaf, results.pop(leaf), create_graph)  # (the pass keeps no reference to g)
     for leaf in unreached:
-        # reachable, but every path passed a non-differentiable position: 'write' means 0
-        if leaf.grad_req == 'write':
-            numpy.copyto(leaf.grad._data, 0)
-            leaf.grad._node = None
-            mark_written(leaf.grad._data)
+        numpy.copyto(leaf.grad._data, 0)
+        leaf.grad._node = None
+        mark_written(leaf.grad._data)
     return None
 
 

@@ -4,6 +4,9 @@ A node keeps what its derivative rule needs and nothing more: the parents' nodes
 (for the traversal), the saved inputs and/or output (by the primitive's ``save``
 policy), the op's keyword arguments, and the output's shape and dtype.
 """
+from itertools import count
+
+_next_seq = count(0, -1).__next__
 
 
 class Meta:
@@ -41,10 +44,13 @@ class Node(Meta):
     wrong gradient.
     ``freed`` is set once backward released the saved buffers. ``site`` is where
     the op was recorded, kept only under ``autograd.detect_anomaly()``.
+    ``seq`` counts creations downwards: a node is created after its parents, so a
+    smaller ``seq`` means a later op, and taking nodes smallest first visits each one
+    after every op that used it (the backward pass needs no sort).
     """
 
     __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out',
-                 'grad', 'grad_req', 'freed', 'site', '__weakref__')
+                 'grad', 'grad_req', 'freed', 'site', 'seq', '__weakref__')
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
         self.prim = prim
@@ -59,6 +65,7 @@ class Node(Meta):
         self.grad_req = None
         self.freed = False
         self.site = None  # (file, line) of the user code that recorded it, in debug mode
+        self.seq = _next_seq()
 
     @classmethod
     def leaf(cls, shape, dtype, grad, grad_req):

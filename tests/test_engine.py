@@ -157,6 +157,30 @@ def test_write_zeroes_a_reachable_variable_that_received_no_gradient():
     numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 0.0])
 
 
+def test_write_zeroes_a_variable_behind_an_op_that_received_no_gradient():
+    x, w = np.array([1.0, 0.0]), np.array([2.0, 3.0])
+    x.attach_grad()
+    w.attach_grad()
+    for var in (x, w):
+        var.grad[:] = 7.0
+    with autograd.record():
+        cond = (x * 2.0) * w  # reaches z only as the condition of where
+        z = (np.where(cond, np.ones(2), np.zeros(2)) + w).sum()
+    z.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 0.0])
+    numpy.testing.assert_allclose(w.grad.asnumpy(), [1.0, 1.0])  # through the other path
+
+
+def test_outputs_of_a_multi_output_op_used_several_times_or_not_at_all():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    x.attach_grad()
+    with autograd.record():
+        a, b, c = np.split(x, 3)
+        y = (a * a).sum() + (a * b).sum() + 2.0 * a.sum()
+    y.backward()
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [2 + 3 + 2, 4 + 4 + 2, 1, 2, 0, 0])
+
+
 def test_assignment_outside_record_detaches_a_recorded_array():
     x = np.array([1.0, 2.0])
     x.attach_grad()
