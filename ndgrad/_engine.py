@@ -185,9 +185,10 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     then freed as soon as its rule used it, which keeps a Jacobian's identity seeds
     from living through the whole pass.
 
-    Nodes are taken newest first from a heap keyed by ``Node.seq``: a node's turn comes
-    after every op that used it has passed its gradient on, and only nodes that some
-    gradient reached are visited, so the pass needs no topological sort.
+    Ops are taken newest first from a heap keyed by ``Node.seq``: an op's turn comes
+    after every op that used its output has passed its gradient on, and only ops that
+    some gradient reached are visited, so the pass needs no topological sort. Leaves
+    stay out of the heap; their gradients are stored at the end.
     """
     roots = []
     for head in heads:
@@ -215,11 +216,12 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 grads[root] = _add(xp, grads[root], g)
             else:
                 grads[root] = g
-                heappush(ready, root.seq)
-                waiting[root.seq] = root
+                if root.prim is not None:
+                    heappush(ready, root.seq)
+                    waiting[root.seq] = root
     head_grads.clear()
     g = None
-    results = {}
+    results = {}  # the gradients of targets that are not leaves
     skipped = []  # parents a non-differentiable position passed over
     saved_recording = STATE.recording
     STATE.recording = create_graph
@@ -230,9 +232,6 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             node = waiting.pop(heappop(ready))
             g = pop(node)
             prim = node.prim
-            if prim is None:  # a leaf
-                results[node] = g
-                continue
             if targets is not None and node in targets:
                 results[node] = g
             if node.freed or node.versions is not None and _WRITES:
@@ -266,8 +265,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                     if acc is None or parent not in owned or type(acc) is not numpy.ndarray:
                         fresh = numpy.zeros(g.shape[:nbatch] + parent.shape, parent.dtype)
                         if acc is None:
-                            heappush(ready, parent.seq)
-                            waiting[parent.seq] = parent
+                            if parent.prim is not None:
+                                heappush(ready, parent.seq)
+                                waiting[parent.seq] = parent
                         else:
                             fresh += acc
                         acc = grads[parent] = fresh
@@ -292,7 +292,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                     _check_finite(node, i, gi)
                 prev = get(parent)
                 if prev is None:
-                    if parent.prim is SELECT and targets is None:
+                    kind = parent.prim
+                    if kind is SELECT and targets is None:
                         # straight into the op's slot (the select node would only pass
                         # it on): the heap stays small where many outputs are used
                         op = _into_slot(grads, parent, gi, xp)
@@ -301,8 +302,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                             waiting[op.seq] = op
                         continue
                     grads[parent] = gi
-                    heappush(ready, parent.seq)
-                    waiting[parent.seq] = parent
+                    if kind is not None:  # (leaves wait in `grads` until the end)
+                        heappush(ready, parent.seq)
+                        waiting[parent.seq] = parent
                 elif create_graph or prev.ndim == 0:
                     grads[parent] = _add(xp, prev, gi)
                 elif parent in owned:
@@ -315,17 +317,18 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 node.freed = True
     finally:
         STATE.recording = saved_recording
-    g = gi = prev = acc = fresh = None  # only `results` holds gradients now (see _store)
+    g = gi = prev = acc = fresh = None  # only the dicts hold gradients now (see _store)
 
+    # every node left in `grads` is a leaf
     if variables is not None:
-        return [results.get(v) for v in variables]
+        return [results[v] if v in results else grads.get(v) for v in variables]
     # leaves on the graph that every path to them reached through a non-differentiable
     # position: for them 'write' means 0
     unreached = [node for node in toposort(skipped) if node.prim is None
-                 and node not in results and node.grad_req == 'write'] if skipped else ()
-    while results:
-        leaf = next(iter(results))
-        _store(leaf, results.pop(leaf), create_graph)  # (the pass keeps no reference to g)
+                 and node not in grads and node.grad_req == 'write'] if skipped else ()
+    while grads:
+        leaf = next(iter(grads))
+        _store(leaf, grads.pop(leaf), create_graph)  # (the pass keeps no reference to g)
     for leaf in unreached:
         numpy.copyto(leaf.grad._data, 0)
         leaf.grad._node = None

@@ -146,6 +146,13 @@ def _single_head_grad(heads, head_grads):
     return head_grads
 
 
+def _ones(head, create_graph):
+    """The default head gradient: ones of the head's shape and dtype."""
+    g = numpy.empty(head.shape, head.dtype)
+    g.fill(1)  # (numpy.ones, less its Python wrapper)
+    return wrap(g) if create_graph else g
+
+
 def _head_grads(heads, head_grads, create_graph):
     if head_grads is None:
         head_grads = [None] * len(heads)
@@ -156,22 +163,20 @@ def _head_grads(heads, head_grads, create_graph):
     out = []
     for head, g in zip(heads, head_grads):
         if g is None:
-            g = numpy.empty(head.shape, head.dtype)
-            g.fill(1)  # (numpy.ones, less its Python wrapper)
+            out.append(_ones(head, create_graph))
+            continue
+        value = g._data if isinstance(g, ndarray) else numpy.asarray(g)
+        if value.shape != head.shape:
+            raise ValueError(
+                f'head gradient of shape {value.shape} does not match the shape '
+                f'{head.shape} of the array being differentiated: out_grad must hold '
+                f'dL/dy for every element of y, so it needs the shape of y')
+        if value.dtype != head.dtype:
+            value = value.astype(head.dtype)
+        if create_graph and isinstance(g, ndarray) and g._node is not None:
+            out.append(g)  # a recorded head gradient keeps its history
         else:
-            value = g._data if isinstance(g, ndarray) else numpy.asarray(g)
-            if value.shape != head.shape:
-                raise ValueError(
-                    f'head gradient of shape {value.shape} does not match the shape '
-                    f'{head.shape} of the array being differentiated: out_grad must hold '
-                    f'dL/dy for every element of y, so it needs the shape of y')
-            if value.dtype != head.dtype:
-                value = value.astype(head.dtype)
-            if create_graph and isinstance(g, ndarray) and g._node is not None:
-                out.append(g)
-                continue
-            g = value
-        out.append(wrap(g) if create_graph else g)
+            out.append(wrap(value) if create_graph else value)
     return out
 
 
@@ -187,10 +192,13 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
     `head_grads` are dL/dhead, one per head, each of its head's shape (ones, i.e.
     the gradient of the sum, by default).
     """
-    head_grads = _single_head_grad(heads, head_grads)
-    heads = _as_list(heads)
-    _check_heads(heads)
-    grads = _head_grads(heads, head_grads, create_graph)
+    if head_grads is None and type(heads) is ndarray:  # y.backward(), the common case
+        heads, grads = [heads], [_ones(heads, create_graph)]
+    else:
+        head_grads = _single_head_grad(heads, head_grads)
+        heads = _as_list(heads)
+        _check_heads(heads)
+        grads = _head_grads(heads, head_grads, create_graph)
     saved, STATE.training = STATE.training, train_mode  # (the engine restores recording)
     try:
         _engine.backward(heads, grads, None, create_graph, retain_graph or create_graph)
