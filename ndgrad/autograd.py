@@ -148,8 +148,11 @@ def _single_head_grad(heads, head_grads):
 
 def _ones(head, create_graph):
     """The default head gradient: ones of the head's shape and dtype."""
-    g = numpy.empty(head.shape, head.dtype)
-    g.fill(1)  # (numpy.ones, less its Python wrapper)
+    if head.ndim == 0:  # a loss (the cheapest way to make a 0-d array)
+        g = numpy.array(1, head.dtype)
+    else:
+        g = numpy.empty(head.shape, head.dtype)
+        g.fill(1)  # (numpy.ones, less its Python wrapper)
     return wrap(g) if create_graph else g
 
 

@@ -58,18 +58,17 @@ def _residual(xp, z, logp, index, axis):
 
 
 def _cross_entropy_vjp(xp, g, ans, z, logp, index, axis, reduction):
-    if reduction == 'none':
-        g = xp.expand_dims(g, axis)
-    else:  # one number per batch entry: broadcast over every axis of z
-        if g.ndim:  # (batch axes: a 0-d g broadcasts as it is)
-            g = xp.reshape(g, g.shape + (1,) * z.ndim)
-        if reduction == 'mean':
-            g = g / (z.size // z.shape[axis])
     residual = _residual(xp, z, logp, index, axis)
-    if xp is RAW and g.ndim == 0:
-        residual *= g
+    if reduction == 'none':
+        return residual * xp.expand_dims(g, axis)
+    # one number per batch entry: broadcast over every axis of z
+    count = z.size // z.shape[axis] if reduction == 'mean' else 1
+    if xp is RAW and g.ndim == 0:  # the usual loss.backward(): scale in place
+        residual *= float(g) / count
         return residual
-    return residual * g
+    if g.ndim:  # (batch axes)
+        g = xp.reshape(g, g.shape + (1,) * z.ndim)
+    return residual * (g / count) if count != 1 else residual * g
 
 
 def _cross_entropy_jvp(xp, t, ans, z, logp, index, axis, reduction):
