@@ -355,13 +355,14 @@ def _store(leaf, g, recorded):
         g = g._data
     if leaf.grad_req == 'add':
         numpy.add(buf._data, g, out=buf._data)
-    elif (type(g) is numpy.ndarray and g.base is None and g.flags.c_contiguous
-          and g.flags.writeable and g.dtype == buf._data.dtype and g.shape == buf._data.shape
-          and getrefcount(g) <= _SOLE[0] and getrefcount(buf._data) <= _SOLE[1]):
+    elif (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
+          and g.shape == buf._data.shape and g.dtype == buf._data.dtype
+          and g.flags.carray and getrefcount(buf._data) <= _SOLE[1]):
         # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
         # g (not the head gradient, not an array a rule passed through) and nothing but
         # the buffer holds its old memory (no view, no NumPy alias), so the swap cannot
         # be seen; it saves a copy and keeps one array warm in the cache instead of two.
+        # (carray: contiguous, aligned and writeable.)
         buf._data = g
         buf._node = None
         return
