@@ -25,6 +25,9 @@ vjp rule (two reverse passes).
 ``save``: what the node keeps for its rules: 'inputs' (default), 'output',
 'both', or 'shapes' (only the inputs' shapes and dtypes: `Meta` stand-ins).
 
+``arrays=True``: constant operands (lists, numbers) are saved as NumPy arrays, for
+rules that read their ``ndim`` or ``shape`` (matrix products, solvers).
+
 ``accumulate`` (optional, single-output ops): per input ``rule(acc, g, ans,
 *inputs, **kwargs)`` adding that input's gradient into ``acc`` in place, where
 ``acc`` is the input's gradient accumulator (NumPy, batch axes in front, the
@@ -77,7 +80,7 @@ class Primitive:
     """A NumPy kernel that records a graph node when called under ``record()``."""
 
     def __init__(self, name, fn, vjps=None, jvps=None, save='inputs', nout=1, export=None,
-                 accumulate=None):
+                 accumulate=None, arrays=False):
         self.export = export
         self.name = self.__name__ = self.__qualname__ = name
         self.fn = self.__wrapped__ = fn
@@ -86,6 +89,7 @@ class Primitive:
         self.save_inputs, self.save_output = _SAVES[save]
         self.nout = nout
         self.accumulate = accumulate
+        self.arrays = arrays
         self.__doc__ = getattr(fn, '__doc__', None)
         self.__module__ = 'ndgrad'
 
@@ -152,9 +156,13 @@ class Primitive:
             if type(x) is ndarray:
                 buffer = dx if dx.base is None else owner(dx)
                 versions[0] = (buffer, write_count(buffer) if _WRITES else 0)
+            elif self.arrays:
+                saved[0] = numpy.asarray(dx)
             if type(y) is ndarray:
                 buffer = dy if dy.base is None else owner(dy)
                 versions[1] = (buffer, write_count(buffer) if _WRITES else 0)
+            elif self.arrays:
+                saved[1] = numpy.asarray(dy)
         else:
             versions = None
             saved = [nx if nx is not None else
@@ -212,6 +220,10 @@ class Primitive:
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
+        if self.arrays and None in parents:  # constants saved as arrays (after the kernel
+            # call: NumPy's kernels treat Python numbers differently from 0-d arrays)
+            saved = [numpy.asarray(v) if parent is None and not hasattr(v, 'ndim') else v
+                     for v, parent in zip(saved, parents)]
         if self.nout != 1:
             return self._record_outputs(parents, saved, versions, kwargs, out)
         if type(out) is not numpy.ndarray:
@@ -270,7 +282,7 @@ def _as_positional(prim, args, kwargs):
 
 
 def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
-       export='np', accumulate=None):
+       export='np', accumulate=None, arrays=False):
     """Register the primitive `name` computing `fn` with its derivative rules.
 
     A single rule may be given instead of a tuple for a one-input op.
@@ -293,7 +305,7 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
         vjp = jvp = accumulate = None
     elif vjp is None:
         raise ValueError(f'differentiable primitive {name!r} needs vjp rules')
-    prim = Primitive(name, fn, vjp, jvp, save, nout, export, accumulate)
+    prim = Primitive(name, fn, vjp, jvp, save, nout, export, accumulate, arrays)
     REGISTRY[name] = prim
     return prim
 

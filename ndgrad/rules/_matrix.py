@@ -1,6 +1,5 @@
 """Helpers shared by the linear-algebra rules. Matrix helpers act on the last two
 axes and broadcast over the leading ones, so they are batch-transparent."""
-import functools
 
 import numpy
 
@@ -74,15 +73,3 @@ def no_out(name, out):
     if out is not None:
         raise TypeError(f'{name}(..., out=...) is not supported: assign the result instead')
 
-
-def on_arrays(rule):
-    """`rule` with its two operands as arrays: a constant operand is saved as the user
-    passed it, which may be a list or a scalar."""
-    @functools.wraps(rule)
-    def wrapped(xp, g, ans, a, b, *rest, **kwargs):
-        if not hasattr(a, 'ndim'):
-            a = numpy.asarray(a)
-        if not hasattr(b, 'ndim'):
-            b = numpy.asarray(b)
-        return rule(xp, g, ans, a, b, *rest, **kwargs)
-    return wrapped

@@ -9,7 +9,7 @@ import numpy
 
 from .._ndarray import raw
 from .._primitive import REC as P, composite, op
-from ._matrix import column, lead, mT, no_out, on_arrays, shape_of, uncolumn, unused
+from ._matrix import column, lead, mT, no_out, shape_of, uncolumn, unused
 
 
 def _inv_vjp(xp, g, ans, a):
@@ -69,9 +69,8 @@ def _solve_jvp_b(xp, t, ans, a, b):
     return uncolumn(xp, xp.solve(a, t), vector)
 
 
-op('solve', numpy.linalg.solve, (on_arrays(_solve_vjp_a), on_arrays(_solve_vjp_b)),
-   (on_arrays(_solve_jvp_a), on_arrays(_solve_jvp_b)),
-   save='both', export='linalg')
+op('solve', numpy.linalg.solve, (_solve_vjp_a, _solve_vjp_b), (_solve_jvp_a, _solve_jvp_b),
+   save='both', export='linalg', arrays=True)
 
 
 def _det_vjp(xp, g, ans, a):
@@ -180,9 +179,8 @@ def _lstsq_jvp_b(xp, t, ans, a, b, rcond=None):
     return uncolumn(xp, dx, vector), dres, None, None
 
 
-op('lstsq', _lstsq, (on_arrays(_lstsq_vjp_a), on_arrays(_lstsq_vjp_b)),
-   (on_arrays(_lstsq_jvp_a), on_arrays(_lstsq_jvp_b)), save='both',
-   nout=4, export='linalg')
+op('lstsq', _lstsq, (_lstsq_vjp_a, _lstsq_vjp_b), (_lstsq_jvp_a, _lstsq_jvp_b), save='both',
+   nout=4, export='linalg', arrays=True)
 
 
 @composite(export='linalg')

@@ -10,7 +10,7 @@ import operator
 import numpy
 
 from .._primitive import REC as P, composite, op
-from ._matrix import lead, mT, no_out, on_arrays, shape_of
+from ._matrix import lead, mT, no_out, shape_of
 from .einsum import LABELS, einsum_jvp, einsum_vjp
 from ._util import kept_shape, neg_axis, negative_axes, unreduce
 
@@ -87,8 +87,8 @@ def _matmul_jvp_b(xp, t, ans, a, b):
     return _squeeze_vectors(xp, product, a, b)
 
 
-op('matmul', numpy.matmul, (on_arrays(_matmul_vjp_a), on_arrays(_matmul_vjp_b)),
-   (on_arrays(_matmul_jvp_a), on_arrays(_matmul_jvp_b)))
+op('matmul', numpy.matmul, (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b),
+   arrays=True)
 
 
 # --- products composed from matmul ----------------------------------------------------
@@ -155,13 +155,13 @@ def _dot_rule(i, matmul_rule, einsum_rule, forward=False):
         if b.ndim <= 2:
             return matmul_rule(xp, g, ans, a, b)
         return einsum_rule(xp, g, ans, a, b, subscripts=_dot_subscripts(a, b))
-    return on_arrays(rule)
+    return rule
 
 
 op('dot', _dot,
    (_dot_rule(0, _matmul_vjp_a, einsum_vjp(0)), _dot_rule(1, _matmul_vjp_b, einsum_vjp(1))),
    (_dot_rule(0, _matmul_jvp_a, einsum_jvp(0), True),
-    _dot_rule(1, _matmul_jvp_b, einsum_jvp(1), True)))
+    _dot_rule(1, _matmul_jvp_b, einsum_jvp(1), True)), arrays=True)
 
 
 @composite()
