@@ -391,20 +391,35 @@ _SOLE = _references(numpy.empty(0), _Holder(numpy.empty(0)))
 def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
     """Forward mode over the recorded graph: tangents of `outputs` given `seeds`.
 
-    `seeds` maps nodes (the inputs) to their tangents. Returns one tangent per
-    output node (None where the output does not depend on any seed).
+    `seeds` maps nodes (the inputs) to their tangents; the dict is consumed (emptied).
+    Returns one tangent per output node (None where the output does not depend on any
+    seed). A tangent is dropped as soon as the last op that uses it has run, so a deep
+    graph holds a few tangents at a time, not one per op.
     """
     order = toposort(outputs)
     xp = REC if create_graph else RAW
     tangents = dict(seeds)
+    seeds.clear()
+    uses = dict.fromkeys(outputs, 1)  # (the outputs' tangents are kept to the end)
+    for node in order:
+        for p in node.parents:
+            if p is not None:
+                uses[p] = uses.get(p, 0) + 1
     saved_recording = STATE.recording
     STATE.recording = create_graph
     try:
         for node in order:
+            parents = node.parents
             if node in tangents or node.prim is None:
-                continue
-            ts = [tangents.get(p) if p is not None else None for p in node.parents]
-            if all(t is None for t in ts):
+                ts = None
+            else:
+                ts = [tangents.get(p) if p is not None else None for p in parents]
+            for p in parents:  # this op was the last to need these tangents?
+                if p is not None:
+                    uses[p] -= 1
+                    if not uses[p]:
+                        tangents.pop(p, None)
+            if ts is None or all(t is None for t in ts):
                 continue
             _check_saved(node)
             args, ans = _rule_args(node, create_graph)
@@ -424,6 +439,7 @@ def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
                     # once each has its batch axes in front of the output's axes
                     ti = _fit(xp, ti, node.shape, node.dtype, nbatch)
                 total = ti if total is None else _add(xp, total, ti)
+            ts = t = ti = None
             if total is None:
                 continue
             tangents[node] = total

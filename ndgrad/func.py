@@ -452,8 +452,10 @@ def _forward_rows(heads, variables, trace):
     columns = []  # columns[j][k]: d head k / d variable j
     for v in variables:
         n = v.size
-        seed = numpy.eye(n, dtype=v.dtype).reshape((n,) + v.shape)
-        ts = _push(heads, {v._node: _seed(seed, trace.nested)}, trace.nested, nbatch=1)
+        # (the dict is the seed's only holder: the engine drops it after its last use)
+        seeds = {v._node: _seed(numpy.eye(n, dtype=v.dtype).reshape((n,) + v.shape),
+                                trace.nested)}
+        ts = _push(heads, seeds, trace.nested, nbatch=1)
         column = []
         for t, h in zip(ts, heads):
             t = _result(t, (n,) + h.shape, h.dtype)

@@ -691,3 +691,31 @@ def test_jacrev_frees_its_identity_seeds_once_used():
     y = numpy.tanh(A.asnumpy() @ x.asnumpy())
     close(J, (1 - y * y)[:, None] * A.asnumpy())
     assert peak < 2.5 * n * n * 8
+
+
+def test_forward_mode_drops_each_tangent_after_its_last_use():
+    # a deep chain: the pass holds a few n x n tangents at a time, not one per op
+    import tracemalloc
+    n, depth = 200, 40
+
+    def f(x):
+        for _ in range(depth):
+            x = np.tanh(x) * 1.01
+        return x
+    x = np.array(numpy.linspace(-1, 1, n))
+    jac = func.jacfwd(f)
+    jac(x)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        J = jac(x)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    expected = x.asnumpy()
+    d = numpy.ones(n)
+    for _ in range(depth):
+        d = d * (1 - numpy.tanh(expected) ** 2) * 1.01
+        expected = numpy.tanh(expected) * 1.01
+    close(J, numpy.diag(d))
+    assert peak < 6 * n * n * 8  # (holding every tangent: 2 * depth of them)
