@@ -672,22 +672,27 @@ def test_transforms_leave_no_reference_cycles():
             gc.enable()
 
 
+def _traced_peak(fn, *args):
+    """fn(*args) and the peak of the memory NumPy and Python allocated during the call."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        result = fn(*args)
+        return result, tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
 def test_jacrev_frees_its_identity_seeds_once_used():
     # the m x m identity cotangents die at the first rule, not at the end of the pass:
     # the peak is the Jacobian and one intermediate, not three m x n arrays
-    import tracemalloc
     n = 300
     rng = numpy.random.default_rng(0)
     A, x = np.array(rng.standard_normal((n, n))), np.array(rng.standard_normal(n))
     jac = func.jacrev(lambda x: np.tanh(A @ x))
     jac(x)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        J = jac(x)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    J, peak = _traced_peak(jac, x)
     y = numpy.tanh(A.asnumpy() @ x.asnumpy())
     close(J, (1 - y * y)[:, None] * A.asnumpy())
     assert peak < 2.5 * n * n * 8
@@ -695,7 +700,6 @@ def test_jacrev_frees_its_identity_seeds_once_used():
 
 def test_forward_mode_drops_each_tangent_after_its_last_use():
     # a deep chain: the pass holds a few n x n tangents at a time, not one per op
-    import tracemalloc
     n, depth = 200, 40
 
     def f(x):
@@ -705,13 +709,7 @@ def test_forward_mode_drops_each_tangent_after_its_last_use():
     x = np.array(numpy.linspace(-1, 1, n))
     jac = func.jacfwd(f)
     jac(x)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        J = jac(x)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
+    J, peak = _traced_peak(jac, x)
     expected = x.asnumpy()
     d = numpy.ones(n)
     for _ in range(depth):
