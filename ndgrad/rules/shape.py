@@ -284,8 +284,20 @@ def _slab_rules(slab_index):
 
 op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
    *_slab_rules(_concat_index), save='shapes', export=None)
-op('stack', lambda *xs, axis=0: numpy.stack(xs, axis=axis),
-   *_slab_rules(_stack_index), save='shapes', export=None)
+def _stack(*xs, axis=0):
+    """numpy.stack; along the first axis one numpy.array call, ten times faster for many
+    small arrays (summing an array's elements one by one stacks a gradient per element)."""
+    if xs and axis in (0, -1 - numpy.ndim(xs[0])):
+        try:
+            out = numpy.array(xs)
+        except ValueError:  # shapes that differ: numpy.stack's message says so
+            out = None
+        if out is not None and out.shape[1:] == numpy.shape(xs[0]):
+            return out
+    return numpy.stack(xs, axis=axis)
+
+
+op('stack', _stack, *_slab_rules(_stack_index), save='shapes', export=None)
 
 
 def _joinable(arrays, dtype):
