@@ -54,6 +54,9 @@ def assign(self, index, value):
     mark_written(self._data)
 
 
+__setitem__ = assign
+
+
 def _operator(prim, reflected=False):
     """``x op other`` calling the primitive `prim` directly: its recording path under
     ``record()``, else its bare kernel (the common operators' per-call overhead)."""
@@ -228,7 +231,7 @@ def _raw_args(args):
 
 
 _METHODS = (
-    '__getitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
+    '__getitem__', '__setitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
     '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__',
     '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__', '__pos__', '__abs__',
     '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__invert__', '__and__',

@@ -235,10 +235,6 @@ class ndarray:
             return format(self._data.item(), spec)
         return format(str(self), spec)
 
-    def __setitem__(self, index, value):
-        from ._methods import assign
-        assign(self, index, value)
-
     def __reduce__(self):
         return (ndarray, (self._data,))
 
