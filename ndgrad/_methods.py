@@ -4,7 +4,7 @@ import numpy
 from . import numpy as np
 from ._errors import InPlaceModificationError
 from ._ndarray import mark_written, ndarray, wrap
-from ._primitive import REGISTRY, _wrap_out
+from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports
 from ._state import STATE
 from .rules.indexing import raw_index as _raw_index
 
@@ -174,7 +174,6 @@ _EXPORTS = {}  # namespace -> (registry sizes, exports), rebuilt when ops are ad
 
 def _ndgrad_function(namespace, name):
     """The public ndgrad function `name` of `namespace` ('np' or 'linalg'), or None."""
-    from ._primitive import COMPOSITES, exports
     if namespace is None:
         return None
     sizes = (len(REGISTRY), len(COMPOSITES))
