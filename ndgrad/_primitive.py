@@ -178,7 +178,7 @@ class Primitive:
     def _record(self, args, kwargs):
         # One pass over the arguments gathers what the kernel and the node need: this
         # function is the cost of every recorded op.
-        raws, parents, live = [], [], False
+        raws, parents, live, loose = [], [], False, False
         if self.save_inputs is True:
             # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
             saved = raws
@@ -197,6 +197,8 @@ class Primitive:
                     raws.append(a)
                     parents.append(None)
                     versions.append(None)
+                    if self.arrays and not hasattr(a, 'ndim'):
+                        loose = True
         else:
             saved = []  # stand-ins: a parent node is its array's Meta
             versions = None
@@ -215,15 +217,16 @@ class Primitive:
                     raws.append(a)
                     parents.append(None)
                     saved.append(a)
+                    if self.arrays and not hasattr(a, 'ndim'):
+                        loose = True
         if kwargs and self.vjps is not None and _has_graph_array(kwargs):
             return self._record(*_as_positional(self, args, kwargs))
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
-        if self.arrays and None in parents:  # constants saved as arrays (after the kernel
-            # call: NumPy's kernels treat Python numbers differently from 0-d arrays)
-            saved = [numpy.asarray(v) if parent is None and not hasattr(v, 'ndim') else v
-                     for v, parent in zip(saved, parents)]
+        if loose:  # constants saved as arrays (`arrays`; after the kernel call: NumPy's
+            # kernels treat Python numbers differently from 0-d arrays)
+            saved = [v if hasattr(v, 'ndim') else numpy.asarray(v) for v in saved]
         if self.nout != 1:
             return self._record_outputs(parents, saved, versions, kwargs, out)
         if type(out) is not numpy.ndarray:
