@@ -230,14 +230,14 @@ def _raw_args(args):
 
 
 _METHODS = (
-    '__getitem__', '__setitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__',
-    '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__',
-    '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__', '__pos__', '__abs__',
-    '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__', '__invert__', '__and__',
-    '__or__', '__xor__', '__iadd__', '__isub__', '__imul__', '__itruediv__',
-    'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype', 'copy',
-    'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T',
-    'std', 'var', 'ptp', 'cumsum', 'cumprod', 'clip', 'round', 'argsort', 'sort', 'all', 'any',
+    '__getitem__', '__setitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__',
+    '__mul__', '__rmul__', '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__',
+    '__mod__', '__rmod__', '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__',
+    '__pos__', '__abs__', '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__',
+    '__invert__', '__and__', '__or__', '__xor__', '__iadd__', '__isub__', '__imul__',
+    '__itruediv__', 'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype',
+    'copy', 'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T', 'std',
+    'var', 'ptp', 'cumsum', 'cumprod', 'clip', 'round', 'argsort', 'sort', 'all', 'any',
     'nonzero',
     '__array_ufunc__', '__array_function__')
 for _name in _METHODS:

@@ -284,6 +284,8 @@ def _slab_rules(slab_index):
 
 op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
    *_slab_rules(_concat_index), save='shapes', export=None)
+
+
 def _stack(*xs, axis=0):
     """numpy.stack; along the first axis one numpy.array call, ten times faster for many
     small arrays (summing an array's elements one by one stacks a gradient per element)."""
