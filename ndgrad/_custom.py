@@ -23,7 +23,7 @@ import weakref
 import numpy
 
 from . import _engine
-from ._graph import Meta, Node
+from ._graph import Leaf, Meta, Node
 from ._ndarray import ndarray, wrap
 from ._primitive import REC, SELECT, Primitive
 from ._state import STATE
@@ -200,7 +200,7 @@ class _Call:
     def _transpose(self, i, t, nb, ans, args, linked):
         """J_i t as the vjp of the (linear in g) user backward: no jvp needed."""
         batch = t.shape[:nb]
-        leaves = [Node.leaf(batch + shape, dtype, None, 'write')
+        leaves = [Leaf(batch + shape, dtype, None, 'write')
                   for shape, dtype in zip(self.out_shapes, self.out_dtypes)]
         us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
         saved = STATE.recording

@@ -13,7 +13,7 @@ from sys import getrefcount
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
-from ._graph import Node
+from ._graph import Leaf
 from ._ndarray import _WRITES, mark_written, ndarray, wrap, write_count
 from ._primitive import DEBUG, RAW, REC, SELECT, identity, select_outputs
 from ._state import STATE
@@ -234,7 +234,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             prim = node.prim
             if targets is not None and node in targets:
                 results[node] = g
-            if node.freed or node.versions is not None and _WRITES:
+            if node.inputs is None or node.versions is not None and _WRITES:
                 _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
                 if needed is None or node.parents[0] in needed:
@@ -244,7 +244,6 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                         waiting[op.seq] = op
                 if not retain_graph:  # free what the node saved
                     node.inputs = node.versions = node.out = None
-                    node.freed = True
                 continue
             if create_graph:
                 args, ans = _rule_args(node, True)
@@ -312,9 +311,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
                 else:
                     grads[parent] = prev + gi
                     owned.add(parent)
-            if not retain_graph:  # free what the node saved
+            if not retain_graph:  # free what the node saved (`Node.freed` reads it)
                 node.inputs = node.versions = node.out = None
-                node.freed = True
     finally:
         STATE.recording = saved_recording
     g = gi = prev = acc = fresh = None  # only the dicts hold gradients now (see _store)
@@ -458,7 +456,7 @@ def transpose_vjp(node, i, t, args, ans, create_graph):
     batch = t.shape[:t.ndim - len(parent.shape)]
     multi = type(node.dtype) is tuple  # several outputs: one cotangent leaf each
     shapes, dtypes = (node.shape, node.dtype) if multi else ((node.shape,), (node.dtype,))
-    leaves = [Node.leaf(batch + s, d, None, 'write') for s, d in zip(shapes, dtypes)]
+    leaves = [Leaf(batch + s, d, None, 'write') for s, d in zip(shapes, dtypes)]
     us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
     saved = STATE.recording
     STATE.recording = True

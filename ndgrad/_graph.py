@@ -42,15 +42,16 @@ class Node(Meta):
     in-place write count at recording time, so a later modification (through the
     array, a view or a detached alias) is detected instead of producing a silently
     wrong gradient.
-    ``freed`` is set once backward released the saved buffers. ``site`` is where
-    the op was recorded, kept only under ``autograd.detect_anomaly()``.
+    ``site`` is where the op was recorded, kept only under
+    ``autograd.detect_anomaly()``.
     ``seq`` counts creations downwards: a node is created after its parents, so a
     smaller ``seq`` means a later op, and taking nodes smallest first visits each one
     after every op that used it (the backward pass needs no sort).
     """
 
-    __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out',
-                 'grad', 'grad_req', 'freed', 'site', 'seq', '__weakref__')
+    __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out', 'site', 'seq',
+                 '__weakref__')
+    grad = grad_req = None  # a variable's gradient buffer and its request (see `Leaf`)
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
         self.prim = prim
@@ -61,18 +62,13 @@ class Node(Meta):
         self.out = out
         self.shape = shape
         self.dtype = dtype
-        self.grad = None
-        self.grad_req = None
-        self.freed = False
         self.site = None  # (file, line) of the user code that recorded it, in debug mode
         self.seq = _next_seq()
 
-    @classmethod
-    def leaf(cls, shape, dtype, grad, grad_req):
-        node = cls(None, (), (), (), None, None, shape, dtype)
-        node.grad = grad
-        node.grad_req = grad_req
-        return node
+    @property
+    def freed(self):
+        """Whether a backward pass released what the node saved."""
+        return self.inputs is None
 
     @property
     def name(self):
@@ -80,3 +76,16 @@ class Node(Meta):
 
     def __repr__(self):
         return f'<Node {self.name} shape={self.shape}>'
+
+
+class Leaf(Node):
+    """A variable: a node without an op, whose gradient backward stores into `grad`
+    (an ndarray, or None where the gradient is returned instead) as `grad_req` says:
+    'write' or 'add'."""
+
+    __slots__ = ('grad', 'grad_req')
+
+    def __init__(self, shape, dtype, grad, grad_req):
+        Node.__init__(self, None, (), (), (), None, None, shape, dtype)
+        self.grad = grad
+        self.grad_req = grad_req

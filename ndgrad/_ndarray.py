@@ -6,7 +6,7 @@ import weakref
 
 import numpy
 
-from ._graph import Node
+from ._graph import Leaf
 from ._state import CONFIG
 
 _new = object.__new__
@@ -103,7 +103,7 @@ class ndarray:
                 f"are defined for floating-point arrays only. Convert it first, e.g. "
                 f"x = x.astype('float32'), or create it with a float dtype.")
         grad = wrap(numpy.zeros_like(self._data))
-        self._node = Node.leaf(self._data.shape, self._data.dtype, grad, grad_req)
+        self._node = Leaf(self._data.shape, self._data.dtype, grad, grad_req)
 
     @property
     def grad(self):

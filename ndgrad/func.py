@@ -18,7 +18,7 @@ import functools
 import numpy
 
 from . import _engine
-from ._graph import Node
+from ._graph import Leaf
 from ._ndarray import ndarray, wrap
 from ._primitive import REC
 from ._state import STATE
@@ -120,7 +120,7 @@ def _variable(value, what):
     data = _float_value(value, what)
     if isinstance(value, ndarray) and value._node is not None:
         return REC.copy(value)
-    return wrap(data, Node.leaf(data.shape, data.dtype, None, 'write'))
+    return wrap(data, Leaf(data.shape, data.dtype, None, 'write'))
 
 
 def _normalize_argnums(argnums, nargs, name):

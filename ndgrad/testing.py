@@ -12,7 +12,7 @@ differences in float64, then does the same for the derivative itself, up to
 import numpy
 
 from . import _engine
-from ._graph import Node
+from ._graph import Leaf
 from ._ndarray import ndarray, wrap
 from ._state import STATE
 
@@ -27,7 +27,7 @@ def assert_allclose(actual, desired, rtol=1e-7, atol=0, err_msg='', equal_nan=Tr
 
 def _leaf(value):
     data = numpy.asarray(value._data if isinstance(value, ndarray) else value)
-    return wrap(data, Node.leaf(data.shape, data.dtype, None, 'write'))
+    return wrap(data, Leaf(data.shape, data.dtype, None, 'write'))
 
 
 def _call(f, xs):

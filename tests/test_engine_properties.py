@@ -10,7 +10,7 @@ from hypothesis import given, note, settings, strategies as st
 
 from ndgrad import _engine, autograd, func, np
 from ndgrad._errors import InPlaceModificationError
-from ndgrad._graph import Node
+from ndgrad._graph import Leaf
 from ndgrad._ndarray import wrap
 from ndgrad._primitive import Primitive
 from ndgrad._state import STATE
@@ -169,7 +169,7 @@ def test_backward_is_linear_in_the_head_gradient(program, seed, a, b):
 # --- batched passes ------------------------------------------------------------------
 
 def _leaves(xs):
-    return [wrap(numpy.array(x), Node.leaf(numpy.shape(x), numpy.asarray(x).dtype,
+    return [wrap(numpy.array(x), Leaf(numpy.shape(x), numpy.asarray(x).dtype,
                                                     None, 'write')) for x in xs]
 
 
