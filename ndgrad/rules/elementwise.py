@@ -23,7 +23,8 @@ import math
 
 import numpy
 
-from .._primitive import REC as P, composite, identity, op
+from .._primitive import RAW, REC as P, composite, identity, op
+from ._util import times_into
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _DEG = math.pi / 180.0
@@ -111,8 +112,16 @@ op('arccos', numpy.arccos, lambda xp, g, ans, x: -g / xp.sqrt((1 - x) * (1 + x))
 op('arctan', numpy.arctan, lambda xp, g, ans, x: g / (1 + x * x), jvp='elementwise')
 op('sinh', numpy.sinh, lambda xp, g, ans, x: g * xp.cosh(x), jvp='elementwise')
 op('cosh', numpy.cosh, lambda xp, g, ans, x: g * xp.sinh(x), jvp='elementwise')
-op('tanh', numpy.tanh, lambda xp, g, ans, x: g * (1 - ans * ans), jvp='elementwise',
-   save='output')
+
+
+def _tanh_vjp(xp, g, ans, x):
+    if xp is not RAW or not ans.ndim:  # (NumPy computes a 0-d array's square as a scalar)
+        return g * (1 - ans * ans)
+    d = numpy.multiply(ans, ans)  # 1 - ans², then the product, in one new buffer
+    return times_into(g, numpy.subtract(1, d, out=d))
+
+
+op('tanh', numpy.tanh, _tanh_vjp, jvp='elementwise', save='output')
 op('arcsinh', numpy.arcsinh, lambda xp, g, ans, x: g / xp.sqrt(x * x + 1), jvp='elementwise')
 op('arccosh', numpy.arccosh, lambda xp, g, ans, x: g / xp.sqrt((x - 1) * (x + 1)),
    jvp='elementwise')

@@ -16,7 +16,7 @@ import numpy
 from .._ndarray import mark_written, raw, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
-from ._util import lanes, neg_axis
+from ._util import lanes, neg_axis, times_into
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -89,9 +89,16 @@ def _softplus(data):
     return numpy.logaddexp(0, data)
 
 
+def _sigmoid_vjp(xp, g, ans, x):
+    if xp is not RAW or not ans.ndim:
+        return g * (ans * (1 - ans))
+    d = numpy.subtract(1, ans)  # ans (1 - ans), then the product, in one new buffer
+    d *= ans
+    return times_into(g, d)
+
+
 op('relu', _relu, lambda xp, g, ans, x: g * (x > 0), jvp='elementwise', export='npx')
-op('sigmoid', _sigmoid, lambda xp, g, ans, x: g * (ans * (1 - ans)), jvp='elementwise',
-   save='output', export='npx')
+op('sigmoid', _sigmoid, _sigmoid_vjp, jvp='elementwise', save='output', export='npx')
 op('softplus', _softplus, lambda xp, g, ans, x: g * xp.sigmoid(x), jvp='elementwise',
    export='npx')
 
