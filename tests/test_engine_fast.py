@@ -3,7 +3,7 @@ gradients as the general path."""
 import numpy
 import pytest
 
-from ndgrad import autograd, func, np
+from ndgrad import autograd, func, np, npx
 from ndgrad._engine import toposort
 
 
@@ -34,6 +34,27 @@ def test_getitem_gradient_mixed_with_other_uses(index):
     picked = numpy.zeros(3)
     numpy.add.at(picked, index, 4.0)
     numpy.testing.assert_allclose(grad, (dh + picked) * (1 - h * h), rtol=1e-6)
+
+
+@pytest.mark.parametrize('f, derivative', [(np.tanh, lambda y: 1 - y * y),
+                                           (npx.sigmoid, lambda y: y * (1 - y))])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_activation_gradient_made_in_one_buffer_leaves_its_inputs_alone(f, derivative, dtype):
+    """A plain backward pass of tanh or sigmoid writes the derivative and its product with
+    the incoming gradient into one new buffer: the head gradient and the saved output
+    are untouched, so a second pass through the same graph gives the same result."""
+    x = np.array(numpy.linspace(-2, 2, 12).reshape(3, 4).astype(dtype))
+    x.attach_grad()
+    head = numpy.linspace(0.5, 1.5, 12).reshape(3, 4).astype(dtype)
+    g = np.array(head)
+    with autograd.record():
+        y = f(x)
+    out = y.asnumpy()
+    expected = head * derivative(out)
+    for retain in (True, False):
+        y.backward(g, retain_graph=retain)
+        numpy.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-6)
+        assert (g.asnumpy() == head).all() and (y.asnumpy() == out).all()
 
 
 def test_getitem_of_a_leaf_and_of_a_0d_array():
