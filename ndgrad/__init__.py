@@ -13,9 +13,10 @@ from . import numpy
 from . import _methods  # noqa: F401  (gives ndarray its operators)
 from . import autograd, npx
 from . import func
-from ._errors import AutogradError, GraphFreedError, InPlaceModificationError, NotRecordedError
+from ._errors import (AutogradError, GradientLostWarning, GraphFreedError,
+                      InPlaceModificationError, NotRecordedError)
 from ._ndarray import ndarray
 
 __version__ = '0.1.0'
 __all__ = ['np', 'npx', 'autograd', 'func', 'ndarray', 'AutogradError', 'GraphFreedError',
-           'InPlaceModificationError', 'NotRecordedError']
+           'InPlaceModificationError', 'NotRecordedError', 'GradientLostWarning']

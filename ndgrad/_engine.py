@@ -7,16 +7,23 @@ is undone here, once, for every op), accumulates, and frees what it used.
 ``nbatch`` leading axes of the head gradients (or seed tangents) are batch axes:
 vectorized Jacobians push a whole batch of cotangents through one pass.
 """
+import threading
 from heapq import heappop, heappush
 from sys import getrefcount
 
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
-from ._graph import Leaf
-from ._ndarray import _WRITES, mark_written, ndarray, wrap, write_count
-from ._primitive import DEBUG, RAW, REC, SELECT, identity, select_outputs
+from ._graph import STALE, Leaf, Node
+from ._ndarray import ndarray, wrap
+from ._writes import _WRITES, is_stale, mark_written, written_since
+from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
+                         select_outputs)
 from ._state import STATE
+
+# Gradients are stored into leaf buffers under one lock: concurrent backward passes into
+# a grad_req='add' buffer add up instead of losing updates (NumPy's add releases the GIL).
+_STORE_LOCK = threading.Lock()
 
 
 def toposort(roots):
@@ -117,22 +124,51 @@ def _check_saved(node):
             f'graph, pass retain_graph=True to the earlier calls, e.g. '
             f'y.backward(retain_graph=True).')
     if node.versions is not None:
-        for saved in node.versions:
-            if saved is not None and write_count(saved[0]) != saved[1]:
-                value = saved[0]
+        # (saved inputs pair with their counts; an op that saves none lists stale inputs)
+        values = node.inputs if node.prim.save_inputs is True else [None] * len(node.versions)
+        for value, saved in zip(values, node.versions):
+            if saved is None or not written_since(saved[0] if value is None else value, saved[1]):
+                continue
+            shape = saved[0].shape
+            if saved[1] == STALE:
                 raise InPlaceModificationError(
-                    f"an input of '{node.name}' (memory of shape {value.shape}) was modified in "
-                    f'place after the op was recorded (directly, or through a view or a '
-                    f'detached array sharing its memory), so its gradient would be wrong. '
-                    f'Modify a copy (x = x.copy()) or finish backward before updating it.')
+                    f"an input of '{node.name}' (memory of shape {shape}) had been modified in "
+                    f'place (directly, or through a view or a detached array sharing its '
+                    f'memory) after the op that computed it was recorded and before '
+                    f"'{node.name}' read it, so its recorded history no longer describes its "
+                    f'values and its gradient would be wrong. Recompute the array inside '
+                    f'record() after modifying it, or modify a copy (y = y.copy()).')
+            raise InPlaceModificationError(
+                f"an input of '{node.name}' (memory of shape {shape}) was modified in place "
+                f'after the op was recorded (directly, or through a view or a detached array '
+                f'sharing its memory), so its gradient would be wrong. Modify a copy '
+                f'(x = x.copy()), or finish backward before updating it. (Inside record(), '
+                f'build arrays from parts with np.stack or np.concatenate instead of writing '
+                f'rows into an array that earlier ops read.)')
+    out = node.out
+    if out is None:
+        return
+    if type(out) is tuple:
+        outs = out
+        versions = node.version if type(node.version) is tuple else (0,) * len(out)
+    else:
+        outs, versions = (out,), (node.version,)
+    for out, version in zip(outs, versions):
+        if not written_since(out, version):
+            continue
+        raise InPlaceModificationError(
+            f"the output of '{node.name}' (shape {out.shape}) was modified in place after the "
+            f'op was recorded (directly, or through a view or a detached array sharing its '
+            f"memory), and the backward pass of '{node.name}' needs its value, so the "
+            f'gradient would be wrong. Modify a copy (y = y.copy()), or call backward first.')
 
 
 def _rule_args(node, recorded):
     """The inputs and output as the rules see them: NumPy values, or graph arrays."""
     inputs = node.inputs
-    if recorded and node.versions is not None:
-        args = tuple([value if saved is None else wrap(value, parent)
-                      for value, parent, saved in zip(inputs, node.parents, node.versions)])
+    if recorded:
+        args = tuple([wrap(value, parent) if type(value) is numpy.ndarray else value
+                      for value, parent in zip(inputs, node.parents)])
     else:
         args = inputs
     out = node.out
@@ -173,13 +209,40 @@ def _into_slot(grads, select, g, xp):
     return op if new else None
 
 
+def _not_recorded(head):
+    dtype = head.dtype
+    if dtype.kind not in 'fc':
+        return NotRecordedError(
+            f'cannot differentiate an array of dtype {dtype}: integer and boolean results '
+            f'(argmax, comparisons, astype(int), floor division) carry no gradient. '
+            f'Differentiate a floating-point result computed before that step.')
+    return NotRecordedError(
+        'cannot differentiate an array that has no recorded history: it was computed '
+        'outside `with autograd.record():`, or from constants only (no array it depends on '
+        'had x.attach_grad() called before recording). Attach gradients to the inputs, '
+        'then compute the result inside record().')
+
+
+def anchored(g, shape, dtype, roots):
+    """`g` (None: zeros), a create_graph gradient without history of its own, tied to
+    the graph of `roots` with a zero derivative (see `ANCHOR`)."""
+    if g is None:
+        data = numpy.zeros(shape, dtype)
+    else:
+        data = g._data if type(g) is ndarray else numpy.asarray(g)
+    return wrap(data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None,
+                           data.shape, data.dtype))
+
+
 def backward(heads, head_grads, variables=None, create_graph=False, retain_graph=False,
-             nbatch=0):
+             nbatch=0, anchor=False):
     """Propagate `head_grads` from `heads` (ndarrays) back through the graph.
 
     With `variables` (a list of nodes, leaves or intermediates) the gradients
     reaching them are returned and no ``.grad`` buffer is touched; without, every
-    leaf with an attached gradient has its buffer written or added to.
+    leaf with an attached gradient has its buffer written or added to. With
+    `create_graph`, stored gradients (and, with `anchor`, returned ones) that have no
+    history of their own are `anchored` to the heads.
 
     The list `head_grads` is consumed (emptied): a head gradient nothing else holds is
     then freed as soon as its rule used it, which keeps a Jacobian's identity seeds
@@ -192,12 +255,16 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     """
     roots = []
     for head in heads:
-        if head._node is None:
-            raise NotRecordedError(
-                'cannot differentiate an array that has no recorded history. Compute it '
-                'inside `with autograd.record():` from an array on which you called '
-                'x.attach_grad() first.')
-        roots.append(head._node)
+        node = head._node
+        if node is None:
+            raise _not_recorded(head)
+        if _WRITES and is_stale(head._data, node):
+            raise InPlaceModificationError(
+                f"the array being differentiated was modified in place (through a view or a "
+                f"detached array sharing its memory) after '{node.name}' computed it, so its "
+                f'recorded history no longer describes its values. Differentiate a copy made '
+                f'before the modification, or recompute it inside record().')
+        roots.append(node)
     if variables is None:
         # every recorded node descends from a leaf, so all of them lead to a target
         targets = needed = None
@@ -234,7 +301,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             prim = node.prim
             if targets is not None and node in targets:
                 results[node] = g
-            if node.inputs is None or node.versions is not None and _WRITES:
+            if node.inputs is None or _WRITES and (node.versions is not None
+                                                   or node.out is not None):
                 _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
                 if needed is None or node.parents[0] in needed:
@@ -319,25 +387,32 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
 
     # every node left in `grads` is a leaf
     if variables is not None:
-        return [results[v] if v in results else grads.get(v) for v in variables]
+        found = [results[v] if v in results else grads.get(v) for v in variables]
+        if anchor and create_graph:
+            found = [g if type(g) is ndarray and g._node is not None
+                     else anchored(g, v.shape, v.dtype, roots) for g, v in zip(found, variables)]
+        return found
     # leaves on the graph that every path to them reached through a non-differentiable
     # position: for them 'write' means 0
     unreached = [node for node in toposort(skipped) if node.prim is None
                  and node not in grads and node.grad_req == 'write'] if skipped else ()
-    while grads:
-        leaf = next(iter(grads))
-        _store(leaf, grads.pop(leaf), create_graph)  # (the pass keeps no reference to g)
-    for leaf in unreached:
-        numpy.copyto(leaf.grad._data, 0)
-        leaf.grad._node = None
-        mark_written(leaf.grad._data)
+    with _STORE_LOCK:
+        while grads:
+            leaf = next(iter(grads))
+            # (the pass keeps no reference to g)
+            _store(leaf, grads.pop(leaf), roots if create_graph else None)
+        for leaf in unreached:
+            numpy.copyto(leaf.grad._data, 0)
+            leaf.grad._node = None
+            mark_written(leaf.grad._data)
     return None
 
 
-def _store(leaf, g, recorded):
-    """Write or add a gradient into a leaf's buffer, keeping the buffer's identity."""
+def _store(leaf, g, roots):
+    """Write or add a gradient into a leaf's buffer, keeping the buffer's identity.
+    `roots`: the heads of a create_graph pass (the stored gradient keeps its history)."""
     buf = leaf.grad
-    if recorded:
+    if roots is not None:
         if leaf.grad_req == 'add':
             # recorded even outside record(): the sum keeps the gradient's history
             saved, STATE.recording = STATE.recording, True
@@ -345,20 +420,28 @@ def _store(leaf, g, recorded):
                 g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
             finally:
                 STATE.recording = saved
+        if g._node is None:
+            g = anchored(g, leaf.shape, leaf.dtype, roots)
         numpy.copyto(buf._data, g._data)
-        buf._node = g._node
         mark_written(buf._data)
+        buf._node = renewed(g._node, buf._data)  # (g's history, for the buffer's memory)
         return
     if type(g) is ndarray:
         g = g._data
     if leaf.grad_req == 'add':
         numpy.add(buf._data, g, out=buf._data)
+        mark_written(buf._data)
+        if buf._node is not None:  # a constant added: the recorded part keeps its history
+            buf._node = renewed(buf._node, buf._data)
+        return
     elif (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
           and g.shape == buf._data.shape and g.dtype == buf._data.dtype
-          and g.flags.carray and getrefcount(buf._data) <= _SOLE[1]):
+          and g.flags.carray and getrefcount(buf._data) <= _SOLE[1]
+          and buf._data.base is None):
         # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
         # g (not the head gradient, not an array a rule passed through) and nothing but
-        # the buffer holds its old memory (no view, no NumPy alias), so the swap cannot
+        # the buffer holds its old memory (no view, no NumPy alias, and the buffer is no
+        # view of other memory, as mark_variables' buffers may be), so the swap cannot
         # be seen; it saves a copy and keeps one array warm in the cache instead of two.
         # (carray: contiguous, aligned and writeable.)
         buf._data = g

@@ -15,3 +15,8 @@ class NotRecordedError(AutogradError):
 
 class InPlaceModificationError(AutogradError):
     """An array that a recorded graph still needs was modified in place."""
+
+
+class GradientLostWarning(UserWarning):
+    """A value leaves the recorded graph as a Python number (``float(x)``, ``x.item()``,
+    ``math.exp(x)`` inside ``autograd.record()``): derivatives through it are lost."""

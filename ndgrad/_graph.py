@@ -7,6 +7,7 @@ policy), the op's keyword arguments, and the output's shape and dtype.
 from itertools import count
 
 _next_seq = count(0, -1).__next__
+STALE = -1  # the write count recorded for an input whose history was stale when read
 
 
 class Meta:
@@ -38,10 +39,13 @@ class Node(Meta):
 
     ``inputs`` holds the op's positional arguments as values (the NumPy data of
     ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
-    values; ``versions`` pairs the memory owner of each ndarray input with its
+    values; ``versions`` pairs the memory owner of each saved ndarray input with its
     in-place write count at recording time, so a later modification (through the
     array, a view or a detached alias) is detected instead of producing a silently
-    wrong gradient.
+    wrong gradient (a count of `STALE` marks an input whose own history no longer
+    described its values when the op read it).
+    ``version`` is the write count of the output's memory when the op produced it:
+    a later write makes the node's history stale for whoever reads the values next.
     ``site`` is where the op was recorded, kept only under
     ``autograd.detect_anomaly()``.
     ``seq`` counts creations downwards: a node is created after its parents, so a
@@ -50,7 +54,7 @@ class Node(Meta):
     """
 
     __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out', 'site', 'seq',
-                 '__weakref__')
+                 'version', '__weakref__')
     grad = grad_req = None  # a variable's gradient buffer and its request (see `Leaf`)
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
@@ -64,6 +68,7 @@ class Node(Meta):
         self.dtype = dtype
         self.site = None  # (file, line) of the user code that recorded it, in debug mode
         self.seq = _next_seq()
+        self.version = 0
 
     @property
     def freed(self):

@@ -3,8 +3,9 @@ import numpy
 
 from . import numpy as np
 from ._errors import InPlaceModificationError
-from ._ndarray import mark_written, ndarray, wrap
-from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports
+from ._ndarray import ndarray, wrap
+from ._writes import is_stale, mark_written, owner, set_write_count, write_count, written_within
+from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports, renewed
 from ._state import STATE
 from .rules.indexing import raw_index as _raw_index
 
@@ -30,28 +31,74 @@ def __iter__(self):
 
 
 def assign(self, index, value):
-    """``x[index] = value``: in place, or recorded out of place under ``record()``."""
+    """``x[index] = value``, in place as in NumPy (views and aliases of x see it); under
+    ``record()`` x's history becomes the assignment."""
     index = _raw_index(index)
-    node = self._node
-    if STATE.recording and (node is not None or (type(value) is ndarray and value._node is not None)):
-        if node is not None and node.prim is None:
-            raise InPlaceModificationError(
-                'cannot assign into a variable with an attached gradient inside '
-                'autograd.record(): the assignment would replace the variable itself. '
-                'Update parameters outside the record() block.')
-        # out of place: nodes that saved the old value keep it
-        result = _setitem(self, value, index=index)
-        self._data, self._node = result._data, result._node
+    if STATE.recording and _recorded_write(self, value):
+        target, node = self, self._node
+        if (node is not None and is_stale(self._data, node)
+                and written_within(self._data, node.version, index)):
+            # (``y[i] += v``: the view y[i] was written, then y[i] is assigned; what
+            # made y's history stale is exactly what this assignment replaces)
+            target = wrap(self._data, renewed(node, self._data))
+        write_recorded(self, _setitem(target, value, index=index), index)
         return
-    if node is not None and node.prim is not None and node.out is not None:
-        raise InPlaceModificationError(
-            f"cannot modify this array in place: the backward pass of '{node.name}', which "
-            f'produced it, still needs its value. Modify a copy (y = y.copy()) or call '
-            f'backward first.')
-    if node is not None and node.prim is not None:
-        self._node = None  # its recorded history no longer describes its values
+    _unrecorded_write(self)
     self._data[index] = value._data if type(value) is ndarray else value
-    mark_written(self._data)
+    mark_written(self._data, index)
+
+
+def _unrecorded_write(target):
+    """Outside ``record()`` a write is not recorded: an array with recorded history becomes
+    a constant (arrays sharing its memory whose history it breaks raise at backward)."""
+    node = target._node
+    if node is not None and node.prim is not None:
+        if node.out is not None:
+            raise InPlaceModificationError(
+                f"cannot modify this array in place: the backward pass of '{node.name}', "
+                f'which produced it, still needs its value. Modify a copy (y = y.copy()) or '
+                f'call backward first.')
+        target._node = None
+
+
+def _recorded_write(target, value):
+    """Whether writing `value` into `target` under record() must be recorded; a variable
+    cannot be written into there."""
+    node = target._node
+    if node is not None and node.prim is None:
+        raise InPlaceModificationError(
+            'cannot modify a variable (an array with an attached gradient) in place inside '
+            'autograd.record(): the write would change the input of the function being '
+            'recorded. Update parameters outside the record() block (e.g. after backward), '
+            'or compute a new array (x2 = x + 1).')
+    return node is not None or type(value) is ndarray and value._node is not None
+
+
+def write_recorded(target, result, index=None):
+    """Under ``record()``: the values of `result`, the recorded out-of-place op, written
+    into `target`'s memory (at `index`, or all of it; its views and aliases see them,
+    as in NumPy), and
+    `result`'s history becomes `target`'s. Graphs that saved the old values of that
+    memory raise InPlaceModificationError at backward; the op itself keeps a copy."""
+    data, node = target._data, result._node
+    if node is not None and node.versions is not None and node.inputs is not None:
+        old = None
+        for k, value in enumerate(node.inputs):
+            if value is data:  # the op saved the values about to be overwritten
+                if old is None:
+                    old = data.copy()
+                    parent = node.parents[k]
+                    if parent is not None:  # the copy holds the values of this version
+                        set_write_count(old, parent.version)
+                node.inputs[k], node.versions[k] = old, None
+    if index is None:
+        numpy.copyto(data, result._data, casting='same_kind')
+    else:
+        data[index] = result._data[index]
+    mark_written(data, index)
+    if node is not None:
+        node.version = write_count(owner(data))
+    target._node = node
 
 
 __setitem__ = assign
@@ -98,14 +145,14 @@ def __xor__(self, other): return np.bitwise_xor(self, other)
 
 def _inplace(fn):
     def method(self, other):
-        result = fn(self, other)
-        node = self._node
-        if STATE.recording or result._node is not None or (node is not None
-                                                          and node.prim is not None):
-            return result  # rebinding keeps the recorded history correct
-        # outside record(): update in place, so a variable keeps its gradient buffer
-        # (``w -= lr * w.grad``); the version bump flags graphs that saved the old value
-        numpy.copyto(self._data, result._data, casting='same_kind')
+        if STATE.recording and _recorded_write(self, other):
+            write_recorded(self, fn(self, other))
+            return self
+        # (a variable keeps its gradient buffer: ``w -= lr * w.grad``; the write count
+        # flags graphs that saved the old values)
+        result = fn(self, other)._data
+        _unrecorded_write(self)
+        numpy.copyto(self._data, result, casting='same_kind')
         mark_written(self._data)
         return self
     return method

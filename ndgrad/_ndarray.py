@@ -2,12 +2,13 @@
 import operator
 import re
 import sys
-import weakref
+import warnings
 
 import numpy
 
+from ._errors import GradientLostWarning
 from ._graph import Leaf
-from ._state import CONFIG
+from ._state import CONFIG, STATE
 
 _new = object.__new__
 
@@ -23,37 +24,6 @@ def wrap(data, node=None):
 def raw(value):
     """The NumPy value behind an ndgrad array; anything else unchanged."""
     return value._data if type(value) is ndarray else value
-
-
-# In-place writes per memory buffer, keyed by the id of the array that owns the memory:
-# views and detached arrays share their owner's count, so a write through any alias is
-# seen. Entries leave with their buffer (weakref callback), so ids are never confused.
-_WRITES = {}
-
-
-def owner(data):
-    """The array that owns `data`'s memory (itself unless `data` is a view)."""
-    base = data.base
-    while type(base) is numpy.ndarray:
-        data, base = base, base.base
-    return data
-
-
-def write_count(buffer):
-    """How many in-place writes the memory owned by `buffer` (see `owner`) has had."""
-    entry = _WRITES.get(id(buffer))
-    return 0 if entry is None else entry[0]
-
-
-def mark_written(data):
-    """Record an in-place write to `data`'s memory, invalidating graphs that saved it."""
-    buffer = owner(data)
-    key = id(buffer)
-    entry = _WRITES.get(key)
-    if entry is None:
-        _WRITES[key] = [1, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None))]
-    else:
-        entry[0] += 1
 
 
 _DTYPE_SUFFIX = re.compile(r',\s*dtype=[\w.]+\)$')
@@ -77,11 +47,6 @@ class ndarray:
         self._data = numpy.asarray(data)
         self._node = None
 
-    @property
-    def _version(self):
-        """In-place writes so far to this array's memory (shared with its views)."""
-        return write_count(owner(self._data))
-
     # --- gradients -------------------------------------------------------------
     def attach_grad(self, grad_req='write', stype=None):
         """Allocate a zero gradient buffer, filled by later backward passes.
@@ -103,6 +68,11 @@ class ndarray:
                 f"are defined for floating-point arrays only. Convert it first, e.g. "
                 f"x = x.astype('float32'), or create it with a float dtype.")
         grad = wrap(numpy.zeros_like(self._data))
+        node = self._node
+        if type(node) is Leaf and node.grad is not None:
+            # already a variable: graphs recorded from it fill the new buffer
+            node.grad, node.grad_req = grad, grad_req
+            return
         self._node = Leaf(self._data.shape, self._data.dtype, grad, grad_req)
 
     @property
@@ -168,6 +138,7 @@ class ndarray:
         return self._data.copy()
 
     def item(self, *args):
+        self._warn_if_recorded('x.item()')
         return self._data.item(*args)
 
     def tolist(self):
@@ -190,32 +161,49 @@ class ndarray:
     def __bool__(self):
         return bool(self._data)
 
-    def _scalar(self, kind, convert):
+    def _warn_if_recorded(self, what):
+        if STATE.recording and self._node is not None:
+            warnings.warn(
+                f'{what} on an array with recorded history inside autograd.record() gives a '
+                f'Python number, which carries no gradient: derivatives through it are lost. '
+                f'Keep the value an array (use np.* functions instead of math.*), or '
+                f'compute it under autograd.pause() to say you mean a constant.',
+                GradientLostWarning, stacklevel=3)
+
+    def _scalar(self, convert):
         if self._data.size != 1:
             raise TypeError(
                 f'only size-1 arrays can be converted to Python scalars; this array has '
                 f'shape {self._data.shape}. Functions from the math module (math.exp, '
                 f'math.sin, ...) take one number: use the array functions of ndgrad '
                 f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.')
+        self._warn_if_recorded(f'{convert.__name__}(x)')
         return convert(self._data.reshape(()).item())
 
     def __float__(self):
-        return self._scalar('float', float)
+        return self._scalar(float)
 
     def __int__(self):
-        return self._scalar('int', int)
+        return self._scalar(int)
 
     def __complex__(self):
-        return self._scalar('complex', complex)
+        return self._scalar(complex)
 
     def __index__(self):
         return operator.index(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        """The NumPy values: a read-only view for an array autograd tracks (a variable
+        or a recorded result), whose writes through NumPy could not be seen."""
         data = self._data
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
-        return data.copy() if copy else data
+        if copy:
+            return data.copy()
+        if self._node is not None and data.flags.writeable:
+            data = data.view()
+            data.flags.writeable = False
+        return data
 
     def __hash__(self):
         return id(self)

@@ -36,19 +36,24 @@ input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 """
 import inspect
 import sys
+import threading
 from types import MappingProxyType
 
 import numpy
 
-from ._graph import Meta, Node
-from ._ndarray import _WRITES, ndarray, owner, wrap, write_count
+from ._graph import STALE, Meta, Node
+from ._ndarray import ndarray, wrap
+from ._writes import _WRITES, is_stale, owner, write_count, written_since
 from ._state import STATE
 
 
-class DEBUG:
-    """Process-wide debug switches, set by ``autograd.detect_anomaly()``."""
+class _Debug(threading.local):
+    """Per-thread debug switches, set by ``autograd.detect_anomaly()``."""
     sites = False  # record where each op was called from
     finite = False  # check every gradient for nan/inf during backward
+
+
+DEBUG = _Debug()
 
 
 def user_site():
@@ -124,12 +129,13 @@ class Primitive:
             out = numpy.asarray(out)
         dtype = out.dtype
         if dtype.kind != 'f':
-            return wrap(out)
+            return _unrecorded(self, out)
         if self.save_inputs is True:  # as in _record
-            buffer = data if data.base is None else owner(data)
-            saved, versions = [data], [(buffer, write_count(buffer) if _WRITES else 0)]
+            saved = [data]
+            versions = [_consumed(data, node) if _WRITES else (
+                data if data.base is None else owner(data), 0)]
         else:
-            saved, versions = [node], None
+            saved, versions = [node], _stale_inputs((x,)) if _WRITES else None
         return wrap(out, self._node([node], saved, versions, kwargs, out, out.shape, dtype))
 
     def _record2(self, x, y):
@@ -143,28 +149,29 @@ class Primitive:
             dy, ny = y._data, y._node
         else:
             dy, ny = y, None
-        if nx is None and ny is None or self.vjps is None or self.nout != 1:
+        if (nx is None and ny is None or self.vjps is None or self.nout != 1
+                or type(dx) in _SEQUENCES or type(dy) in _SEQUENCES):
             return self._record((x, y), {})
         out = self.fn(dx, dy)
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
         dtype = out.dtype
         if dtype.kind != 'f':
-            return wrap(out)
+            return _unrecorded(self, out)
         if self.save_inputs is True:
             saved, versions = [dx, dy], [None, None]
             if type(x) is ndarray:
-                buffer = dx if dx.base is None else owner(dx)
-                versions[0] = (buffer, write_count(buffer) if _WRITES else 0)
+                versions[0] = _consumed(dx, nx) if _WRITES else (
+                    dx if dx.base is None else owner(dx), 0)
             elif self.arrays:
                 saved[0] = numpy.asarray(dx)
             if type(y) is ndarray:
-                buffer = dy if dy.base is None else owner(dy)
-                versions[1] = (buffer, write_count(buffer) if _WRITES else 0)
+                versions[1] = _consumed(dy, ny) if _WRITES else (
+                    dy if dy.base is None else owner(dy), 0)
             elif self.arrays:
                 saved[1] = numpy.asarray(dy)
         else:
-            versions = None
+            versions = _stale_inputs((x, y)) if _WRITES else None
             saved = [nx if nx is not None else
                      Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
                      ny if ny is not None else
@@ -191,9 +198,11 @@ class Primitive:
                     parents.append(node)
                     if node is not None:
                         live = True
-                    buffer = data if data.base is None else owner(data)
-                    versions.append((buffer, write_count(buffer) if _WRITES else 0))
+                    versions.append(_consumed(data, node) if _WRITES else (
+                        data if data.base is None else owner(data), 0))
                 else:
+                    if type(a) in _SEQUENCES and _holds_graph(a):
+                        return self._record(_stacked(args), kwargs)
                     raws.append(a)
                     parents.append(None)
                     versions.append(None)
@@ -214,11 +223,15 @@ class Primitive:
                     else:
                         saved.append(Meta(data.shape, data.dtype))
                 else:
+                    if type(a) in _SEQUENCES and _holds_graph(a):
+                        return self._record(_stacked(args), kwargs)
                     raws.append(a)
                     parents.append(None)
                     saved.append(a)
                     if self.arrays and not hasattr(a, 'ndim'):
                         loose = True
+            if _WRITES and live:
+                versions = _stale_inputs(args)
         if kwargs and self.vjps is not None and _has_graph_array(kwargs):
             return self._record(*_as_positional(self, args, kwargs))
         out = self.fn(*raws, **kwargs)
@@ -233,32 +246,105 @@ class Primitive:
             out = numpy.asarray(out)
         dtype = out.dtype
         if dtype.kind != 'f':
-            return wrap(out)
+            return _unrecorded(self, out)
         return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, dtype))
 
     def _record_outputs(self, parents, saved, versions, kwargs, out):
         """A multi-output op: one node, and a `select` node per float output."""
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
+        for o in out:
+            if o.dtype.kind == 'c':
+                _unrecorded(self, o)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
+        if _WRITES:  # outputs that are views of memory written before (split, unstack)
+            node.version = tuple(0 if o.base is None else write_count(owner(o)) for o in out)
         return select_outputs(node, out)
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by _record are kept as they are (never modified afterwards)
         node = Node(self, parents, saved, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
+        if _WRITES and type(out) is numpy.ndarray and out.base is not None:
+            node.version = write_count(owner(out))  # a view of memory written before
         if DEBUG.sites:
             node.site = user_site()
         return node
+
+
+_SEQUENCES = (list, tuple)
+
+
+def _consumed(data, node):
+    """(memory owner, write count) of an input `data` with history `node`, as an op
+    reads it: the count is `STALE` where the values were written since `node` made them."""
+    buffer = data if data.base is None else owner(data)
+    count = write_count(buffer)
+    if (node is not None and count != node.version and node.prim is not None
+            and written_since(data, node.version)):
+        count = STALE
+    return buffer, count
+
+
+def _stale_inputs(args):
+    """For an op that saves no input: (owner, STALE) for each input whose history no
+    longer describes its values (written in place since), or None."""
+    stale = [(owner(a._data), STALE) for a in args
+             if type(a) is ndarray and a._node is not None and is_stale(a._data, a._node)]
+    return stale or None
+
+
+def _unrecorded(prim, out):
+    """A non-float output of a recorded op: integers and booleans carry no gradient;
+    complex numbers are not supported by the engine yet, which must not be silent."""
+    if out.dtype.kind == 'c':
+        raise TypeError(
+            f"'{prim.name}' produced a complex array from an array with recorded history: "
+            f'ndgrad does not differentiate complex intermediates yet, and the gradient '
+            f'would be lost. Keep the computation real (e.g. split it into real and '
+            f'imaginary parts), or compute it under autograd.pause() to use the values '
+            f'as a constant.')
+    return wrap(out)
+
+
+def _holds_graph(seq):
+    """Whether a (nested) list or tuple holds an array with recorded history."""
+    for v in seq:
+        if type(v) is ndarray:
+            if v._node is not None:
+                return True
+        elif type(v) in _SEQUENCES and _holds_graph(v):
+            return True
+    return False
+
+
+def stack_nested(seq):
+    """A (nested) list of arrays and numbers as one recorded array (``np.array([x, y])``
+    of recorded arrays keeps their gradients)."""
+    parts = [stack_nested(v) if type(v) in _SEQUENCES else
+             v if type(v) is ndarray else wrap(numpy.asarray(v)) for v in seq]
+    if not parts:
+        return wrap(numpy.asarray(seq))
+    return REGISTRY['stack'](*parts, axis=0)
+
+
+def _stacked(args):
+    return tuple(stack_nested(a) if type(a) in _SEQUENCES and _holds_graph(a) else a
+                 for a in args)
 
 
 def select_outputs(node, out):
     """The outputs `out` of the multi-output `node` as graph arrays: a `select` node each
     (float outputs; the others carry no gradient)."""
     n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
-    return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
-                               None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
-                  for k, o in enumerate(out)])
+    selected = [wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
+                             None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
+                for k, o in enumerate(out)]
+    if type(node.version) is tuple:  # (the counts of outputs that are views)
+        for a, version in zip(selected, node.version):
+            if a._node is not None:
+                a._node.version = version
+    return tuple(selected)
 
 
 def _has_graph_array(kwargs):
@@ -364,6 +450,39 @@ SELECT = Primitive(
     'select', _select,
     vjps=(lambda xp, g, ans, t, index, n: tuple(g if k == index else None for k in range(n)),),
     jvps=(lambda xp, t, ans, values, index, n: t[index],), save='shapes')
+
+
+def _alias(value):
+    return value
+
+
+# The same values under a new node: `renewed`'s history for memory whose old node no
+# longer describes it everywhere (the parts it does not describe are being replaced).
+ALIAS = Primitive('alias', _alias, vjps=(identity,), jvps=(identity,), save='shapes')
+
+
+def renewed(node, data):
+    """A node standing for `node`'s history of `data`, current at `data`'s write count."""
+    alias = Node(ALIAS, [node], [node], None, NO_KWARGS, None, node.shape, node.dtype)
+    alias.version = write_count(owner(data))
+    return alias
+
+
+class _NoRules(tuple):
+    """The rules of `ANCHOR`: None at every input position."""
+
+    def __getitem__(self, i):
+        return None
+
+
+def _anchor(value, *anchors):
+    return value
+
+
+# A constant tied to the graph it was derived from with a zero derivative: a gradient,
+# computed with create_graph=True, of a function linear in the variable (its derivative
+# is constant) differentiates again to zeros instead of to "no recorded history".
+ANCHOR = Primitive('anchor', _anchor, vjps=_NoRules(), jvps=_NoRules(), save='shapes')
 
 
 class Namespace:

@@ -18,7 +18,8 @@ dtype('float32')
 """
 import numpy as _numpy
 
-from .._ndarray import mark_written as _mark_written, ndarray as _ndarray, raw as _raw, wrap as _wrap
+from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
+from .._writes import mark_written as _mark_written
 from .._state import CONFIG as _CONFIG
 
 __all__ = ['seed', 'normal', 'uniform', 'randint', 'rand', 'randn', 'standard_normal',

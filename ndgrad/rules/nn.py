@@ -13,7 +13,8 @@ import math
 
 import numpy
 
-from .._ndarray import mark_written, raw, wrap
+from .._ndarray import raw, wrap
+from .._writes import mark_written
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
 from ._util import lanes, neg_axis, times_into

@@ -1206,7 +1206,8 @@ def graph_inplace_th(x):
 def graph_setitem_nd(x):
     y = x * 1.0
     y[0] += x[1] * 2
-    y[:, 1] = y[:, 0] ** 2
+    y[:, 1] = y[:, 0] ** 2  # (writes a column that the power's saved input does not overlap)
+    y = y.copy()  # in place, the masked write would overwrite that saved column
     y[y > 0.5] *= 3.0
     return y
 

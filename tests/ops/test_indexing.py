@@ -6,7 +6,7 @@ differences, batched Jacobians against looped ones.
 import numpy
 import pytest
 
-from ndgrad import InPlaceModificationError, autograd, np
+from ndgrad import InPlaceModificationError, autograd, func, np
 from ndgrad.rules import indexing
 from ndgrad.testing import check_grad
 
@@ -240,7 +240,9 @@ def test_repeated_indices_accumulate_and_last_write_lands():
     assert v.grad.tolist() == [0., 3., 1.]
 
 
-def test_assignment_keeps_values_saved_by_earlier_nodes():
+def test_assignment_over_values_an_earlier_node_saved_raises_at_backward():
+    """Under record() a write goes into the array's memory, as in NumPy; a node that
+    saved the overwritten values cannot give a right gradient any more."""
     x = np.array([1., 2.])
     x.attach_grad()
     with autograd.record():
@@ -248,9 +250,77 @@ def test_assignment_keeps_values_saved_by_earlier_nodes():
         z = y * y          # saves y = [1, 2]
         y[0] = 5.
         loss = (z + y * 3).sum()
-    loss.backward()
     assert y.tolist() == [5., 2.]
-    assert x.grad.tolist() == [2., 7.]
+    with pytest.raises(InPlaceModificationError, match="input of 'multiply'"):
+        loss.backward()
+
+
+def test_assignment_beside_values_an_earlier_node_saved():
+    """Writes are tracked by region: values saved from other elements stay valid."""
+    x = np.array([1., 2., 3.])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 1
+        z = y[1:] * y[1:]   # saves y[1:]
+        y[0] = 5. * x[0]
+        loss = z.sum() + (y * 3).sum()
+    loss.backward()
+    assert x.grad.tolist() == [15., 7., 9.]
+
+
+def test_rows_written_from_earlier_rows_in_a_loop():
+    """``h[t] = f(h[t - 1])``: each row is read before later rows are written."""
+    x = np.array([0.5, -0.3], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        h = np.zeros((4, 2), dtype='float64')
+        h[0] = x
+        for t in range(1, 4):
+            h[t] = np.tanh(h[t - 1] * 2.)
+        loss = h.sum()
+    loss.backward()
+    expected = func.grad(lambda v: _tanh_rows(v))(numpy.array([0.5, -0.3]))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-12)
+
+
+def _tanh_rows(v):
+    rows = [v]
+    for _ in range(3):
+        rows.append(np.tanh(rows[-1] * 2.))
+    return np.stack(rows).sum()
+
+
+def test_a_write_through_a_view_reaches_its_base_under_record():
+    x = np.array([1., 2., 3.])
+    x.attach_grad()
+    with autograd.record():
+        z = x * 2
+        v = z[0:2]
+        v[0] = 100.
+        loss = (v * 1).sum()
+    assert z.tolist() == [100., 4., 6.]
+    loss.backward()
+    assert x.grad.tolist() == [0., 2., 0.]
+    with autograd.record():
+        z = x * 2
+        v = z[0:2]
+        v[0] = 100.
+        loss = z.sum()   # z's history (2x) no longer describes z[0]
+    with pytest.raises(InPlaceModificationError, match='modified in place'):
+        loss.backward()
+
+
+def test_augmented_assignment_of_an_element_under_record():
+    """``y[i] += v`` writes y[i] in place and then assigns it: right gradient."""
+    x = np.array([1., 2.])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 3
+        y[0] += x[1] ** 2
+        y[1:] *= x[0]
+    y.backward()
+    assert y.tolist() == [7., 6.]
+    assert x.grad.tolist() == [3. + 3. * 2., 2. * 2. + 3. * 1.]
 
 
 def test_assignment_into_an_op_that_saved_its_output_under_record():
@@ -258,6 +328,12 @@ def test_assignment_into_an_op_that_saved_its_output_under_record():
     x.attach_grad()
     with autograd.record():
         y = np.exp(x)
+        y[0] = 0.          # overwrites the output that exp's derivative reads
+        loss = y.sum()
+    with pytest.raises(InPlaceModificationError, match="output of 'exp'"):
+        loss.backward()
+    with autograd.record():
+        y = np.exp(x).copy()
         y[0] = 0.
         loss = y.sum()
     loss.backward()

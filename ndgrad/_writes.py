@@ -1,0 +1,159 @@
+"""In-place writes, counted per memory buffer, with the region each write touched.
+
+Views and detached arrays share their owner's count, so a write through any alias
+is seen. A node remembers the count of each value it saved (and of its output); at
+backward time, a saved value that a later write overlapped would give a wrong
+gradient, so the engine raises instead. Writes remember the region they touched
+(for basic indices: ``y[:, 1] = y[:, 0] ** 2`` leaves the saved ``y[:, 0]`` valid).
+
+>>> import numpy
+>>> a = numpy.zeros((3, 3))
+>>> mark_written(a, (slice(None), 1))
+>>> written_since(a[:, 0], 0), written_since(a[:, 1], 0)
+(False, True)
+"""
+import weakref
+
+import numpy
+from numpy.lib.stride_tricks import as_strided
+
+from ._graph import STALE
+
+# owner id -> [count, weakref to the owner, log of (count after the write, region)]:
+# entries leave with their buffer (weakref callback), so ids are never confused.
+_WRITES = {}
+_LOG = 64  # writes remembered per buffer; older ones count as having touched everything
+_BASIC = (int, slice, type(None), type(Ellipsis), numpy.integer)
+
+
+def owner(data):
+    """The array that owns `data`'s memory (itself unless `data` is a view)."""
+    base = data.base
+    while type(base) is numpy.ndarray:
+        data, base = base, base.base
+    return data
+
+
+def write_count(buffer):
+    """How many in-place writes the memory owned by `buffer` (see `owner`) has had."""
+    entry = _WRITES.get(id(buffer))
+    return 0 if entry is None else entry[0]
+
+
+def mark_written(data, index=None):
+    """Record an in-place write to `data`'s memory: to ``data[index]`` where `index` is
+    a basic index (ints, slices, None, ...), else to all of `data`."""
+    buffer = owner(data)
+    entry = _entry(buffer)
+    entry[0] += 1
+    log = entry[2]
+    log.append((entry[0], _region(buffer, data, index)))
+    if len(log) > _LOG:
+        del log[0]
+
+
+def set_write_count(buffer, count):
+    """Start the count of `buffer` (an owner) at `count`: a copy made to stand for
+    memory at that count."""
+    if count:
+        _entry(buffer)[0] = count
+
+
+def _entry(buffer):
+    key = id(buffer)
+    entry = _WRITES.get(key)
+    if entry is None:
+        entry = _WRITES[key] = [0, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None)),
+                                []]
+    return entry
+
+
+def written_since(value, count):
+    """Whether a write after `count` (a count of `value`'s memory) touched `value`."""
+    entry = _WRITES.get(id(owner(value)))
+    if entry is None or entry[0] == count:
+        return False
+    log = entry[2]
+    if count == STALE or not log or log[0][0] > count + 1:
+        return True  # (writes too old to be in the log: assume they touched it)
+    return any(after > count and _overlaps(value, region) for after, region in log)
+
+
+def written_within(data, count, index):
+    """Whether every write to `data`'s memory after `count` lay inside ``data[index]``
+    (an assignment to ``data[index]`` then replaces all that was written)."""
+    entry = _WRITES.get(id(owner(data)))
+    if entry is None or entry[0] == count:
+        return True
+    log = entry[2]
+    if count == STALE or not log or log[0][0] > count + 1:
+        return False
+    target = _region(owner(data), data, index)
+    return target is not None and all(
+        after <= count or region is not None and _contains(target, region)
+        for after, region in log)
+
+
+def _contains(outer, inner):
+    if outer[0] == 'view' and inner[0] == 'view':
+        return outer == inner
+    if outer[0] == 'cells' and inner[0] == 'cells' and outer[2] == inner[2]:
+        return bool(numpy.isin(inner[1], outer[1]).all())
+    return False
+
+
+def is_stale(data, node):
+    """Whether `data`, the values that op `node` produced, were written in place since
+    (through any alias): the node's history no longer describes them."""
+    return node.prim is not None and written_since(data, node.version)
+
+
+def _region(buffer, data, index):
+    """Where ``data[index]`` lies in `buffer`'s memory: ('view', byte offset, shape,
+    strides) for a basic index, ('cells', byte offsets, itemsize) for an advanced one,
+    or None for the whole buffer (unknown)."""
+    if index is None and data is buffer or not buffer.flags.forc:
+        return None
+    if index is not None:
+        index = index if type(index) is tuple else (index,)
+        if not all(isinstance(i, _BASIC) for i in index):
+            if data.size > _CELLS:
+                return None
+            cells = numpy.unique(_byte_offsets(data, buffer)[index])
+            return 'cells', cells, data.itemsize
+        if Ellipsis not in index:
+            index = index + (Ellipsis,)  # a view even where every axis gets an int
+        data = data[index]
+    return 'view', _address(data) - _address(buffer), data.shape, data.strides, data.itemsize
+
+
+_CELLS = 1 << 20  # the largest array whose advanced-index writes are tracked by element
+
+
+def _address(data):
+    return data.__array_interface__['data'][0]
+
+
+def _byte_offsets(data, buffer):
+    """The byte offset in `buffer`'s memory of every element of `data` (a view of it)."""
+    offsets = numpy.array(_address(data) - _address(buffer), dtype=numpy.intp)
+    for n, stride in zip(data.shape, data.strides):
+        offsets = offsets[..., None] + numpy.arange(n, dtype=numpy.intp) * stride
+    return offsets
+
+
+def _overlaps(value, region):
+    if region is None:
+        return True
+    if region[0] == 'cells':
+        _, cells, itemsize = region
+        if itemsize != value.itemsize:
+            return True
+        return bool(numpy.isin(_byte_offsets(value, owner(value)), cells).any())
+    _, start, shape, strides, itemsize = region
+    raw = owner(value).reshape(-1, order='A').view(numpy.uint8)
+    written = as_strided(raw[start:], shape + (itemsize,), strides + (1,))
+    try:
+        return numpy.shares_memory(value, written, max_work=10_000)
+    except numpy.exceptions.TooHardError:
+        return True
