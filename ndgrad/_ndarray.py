@@ -193,14 +193,14 @@ class ndarray:
         return operator.index(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        """The NumPy values: a read-only view for an array autograd tracks (a variable
-        or a recorded result), whose writes through NumPy could not be seen."""
+        """The NumPy values: a read-only view (writes through NumPy could not be counted,
+        and a graph may have saved these values); `asnumpy` gives a writeable copy."""
         data = self._data
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
         if copy:
             return data.copy()
-        if self._node is not None and data.flags.writeable:
+        if data.flags.writeable:
             data = data.view()
             data.flags.writeable = False
         return data

@@ -7,6 +7,7 @@ import pickle
 import numpy
 import pytest
 
+import ndgrad
 from ndgrad import autograd, np, npx
 
 
@@ -300,3 +301,57 @@ def test_setitem_with_a_basic_index_under_record():
     y.backward()
     assert repr(y) == 'array([0., 0., 0.])'
     assert repr(x.grad) == 'array([12.,  0.,  0.])'
+
+
+# --- values leaving the graph ------------------------------------------------------------------
+
+@pytest.mark.parametrize('leave', [float, lambda v: v.item(), lambda v: __import__('math').exp(v),
+                                   int])
+def test_a_python_number_from_a_recorded_array_inside_record_warns(leave):
+    x = np.array([1.5])
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+        with pytest.warns(ndgrad.GradientLostWarning, match='carries no gradient'):
+            leave(y)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        leave(y)                      # outside record(): a value is what was asked for
+        with autograd.record():
+            leave(np.array([1.5]))    # a constant: nothing to lose
+            with autograd.pause():
+                leave(y)
+
+
+def test_attach_grad_again_between_recording_and_backward_fills_the_new_buffer():
+    x = np.array([1., 2.])
+    x.attach_grad()
+    old = x.grad
+    with autograd.record():
+        y = (x * x).sum()
+    x.attach_grad()
+    y.backward()
+    assert x.grad is not old
+    assert x.grad.tolist() == [2., 4.]
+    assert old.tolist() == [0., 0.]
+    x.attach_grad('add')
+    with autograd.record():
+        y = (x * 3).sum()
+    y.backward()
+    y2 = None
+    with autograd.record():
+        y2 = (x * 3).sum()
+    y2.backward()
+    assert x.grad.tolist() == [6., 6.]
+
+
+def test_lists_of_recorded_arrays_keep_their_gradients():
+    x = np.array([1., 2.])
+    x.attach_grad()
+    with autograd.record():
+        total = (np.sum([x[0] ** 2, x[1]]) + np.array([x[0], x[1] * 3]).sum()
+                 + np.asarray([[x[0], 1.], [2., x[1]]]).sum() + np.array(x * 2).sum()
+                 + np.mean((x[0], x[1])) + (x + [x[1], 0.]).sum())
+    total.backward()
+    assert x.grad.tolist() == [2. + 1. + 1. + 2. + .5 + 1., 1. + 3. + 1. + 2. + .5 + 1. + 1.]

@@ -195,3 +195,116 @@ def test_assignment_outside_record_detaches_a_recorded_array():
         w.backward(retain_graph=True)
     z.backward()  # z was computed from the old y: dz/dx is still 3
     numpy.testing.assert_allclose(x.grad.asnumpy(), [3.0, 3.0])
+
+
+# --- threads --------------------------------------------------------------------------------
+
+def test_concurrent_backward_passes_into_one_add_buffer_lose_nothing():
+    import threading
+    w = np.ones(100_000, dtype='float64')
+    w.attach_grad('add')
+    threads, passes = 8, 40
+
+    def work():
+        for _ in range(passes):
+            with autograd.record():
+                loss = (w * 1.0).sum()
+            loss.backward()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert (w.grad.asnumpy() == threads * passes).all()
+
+
+def test_detect_anomaly_is_per_thread():
+    import threading
+    seen = {}
+
+    def other():
+        x = np.array([0.0, 1.0])
+        x.attach_grad()
+        with autograd.record():
+            y = np.sqrt(x).sum()
+        try:
+            with numpy.errstate(divide='ignore'):
+                y.backward()  # inf gradient at 0: no anomaly mode in this thread
+            seen['raised'] = False
+        except FloatingPointError:
+            seen['raised'] = True
+
+    with autograd.detect_anomaly():
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert seen == {'raised': False}
+
+
+# --- functions linear in a variable: derivatives of every order --------------------------------
+
+def test_second_derivative_of_a_linear_function_is_zero_through_grad():
+    a, b = np.array([1., 2.]), np.array([3., 4.])
+    a.attach_grad()
+    b.attach_grad()
+    v = np.array([5., 6.])
+    with autograd.record():
+        y = a + b
+        g = autograd.grad(y, [a], create_graph=True)[0]
+        s = (g * v).sum()
+    assert g.tolist() == [1., 1.]
+    s.backward()
+    assert a.grad.tolist() == [0., 0.] and b.grad.tolist() == [0., 0.]
+    with autograd.record():
+        y = 3 * a
+        g = autograd.grad(y, [a, b], create_graph=True)  # b not used: zeros
+        s = (g[0] * g[1] + g[0]).sum()
+    assert [r.tolist() for r in autograd.grad(s, [a, b])] == [[0., 0.], [0., 0.]]
+
+
+def test_second_derivative_of_a_linear_function_is_zero_through_grad_buffers():
+    x = np.array([1., 2.])
+    x.attach_grad()
+    with autograd.record():
+        y = (x * 3).sum()
+    autograd.backward(y, create_graph=True)
+    assert x.grad.tolist() == [3., 3.]
+    with autograd.record():
+        s = (x.grad * x.grad).sum()
+    s.backward()
+    assert x.grad.tolist() == [0., 0.]
+
+
+def test_a_constant_result_is_still_not_recorded():
+    x = np.array([1., 2.])
+    with autograd.record():
+        y = (x * 2).sum()  # no variable at all
+    with pytest.raises(autograd_error('NotRecordedError'), match='attach_grad'):
+        y.backward()
+    x.attach_grad()
+    with autograd.record():
+        i = np.argmax(x * 2)
+    with pytest.raises(autograd_error('NotRecordedError'), match='integer and boolean'):
+        i.backward()
+
+
+def test_a_complex_intermediate_of_a_recorded_array_is_an_error_not_a_lost_gradient():
+    x = np.array([1., 2.])
+    x.attach_grad()
+    with autograd.record():
+        with pytest.raises(TypeError, match='complex'):
+            np.abs(x * numpy.array([1j, 2.]))
+    with autograd.pause():  # a constant, said so
+        assert np.abs(x * numpy.array([1j, 2.])).tolist() == [1., 4.]
+
+
+def test_a_gradient_buffer_that_is_a_view_keeps_receiving_gradients():
+    flat = numpy.zeros(5)
+    a, b = np.array([1., 2.], dtype='float64'), np.array([3., 4., 5.], dtype='float64')
+    autograd.mark_variables([a, b], [flat[:2], flat[2:]])  # views of one flat array
+    for scale in (1., 3.):
+        with autograd.record():
+            loss = (a * a * scale).sum() + (b * 2).sum()
+        loss.backward()  # (a fresh gradient nothing else holds: never swapped in)
+        assert flat.tolist() == [2. * scale, 4. * scale, 2., 2., 2.]

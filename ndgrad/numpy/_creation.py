@@ -3,7 +3,8 @@
 import numpy
 
 from .._ndarray import ndarray, raw, wrap
-from .._state import CONFIG
+from .._primitive import REC, _holds_graph, stack_nested
+from .._state import CONFIG, STATE
 
 __all__ = ['array', 'asarray', 'zeros', 'ones', 'full', 'empty', 'zeros_like', 'ones_like',
            'full_like', 'empty_like', 'arange', 'linspace', 'eye', 'identity']
@@ -26,6 +27,18 @@ def array(object, dtype=None, copy=True, ndmin=0):
     >>> np.array([1, 2, 3])
     array([1., 2., 3.])
     """
+    if STATE.recording and _recorded(object):
+        # recorded arrays (or lists of them) keep their gradients: stacked and copied
+        listed = type(object) is not ndarray
+        out = stack_nested(object) if listed else object
+        out = REC.copy(out) if copy or not listed else out
+        if dtype is None and listed and not CONFIG.numpy_defaults:
+            dtype = CONFIG.float_dtype  # (a list: MXNet's default dtype, as below)
+        if dtype is not None and out.dtype != dtype:
+            out = REC.astype(out, dtype)
+        if ndmin > out.ndim:
+            out = REC.reshape(out, (1,) * (ndmin - out.ndim) + out.shape)
+        return out
     if type(object) is ndarray:
         data = object._data
     else:
@@ -39,6 +52,13 @@ def array(object, dtype=None, copy=True, ndmin=0):
     if ndmin > data.ndim:
         data = data.reshape((1,) * (ndmin - data.ndim) + data.shape)
     return wrap(data)
+
+
+def _recorded(value):
+    """Whether `value` is, or a (nested) list of, arrays with recorded history."""
+    if type(value) is ndarray:
+        return value._node is not None
+    return type(value) in (list, tuple) and _holds_graph(value)
 
 
 def _is_numpy_scalar(value):
