@@ -143,14 +143,17 @@ class Primitive:
         its loops. Keep in step with `_record`."""
         if type(x) is ndarray:
             dx, nx = x._data, x._node
+        elif type(x) in _SEQUENCES:
+            return self._record((x, y), {})
         else:
             dx, nx = x, None
         if type(y) is ndarray:
             dy, ny = y._data, y._node
+        elif type(y) in _SEQUENCES:
+            return self._record((x, y), {})
         else:
             dy, ny = y, None
-        if (nx is None and ny is None or self.vjps is None or self.nout != 1
-                or type(dx) in _SEQUENCES or type(dy) in _SEQUENCES):
+        if nx is None and ny is None or self.vjps is None or self.nout != 1:
             return self._record((x, y), {})
         out = self.fn(dx, dy)
         if type(out) is not numpy.ndarray:
@@ -289,9 +292,17 @@ def _consumed(data, node):
 def _stale_inputs(args):
     """For an op that saves no input: (owner, STALE) for each input whose history no
     longer describes its values (written in place since), or None."""
-    stale = [(owner(a._data), STALE) for a in args
-             if type(a) is ndarray and a._node is not None and is_stale(a._data, a._node)]
-    return stale or None
+    stale = None
+    for a in args:
+        if type(a) is ndarray:
+            node, data = a._node, a._data
+            if node is None or node.prim is None:
+                continue
+            buffer = data if data.base is None else owner(data)
+            entry = _WRITES.get(id(buffer))  # (is_stale, without its calls for most inputs)
+            if entry is not None and entry[0] != node.version and is_stale(data, node):
+                stale = (stale or []) + [(buffer, STALE)]
+    return stale
 
 
 def _unrecorded(prim, out):
