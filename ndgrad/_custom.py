@@ -30,6 +30,7 @@ from ._state import STATE
 
 __all__ = ['Function', 'custom_vjp']
 
+_TAKEN = object()  # in a vjp memo: a gradient already handed to the engine
 _SAVE_POLICY = {(True, True): 'both', (True, False): 'inputs', (False, True): 'output',
                 (False, False): 'shapes'}
 
@@ -41,6 +42,31 @@ def _array(value):
 
 def _as_tuple(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _check_kind(value, what, where='', gradient=True):
+    """A TypeError unless `value` is an array of real numbers (ndgrad or NumPy) or a
+    number: `what` (e.g. 'backward of Cube') names the code that returned it, `where`
+    the position, `gradient` whether it returns gradients (None allowed)."""
+    data = value._data if isinstance(value, ndarray) else value
+    if isinstance(data, numpy.ndarray):
+        kind = data.dtype.kind
+        if kind == 'c':
+            raise TypeError(f'{what} returned a complex array{where}: complex numbers are '
+                            f'not differentiable yet; return real arrays')
+        if kind in 'biuf':
+            return
+        found = f'an array of dtype {data.dtype}'
+    elif isinstance(data, (int, float, complex, numpy.number, numpy.bool_)):
+        if isinstance(data, (complex, numpy.complexfloating)):
+            raise TypeError(f'{what} returned a complex number{where}: complex numbers are '
+                            f'not differentiable yet')
+        return
+    else:
+        found = f'a {type(value).__name__}'
+    tail = ', or None for an input without a gradient' if gradient else ''
+    raise TypeError(f'{what} returned {found}{where}; it must return ndgrad arrays '
+                    f'(np.array(...)){tail}')
 
 
 class _Rules(tuple):
@@ -74,8 +100,7 @@ class _Call:
         self.out_dtypes = tuple(y.dtype for y in outputs)
         self.single = single
         self.node = None   # weak reference to the recorded node
-        self._key = None   # the cotangent whose gradients are in _cache
-        self._cache = None
+        self._memo = None  # (cotangent, xp, gradients) of the pass in progress: see vjp
 
     # --- what the user's code receives -------------------------------------------------
     def _ins(self, args):
@@ -104,6 +129,7 @@ class _Call:
             if r is None:
                 checked.append(None)
                 continue
+            _check_kind(r, f'{what} of {self.name}', f' at position {k}')
             if not isinstance(r, ndarray):
                 if STATE.recording:
                     raise TypeError(
@@ -154,15 +180,34 @@ class _Call:
         return self._batched(run, gs, self.out_shapes, nb, n, self.in_shapes)
 
     def vjp(self, i, xp, g, ans, *args):
-        """The engine's vjp rule for input `i`: all inputs' gradients computed at once."""
-        if self._key is not g:
-            self._key, self._cache = g, self.grads(g, ans, args, xp is REC)
-        gi, self._cache[i] = self._cache[i], None
-        if all(c is None for c in self._cache):
-            self._key = self._cache = None
+        """The engine's vjp rule for input `i`.
+
+        The user's backward gives every input's gradient at once; a pass asks for them
+        one input at a time, with the same cotangent `g`. So the gradients are kept for
+        the pass's next inputs, and each is handed out once: asked again (another pass
+        through a retained graph, even with the same cotangent), the backward runs
+        again. The memo is one tuple, replaced and never modified, so concurrent passes
+        through one graph at worst compute it twice.
+        """
+        memo = self._memo
+        if (memo is None or memo[0] is not g or memo[1] is not xp
+                or memo[2][i] is _TAKEN):
+            memo = (g, xp, self._unasked(self.grads(g, ans, args, xp is REC)))
+        grads = memo[2]
+        gi, rest = grads[i], grads[:i] + (_TAKEN,) + grads[i + 1:]
+        self._memo = None if all(r is _TAKEN for r in rest) else (g, xp, rest)
         if gi is None or xp is REC:
             return gi
         return gi._data
+
+    def _unasked(self, grads):
+        """`grads` as a tuple, with the inputs no pass asks for (constants) marked taken
+        at once: the memo ends with the last input a pass can ask for."""
+        node = self.node() if self.node is not None else None
+        if node is None:
+            return tuple(grads)
+        return tuple(_TAKEN if parent is None else gi
+                     for gi, parent in zip(grads, node.parents))
 
     # --- forward mode --------------------------------------------------------------------
     def jvp(self, i, xp, t, ans, *args):
@@ -227,10 +272,27 @@ def _paused(forward, inputs):
         STATE.recording = saved
 
 
+def _own(output, inputs):
+    """`output`, copied where it shares memory with an input (a forward returning its
+    input, or a view of it): a write into the output must not change the input."""
+    data = output._data
+    if any(numpy.may_share_memory(data, x._data) for x in inputs):
+        return wrap(data.copy())
+    return output
+
+
 def _record(name, inputs, outputs, user_vjp, user_jvp, save_inputs, save_outputs):
     """`outputs`, computed from `inputs` without recording, as outputs of one node."""
     single = not isinstance(outputs, (tuple, list))
-    outs = tuple(_array(o) for o in _as_tuple(outputs))
+    if outputs is None:
+        raise TypeError(f'forward of {name} returned None: it must return its output '
+                        f'array, or a tuple of them (is a `return` missing?)')
+    for k, o in enumerate(_as_tuple(outputs)):
+        if o is None:
+            raise TypeError(f'forward of {name} returned None at position {k}: every '
+                            f'output must be an array')
+        _check_kind(o, f'forward of {name}', '' if single else f' at position {k}', False)
+    outs = tuple(_own(_array(o), inputs) for o in _as_tuple(outputs))
     if not outs:
         raise ValueError(f'forward of {name} returned no output')
     call = _Call(name, user_vjp, user_jvp, inputs, outs, single or len(outs) == 1)

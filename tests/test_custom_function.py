@@ -352,3 +352,256 @@ def test_custom_vjp_without_a_vjp_rule():
 
     with pytest.raises(TypeError, match='defvjp'):
         f(np.ones(2))
+
+
+# --- retained graphs: every pass calls the user's derivative afresh ------------------------
+
+class Scale(autograd.Function):
+    """x * c: two inputs, each saved for the other's gradient; counts its backward calls."""
+
+    calls = 0
+
+    def forward(self, x, c):
+        self.save_for_backward(x, c)
+        return x * c
+
+    def backward(self, dy):
+        type(self).calls += 1
+        x, c = self.saved_tensors
+        return dy * c, dy * x
+
+
+@autograd.custom_vjp
+def scale(x, c):
+    return x * c
+
+
+@scale.defvjp
+def _scale_vjp(g, ans, x, c):
+    return g * c, g * x
+
+
+C = numpy.array([3.0, 4.0])
+
+
+def _custom_callers():
+    return [lambda x, c: Scale()(x, c), scale]
+
+
+@pytest.mark.parametrize('call', _custom_callers(), ids=['Function', 'custom_vjp'])
+def test_backward_twice_through_a_retained_graph_with_a_constant_input(call):
+    x = np.array([1.0, 2.0], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = call(x, np.array(C))
+    head = np.array([1.0, -2.0], dtype='float64')
+    for _ in range(3):
+        y.backward(head, retain_graph=True)
+        close(x.grad, [3.0, -8.0])
+    x.attach_grad('add')
+    with autograd.record():
+        y = call(x, np.array(C))
+    y.backward(head, retain_graph=True)
+    y.backward(head, retain_graph=True)
+    close(x.grad, [6.0, -16.0])
+
+
+@pytest.mark.parametrize('call', _custom_callers(), ids=['Function', 'custom_vjp'])
+def test_autograd_grad_twice_with_the_same_head_gradient(call):
+    x, c = np.array([1.0, 2.0], dtype='float64'), np.array(C)
+    x.attach_grad()
+    c.attach_grad()  # a variable that is not asked for
+    with autograd.record():
+        y = call(x, c)
+    head = np.array([1.0, -2.0], dtype='float64')
+    for _ in range(3):
+        (gx,) = autograd.grad(y, [x], head_grads=head, retain_graph=True)
+        close(gx, [3.0, -8.0])
+    (gc,) = autograd.grad(y, [c], head_grads=head, retain_graph=True)
+    close(gc, [1.0, -4.0])
+
+
+@pytest.mark.parametrize('call', _custom_callers(), ids=['Function', 'custom_vjp'])
+def test_vjp_fn_called_twice_with_a_constant_input(call):
+    _, pullback = func.vjp(lambda x: call(x, np.array(C)), numpy.array([1.0, 2.0]))
+    for cotangent in (np.array([1.0, 1.0]), numpy.array([1.0, 1.0])):
+        for _ in range(2):
+            close(pullback(cotangent)[0], C)
+    _, pullback = func.vjp(call, numpy.array([1.0, 2.0]), C)
+    ct = np.array([1.0, -1.0])
+    for _ in range(2):
+        gx, gc = pullback(ct)
+        close(gx, [3.0, -4.0])
+        close(gc, [1.0, -2.0])
+
+
+def test_a_later_pass_with_the_same_head_gradient_sees_its_new_values():
+    x, c = np.array([1.0, 2.0], dtype='float64'), np.array(C)
+    x.attach_grad()
+    c.attach_grad()
+    with autograd.record():
+        y = Scale()(x, c)
+    head = np.array([1.0, 1.0], dtype='float64')
+    close(autograd.grad(y, [x], head_grads=head, retain_graph=True)[0], C)
+    head[:] = 2.0  # the same array, new values: the next pass must not reuse the last one's
+    close(autograd.grad(y, [c], head_grads=head, retain_graph=True)[0], [2.0, 4.0])
+    close(autograd.grad(y, [x, c], head_grads=head, retain_graph=True), [2 * C, [2.0, 4.0]])
+
+
+def test_backward_runs_once_per_pass_for_all_inputs():
+    x, c = np.array([1.0, 2.0], dtype='float64'), np.array(C)
+    x.attach_grad()
+    c.attach_grad()
+    with autograd.record():
+        y = Scale()(x, c)
+    Scale.calls = 0
+    y.backward(retain_graph=True)
+    assert Scale.calls == 1
+    y.backward()
+    assert Scale.calls == 2
+    close(x.grad, C)
+    close(c.grad, [1.0, 2.0])
+
+
+def test_concurrent_passes_through_one_retained_custom_node():
+    import sys
+    import threading
+    import time
+
+    class Slow(Scale):
+        def backward(self, dy):
+            time.sleep(0)  # let another thread's pass run in between
+            return super().backward(dy)
+
+    x, c = np.array([1.0, 2.0], dtype='float64'), np.array(C)
+    x.attach_grad()
+    c.attach_grad()
+    with autograd.record():
+        y = Slow()(x, c)
+    errors = []
+
+    def work(k):
+        head = np.array([k, -k], dtype='float64')
+        for _ in range(200):
+            gx, gc = autograd.grad(y, [x, c], head_grads=head, retain_graph=True)
+            if not (numpy.allclose(gx, [3.0 * k, -4.0 * k])
+                    and numpy.allclose(gc, [1.0 * k, -2.0 * k])):
+                errors.append((k, gx, gc))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 7)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors[:3]
+
+
+@pytest.mark.parametrize('call', _custom_callers(), ids=['Function', 'custom_vjp'])
+def test_engine_passes_with_the_same_cotangent_object(call):
+    """The memo of a custom node does not rely on its callers: two engine passes given
+    the very same cotangent array both get every gradient."""
+    from ndgrad import _engine
+
+    x, c = np.array([1.0, 2.0], dtype='float64'), np.array(C)
+    x.attach_grad()
+    with autograd.record():
+        y = call(x, c)  # c: a constant input, which no pass asks for
+    head = numpy.array([1.0, -2.0])
+    for _ in range(2):
+        (gx,) = _engine.backward([y], [head], variables=[x._node], retain_graph=True)
+        close(gx, [3.0, -8.0])
+
+
+# --- results of the wrong kind ----------------------------------------------------------------
+
+def _replaced(forward=None, backward=None):
+    """A one-input Function (2 x) whose forward or backward result is replaced."""
+    class Twice(autograd.Function):
+        def forward(self, x):
+            return x * 2 if forward is None else forward(x)
+
+        def backward(self, dy):
+            return dy * 2 if backward is None else backward(dy)
+    return Twice()
+
+
+def _grad_through(f):
+    x = np.array([1.0, 2.0], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = f(x)
+        y = (y[0] if isinstance(y, tuple) else y).sum()
+    y.backward()
+    return x.grad
+
+
+@pytest.mark.parametrize('forward,match', [
+    (lambda x: None, r'forward of Twice returned None.*return'),
+    (lambda x: (x * 2, None), r'forward of Twice returned None at position 1'),
+    (lambda x: 'twice', r'forward of Twice returned a str'),
+    (lambda x: numpy.array(['a', 'b']), r'forward of Twice returned an array of dtype <U1'),
+], ids=['None', 'None-in-tuple', 'str', 'str-array'])
+def test_forward_returning_no_array_is_a_type_error(forward, match):
+    with pytest.raises(TypeError, match=match):
+        _grad_through(_replaced(forward=forward))
+
+
+@pytest.mark.parametrize('backward,match', [
+    (lambda dy: 'grad', r'backward of Twice returned a str at position 0.*None for an input'),
+    (lambda dy: {'g': dy}, r'backward of Twice returned a dict'),
+    (lambda dy: numpy.array([1j, 1.0]), r'backward of Twice returned a complex array.*'
+                                         r'not differentiable'),
+    (lambda dy: 1j, r'backward of Twice returned a complex number'),
+    (lambda dy: numpy.array([None, None]), r'an array of dtype object'),
+], ids=['str', 'dict', 'complex-array', 'complex-number', 'object-array'])
+def test_backward_returning_no_array_is_a_type_error(backward, match):
+    with pytest.raises(TypeError, match=match):
+        _grad_through(_replaced(backward=backward))
+
+
+def test_backward_returning_none_numbers_or_numpy_is_fine():
+    close(_grad_through(_replaced(backward=lambda dy: None)), [0.0, 0.0])
+    close(_grad_through(_replaced(backward=lambda dy: dy.asnumpy() * 3)), [3.0, 3.0])
+    x = np.array(2.0, dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = _replaced(backward=lambda dy: 5)(x)
+    y.backward()
+    close(x.grad, 5.0)
+
+
+def test_custom_vjp_returning_a_string_is_a_type_error():
+    @autograd.custom_vjp
+    def f(x):
+        return x * 1.0
+
+    @f.defvjp
+    def _(g, ans, x):
+        return 'gradient'
+
+    with pytest.raises(TypeError, match='backward of f returned a str'):
+        func.grad(lambda x: f(x).sum())(numpy.ones(2))
+
+
+@pytest.mark.parametrize('forward', [lambda x: x, lambda x: x[::-1], lambda x: x.reshape(2, 1)],
+                         ids=['itself', 'reversed-view', 'reshaped-view'])
+def test_forward_returning_its_input_gives_an_output_of_its_own(forward):
+    class Alias(autograd.Function):
+        def forward(self, x):
+            return forward(x)
+
+        def backward(self, dy):
+            return forward(dy).reshape(2) * 0 + 1  # (ones: not the point here)
+
+    x = np.array([1.0, 2.0], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = Alias()(x)
+    y[0] = 7.0  # a write into the output, not into the variable
+    assert x.tolist() == [1.0, 2.0]
+    assert not numpy.shares_memory(numpy.asarray(y), numpy.asarray(x))
