@@ -11,6 +11,7 @@ class _State(threading.local):
         self.recording = False
         self.training = False
         self.transform_depth = 0  # how many ndgrad.func transforms are active
+        self.anomaly = False  # inside autograd.detect_anomaly()
 
 
 STATE = _State()

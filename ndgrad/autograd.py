@@ -96,18 +96,99 @@ def set_training(train_mode):
 
 
 def mark_variables(variables, gradients, grad_reqs='write'):
-    """Make `variables` leaves whose gradients are written into `gradients`."""
-    if isinstance(variables, ndarray):
-        variables, gradients = [variables], [gradients]
+    """Make `variables` leaves whose gradients backward writes (or adds) into `gradients`.
+
+    Each buffer is a float array (ndgrad or NumPy) of its variable's shape, and the
+    gradient goes into its memory: buffers may be views, e.g. slices of one flat array.
+
+    >>> w, b = np.ones(3), np.ones(2)
+    >>> flat = numpy.zeros(5)
+    >>> autograd.mark_variables([w, b], [flat[:3], flat[3:]])
+    >>> with autograd.record():
+    ...     loss = (w * w).sum() + 2 * b.sum()
+    >>> loss.backward(); flat
+    array([2., 2., 2., 2., 2.])
+    """
+    variables, gradients = _as_pairs(variables, gradients)
     if isinstance(grad_reqs, str):
         grad_reqs = [grad_reqs] * len(variables)
-    for var, buf, req in zip(variables, gradients, grad_reqs):
-        if buf.shape != var.shape:
-            raise ValueError(f'gradient buffer of shape {buf.shape} does not match the '
-                             f'variable of shape {var.shape}')
+    elif len(grad_reqs) != len(variables):
+        raise ValueError(f'mark_variables: got {len(grad_reqs)} grad_reqs for '
+                         f'{len(variables)} variables; pass one per variable, or one string')
+    buffers = [_gradient_buffer(var, buf, k) for k, (var, buf) in
+               enumerate(zip(variables, gradients))]
+    _check_overlaps(variables, buffers, grad_reqs)
+    for var, buf, req in zip(variables, buffers, grad_reqs):
         var.attach_grad(req)
         if var._node is not None:
             var._node.grad = buf
+
+
+def _as_pairs(variables, gradients):
+    """`variables` and `gradients` as two lists of one length, or a ValueError."""
+    if isinstance(variables, ndarray):
+        variables = [variables]
+        if not isinstance(gradients, (list, tuple)):
+            gradients = [gradients]
+    if not isinstance(variables, (list, tuple)) or not isinstance(gradients, (list, tuple)):
+        raise TypeError(f'mark_variables takes a list of variables and a list of gradient '
+                        f'buffers, not a {type(variables).__name__} and a '
+                        f'{type(gradients).__name__}')
+    if len(gradients) != len(variables):
+        raise ValueError(f'mark_variables: got {len(gradients)} gradient buffers for '
+                         f'{len(variables)} variables; pass one buffer per variable')
+    for var in variables:
+        if not isinstance(var, ndarray):
+            raise TypeError(f'mark_variables: a variable is a {type(var).__name__}; '
+                            f'variables must be ndgrad arrays (np.array(...))')
+    return list(variables), list(gradients)
+
+
+def _gradient_buffer(var, buf, k):
+    """Gradient buffer `k` as an ndgrad array sharing the caller's memory, or an error
+    saying what is wrong with it."""
+    what = f'mark_variables: gradient buffer {k}'
+    if isinstance(buf, numpy.ndarray):
+        data = buf
+    elif isinstance(buf, ndarray):
+        if buf._node is not None:
+            raise ValueError(f'{what} is a variable or has recorded history, and backward '
+                             f'would replace it; pass buf.detach() (the same memory)')
+        data = buf._data
+    else:
+        raise TypeError(f'{what} is a {type(buf).__name__}; pass a float array of the '
+                        f"variable's shape, e.g. np.zeros({var.shape})")
+    if data.dtype.kind != 'f':
+        raise TypeError(f'{what} has dtype {data.dtype}; gradients are float: pass a float '
+                        f"array, e.g. np.zeros({var.shape}, dtype='{var.dtype}')")
+    if data.shape != var.shape:
+        raise ValueError(f'{what} of shape {data.shape} does not match its variable of '
+                         f'shape {var.shape}; give each variable a buffer of its shape')
+    if not data.flags.writeable:
+        raise ValueError(f'{what} is read-only; backward writes into it: pass a writeable '
+                         f'array')
+    return buf if isinstance(buf, ndarray) else wrap(buf)
+
+
+def _check_overlaps(variables, buffers, grad_reqs):
+    """A buffer must not share memory with a variable, nor with another buffer that is
+    overwritten ('write'): backward would write one gradient over another value."""
+    for k, buf in enumerate(buffers):
+        for var in variables:
+            if _overlap(buf._data, var._data):
+                raise ValueError(f'mark_variables: gradient buffer {k} shares memory with a '
+                                 f'variable; backward would overwrite the variable. Give '
+                                 f'each variable a buffer of its own')
+        for j in range(k):
+            if 'write' in (grad_reqs[j], grad_reqs[k]) and _overlap(buf._data,
+                                                                    buffers[j]._data):
+                raise ValueError(f"mark_variables: gradient buffers {j} and {k} share "
+                                 f"memory, so one gradient would overwrite the other "
+                                 f"(grad_req 'write'); give each variable its own memory")
+
+
+def _overlap(a, b):
+    return numpy.may_share_memory(a, b) and numpy.shares_memory(a, b)
 
 
 @contextlib.contextmanager
@@ -117,12 +198,18 @@ def detect_anomaly():
 
     Slower; use it to find where a NaN gradient comes from.
     """
-    saved = DEBUG.sites, DEBUG.finite
-    DEBUG.sites = DEBUG.finite = True
+    saved = STATE.anomaly
+    with DEBUG.lock:
+        DEBUG.threads += 1
+        DEBUG.active = True
+    STATE.anomaly = True
     try:
         yield
     finally:
-        DEBUG.sites, DEBUG.finite = saved
+        STATE.anomaly = saved
+        with DEBUG.lock:
+            DEBUG.threads -= 1
+            DEBUG.active = DEBUG.threads > 0
 
 
 def stop_gradient(x):
@@ -141,7 +228,7 @@ def _single_head_grad(heads, head_grads):
     """For one head array, `head_grads` is its one gradient, even a list of numbers."""
     if isinstance(heads, ndarray) and head_grads is not None and not (
             isinstance(head_grads, (list, tuple)) and len(head_grads) == 1
-            and isinstance(head_grads[0], (ndarray, numpy.ndarray))):
+            and (head_grads[0] is None or isinstance(head_grads[0], (ndarray, numpy.ndarray)))):
         return [head_grads]
     return head_grads
 
@@ -163,24 +250,55 @@ def _head_grads(heads, head_grads, create_graph):
         head_grads = _as_list(head_grads)
         if len(head_grads) != len(heads):
             raise ValueError(f'got {len(head_grads)} head gradients for {len(heads)} heads')
-    out = []
-    for head, g in zip(heads, head_grads):
-        if g is None:
-            out.append(_ones(head, create_graph))
-            continue
-        value = g._data if isinstance(g, ndarray) else numpy.asarray(g)
-        if value.shape != head.shape:
-            raise ValueError(
-                f'head gradient of shape {value.shape} does not match the shape '
-                f'{head.shape} of the array being differentiated: out_grad must hold '
-                f'dL/dy for every element of y, so it needs the shape of y')
-        if value.dtype != head.dtype:
-            value = value.astype(head.dtype)
-        if create_graph and isinstance(g, ndarray) and g._node is not None:
-            out.append(g)  # a recorded head gradient keeps its history
-        else:
-            out.append(wrap(value) if create_graph else value)
-    return out
+    several = len(heads) > 1
+    return [_ones(head, create_graph) if g is None else
+            _head_grad(head, g, f'head gradient {k}' if several else 'the head gradient',
+                       create_graph)
+            for k, (head, g) in enumerate(zip(heads, head_grads))]
+
+
+def _head_grad(head, g, what, create_graph):
+    """Head gradient `g` of `head` as the engine takes it, in the head's dtype: a new
+    array object for each pass (a pass is told apart by its head gradients, e.g. by the
+    memo of a custom function), sharing the caller's memory."""
+    value = _real_values(g, what)
+    if value.shape != head.shape:
+        raise ValueError(
+            f'head gradient of shape {value.shape} does not match the shape '
+            f'{head.shape} of the array being differentiated: out_grad must hold '
+            f'dL/dy for every element of y, so it needs the shape of y')
+    if create_graph and isinstance(g, ndarray) and g._node is not None:
+        return wrap(g._data, g._node)  # a recorded head gradient keeps its history
+    value = value.astype(head.dtype) if value.dtype != head.dtype else value.view()
+    return wrap(value) if create_graph else value
+
+
+def _real_values(value, what):
+    """The NumPy array of real numbers that `value` (an array, a number or a list of
+    numbers) holds, or a TypeError naming what it is."""
+    data = value._data if isinstance(value, ndarray) else value
+    if not isinstance(data, numpy.ndarray):
+        if not isinstance(data, (int, float, numpy.number, numpy.bool_, list, tuple)):
+            raise TypeError(f'{what} is a {type(value).__name__}; it must be an array of '
+                            f'numbers (e.g. np.ones(y.shape)), or None for ones')
+        data = numpy.asarray(data)
+    kind = data.dtype.kind
+    if kind == 'c':
+        raise TypeError(f'{what} is complex ({data.dtype}): complex numbers are not '
+                        f'differentiable yet; pass a real array')
+    if kind not in 'biuf':
+        raise TypeError(f'{what} holds {_describe(data)}; it must be an array of '
+                        f'numbers (e.g. np.ones(y.shape)), or None for ones')
+    return data
+
+
+def _describe(data):
+    """What a NumPy array of non-numbers holds, for an error message."""
+    if data.dtype.kind == 'O':
+        for item in data.flat:
+            if not isinstance(item, (int, float, numpy.number)):
+                return f'a {type(item).__name__} (an array of dtype object)'
+    return f'values of dtype {data.dtype}'
 
 
 def _check_heads(heads):
@@ -234,7 +352,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     with _scope(None, train_mode):
         # a copy: the engine consumes its list, and the head gradients are used below
         results = _engine.backward(heads, list(grads), variables=nodes,
-                                   create_graph=create_graph, retain_graph=retain_graph)
+                                   create_graph=create_graph, retain_graph=retain_graph,
+                                   anchor=True)
     # a pass may hand a head gradient, or one buffer to several variables, straight
     # through (y = a + b): results are copied rather than alias those
     out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]

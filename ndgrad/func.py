@@ -110,16 +110,20 @@ def _float_value(value, what):
     return data
 
 
-def _variable(value, what):
+def _variable(value, what, own=False):
     """A distinct graph node for a differentiated input.
 
     An input that already has a node (a variable of an enclosing transform) gets a
     recorded copy, so that nested transforms never confuse their variables; the
-    enclosing transform still differentiates through the copy.
+    enclosing transform still differentiates through the copy. With `own`, a NumPy
+    array is copied: NumPy code writing into it later would go unseen (ndgrad counts
+    the writes made through ndgrad arrays only).
     """
     data = _float_value(value, what)
     if isinstance(value, ndarray) and value._node is not None:
         return REC.copy(value)
+    if own and data is value:
+        data = data.copy()
     return wrap(data, Leaf(data.shape, data.dtype, None, 'write'))
 
 
@@ -137,8 +141,9 @@ def _normalize_argnums(argnums, nargs, name):
     return single, tuple(out)
 
 
-def _with_variables(args, argnums, name):
-    """`args` with every leaf of the arguments at `argnums` made a fresh variable.
+def _with_variables(args, argnums, name, own=False):
+    """`args` with every leaf of the arguments at `argnums` made a fresh variable
+    (NumPy arrays copied with `own`, see `_variable`).
 
     Returns the new arguments and, per differentiated argument, its variables and
     its structure.
@@ -147,7 +152,7 @@ def _with_variables(args, argnums, name):
     parts = []
     for a in argnums:
         leaves, structure = tree_flatten(args[a])
-        variables = [_variable(leaf, f'{name}: argument {a}') for leaf in leaves]
+        variables = [_variable(leaf, f'{name}: argument {a}', own) for leaf in leaves]
         args[a] = tree_unflatten(structure, variables)
         parts.append((variables, structure))
     return args, parts
@@ -161,22 +166,51 @@ def _split_aux(out, has_aux, name):
     return out[0], out[1]
 
 
-def _output(value, name):
-    """An output leaf of `f` as an ndgrad float array."""
+def _call(f, args, kwargs, given, nums, name):
+    """``f(*args, **kwargs)``. Where a differentiated argument was given as a list of
+    numbers, an exception from `f` gets a note: a list is a container of separate
+    inputs (f receives a list of 0-d arrays), np.array([...]) is one array."""
+    try:
+        return f(*args, **kwargs)
+    except Exception as exc:
+        lists = [a for a in nums if _numbers_list(given[a])]
+        if lists and hasattr(exc, 'add_note'):  # (Python 3.11+)
+            kind = type(given[lists[0]]).__name__
+            exc.add_note(f'{name}: argument {lists[0]} is a {kind} of numbers, which func '
+                         f'transforms take as a container of separate inputs: f received a '
+                         f'{kind} of 0-d arrays. To pass one array, give np.array([...]).')
+        raise
+
+
+def _numbers_list(value):
+    """Whether `value` is a (nested) list or tuple of numbers."""
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(
+        isinstance(v, (int, float, numpy.number)) or _numbers_list(v) for v in value)
+
+
+def _aux_hint(out, has_aux):
+    """The end of an error message about what f returned, when it may be (output, aux)."""
+    if not has_aux and isinstance(out, (tuple, list)) and len(out) == 2:
+        return '. If f returns (output, aux), pass has_aux=True'
+    return ''
+
+
+def _output(value, name, hint=''):
+    """An output leaf of `f` as an ndgrad float array (`hint` ends an error message)."""
     if not isinstance(value, ndarray):
         if not isinstance(value, (numpy.ndarray, int, float, numpy.number)):
             raise TypeError(f'{name}: f must return ndgrad arrays, got '
-                            f'{type(value).__name__}')
+                            f'{type(value).__name__}{hint}')
         value = wrap(numpy.asarray(value))
     if value.dtype.kind != 'f':
         raise TypeError(f'{name}: f returned an array of dtype {value.dtype}; only '
-                        f'floating-point outputs can be differentiated')
+                        f'floating-point outputs can be differentiated{hint}')
     return value
 
 
-def _outputs(out, name):
+def _outputs(out, name, hint=''):
     leaves, structure = tree_flatten(out)
-    return [_output(leaf, name) for leaf in leaves], structure
+    return [_output(leaf, name, hint) for leaf in leaves], structure
 
 
 def _release(tree, nested):
@@ -262,9 +296,11 @@ def _value_and_grad(f, argnums, has_aux, name):
     def value_and_grad_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            args, parts = _with_variables(args, nums, name)
-            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
-            out = _output(out, name)
+            given, (args, parts) = args, _with_variables(args, nums, name)
+            out = _call(f, args, kwargs, given, nums, name)
+            hint = _aux_hint(out, has_aux)
+            out, aux = _split_aux(out, has_aux, name)
+            out = _output(out, name, hint)
             if out.size != 1:
                 raise ValueError(
                     f'{name}: f must return a scalar, but it returned an array of shape '
@@ -308,9 +344,14 @@ def vjp(f, *primals, has_aux=False):
     """
     name = 'vjp'
     with _Trace() as trace:
-        args, parts = _with_variables(primals, range(len(primals)), name)
-        out, aux = _split_aux(f(*args), has_aux, name)
-        heads, out_structure = _outputs(out, name)
+        nums = range(len(primals))
+        # (vjp_fn runs later: the primals are the caller's until then, so NumPy ones are
+        # copied, and ndgrad ones have their writes counted)
+        args, parts = _with_variables(primals, nums, name, own=True)
+        out = _call(f, args, {}, primals, nums, name)
+        hint = _aux_hint(out, has_aux)
+        out, aux = _split_aux(out, has_aux, name)
+        heads, out_structure = _outputs(out, name, hint)
     variables = [v for vs, _ in parts for v in vs]
 
     def vjp_fn(cotangents):
@@ -324,10 +365,13 @@ def vjp(f, *primals, has_aux=False):
             if data.shape != h.shape:
                 raise ValueError(f'vjp_fn: a cotangent has shape {data.shape} but its output '
                                  f'has shape {h.shape}; they must match')
+            # (a new array object per call, on the caller's memory: a pass is told apart
+            # by its cotangents, e.g. by the memo of a custom function)
             if isinstance(c, ndarray) and c._node is not None:
-                cots.append(c if c.dtype == h.dtype else REC.astype(c, h.dtype))
+                cots.append(wrap(c._data, c._node) if c.dtype == h.dtype
+                            else REC.astype(c, h.dtype))
             else:
-                cots.append(data.astype(h.dtype, copy=False))
+                cots.append(data.astype(h.dtype, copy=False).view())
         nested = (trace.nested or STATE.transform_depth > 0 or STATE.recording
                   or any(isinstance(c, ndarray) and c._node is not None for c in cots))
         # a copy: _pull consumes its list, and the cotangents are compared with the results
@@ -384,9 +428,11 @@ def _jacobian(f, argnums, has_aux, name, rows):
     def jacobian_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            args, parts = _with_variables(args, nums, name)
-            out, aux = _split_aux(f(*args, **kwargs), has_aux, name)
-            heads, out_structure = _outputs(out, name)
+            given, (args, parts) = args, _with_variables(args, nums, name)
+            out = _call(f, args, kwargs, given, nums, name)
+            hint = _aux_hint(out, has_aux)
+            out, aux = _split_aux(out, has_aux, name)
+            heads, out_structure = _outputs(out, name, hint)
             variables = [v for vs, _ in parts for v in vs]
             if not trace.nested:  # the blocks are constants: shape them unrecorded
                 STATE.recording = False
@@ -433,7 +479,7 @@ def jvp(f, primals, tangents):
                     seeds[v._node] = t if t.dtype == v.dtype else REC.astype(t, v.dtype)
                 else:
                     seeds[v._node] = _seed(data.astype(v.dtype, copy=False), trace.nested)
-        out = f(*args)
+        out = _call(f, args, {}, primals, range(len(primals)), name)
         heads, out_structure = _outputs(out, name)
         given = [t for t in seeds.values() if isinstance(t, numpy.ndarray)]
         tangents_out = [_result(t, h.shape, h.dtype, given)

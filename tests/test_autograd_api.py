@@ -166,6 +166,50 @@ def test_head_gradient_dtype_follows_the_head():
     assert repr(x.grad) == 'array([2., 4., 6.])'
 
 
+
+@pytest.mark.parametrize('bad,match', [
+    ('ones', r'head gradient is a str'),
+    ({'a': 1.0}, r'head gradient is a dict'),
+    (object(), r'head gradient is a object'),
+    ([1.0, None, 2.0, 3.0], r'holds a NoneType'),
+    (numpy.array([object()] * 4), r'holds a object \(an array of dtype object\)'),
+    (numpy.array(['a', 'b', 'c', 'd']), r'holds values of dtype <U1'),
+    (numpy.array([1j, 1.0, 1.0, 1.0]), r'complex.*not differentiable'),
+    (numpy.ones(4, numpy.complex64), r'complex'),
+], ids=['str', 'dict', 'object', 'None-in-list', 'object-array', 'str-array', 'complex',
+        'complex64'])
+def test_head_gradient_of_the_wrong_kind_is_a_type_error_naming_it(bad, match):
+    x = np.arange(4)
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+    with pytest.raises(TypeError, match=match):
+        y.backward(bad, retain_graph=True)
+    with pytest.raises(TypeError, match=match):
+        autograd.grad(y, [x], head_grads=bad, retain_graph=True)
+    with pytest.raises(TypeError, match=match.replace('head gradient', 'head gradient 1')):
+        autograd.backward([y, y], [None, bad], retain_graph=True)
+    assert repr(x.grad) == 'array([0., 0., 0., 0.])'
+
+
+def test_head_gradients_of_numbers_lists_and_none():
+    x = np.arange(3)
+    x.attach_grad()
+    with autograd.record():
+        y = x * 2
+        s = y.sum()
+    y.backward([1, 0, 2], retain_graph=True)  # integers: cast to the head's dtype
+    assert repr(x.grad) == 'array([2., 0., 4.])'
+    y.backward([None], retain_graph=True)  # one head, its default gradient (ones)
+    assert repr(x.grad) == 'array([2., 2., 2.])'
+    s.backward(numpy.float64(3.0), retain_graph=True)
+    assert repr(x.grad) == 'array([6., 6., 6.])'
+    autograd.backward([y, s], [None, True])
+    assert repr(x.grad) == 'array([4., 4., 4.])'
+    with pytest.raises(ValueError, match=r'\(2,\).*\(3,\)'):
+        y.backward([1.0, 2.0])
+
+
 # --- record / pause / modes ------------------------------------------------------------------------
 
 def test_record_sets_recording_and_training():
@@ -324,6 +368,79 @@ def test_mark_variables():
     assert repr(gy) == 'array([1., 3., 5.])'  # 'add': 1 + 2x
     with pytest.raises(ValueError, match='does not match'):
         autograd.mark_variables(np.ones(2), np.zeros(3))
+
+
+def test_mark_variables_writes_into_views_and_numpy_buffers():
+    w, b = np.ones(3), np.array([1.0, 2.0])
+    flat = np.zeros(5)
+    autograd.mark_variables([w, b], [flat[:3], flat[3:]])
+    with autograd.record():
+        loss = (w * w).sum() + (b * b).sum()
+    loss.backward()
+    assert repr(flat) == 'array([2., 2., 2., 2., 4.])'
+    assert numpy.shares_memory(numpy.asarray(w.grad), numpy.asarray(flat))
+    memory = numpy.zeros(5, numpy.float32)
+    autograd.mark_variables([w, b], [memory[:3], memory[3:]], grad_reqs='add')
+    for _ in range(2):
+        with autograd.record():
+            loss = (w * w).sum() + (b * b).sum()
+        loss.backward()
+    numpy.testing.assert_allclose(memory, [4.0, 4.0, 4.0, 4.0, 8.0])
+
+
+def test_mark_variables_single_variable_and_list_forms():
+    x = np.array([1.0, 2.0])
+    buf = numpy.zeros(2)
+    autograd.mark_variables(x, buf)
+    with autograd.record():
+        y = (x * 3).sum()
+    y.backward()
+    numpy.testing.assert_allclose(buf, [3.0, 3.0])
+    autograd.mark_variables(x, [numpy.zeros(2)])
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize('variables,buffers,kwargs,error,match', [
+    (2, [np.zeros(2)], {}, ValueError, r'1 gradient buffers for 2 variables'),
+    (2, [np.zeros(2)] * 3, {}, ValueError, r'3 gradient buffers for 2 variables'),
+    (2, [np.zeros(2), np.zeros(2, dtype='int32')], {}, TypeError,
+     r'buffer 1 has dtype int32.*float'),
+    (2, [numpy.zeros(2, numpy.int64), np.zeros(2)], {}, TypeError, r'buffer 0 has dtype int64'),
+    (2, [np.zeros(2), np.zeros(3)], {}, ValueError, r'buffer 1 of shape \(3,\).*\(2,\)'),
+    (2, [np.zeros(2), [0.0, 0.0]], {}, TypeError, r'buffer 1 is a list'),
+    (1, [0.0], {}, TypeError, r'buffer 0 is a float'),
+    (2, [np.zeros(2), None], {}, TypeError, r'buffer 1 is a NoneType'),
+    (2, [np.zeros(2), numpy.zeros(2, numpy.complex128)], {}, TypeError, r'complex128'),
+    (2, [np.zeros(2)] * 2, {'grad_reqs': ['write']}, ValueError, r'1 grad_reqs for 2'),
+], ids=['fewer', 'more', 'int', 'numpy-int', 'shape', 'list', 'number', 'none', 'complex',
+        'grad-reqs'])
+def test_mark_variables_checks_its_buffers_at_once(variables, buffers, kwargs, error, match):
+    xs = [np.array([1.0, 2.0]) for _ in range(variables)]
+    with pytest.raises(error, match=match):
+        autograd.mark_variables(xs, list(buffers), **kwargs)
+    assert all(x.grad is None for x in xs)  # nothing was changed
+
+
+def test_mark_variables_rejects_buffers_backward_cannot_write():
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    frozen = numpy.zeros(2)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match='read-only'):
+        autograd.mark_variables([a], [frozen])
+    with pytest.raises(ValueError, match='shares memory with a variable'):
+        autograd.mark_variables([a], [a.detach()])
+    shared = numpy.zeros(2)
+    with pytest.raises(ValueError, match='buffers 0 and 1 share memory'):
+        autograd.mark_variables([a, b], [shared, shared])
+    autograd.mark_variables([a, b], [shared, shared], grad_reqs='add')  # both add: a sum
+    with autograd.record():
+        y = (a * b).sum()
+    y.backward()
+    numpy.testing.assert_allclose(shared, [4.0, 6.0])
+    c = np.array([1.0, 2.0])
+    c.attach_grad()
+    with pytest.raises(ValueError, match='detach'):
+        autograd.mark_variables([a], [c])
 
 
 # --- training loops ---------------------------------------------------------------------------------

@@ -202,6 +202,65 @@ def test_other_misuse_is_reported_clearly():
         pullback(numpy.ones(3))
 
 
+
+def _sq(v):
+    return (v * v).sum()
+
+
+@pytest.mark.parametrize('call,match', [
+    (lambda: func.grad(lambda v: (_sq(v), v))(numpy.ones(2)), 'got tuple'),
+    (lambda: func.value_and_grad(lambda v: [_sq(v), {'n': v}])(numpy.ones(2)), 'got list'),
+    (lambda: func.vjp(lambda v: (v * 2, 'note'), numpy.ones(2)), 'got str'),
+    (lambda: func.jacrev(lambda v: (v * 2, 3))(numpy.ones(2)), 'dtype int64'),
+    (lambda: func.jacfwd(lambda v: (v * 2, 'label'))(numpy.ones(2)), 'got str'),
+], ids=['grad', 'value_and_grad', 'vjp', 'jacrev', 'jacfwd'])
+def test_a_pair_returned_without_has_aux_hints_at_it(call, match):
+    with pytest.raises(TypeError, match=match + r'.*If f returns \(output, aux\), pass '
+                                               r'has_aux=True'):
+        call()
+
+
+def test_no_has_aux_hint_where_a_pair_is_not_the_problem():
+    with pytest.raises(TypeError) as info:
+        func.grad(lambda v: None)(numpy.ones(2))
+    assert 'has_aux' not in str(info.value)
+    with pytest.raises(TypeError) as info:
+        func.vjp(lambda v: (v, v, 'x'), numpy.ones(2))
+    assert 'has_aux' not in str(info.value)
+
+
+def _notes(exc):
+    return '\n'.join(getattr(exc, '__notes__', ()))
+
+
+@pytest.mark.skipif(not hasattr(Exception(), 'add_note'), reason='exception notes: Python 3.11+')
+@pytest.mark.parametrize('call,argument', [
+    (lambda: func.grad(lambda v: (v * v).sum())([1.0, 2.0]), 0),
+    (lambda: func.grad(lambda w, v: (v ** 2).sum(), argnums=1)(1.0, (1.0, 2.0)), 1),
+    (lambda: func.vjp(lambda v: v * 2.0, [[1.0], [2.0]]), 0),
+    (lambda: func.jacfwd(lambda v: v.sum())([1.0, 2.0]), 0),  # AttributeError
+    (lambda: func.jvp(lambda v: v * v, ([1.0, 2.0],), ([1.0, 1.0],)), 0),
+], ids=['grad', 'argnums', 'vjp-nested', 'jacfwd', 'jvp'])
+def test_a_list_of_numbers_that_f_cannot_take_gets_a_note(call, argument):
+    with pytest.raises((TypeError, AttributeError)) as info:
+        call()
+    note = _notes(info.value)
+    assert f'argument {argument} is a ' in note and 'container of separate inputs' in note
+    assert 'np.array([...])' in note
+
+
+def test_a_list_of_numbers_is_still_a_container_and_other_errors_get_no_note():
+    g = func.grad(lambda v: v[0] * v[1])([1.0, 2.0])
+    assert isinstance(g, list)
+    numpy.testing.assert_allclose([float(g[0]), float(g[1])], [2.0, 1.0])
+    with pytest.raises(KeyError) as info:
+        func.grad(lambda v: {}['k'])(numpy.ones(2))
+    assert _notes(info.value) == ''
+    with pytest.raises(TypeError) as info:  # a list of arrays is a container by intent
+        func.grad(lambda v: (v * v).sum())([numpy.ones(2), numpy.ones(2)])
+    assert _notes(info.value) == ''
+
+
 def test_state_is_restored_even_when_f_raises():
     def bad(x):
         assert autograd.is_recording() and STATE.transform_depth == 1
@@ -717,3 +776,10 @@ def test_forward_mode_drops_each_tangent_after_its_last_use():
         expected = numpy.tanh(expected) * 1.01
     close(J, numpy.diag(d))
     assert peak < 6 * n * n * 8  # (holding every tangent: 2 * depth of them)
+
+
+def test_vjp_fn_is_not_changed_by_numpy_writes_into_a_primal():
+    x = numpy.array([1.0, 2.0])
+    _, pullback = func.vjp(lambda v: v * v, x)
+    x[0] = 5.0  # NumPy code, after linearizing at x: ndgrad cannot see the write
+    numpy.testing.assert_allclose(pullback(numpy.ones(2))[0], [2.0, 4.0])
