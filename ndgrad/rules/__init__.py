@@ -5,3 +5,7 @@ To add an op, add one `op(...)` entry to the module of its family; see
 """
 from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
                inverses, decompositions, nn, losses, special)
+from . import _ufunc
+from .._primitive import REGISTRY as _REGISTRY
+
+_ufunc.install(_REGISTRY)  # NumPy's where=, out=, dtype= on the elementwise ops

@@ -12,6 +12,10 @@ exponent) and d/dy is ``x**y * log(x)``: 0 at ``x == 0``, NaN for ``x < 0``, whe
 ``x ** y`` is not differentiable in `y`. `mod`, `remainder` and `fmod` have slope 1
 in the dividend between their jumps.
 
+Called with NumPy's ``where=mask`` (``np.add(x, 1, where=mask)``), an op's entries
+where the mask does not hold are 0 (NumPy leaves them uninitialised), or those of a
+NumPy ``out=`` array: constants, with no gradient (see `ndgrad.rules._ufunc`).
+
 >>> from ndgrad import autograd, np
 >>> x = np.array([1., 2.]); x.attach_grad()
 >>> with autograd.record():

@@ -5,7 +5,10 @@ Subgradient conventions: `max`, `min` (and `amax`, `amin`, `nanmax`, `nanmin`,
 gives tied elements the average of the gradients of the sorted positions they
 occupy, so `median` and `quantile` split evenly too. Every such split sums to
 the gradient that reached the output (a valid subgradient). `prod` and
-`cumprod` never divide by an input that is zero.
+`cumprod` never divide by an input that is zero. `std` of a slice whose elements
+are all equal (zero variance, where ``sqrt`` has no derivative) has gradient 0, to
+every order: std is convex and 0 is its smallest subgradient there, which central
+differences also give (`var`'s gradient there is 0 by itself).
 
 >>> from ndgrad import autograd, np
 >>> x = np.array([1., 3., 3.]); x.attach_grad()
@@ -583,15 +586,26 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
 
 @composite()
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
-    """The standard deviation, ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is
-    infinite (as ``sqrt'(0)``) where every element of a slice is equal.
+    """The standard deviation, ``sqrt(var(a, axis, ddof=ddof))``. Where every element
+    of a slice is equal its gradient is 0 (a subgradient; see the module's docstring).
 
     >>> np.std(np.array([1., 3.]))
     array(1.)
     """
     _no_out(out, 'std')
-    return P.sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
-                      correction=correction))
+    return _root(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
+                     correction=correction))
+
+
+def _root(v):
+    """``sqrt(v)`` for ``v >= 0``, with derivatives 0 (not ``sqrt'(0) = inf``) where
+    ``v == 0``: sqrt runs on 1 there, and its result and gradient are masked out.
+
+    >>> func.grad(lambda v: _root(v).sum())(np.array([0., 4.]))
+    array([0.  , 0.25])
+    """
+    nonzero = v != 0  # (NaN and inf pass: their sqrt is theirs)
+    return P.where(nonzero, P.sqrt(P.where(nonzero, v, 1)), 0)
 
 
 @composite()

@@ -5,7 +5,8 @@ import warnings
 import numpy
 import pytest
 
-from ndgrad import autograd, np, npx
+from ndgrad import autograd, func, np, npx
+from ndgrad.testing import check_grad, numerical_jacobian
 from tests.ops.harness import Case, run_case
 
 # (shape, axis, keepdims): 0-d, size-1 axes, negative axes, tuples and None
@@ -297,3 +298,56 @@ def test_out_into_an_ndgrad_array_is_a_type_error(name):
     out = np.zeros(2 if name == 'cumsum' else ())
     with pytest.raises(TypeError, match='out'):
         getattr(np, name)(x, out=out)
+
+
+# --- std and var where a slice is constant (zero variance) --------------------------------
+
+CONSTANT_ROWS = numpy.array([[2.0, 2.0, 2.0], [1.0, 3.0, 0.5], [-1.0, -1.0, -1.0]])
+
+
+@pytest.mark.parametrize('name,fn', [
+    ('std', lambda x: np.std(x, axis=1)),
+    ('std/ddof', lambda x: np.std(x, axis=1, ddof=1)),
+    ('std/keepdims', lambda x: np.std(x, axis=-1, keepdims=True)),
+    ('std/all-constant', lambda x: np.std(x[0])),
+    ('std/method', lambda x: x.std(axis=1)),
+    ('var', lambda x: np.var(x, axis=1)),
+])
+def test_zero_variance_gradient_is_zero_and_matches_central_differences(name, fn):
+    check_grad(fn, [CONSTANT_ROWS], order=1)  # (central differences of std there are 0)
+    x = np.array(CONSTANT_ROWS)
+    x.attach_grad()
+    with autograd.record():
+        y = fn(x)
+    y.backward()
+    g = x.grad.asnumpy()
+    assert numpy.isfinite(g).all()
+    if name.startswith('std'):
+        assert (g[0] == 0).all() and (g[2] == 0).all()
+
+
+@pytest.mark.parametrize('ddof', [0, 1])
+def test_zero_variance_second_derivative_of_std_is_finite(ddof):
+    """0 on the constant rows (the convention), the true Hessian on the others."""
+    f = lambda x: np.std(x, axis=1, ddof=ddof).sum()  # noqa: E731
+    for hessian in (func.hessian(f), func.jacrev(func.grad(f)), func.jacfwd(func.jacfwd(f))):
+        h = numpy.asarray(hessian(CONSTANT_ROWS))
+        assert numpy.isfinite(h).all()
+        assert (h[0] == 0).all() and (h[2] == 0).all()
+        row = CONSTANT_ROWS[1]
+        expected = numerical_jacobian(
+            lambda r: func.grad(lambda r: np.std(r, ddof=ddof))(r), [row], 0)
+        numpy.testing.assert_allclose(h[1, :, 1, :], expected, rtol=1e-5, atol=1e-7)
+    x = np.array(CONSTANT_ROWS)
+    x.attach_grad()
+    with autograd.record():
+        (g,) = autograd.grad(f(x), [x], create_graph=True)
+        s = (g * np.array(numpy.arange(9.0).reshape(3, 3))).sum()
+    s.backward()
+    assert numpy.isfinite(x.grad.asnumpy()).all() and (x.grad.asnumpy()[0] == 0).all()
+
+
+def test_std_keeps_nan_and_float32():
+    assert numpy.isnan(np.std(np.array([numpy.nan, 1.0])).item())
+    assert np.std(np.array([1.0, 1.0])).dtype == numpy.float32
+    assert func.grad(lambda x: np.std(x))(np.array([1.0, 1.0])).tolist() == [0.0, 0.0]
