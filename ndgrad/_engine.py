@@ -17,7 +17,7 @@ from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import STALE, Leaf, Node
 from ._ndarray import ndarray, wrap
 from ._writes import _WRITES, is_stale, mark_written, written_since
-from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
+from ._primitive import (ANCHOR, NO_KWARGS, RAW, REC, SELECT, anomaly_mode, identity, renewed,
                          select_outputs)
 from ._state import STATE
 
@@ -116,6 +116,24 @@ def _check_finite(node, i, gi):
             f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
 
 
+def _modified_input(node, shape, stale):
+    if stale:
+        return InPlaceModificationError(
+            f"an input of '{node.name}' (memory of shape {shape}) had been modified in "
+            f'place (directly, or through a view or a detached array sharing its memory) '
+            f"after the op that computed it was recorded and before '{node.name}' read it, "
+            f'so its recorded history no longer describes its values and its gradient would '
+            f'be wrong. Recompute the array inside record() after modifying it, or modify a '
+            f'copy (y = y.copy()).')
+    return InPlaceModificationError(
+        f"an input of '{node.name}' (memory of shape {shape}) was modified in place after "
+        f'the op was recorded (directly, or through a view or a detached array sharing its '
+        f'memory), so its gradient would be wrong. Modify a copy (x = x.copy()), or finish '
+        f'backward before updating it. (Inside record(), build arrays from parts with '
+        f'np.stack or np.concatenate instead of writing rows into an array that earlier '
+        f'ops read.)')
+
+
 def _check_saved(node):
     if node.freed:
         raise GraphFreedError(
@@ -123,28 +141,16 @@ def _check_saved(node):
             f'saved values were freed. To call backward more than once through the same '
             f'graph, pass retain_graph=True to the earlier calls, e.g. '
             f'y.backward(retain_graph=True).')
-    if node.versions is not None:
-        # (saved inputs pair with their counts; an op that saves none lists stale inputs)
-        values = node.inputs if node.prim.save_inputs is True else [None] * len(node.versions)
-        for value, saved in zip(values, node.versions):
-            if saved is None or not written_since(saved[0] if value is None else value, saved[1]):
-                continue
-            shape = saved[0].shape
-            if saved[1] == STALE:
-                raise InPlaceModificationError(
-                    f"an input of '{node.name}' (memory of shape {shape}) had been modified in "
-                    f'place (directly, or through a view or a detached array sharing its '
-                    f'memory) after the op that computed it was recorded and before '
-                    f"'{node.name}' read it, so its recorded history no longer describes its "
-                    f'values and its gradient would be wrong. Recompute the array inside '
-                    f'record() after modifying it, or modify a copy (y = y.copy()).')
-            raise InPlaceModificationError(
-                f"an input of '{node.name}' (memory of shape {shape}) was modified in place "
-                f'after the op was recorded (directly, or through a view or a detached array '
-                f'sharing its memory), so its gradient would be wrong. Modify a copy '
-                f'(x = x.copy()), or finish backward before updating it. (Inside record(), '
-                f'build arrays from parts with np.stack or np.concatenate instead of writing '
-                f'rows into an array that earlier ops read.)')
+    for k, saved in enumerate(node.versions or ()):
+        if saved is None:
+            continue
+        entry = _WRITES.get(id(saved[0]))  # (the count first: most memory was not written)
+        if (0 if entry is None else entry[0]) == saved[1]:
+            continue
+        # saved inputs pair with their counts; an op that saves none lists stale inputs
+        value = node.inputs[k] if node.prim.save_inputs is True else saved[0]
+        if written_since(value, saved[1]):
+            raise _modified_input(node, saved[0].shape, stale=saved[1] == STALE)
     out = node.out
     if out is None:
         return
@@ -219,8 +225,9 @@ def _not_recorded(head):
     return NotRecordedError(
         'cannot differentiate an array that has no recorded history: it was computed '
         'outside `with autograd.record():`, or from constants only (no array it depends on '
-        'had x.attach_grad() called before recording). Attach gradients to the inputs, '
-        'then compute the result inside record().')
+        'had x.attach_grad() called before recording), or it was modified in place outside '
+        'record(), which makes it a constant. Attach gradients to the inputs, then compute '
+        'the result inside record().')
 
 
 def anchored(g, shape, dtype, roots):
@@ -228,8 +235,8 @@ def anchored(g, shape, dtype, roots):
     the graph of `roots` with a zero derivative (see `ANCHOR`)."""
     if g is None:
         data = numpy.zeros(shape, dtype)
-    else:
-        data = g._data if type(g) is ndarray else numpy.asarray(g)
+    else:  # (a copy: g may be a head gradient passed straight through)
+        data = numpy.array(g._data if type(g) is ndarray else g)
     return wrap(data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None,
                            data.shape, data.dtype))
 
@@ -293,7 +300,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     saved_recording = STATE.recording
     STATE.recording = create_graph
     pop, get = grads.pop, grads.get
-    finite = DEBUG.finite
+    finite = anomaly_mode()
     try:
         while ready:
             node = waiting.pop(heappop(ready))
@@ -301,8 +308,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             prim = node.prim
             if targets is not None and node in targets:
                 results[node] = g
-            if node.inputs is None or _WRITES and (node.versions is not None
-                                                   or node.out is not None):
+            if node.inputs is None or (node.versions is not None
+                                       or node.out is not None) and _WRITES:
                 _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
                 if needed is None or node.parents[0] in needed:

@@ -1,10 +1,13 @@
 """The ndarray's operators and methods, each a call of the matching np function."""
+import warnings
+
 import numpy
 
 from . import numpy as np
-from ._errors import InPlaceModificationError
+from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
-from ._writes import is_stale, mark_written, owner, set_write_count, write_count, written_within
+from ._writes import (holds_variable, is_stale, mark_written, owner, set_write_count,
+                      write_count, written_within)
 from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports, renewed
 from ._state import STATE
 from .rules.indexing import raw_index as _raw_index
@@ -65,13 +68,14 @@ def _recorded_write(target, value):
     """Whether writing `value` into `target` under record() must be recorded; a variable
     cannot be written into there."""
     node = target._node
-    if node is not None and node.prim is None:
+    recorded = node is not None or type(value) is ndarray and value._node is not None
+    if node is not None and node.prim is None or recorded and holds_variable(target._data):
         raise InPlaceModificationError(
-            'cannot modify a variable (an array with an attached gradient) in place inside '
-            'autograd.record(): the write would change the input of the function being '
-            'recorded. Update parameters outside the record() block (e.g. after backward), '
-            'or compute a new array (x2 = x + 1).')
-    return node is not None or type(value) is ndarray and value._node is not None
+            'cannot modify a variable (an array with an attached gradient), or a view of '
+            'one, in place inside autograd.record(): the write would change the input of '
+            'the function being recorded. Update parameters outside the record() block '
+            '(e.g. after backward), or compute a new array (x2 = x + 1).')
+    return recorded
 
 
 def write_recorded(target, result, index=None):
@@ -81,7 +85,13 @@ def write_recorded(target, result, index=None):
     `result`'s history becomes `target`'s. Graphs that saved the old values of that
     memory raise InPlaceModificationError at backward; the op itself keeps a copy."""
     data, node = target._data, result._node
-    if node is not None and node.versions is not None and node.inputs is not None:
+    if node is None:
+        warnings.warn(
+            f'assigning values with recorded history into an array of dtype {data.dtype}: '
+            f'integer and boolean arrays carry no gradient, so derivatives through these '
+            f'values are lost. Assign into a floating-point array (np.zeros(n)) instead.',
+            GradientLostWarning, stacklevel=3)
+    elif node.versions is not None and node.inputs is not None:
         old = None
         for k, value in enumerate(node.inputs):
             if value is data:  # the op saved the values about to be overwritten

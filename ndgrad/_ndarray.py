@@ -9,6 +9,7 @@ import numpy
 from ._errors import GradientLostWarning
 from ._graph import Leaf
 from ._state import CONFIG, STATE
+from ._writes import mark_variable
 
 _new = object.__new__
 
@@ -74,6 +75,7 @@ class ndarray:
             node.grad, node.grad_req = grad, grad_req
             return
         self._node = Leaf(self._data.shape, self._data.dtype, grad, grad_req)
+        mark_variable(self._data)
 
     @property
     def grad(self):
@@ -161,14 +163,14 @@ class ndarray:
     def __bool__(self):
         return bool(self._data)
 
-    def _warn_if_recorded(self, what):
+    def _warn_if_recorded(self, what, stacklevel=3):
         if STATE.recording and self._node is not None:
             warnings.warn(
                 f'{what} on an array with recorded history inside autograd.record() gives a '
                 f'Python number, which carries no gradient: derivatives through it are lost. '
                 f'Keep the value an array (use np.* functions instead of math.*), or '
                 f'compute it under autograd.pause() to say you mean a constant.',
-                GradientLostWarning, stacklevel=3)
+                GradientLostWarning, stacklevel=stacklevel)
 
     def _scalar(self, convert):
         if self._data.size != 1:
@@ -177,7 +179,7 @@ class ndarray:
                 f'shape {self._data.shape}. Functions from the math module (math.exp, '
                 f'math.sin, ...) take one number: use the array functions of ndgrad '
                 f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.')
-        self._warn_if_recorded(f'{convert.__name__}(x)')
+        self._warn_if_recorded(f'{convert.__name__}(x)', stacklevel=4)  # (via __float__)
         return convert(self._data.reshape(()).item())
 
     def __float__(self):

@@ -34,6 +34,7 @@ rules that read their ``ndim`` or ``shape`` (matrix products, solvers).
 input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 ``acc[index] += g`` instead of scattering `g` into zeros and adding those.
 """
+import functools
 import inspect
 import sys
 import threading
@@ -47,13 +48,19 @@ from ._writes import _WRITES, is_stale, owner, write_count, written_since
 from ._state import STATE
 
 
-class _Debug(threading.local):
-    """Per-thread debug switches, set by ``autograd.detect_anomaly()``."""
-    sites = False  # record where each op was called from
-    finite = False  # check every gradient for nan/inf during backward
+class DEBUG:
+    """``autograd.detect_anomaly()``: record where each op was called from, and check
+    every gradient for nan/inf. Each thread has its own switch (``STATE.anomaly``);
+    `threads` counts the threads that have it on, and `active` says whether any has,
+    so that every other op reads one class attribute, not a thread-local one."""
+    threads = 0
+    active = False
+    lock = threading.Lock()
 
 
-DEBUG = _Debug()
+def anomaly_mode():
+    """Whether this thread is inside ``autograd.detect_anomaly()``."""
+    return DEBUG.active and STATE.anomaly
 
 
 def user_site():
@@ -105,7 +112,11 @@ class Primitive:
     def __repr__(self):
         return f'<ndgrad primitive {self.name}>'
 
+    keyed = None  # the op called with NumPy's ufunc keywords (see rules/_ufunc.py)
+
     def __call__(self, *args, **kwargs):
+        if kwargs and self.keyed is not None:
+            return self.keyed(*args, **kwargs)
         if STATE.recording:
             if len(args) == 1 and type(args[0]) is ndarray:
                 return self._record1(args[0], kwargs)
@@ -143,13 +154,13 @@ class Primitive:
         its loops. Keep in step with `_record`."""
         if type(x) is ndarray:
             dx, nx = x._data, x._node
-        elif type(x) in _SEQUENCES:
+        elif type(x) is list or type(x) is tuple:
             return self._record((x, y), {})
         else:
             dx, nx = x, None
         if type(y) is ndarray:
             dy, ny = y._data, y._node
-        elif type(y) in _SEQUENCES:
+        elif type(y) is list or type(y) is tuple:
             return self._record((x, y), {})
         else:
             dy, ny = y, None
@@ -166,13 +177,13 @@ class Primitive:
             if type(x) is ndarray:
                 versions[0] = _consumed(dx, nx) if _WRITES else (
                     dx if dx.base is None else owner(dx), 0)
-            elif self.arrays:
-                saved[0] = numpy.asarray(dx)
+            elif self.arrays or type(dx) is numpy.ndarray:
+                saved[0] = _constant(dx)
             if type(y) is ndarray:
                 versions[1] = _consumed(dy, ny) if _WRITES else (
                     dy if dy.base is None else owner(dy), 0)
-            elif self.arrays:
-                saved[1] = numpy.asarray(dy)
+            elif self.arrays or type(dy) is numpy.ndarray:
+                saved[1] = _constant(dy)
         else:
             versions = _stale_inputs((x, y)) if _WRITES else None
             saved = [nx if nx is not None else
@@ -181,7 +192,7 @@ class Primitive:
                      Meta(dy.shape, dy.dtype) if type(y) is ndarray else y]
         node = Node(self, [nx, ny], saved, versions, NO_KWARGS,
                     out if self.save_output else None, out.shape, dtype)  # self._node, inlined
-        if DEBUG.sites:
+        if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return wrap(out, node)
 
@@ -209,7 +220,7 @@ class Primitive:
                     raws.append(a)
                     parents.append(None)
                     versions.append(None)
-                    if self.arrays and not hasattr(a, 'ndim'):
+                    if self.arrays and not hasattr(a, 'ndim') or type(a) is numpy.ndarray:
                         loose = True
         else:
             saved = []  # stand-ins: a parent node is its array's Meta
@@ -241,8 +252,13 @@ class Primitive:
         if not live or self.vjps is None:
             return _wrap_out(out)
         if loose:  # constants saved as arrays (`arrays`; after the kernel call: NumPy's
-            # kernels treat Python numbers differently from 0-d arrays)
-            saved = [v if hasattr(v, 'ndim') else numpy.asarray(v) for v in saved]
+            # kernels treat Python numbers differently from 0-d arrays), NumPy ones copied
+            if self.save_inputs is True:
+                saved = [_constant(v) if version is None and (
+                    self.arrays or type(v) is numpy.ndarray) else v
+                    for v, version in zip(saved, versions)]
+            else:
+                saved = [v if hasattr(v, 'ndim') else numpy.asarray(v) for v in saved]
         if self.nout != 1:
             return self._record_outputs(parents, saved, versions, kwargs, out)
         if type(out) is not numpy.ndarray:
@@ -261,16 +277,17 @@ class Primitive:
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
         if _WRITES:  # outputs that are views of memory written before (split, unstack)
-            node.version = tuple(0 if o.base is None else write_count(owner(o)) for o in out)
+            node.version = tuple(write_count(o if o.base is None else owner(o)) for o in out)
         return select_outputs(node, out)
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by _record are kept as they are (never modified afterwards)
         node = Node(self, parents, saved, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
-        if _WRITES and type(out) is numpy.ndarray and out.base is not None:
-            node.version = write_count(owner(out))  # a view of memory written before
-        if DEBUG.sites:
+        if _WRITES and type(out) is numpy.ndarray:
+            # (a view of memory written before, or an input itself, as squeeze may return)
+            node.version = write_count(out if out.base is None else owner(out))
+        if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return node
 
@@ -282,7 +299,10 @@ def _consumed(data, node):
     """(memory owner, write count) of an input `data` with history `node`, as an op
     reads it: the count is `STALE` where the values were written since `node` made them."""
     buffer = data if data.base is None else owner(data)
-    count = write_count(buffer)
+    entry = _WRITES.get(id(buffer))
+    if entry is None:
+        return buffer, 0
+    count = entry[0]
     if (node is not None and count != node.version and node.prim is not None
             and written_since(data, node.version)):
         count = STALE
@@ -303,6 +323,14 @@ def _stale_inputs(args):
             if entry is not None and entry[0] != node.version and is_stale(data, node):
                 stale = (stale or []) + [(buffer, STALE)]
     return stale
+
+
+def _constant(value):
+    """A constant operand as a node saves it: as an array, and a NumPy array copied
+    unless read-only (NumPy code could write into it unseen before backward)."""
+    if type(value) is numpy.ndarray:
+        return value.copy() if value.flags.writeable else value
+    return value if hasattr(value, 'ndim') else numpy.asarray(value)
 
 
 def _unrecorded(prim, out):
@@ -429,9 +457,13 @@ def _elementwise_jvp(vjp_rule, i):
     return jvp
 
 
-def composite(export='np', name=None):
+def composite(export='np', name=None, sequence=None):
     """Register a public function composed of primitives (its derivatives come from
     theirs). Exported by `export`'s namespace, ahead of a primitive of the same name.
+
+    Under ``record()`` a list of recorded arrays given for an array argument is
+    stacked (its gradients kept); `sequence` names the parameter that takes a
+    sequence of arrays (``concatenate``'s `arrays`), whose items are stacked instead.
 
     >>> @composite()  # doctest: +SKIP
     ... def var(a, axis=None, ddof=0, keepdims=False): ...
@@ -440,10 +472,40 @@ def composite(export='np', name=None):
         key = name or fn.__name__
         if key in COMPOSITES:
             raise ValueError(f'composite {key!r} is registered twice')
-        fn.export = export
-        COMPOSITES[key] = fn
-        return fn
+        position = None if sequence is None else list(inspect.signature(fn).parameters).index(
+            sequence)
+
+        @functools.wraps(fn)
+        def recorded(*args, **kwargs):
+            if STATE.recording and (_holds_list(args) or kwargs and _holds_list(kwargs.values())):
+                args, kwargs = _stacked_lists(args, kwargs, position, sequence)
+            return fn(*args, **kwargs)
+
+        recorded.export = export
+        COMPOSITES[key] = recorded
+        return recorded
     return register
+
+
+def _holds_list(values):
+    for v in values:
+        if (type(v) is list or type(v) is tuple) and _holds_graph(v):
+            return True
+    return False
+
+
+def _stacked_lists(args, kwargs, position, sequence):
+    """A composite's arguments with lists of recorded arrays stacked; for the sequence
+    argument (at `position`, or keyword `sequence`), its items."""
+    def fix(value, is_sequence):
+        if type(value) not in _SEQUENCES or not _holds_graph(value):
+            return value
+        if is_sequence:
+            return type(value)(fix(v, False) for v in value)
+        return stack_nested(value)
+    args = tuple(fix(a, i == position) for i, a in enumerate(args))
+    kwargs = {k: fix(v, k == sequence) for k, v in kwargs.items()}
+    return args, kwargs
 
 
 def exports(namespace):

@@ -102,6 +102,22 @@ def _contains(outer, inner):
     return False
 
 
+_VARIABLES = {}  # owner id -> weakref: memory of arrays with an attached gradient
+
+
+def mark_variable(data):
+    """Note that `data`'s memory holds a variable (see `holds_variable`)."""
+    buffer = owner(data)
+    key = id(buffer)
+    if key not in _VARIABLES:
+        _VARIABLES[key] = weakref.ref(buffer, lambda _, key=key: _VARIABLES.pop(key, None))
+
+
+def holds_variable(data):
+    """Whether `data` is, or is a view of, the memory of a variable."""
+    return id(owner(data)) in _VARIABLES
+
+
 def is_stale(data, node):
     """Whether `data`, the values that op `node` produced, were written in place since
     (through any alias): the node's history no longer describes them."""

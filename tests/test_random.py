@@ -153,12 +153,24 @@ def test_shuffle_under_record_keeps_the_gradient_right():
     numpy.testing.assert_array_equal(x.grad.asnumpy(), expected)
 
 
-def test_draws_are_constants():
-    loc = np.array([1., 2.])
+def test_normal_and_uniform_are_reparameterized():
+    import ndgrad
+    loc = np.array([1., 2.], dtype='float64')
     loc.attach_grad()
+    np.random.seed(5)
     with autograd.record():
-        sample = np.random.normal(loc, 1.)
-    assert sample._node is None
+        sample = np.random.normal(loc, 2.) + np.random.uniform(loc, 3 * loc)
+    sample.backward()
+    np.random.seed(5)
+    noise = numpy.random.standard_normal(2), numpy.random.random_sample(2)
+    numpy.testing.assert_allclose(sample.asnumpy(), loc.asnumpy() + 2. * noise[0]
+                                  + loc.asnumpy() * (1. + 2. * noise[1]))
+    numpy.testing.assert_allclose(loc.grad.asnumpy(), 1. + 1. + 2. * noise[1])
+    np.random.seed(5)
+    assert np.random.normal(loc.detach(), 2.)._node is None  # constants: plain draws
+    with autograd.record():
+        with pytest.warns(ndgrad.GradientLostWarning, match='gamma draws are constants'):
+            assert np.random.gamma(loc)._node is None
 
 
 def test_out_argument():

@@ -5,20 +5,25 @@ Float results are float32 (float64 after ``npx.set_np(dtype=True)``) unless a
 Parameters may be ndgrad arrays. The same seed gives the same draws as NumPy's
 legacy ``numpy.random`` functions.
 
-Draws are constants: no gradient flows into a distribution's parameters
-(``normal(mu, sigma)`` does not depend on ``mu`` for autograd; write
-``mu + sigma * normal(size=...)`` to differentiate through the sample).
-`choice` and `permutation` of an array are gathers of its elements, which do
-carry gradients back to the chosen elements.
+`normal` and `uniform` with parameters that carry recorded history are
+reparameterized: ``normal(mu, sigma)`` is ``mu + sigma * standard_normal()`` (the
+same draws), so gradients reach `mu` and `sigma`. The other distributions' draws
+are constants: recorded parameters get a `GradientLostWarning`. `choice` and
+`permutation` of an array are gathers of its elements, which do carry gradients
+back to the chosen elements.
 
 >>> from ndgrad import np
 >>> np.random.seed(0)
 >>> np.random.uniform(size=(2,)).dtype
 dtype('float32')
 """
+import warnings as _warnings
+
 import numpy as _numpy
 
+from .._errors import GradientLostWarning as _GradientLostWarning
 from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
+from .._state import STATE as _STATE
 from .._writes import mark_written as _mark_written
 from .._state import CONFIG as _CONFIG
 
@@ -41,6 +46,45 @@ def _out(values, dtype, out):
 
 def _float(values, dtype, out=None):
     return _out(values, _CONFIG.float_dtype if dtype is None else dtype, out)
+
+
+def _recorded(*params):
+    """Whether a parameter carries recorded history (inside ``record()``)."""
+    return _STATE.recording and any(type(p) is _ndarray and p._node is not None for p in params)
+
+
+def _draw_shape(size, *params):
+    if size is not None:
+        size = _size(size)
+        return (size,) if isinstance(size, int) else tuple(size)
+    return _numpy.broadcast_shapes(*(_numpy.shape(_raw(p)) for p in params))
+
+
+def _noise(values, dtype, *params):
+    """Standard noise in the dtype the draws get (that of the parameters, or the
+    default float dtype), as a constant array."""
+    if dtype is None:
+        dtype = _numpy.result_type(*(p.dtype for p in params if type(p) is _ndarray))
+    return _wrap(_numpy.asarray(values, dtype=dtype))
+
+
+def _reparameterized(draws, dtype, out):
+    if dtype is not None and draws.dtype != dtype:
+        draws = draws.astype(dtype)
+    if out is None:
+        return draws
+    out[...] = draws
+    return out
+
+
+def _constant_draws(name, *params):
+    """Warn where a distribution's recorded parameters get no gradient."""
+    if _recorded(*params):
+        _warnings.warn(
+            f'np.random.{name} draws are constants: no gradient flows into its parameters, '
+            f'which carry recorded history. Reparameterize (normal and uniform are: '
+            f'mu + sigma * np.random.normal(size=...)), or pass constants '
+            f'(p.detach()) to say so.', _GradientLostWarning, stacklevel=3)
 
 
 def _size(size):
@@ -67,6 +111,9 @@ def normal(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
     >>> np.random.normal(0., 2., size=(2, 3)).shape
     (2, 3)
     """
+    if _recorded(loc, scale):
+        noise = _numpy.random.standard_normal(_draw_shape(size, loc, scale))
+        return _reparameterized(loc + scale * _noise(noise, dtype, loc, scale), dtype, out)
     return _float(_numpy.random.normal(_raw(loc), _raw(scale), _size(size)), dtype, out)
 
 
@@ -85,6 +132,9 @@ def uniform(low=0.0, high=1.0, size=None, dtype=None, ctx=None, out=None):
     >>> float(np.random.uniform(2., 3.)) >= 2.
     True
     """
+    if _recorded(low, high):
+        unit = _numpy.random.random_sample(_draw_shape(size, low, high))
+        return _reparameterized(low + (high - low) * _noise(unit, dtype, low, high), dtype, out)
     return _float(_numpy.random.uniform(_raw(low), _raw(high), _size(size)), dtype, out)
 
 
@@ -123,6 +173,7 @@ def exponential(scale=1.0, size=None, dtype=None, ctx=None, out=None):
     >>> bool((np.random.exponential(2., size=5) >= 0).all())
     True
     """
+    _constant_draws('exponential', scale)
     return _float(_numpy.random.exponential(_raw(scale), _size(size)), dtype, out)
 
 
@@ -132,6 +183,7 @@ def gamma(shape=1.0, scale=1.0, size=None, dtype=None, ctx=None, out=None):
     >>> np.random.gamma(2., 1., size=(4,)).shape
     (4,)
     """
+    _constant_draws('gamma', shape, scale)
     return _float(_numpy.random.gamma(_raw(shape), _raw(scale), _size(size)), dtype, out)
 
 
@@ -141,6 +193,7 @@ def beta(a, b, size=None, dtype=None, ctx=None, out=None):
     >>> np.random.beta(2., 3., size=2).shape
     (2,)
     """
+    _constant_draws('beta', a, b)
     return _float(_numpy.random.beta(_raw(a), _raw(b), _size(size)), dtype, out)
 
 
@@ -150,6 +203,7 @@ def binomial(n, p, size=None, dtype=None, ctx=None, out=None):
     >>> int(np.random.binomial(10, 0., size=())) == 0
     True
     """
+    _constant_draws('binomial', n, p)
     values = _numpy.random.binomial(_raw(n), _raw(p), _size(size))
     return _out(values, _numpy.int64 if dtype is None else dtype, out)
 

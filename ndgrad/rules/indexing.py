@@ -387,7 +387,7 @@ def put_along_axis(arr, indices, values, axis):
     return P.reshape(out, shape) if axis is None else out
 
 
-@composite()
+@composite(sequence='choices')
 def choose(a, choices, out=None, mode='raise'):
     """``choices[a[i]][i]`` for each position i (all broadcast together).
 

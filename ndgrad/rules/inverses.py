@@ -236,7 +236,7 @@ def _chain(arrays, split, i, j):
     return P.matmul(_chain(arrays, split, i, k), _chain(arrays, split, k + 1, j))
 
 
-@composite(export='linalg')
+@composite(export='linalg', sequence='arrays')
 def multi_dot(arrays, *, out=None):
     """The product of a chain of matrices, multiplied in the cheapest order
     (the first and last may be vectors).

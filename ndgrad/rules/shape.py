@@ -309,7 +309,7 @@ def _joinable(arrays, dtype):
     return arrays
 
 
-@composite()
+@composite(sequence='arrays')
 def concatenate(arrays, axis=0, out=None, dtype=None, casting='same_kind'):
     """Join arrays along an existing axis (``axis=None`` flattens them first).
 
@@ -323,7 +323,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting='same_kind'):
     return P.concatenate(*arrays, axis=axis)
 
 
-@composite()
+@composite(sequence='arrays')
 def stack(arrays, axis=0, out=None, *, dtype=None, casting='same_kind'):
     """Join same-shaped arrays along a new axis.
 
@@ -342,7 +342,7 @@ def _sequence(tup, name):
     return list(tup)
 
 
-@composite()
+@composite(sequence='tup')
 def vstack(tup, *, dtype=None, casting='same_kind'):
     """Stack arrays row-wise: 1-d arrays become rows.
 
@@ -353,7 +353,7 @@ def vstack(tup, *, dtype=None, casting='same_kind'):
     return concatenate(arrays if isinstance(arrays, tuple) else [arrays], 0, dtype=dtype)
 
 
-@composite()
+@composite(sequence='tup')
 def hstack(tup, *, dtype=None, casting='same_kind'):
     """Stack arrays column-wise (along the first axis for 1-d arrays).
 
@@ -365,7 +365,7 @@ def hstack(tup, *, dtype=None, casting='same_kind'):
     return concatenate(arrays, 0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
 
 
-@composite()
+@composite(sequence='tup')
 def dstack(tup):
     """Stack arrays along the third axis.
 
@@ -376,7 +376,7 @@ def dstack(tup):
     return concatenate(arrays if isinstance(arrays, tuple) else [arrays], 2)
 
 
-@composite()
+@composite(sequence='tup')
 def column_stack(tup):
     """Stack 1-d arrays as columns of a 2-d array (2-d arrays as they are).
 
