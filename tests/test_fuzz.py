@@ -88,17 +88,6 @@ MAX_INPUT_SIZE = 16  # all inputs together
 # Known bugs of ndgrad: the op variant that shows each one, and what is wrong. These
 # variants are not drawn unless NDGRAD_FUZZ_KNOWN=1. Delete an entry once its bug is fixed.
 KNOWN = {
-    'det_singular': 'the gradient of np.linalg.det at a singular matrix (it exists: the '
-                    'adjugate) raises LinAlgError, and is inaccurate near one: the rule '
-                    'inverts the matrix',
-    'prod_zero': 'the second derivatives of np.prod are wrong when an entry is within '
-                 'rounding of 0 but not 0 (1e-16: H t off by O(1); 1e-12: off by 1e-4): '
-                 'the rule divides the product by the entry',
-    'cumprod_zero': 'the second derivatives of np.cumprod are wrong when an entry is within '
-                    'rounding of 0 but not 0, as for prod',
-    'squeeze_after_assign': 'np.squeeze(z), when z has no size-1 axis (NumPy returns z '
-                            'itself) and z was assigned in place under record(), raises '
-                            'InPlaceModificationError at backward',
 }
 # More variants to leave out, to look past a bug: NDGRAD_FUZZ_EXCLUDE=name,name
 SKIP = set(filter(None, os.environ.get('NDGRAD_FUZZ_EXCLUDE', '').split(',')))

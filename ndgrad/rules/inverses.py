@@ -8,7 +8,7 @@ import operator
 import numpy
 
 from .._ndarray import raw
-from .._primitive import REC as P, composite, op
+from .._primitive import RAW, REC as P, composite, op
 from ._matrix import column, lead, mT, no_out, shape_of, uncolumn, unused
 
 
@@ -73,13 +73,54 @@ op('solve', numpy.linalg.solve, (_solve_vjp_a, _solve_vjp_b), (_solve_jvp_a, _so
    save='both', export='linalg', arrays=True)
 
 
+def _cofactors(xp, ans, a):
+    """d det(a) / d a, the cofactor matrix. A plain pass computes ``det(a) a^-T``, or at a
+    singular matrix (no inverse, but det still has a derivative) uses the SVD
+    ``a = U S V^T``: ``det(U) det(V) U diag(prod of the other s) V^T``. A recorded pass
+    (a higher derivative) uses the minors up to 4 x 4, else ``det(a) a^-T``."""
+    if xp is RAW:
+        try:
+            if numpy.all(ans):
+                return ans[..., None, None] * mT(xp, numpy.linalg.inv(a))
+        except numpy.linalg.LinAlgError:
+            pass
+        u, s, vt = numpy.linalg.svd(a)
+        sign = numpy.linalg.det(u) * numpy.linalg.det(vt)
+        return sign[..., None, None] * numpy.matmul(u * _others(s)[..., None, :], vt)
+    if a.shape[-1] <= _MINORS:
+        return _minor_cofactors(xp, a)
+    return xp.expand_dims(xp.expand_dims(ans, -1), -1) * mT(xp, xp.inv(a))
+
+
+_MINORS = 4  # matrices up to this size differentiate det through minors (exact)
+
+
+def _minor_cofactors(xp, a):
+    """The cofactor matrix from the determinants of the minors: polynomial in `a`, so
+    exact and differentiable to every order, singular matrices included."""
+    n = a.shape[-1]
+    if n == 1:
+        return a * 0 + 1
+    keep = [numpy.array([k for k in range(n) if k != i]) for i in range(n)]
+    parts = [(-1) ** (i + j) * xp.det(xp.getitem(a, index=(Ellipsis, keep[i][:, None], keep[j])))
+             for i in range(n) for j in range(n)]
+    return xp.reshape(xp.stack(*parts, axis=-1), a.shape)
+
+
+def _others(s):
+    """``out[..., i] = prod(s[..., j] for j != i)``, without dividing."""
+    ones = numpy.ones(s.shape[:-1] + (1,), s.dtype)
+    left = numpy.cumprod(numpy.concatenate([ones, s[..., :-1]], -1), -1)
+    right = numpy.cumprod(numpy.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return left * right
+
+
 def _det_vjp(xp, g, ans, a):
-    scale = xp.expand_dims(xp.expand_dims(g * ans, -1), -1)
-    return scale * mT(xp, xp.inv(a))
+    return xp.expand_dims(xp.expand_dims(g, -1), -1) * _cofactors(xp, ans, a)
 
 
 def _det_jvp(xp, t, ans, a):
-    return ans * xp.sum(mT(xp, xp.inv(a)) * t, axis=(-2, -1))
+    return xp.sum(_cofactors(xp, ans, a) * t, axis=(-2, -1))
 
 
 op('det', numpy.linalg.det, _det_vjp, _det_jvp, save='both', export='linalg')

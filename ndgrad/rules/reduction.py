@@ -21,7 +21,7 @@ import warnings
 
 import numpy
 
-from .._primitive import REC as P, composite, op
+from .._primitive import RAW, REC as P, composite, op
 from ._util import negative_axes, kept_shape, unreduce
 
 
@@ -237,9 +237,17 @@ def _others_product(xp, x, axes):
     return xp.transpose(prod, tuple(int(i) for i in numpy.argsort(perm)))
 
 
+def _exact(xp, ans):
+    """Whether a product rule must not divide by an input: one is zero, or the rule is
+    itself being differentiated (``prod / x`` differentiates to a difference of two
+    nearly equal terms over ``x ** 2``, all rounding error where x is tiny)."""
+    return xp is not RAW or _has_zero(ans)
+
+
 def _prod_factor(xp, ans, x, axes):
-    """d prod / d x: ``prod / x`` when nothing is zero, else the products of the others."""
-    if _has_zero(ans):
+    """d prod / d x: ``prod / x`` in a plain pass where nothing is zero, else the products
+    of the others."""
+    if _exact(xp, ans):
         return _others_product(xp, x, axes)
     return _kept(xp, ans, x.shape, axes) / x
 
@@ -308,7 +316,7 @@ def _cumprod_vjp(xp, g, ans, x, axis=None, dtype=None):
     """dL/dx[i] = sum over k >= i of g[k] * prod(x[j] for j <= k, j != i)."""
     a = _scan_axis(x, axis)
     v = _flat(xp, x, x, axis)
-    if not _has_zero(ans):
+    if not _exact(xp, ans):
         out = _reverse_cumsum(xp, g * ans, a) / v
     else:
         # prod(x[:i]) * h[i], where h[i] = g[i] + x[i+1] * h[i+1]
@@ -321,7 +329,7 @@ def _cumprod_jvp(xp, t, ans, x, axis=None, dtype=None):
     """dy[k] = sum over i <= k of t[i] * prod(x[j] for j <= k, j != i)."""
     a = _scan_axis(x, axis)
     v, t = _flat(xp, x, x, axis), _flat(xp, t, x, axis)
-    if not _has_zero(ans):
+    if not _exact(xp, ans):
         return ans * xp.cumsum(t / v, axis=a)
     # u[k] = t[k] * prod(x[:k]) + x[k] * u[k-1]
     return _linear_scan(xp, v, t * _exclusive_cumprod(xp, v, a), a, forward=True)

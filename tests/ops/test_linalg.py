@@ -4,7 +4,7 @@ degenerate spectra, special values and errors."""
 import numpy
 import pytest
 
-from ndgrad import autograd, np
+from ndgrad import autograd, func, np
 from tests.ops.harness import Case, run_case
 
 L = numpy.linalg
@@ -519,9 +519,26 @@ def test_bad_input_raises_numpys_error_type(call, error):
         call()
 
 
-def test_gradient_of_det_at_a_singular_matrix_raises_linalg_error():
-    with pytest.raises(numpy.linalg.LinAlgError):
-        grad_of(lambda x: np.linalg.det(x), [[1.0, 2.0], [2.0, 4.0]])
+@pytest.mark.parametrize('a, cofactors', [
+    ([[1.0, 2.0], [2.0, 4.0]], [[4.0, -2.0], [-2.0, 1.0]]),
+    ([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+     [[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]]),
+    ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+])
+def test_gradient_of_det_at_a_singular_matrix_is_the_cofactor_matrix(a, cofactors):
+    numpy.testing.assert_allclose(grad_of(lambda x: np.linalg.det(x), a), cofactors,
+                                  atol=1e-12)
+    tangent = numpy.arange(numpy.size(a), dtype=float).reshape(numpy.shape(a))
+    _, dy = func.jvp(np.linalg.det, (numpy.array(a),), (tangent,))
+    numpy.testing.assert_allclose(dy, (numpy.array(cofactors) * tangent).sum(), atol=1e-12)
+
+
+def test_second_derivative_of_det_at_a_singular_matrix_is_exact():
+    """det(a) = a00 a11 - a01 a10: its Hessian, wherever a is."""
+    expected = [[0., 0., 0., 1.], [0., 0., -1., 0.], [0., -1., 0., 0.], [1., 0., 0., 0.]]
+    for a in ([[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 2.0], [3.0, 4.0]]):
+        hessian = func.hessian(np.linalg.det)(numpy.array(a))
+        numpy.testing.assert_allclose(hessian.reshape(4, 4), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize('f, x, expected', [
