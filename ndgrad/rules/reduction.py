@@ -215,6 +215,8 @@ def ptp(a, axis=None, keepdims=False):
 
 def _exclusive_cumprod(xp, v, axis):
     """``out[i] = prod(v[:i])`` along `axis` (negative): no division."""
+    if v.shape[axis] == 0:
+        return v
     ones = xp.ones(v.shape[:v.ndim + axis] + (1,) + v.shape[v.ndim + axis + 1:], v.dtype)
     return xp.concatenate(ones, _take(xp, xp.cumprod(v, axis=axis), axis, slice(None, -1)),
                           axis=axis)
