@@ -1,6 +1,8 @@
 """Inverses, determinants and solves (np.linalg), for stacked matrices where NumPy
-allows them. Exactly singular matrices raise NumPy's LinAlgError, in the forward
-pass or, for det and slogdet, in the backward pass (their gradient is det A^-T).
+allows them. Exactly singular matrices raise NumPy's LinAlgError: inv and solve in
+the forward pass, slogdet in the backward pass (log |det| has no derivative there).
+det's gradient, the cofactor matrix, exists everywhere: ``det A^-T``, or from the
+SVD at a singular matrix; its higher derivatives come from the minors up to 4 x 4.
 """
 import collections
 import operator
