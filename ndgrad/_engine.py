@@ -17,7 +17,7 @@ from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import STALE, Leaf, Node
 from ._ndarray import ndarray, wrap
 from ._writes import _WRITES, is_stale, mark_written, written_since
-from ._primitive import (ANCHOR, NO_KWARGS, RAW, REC, SELECT, anomaly_mode, identity, renewed,
+from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
                          select_outputs)
 from ._state import STATE
 
@@ -300,7 +300,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
     saved_recording = STATE.recording
     STATE.recording = create_graph
     pop, get = grads.pop, grads.get
-    finite = anomaly_mode()
+    finite = DEBUG.active and STATE.anomaly
     try:
         while ready:
             node = waiting.pop(heappop(ready))

@@ -46,22 +46,22 @@ def assign(self, index, value):
             target = wrap(self._data, renewed(node, self._data))
         write_recorded(self, _setitem(target, value, index=index), index)
         return
-    _unrecorded_write(self)
+    if self._node is not None and self._node.prim is not None:
+        _unrecorded_write(self)
     self._data[index] = value._data if type(value) is ndarray else value
     mark_written(self._data, index)
 
 
 def _unrecorded_write(target):
-    """Outside ``record()`` a write is not recorded: an array with recorded history becomes
+    """Outside ``record()`` a write into an op's result is not recorded: the array becomes
     a constant (arrays sharing its memory whose history it breaks raise at backward)."""
     node = target._node
-    if node is not None and node.prim is not None:
-        if node.out is not None:
-            raise InPlaceModificationError(
-                f"cannot modify this array in place: the backward pass of '{node.name}', "
-                f'which produced it, still needs its value. Modify a copy (y = y.copy()) or '
-                f'call backward first.')
-        target._node = None
+    if node.out is not None:
+        raise InPlaceModificationError(
+            f"cannot modify this array in place: the backward pass of '{node.name}', "
+            f'which produced it, still needs its value. Modify a copy (y = y.copy()) or '
+            f'call backward first.')
+    target._node = None
 
 
 def _recorded_write(target, value):
@@ -161,7 +161,8 @@ def _inplace(fn):
         # (a variable keeps its gradient buffer: ``w -= lr * w.grad``; the write count
         # flags graphs that saved the old values)
         result = fn(self, other)._data
-        _unrecorded_write(self)
+        if self._node is not None and self._node.prim is not None:
+            _unrecorded_write(self)
         numpy.copyto(self._data, result, casting='same_kind')
         mark_written(self._data)
         return self

@@ -58,11 +58,6 @@ class DEBUG:
     lock = threading.Lock()
 
 
-def anomaly_mode():
-    """Whether this thread is inside ``autograd.detect_anomaly()``."""
-    return DEBUG.active and STATE.anomaly
-
-
 def user_site():
     """(file, line, code) of the innermost caller outside the ndgrad package."""
     frame = sys._getframe(1)
@@ -185,7 +180,12 @@ class Primitive:
             elif self.arrays or type(dy) is numpy.ndarray:
                 saved[1] = _constant(dy)
         else:
-            versions = _stale_inputs((x, y)) if _WRITES else None
+            versions = None
+            if _WRITES:  # (_stale_inputs, inlined)
+                if nx is not None and is_stale(dx, nx):
+                    versions = [(owner(dx), STALE)]
+                if ny is not None and is_stale(dy, ny):
+                    versions = (versions or []) + [(owner(dy), STALE)]
             saved = [nx if nx is not None else
                      Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
                      ny if ny is not None else
@@ -234,6 +234,8 @@ class Primitive:
                     if node is not None:
                         live = True
                         saved.append(node)
+                        if _WRITES and is_stale(data, node):
+                            versions = (versions or []) + [(owner(data), STALE)]
                     else:
                         saved.append(Meta(data.shape, data.dtype))
                 else:
@@ -244,8 +246,6 @@ class Primitive:
                     saved.append(a)
                     if self.arrays and not hasattr(a, 'ndim'):
                         loose = True
-            if _WRITES and live:
-                versions = _stale_inputs(args)
         if kwargs and self.vjps is not None and _has_graph_array(kwargs):
             return self._record(*_as_positional(self, args, kwargs))
         out = self.fn(*raws, **kwargs)
@@ -314,14 +314,8 @@ def _stale_inputs(args):
     longer describes its values (written in place since), or None."""
     stale = None
     for a in args:
-        if type(a) is ndarray:
-            node, data = a._node, a._data
-            if node is None or node.prim is None:
-                continue
-            buffer = data if data.base is None else owner(data)
-            entry = _WRITES.get(id(buffer))  # (is_stale, without its calls for most inputs)
-            if entry is not None and entry[0] != node.version and is_stale(data, node):
-                stale = (stale or []) + [(buffer, STALE)]
+        if type(a) is ndarray and a._node is not None and is_stale(a._data, a._node):
+            stale = (stale or []) + [(owner(a._data), STALE)]
     return stale
 
 

@@ -24,6 +24,7 @@ from ._graph import STALE
 _WRITES = {}
 _LOG = 64  # writes remembered per buffer; older ones count as having touched everything
 _BASIC = (int, slice, type(None), type(Ellipsis), numpy.integer)
+_WHOLE = slice(None)
 
 
 def owner(data):
@@ -44,10 +45,11 @@ def mark_written(data, index=None):
     """Record an in-place write to `data`'s memory: to ``data[index]`` where `index` is
     a basic index (ints, slices, None, ...), else to all of `data`."""
     buffer = owner(data)
-    entry = _entry(buffer)
+    entry = _WRITES.get(id(buffer)) or _entry(buffer)
     entry[0] += 1
+    whole = data is buffer and (index is None or type(index) is slice and index == _WHOLE)
     log = entry[2]
-    log.append((entry[0], _region(buffer, data, index)))
+    log.append((entry[0], None if whole else _region(buffer, data, index)))
     if len(log) > _LOG:
         del log[0]
 
@@ -120,8 +122,12 @@ def holds_variable(data):
 
 def is_stale(data, node):
     """Whether `data`, the values that op `node` produced, were written in place since
-    (through any alias): the node's history no longer describes them."""
-    return node.prim is not None and written_since(data, node.version)
+    (through any alias): the node's history no longer describes them. (One dict lookup
+    settles it for memory that was never written.)"""
+    if node.prim is None:
+        return False
+    entry = _WRITES.get(id(data if data.base is None else owner(data)))
+    return entry is not None and entry[0] != node.version and written_since(data, node.version)
 
 
 def _region(buffer, data, index):
@@ -132,7 +138,7 @@ def _region(buffer, data, index):
         return None
     if index is not None:
         index = index if type(index) is tuple else (index,)
-        if not all(isinstance(i, _BASIC) for i in index):
+        if not all([isinstance(i, _BASIC) and type(i) is not bool for i in index]):
             if data.size > _CELLS:
                 return None
             cells = numpy.unique(_byte_offsets(data, buffer)[index])
@@ -140,6 +146,8 @@ def _region(buffer, data, index):
         if Ellipsis not in index:
             index = index + (Ellipsis,)  # a view even where every axis gets an int
         data = data[index]
+    if data.size == buffer.size and data.itemsize == buffer.itemsize:
+        return None  # (a view as large as its buffer covers all of it: x[:] = ...)
     return 'view', _address(data) - _address(buffer), data.shape, data.strides, data.itemsize
 
 
