@@ -14,9 +14,9 @@ from sys import getrefcount
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
-from ._graph import STALE, Leaf, Node
+from ._graph import Leaf, Node
 from ._ndarray import ndarray, wrap
-from ._writes import _WRITES, is_stale, mark_written, written_since
+from ._writes import _WRITES, CLOCK, is_stale, mark_written, written_since
 from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
                          select_outputs)
 from ._state import STATE
@@ -116,24 +116,6 @@ def _check_finite(node, i, gi):
             f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
 
 
-def _modified_input(node, shape, stale):
-    if stale:
-        return InPlaceModificationError(
-            f"an input of '{node.name}' (memory of shape {shape}) had been modified in "
-            f'place (directly, or through a view or a detached array sharing its memory) '
-            f"after the op that computed it was recorded and before '{node.name}' read it, "
-            f'so its recorded history no longer describes its values and its gradient would '
-            f'be wrong. Recompute the array inside record() after modifying it, or modify a '
-            f'copy (y = y.copy()).')
-    return InPlaceModificationError(
-        f"an input of '{node.name}' (memory of shape {shape}) was modified in place after "
-        f'the op was recorded (directly, or through a view or a detached array sharing its '
-        f'memory), so its gradient would be wrong. Modify a copy (x = x.copy()), or finish '
-        f'backward before updating it. (Inside record(), build arrays from parts with '
-        f'np.stack or np.concatenate instead of writing rows into an array that earlier '
-        f'ops read.)')
-
-
 def _check_saved(node):
     if node.freed:
         raise GraphFreedError(
@@ -144,23 +126,21 @@ def _check_saved(node):
     for k, saved in enumerate(node.versions or ()):
         if saved is None:
             continue
-        entry = _WRITES.get(id(saved[0]))  # (the count first: most memory was not written)
-        if (0 if entry is None else entry[0]) == saved[1]:
-            continue
-        # saved inputs pair with their counts; an op that saves none lists stale inputs
-        value = node.inputs[k] if node.prim.save_inputs is True else saved[0]
-        if written_since(value, saved[1]):
-            raise _modified_input(node, saved[0].shape, stale=saved[1] == STALE)
+        entry = _WRITES.get(id(saved[0]))  # (when the memory was last written, first)
+        if entry is not None and entry[0] > saved[1] and written_since(node.inputs[k],
+                                                                       saved[1]):
+            raise InPlaceModificationError(
+                f"an input of '{node.name}' (memory of shape {saved[0].shape}) was modified "
+                f'in place after the op was recorded (directly, or through a view or a '
+                f'detached array sharing its memory), so its gradient would be wrong. Modify '
+                f'a copy (x = x.copy()), or finish backward before updating it. (Inside '
+                f'record(), build arrays from parts with np.stack or np.concatenate instead '
+                f'of writing rows into an array that earlier ops read.)')
     out = node.out
     if out is None:
         return
-    if type(out) is tuple:
-        outs = out
-        versions = node.version if type(node.version) is tuple else (0,) * len(out)
-    else:
-        outs, versions = (out,), (node.version,)
-    for out, version in zip(outs, versions):
-        if not written_since(out, version):
+    for out in out if type(out) is tuple else (out,):
+        if not written_since(out, node.version):
             continue
         raise InPlaceModificationError(
             f"the output of '{node.name}' (shape {out.shape}) was modified in place after the "
@@ -265,7 +245,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
         node = head._node
         if node is None:
             raise _not_recorded(head)
-        if _WRITES and is_stale(head._data, node):
+        if is_stale(head._data, node):
             raise InPlaceModificationError(
                 f"the array being differentiated was modified in place (through a view or a "
                 f"detached array sharing its memory) after '{node.name}' computed it, so its "
@@ -308,9 +288,9 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             prim = node.prim
             if targets is not None and node in targets:
                 results[node] = g
-            if node.inputs is None or (node.versions is not None
-                                       or node.out is not None) and _WRITES:
-                _check_saved(node)  # (no in-place write anywhere yet: nothing to check)
+            if node.inputs is None or node.version != CLOCK[0] and (
+                    node.versions is not None or node.out is not None):
+                _check_saved(node)  # (nothing written since the op: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
                 if needed is None or node.parents[0] in needed:
                     op = _into_slot(grads, node, g, xp)
@@ -431,7 +411,7 @@ def _store(leaf, g, roots):
             g = anchored(g, leaf.shape, leaf.dtype, roots)
         numpy.copyto(buf._data, g._data)
         mark_written(buf._data)
-        buf._node = renewed(g._node, buf._data)  # (g's history, for the buffer's memory)
+        buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
         return
     if type(g) is ndarray:
         g = g._data
@@ -439,7 +419,7 @@ def _store(leaf, g, roots):
         numpy.add(buf._data, g, out=buf._data)
         mark_written(buf._data)
         if buf._node is not None:  # a constant added: the recorded part keeps its history
-            buf._node = renewed(buf._node, buf._data)
+            buf._node = renewed(buf._node)
         return
     elif (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
           and g.shape == buf._data.shape and g.dtype == buf._data.dtype

@@ -6,8 +6,9 @@ policy), the op's keyword arguments, and the output's shape and dtype.
 """
 from itertools import count
 
+from ._writes import CLOCK
+
 _next_seq = count(0, -1).__next__
-STALE = -1  # the write count recorded for an input whose history was stale when read
 
 
 class Meta:
@@ -39,13 +40,12 @@ class Node(Meta):
 
     ``inputs`` holds the op's positional arguments as values (the NumPy data of
     ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
-    values; ``versions`` pairs the memory owner of each saved ndarray input with its
-    in-place write count at recording time, so a later modification (through the
-    array, a view or a detached alias) is detected instead of producing a silently
-    wrong gradient (a count of `STALE` marks an input whose own history no longer
-    described its values when the op read it).
-    ``version`` is the write count of the output's memory when the op produced it:
-    a later write makes the node's history stale for whoever reads the values next.
+    values; ``versions`` pairs the memory owner of each saved ndarray input with the
+    time (`_writes.CLOCK`) the op read it, so a later write (through the array, a view
+    or a detached alias) is detected instead of producing a silently wrong gradient.
+    ``version`` is the time the node was made: a later write into its output's memory
+    makes its history stale for whoever reads the values next (see
+    `_primitive.stale`).
     ``site`` is where the op was recorded, kept only under
     ``autograd.detect_anomaly()``.
     ``seq`` counts creations downwards: a node is created after its parents, so a
@@ -68,7 +68,7 @@ class Node(Meta):
         self.dtype = dtype
         self.site = None  # (file, line) of the user code that recorded it, in debug mode
         self.seq = _next_seq()
-        self.version = 0
+        self.version = CLOCK[0]
 
     @property
     def freed(self):

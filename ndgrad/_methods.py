@@ -6,8 +6,7 @@ import numpy
 from . import numpy as np
 from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
-from ._writes import (holds_variable, is_stale, mark_written, owner, set_write_count,
-                      write_count, written_within)
+from ._writes import CLOCK, holds_variable, is_stale, mark_written, written_within
 from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports, renewed
 from ._state import STATE
 from .rules.indexing import raw_index as _raw_index
@@ -43,7 +42,7 @@ def assign(self, index, value):
                 and written_within(self._data, node.version, index)):
             # (``y[i] += v``: the view y[i] was written, then y[i] is assigned; what
             # made y's history stale is exactly what this assignment replaces)
-            target = wrap(self._data, renewed(node, self._data))
+            target = wrap(self._data, renewed(node))
         write_recorded(self, _setitem(target, value, index=index), index)
         return
     if self._node is not None and self._node.prim is not None:
@@ -95,11 +94,7 @@ def write_recorded(target, result, index=None):
         old = None
         for k, value in enumerate(node.inputs):
             if value is data:  # the op saved the values about to be overwritten
-                if old is None:
-                    old = data.copy()
-                    parent = node.parents[k]
-                    if parent is not None:  # the copy holds the values of this version
-                        set_write_count(old, parent.version)
+                old = data.copy() if old is None else old
                 node.inputs[k], node.versions[k] = old, None
     if index is None:
         numpy.copyto(data, result._data, casting='same_kind')
@@ -107,7 +102,7 @@ def write_recorded(target, result, index=None):
         data[index] = result._data[index]
     mark_written(data, index)
     if node is not None:
-        node.version = write_count(owner(data))
+        node.version = CLOCK[0]  # (its output now lives in target's memory, written now)
     target._node = node
 
 

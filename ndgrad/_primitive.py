@@ -42,9 +42,10 @@ from types import MappingProxyType
 
 import numpy
 
-from ._graph import STALE, Meta, Node
+from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
-from ._writes import _WRITES, is_stale, owner, write_count, written_since
+from ._writes import CLOCK, is_stale, owner
+from ._errors import InPlaceModificationError
 from ._state import STATE
 
 
@@ -136,26 +137,32 @@ class Primitive:
         dtype = out.dtype
         if dtype.kind != 'f':
             return _unrecorded(self, out)
-        if self.save_inputs is True:  # as in _record
+        if node.version != CLOCK[0] and is_stale(data, node):  # (as in _record)
+            node = stale(node)
+        if self.save_inputs is True:
             saved = [data]
-            versions = [_consumed(data, node) if _WRITES else (
-                data if data.base is None else owner(data), 0)]
+            versions = [(data if data.base is None else owner(data), CLOCK[0])]
         else:
-            saved, versions = [node], _stale_inputs((x,)) if _WRITES else None
+            saved, versions = [node], None
         return wrap(out, self._node([node], saved, versions, kwargs, out, out.shape, dtype))
 
     def _record2(self, x, y):
         """`_record` for two arguments and no keywords (the arithmetic operators), without
         its loops. Keep in step with `_record`."""
-        if type(x) is ndarray:
+        now, tx, ty = CLOCK[0], type(x), type(y)
+        if tx is ndarray:
             dx, nx = x._data, x._node
-        elif type(x) is list or type(x) is tuple:
+            if nx is not None and nx.version != now and is_stale(dx, nx):
+                nx = stale(nx)
+        elif tx is list or tx is tuple:
             return self._record((x, y), {})
         else:
             dx, nx = x, None
-        if type(y) is ndarray:
+        if ty is ndarray:
             dy, ny = y._data, y._node
-        elif type(y) is list or type(y) is tuple:
+            if ny is not None and ny.version != now and is_stale(dy, ny):
+                ny = stale(ny)
+        elif ty is list or ty is tuple:
             return self._record((x, y), {})
         else:
             dy, ny = y, None
@@ -169,27 +176,18 @@ class Primitive:
             return _unrecorded(self, out)
         if self.save_inputs is True:
             saved, versions = [dx, dy], [None, None]
-            if type(x) is ndarray:
-                versions[0] = _consumed(dx, nx) if _WRITES else (
-                    dx if dx.base is None else owner(dx), 0)
-            elif self.arrays or type(dx) is numpy.ndarray:
+            if tx is ndarray:
+                versions[0] = (dx if dx.base is None else owner(dx), now)
+            elif self.arrays or tx is numpy.ndarray:
                 saved[0] = _constant(dx)
-            if type(y) is ndarray:
-                versions[1] = _consumed(dy, ny) if _WRITES else (
-                    dy if dy.base is None else owner(dy), 0)
-            elif self.arrays or type(dy) is numpy.ndarray:
+            if ty is ndarray:
+                versions[1] = (dy if dy.base is None else owner(dy), now)
+            elif self.arrays or ty is numpy.ndarray:
                 saved[1] = _constant(dy)
         else:
             versions = None
-            if _WRITES:  # (_stale_inputs, inlined)
-                if nx is not None and is_stale(dx, nx):
-                    versions = [(owner(dx), STALE)]
-                if ny is not None and is_stale(dy, ny):
-                    versions = (versions or []) + [(owner(dy), STALE)]
-            saved = [nx if nx is not None else
-                     Meta(dx.shape, dx.dtype) if type(x) is ndarray else x,
-                     ny if ny is not None else
-                     Meta(dy.shape, dy.dtype) if type(y) is ndarray else y]
+            saved = [nx if nx is not None else Meta(dx.shape, dx.dtype) if tx is ndarray else x,
+                     ny if ny is not None else Meta(dy.shape, dy.dtype) if ty is ndarray else y]
         node = Node(self, [nx, ny], saved, versions, NO_KWARGS,
                     out if self.save_output else None, out.shape, dtype)  # self._node, inlined
         if DEBUG.active and STATE.anomaly:
@@ -200,6 +198,7 @@ class Primitive:
         # One pass over the arguments gathers what the kernel and the node need: this
         # function is the cost of every recorded op.
         raws, parents, live, loose = [], [], False, False
+        now = CLOCK[0]
         if self.save_inputs is True:
             # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
             saved = raws
@@ -209,11 +208,12 @@ class Primitive:
                     data = a._data
                     raws.append(data)
                     node = a._node
-                    parents.append(node)
                     if node is not None:
                         live = True
-                    versions.append(_consumed(data, node) if _WRITES else (
-                        data if data.base is None else owner(data), 0))
+                        if node.version != now and is_stale(data, node):
+                            node = stale(node)  # (values written since their op made them)
+                    parents.append(node)
+                    versions.append((data if data.base is None else owner(data), now))
                 else:
                     if type(a) in _SEQUENCES and _holds_graph(a):
                         return self._record(_stacked(args), kwargs)
@@ -230,13 +230,13 @@ class Primitive:
                     data = a._data
                     raws.append(data)
                     node = a._node
-                    parents.append(node)
                     if node is not None:
                         live = True
+                        if node.version != now and is_stale(data, node):
+                            node = stale(node)
                         saved.append(node)
-                        if _WRITES and is_stale(data, node):
-                            versions = (versions or []) + [(owner(data), STALE)]
-                    else:
+                    parents.append(node)
+                    if node is None:
                         saved.append(Meta(data.shape, data.dtype))
                 else:
                     if type(a) in _SEQUENCES and _holds_graph(a):
@@ -276,47 +276,18 @@ class Primitive:
                 _unrecorded(self, o)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
-        if _WRITES:  # outputs that are views of memory written before (split, unstack)
-            node.version = tuple(write_count(o if o.base is None else owner(o)) for o in out)
         return select_outputs(node, out)
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by _record are kept as they are (never modified afterwards)
         node = Node(self, parents, saved, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
-        if _WRITES and type(out) is numpy.ndarray:
-            # (a view of memory written before, or an input itself, as squeeze may return)
-            node.version = write_count(out if out.base is None else owner(out))
         if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return node
 
 
 _SEQUENCES = (list, tuple)
-
-
-def _consumed(data, node):
-    """(memory owner, write count) of an input `data` with history `node`, as an op
-    reads it: the count is `STALE` where the values were written since `node` made them."""
-    buffer = data if data.base is None else owner(data)
-    entry = _WRITES.get(id(buffer))
-    if entry is None:
-        return buffer, 0
-    count = entry[0]
-    if (node is not None and count != node.version and node.prim is not None
-            and written_since(data, node.version)):
-        count = STALE
-    return buffer, count
-
-
-def _stale_inputs(args):
-    """For an op that saves no input: (owner, STALE) for each input whose history no
-    longer describes its values (written in place since), or None."""
-    stale = None
-    for a in args:
-        if type(a) is ndarray and a._node is not None and is_stale(a._data, a._node):
-            stale = (stale or []) + [(owner(a._data), STALE)]
-    return stale
 
 
 def _constant(value):
@@ -373,10 +344,6 @@ def select_outputs(node, out):
     selected = [wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
                              None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
                 for k, o in enumerate(out)]
-    if type(node.version) is tuple:  # (the counts of outputs that are views)
-        for a, version in zip(selected, node.version):
-            if a._node is not None:
-                a._node.version = version
     return tuple(selected)
 
 
@@ -528,11 +495,30 @@ def _alias(value):
 ALIAS = Primitive('alias', _alias, vjps=(identity,), jvps=(identity,), save='shapes')
 
 
-def renewed(node, data):
-    """A node standing for `node`'s history of `data`, current at `data`'s write count."""
-    alias = Node(ALIAS, [node], [node], None, NO_KWARGS, None, node.shape, node.dtype)
-    alias.version = write_count(owner(data))
-    return alias
+def renewed(node):
+    """A node standing for `node`'s history, made now (so current for values written
+    before now)."""
+    return Node(ALIAS, [node], [node], None, NO_KWARGS, None, node.shape, node.dtype)
+
+
+def _stale_rule(xp, g, ans, x, op):
+    raise InPlaceModificationError(
+        f"the values computed by '{op}' were modified in place (directly, or through a view "
+        f'or a detached array sharing their memory) after the op was recorded and before '
+        f"another op read them, so '{op}''s recorded history no longer describes them and "
+        f'the gradient would be wrong. Recompute the array inside record() after modifying '
+        f'it, or modify a copy (y = y.copy()).')
+
+
+# Stands between an op's node and a later op that read its values after they were
+# written in place: differentiating through it raises (see `stale`).
+STALE = Primitive('stale', _alias, vjps=(_stale_rule,), jvps=(_stale_rule,), save='shapes')
+
+
+def stale(node):
+    """`node`'s history, for values written since it made them: a node whose derivative
+    rules raise InPlaceModificationError, so no gradient flows through stale history."""
+    return Node(STALE, [node], [node], None, {'op': node.name}, None, node.shape, node.dtype)
 
 
 class _NoRules(tuple):

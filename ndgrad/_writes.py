@@ -1,30 +1,35 @@
-"""In-place writes, counted per memory buffer, with the region each write touched.
+"""In-place writes: when each memory buffer was written, and where.
 
-Views and detached arrays share their owner's count, so a write through any alias
-is seen. A node remembers the count of each value it saved (and of its output); at
-backward time, a saved value that a later write overlapped would give a wrong
-gradient, so the engine raises instead. Writes remember the region they touched
-(for basic indices: ``y[:, 1] = y[:, 0] ** 2`` leaves the saved ``y[:, 0]`` valid).
+A process-wide clock (`CLOCK`) ticks at every in-place write. Each buffer (the array
+that owns the memory; views and detached arrays share it) keeps the time of its
+writes and the region each touched. A node records the clock when it is made
+(``Node.version``) and when it read each value it saves; at backward, a saved value
+that a later write overlapped would give a wrong gradient, so the engine raises.
+Regions make ``y[:, 1] = y[:, 0] ** 2`` fine: the saved ``y[:, 0]`` was not touched.
+Where the clock has not moved since a node was made, nothing needs looking up.
 
 >>> import numpy
->>> a = numpy.zeros((3, 3))
+>>> a, t = numpy.zeros((3, 3)), CLOCK[0]
 >>> mark_written(a, (slice(None), 1))
->>> written_since(a[:, 0], 0), written_since(a[:, 1], 0)
-(False, True)
+>>> written_since(a[:, 0], t), written_since(a[:, 1], t), written_since(a[:, 1], CLOCK[0])
+(False, True, False)
 """
+import threading
 import weakref
 
 import numpy
 from numpy.lib.stride_tricks import as_strided
 
-from ._graph import STALE
+CLOCK = [0]  # the time of the latest in-place write anywhere
 
-# owner id -> [count, weakref to the owner, log of (count after the write, region)]:
-# entries leave with their buffer (weakref callback), so ids are never confused.
+# owner id -> [time of its last write, weakref to the owner, log of (time, region),
+# time of the newest write dropped from the log]; entries leave with their buffer
+# (weakref callback), so ids are never confused.
 _WRITES = {}
 _LOG = 64  # writes remembered per buffer; older ones count as having touched everything
 _BASIC = (int, slice, type(None), type(Ellipsis), numpy.integer)
 _WHOLE = slice(None)
+_TICK = threading.Lock()
 
 
 def owner(data):
@@ -35,65 +40,52 @@ def owner(data):
     return data
 
 
-def write_count(buffer):
-    """How many in-place writes the memory owned by `buffer` (see `owner`) has had."""
-    entry = _WRITES.get(id(buffer))
-    return 0 if entry is None else entry[0]
-
-
 def mark_written(data, index=None):
     """Record an in-place write to `data`'s memory: to ``data[index]`` where `index` is
-    a basic index (ints, slices, None, ...), else to all of `data`."""
+    a basic or advanced index, else to all of `data`."""
     buffer = owner(data)
-    entry = _WRITES.get(id(buffer)) or _entry(buffer)
-    entry[0] += 1
     whole = data is buffer and (index is None or type(index) is slice and index == _WHOLE)
-    log = entry[2]
-    log.append((entry[0], None if whole else _region(buffer, data, index)))
-    if len(log) > _LOG:
-        del log[0]
-
-
-def set_write_count(buffer, count):
-    """Start the count of `buffer` (an owner) at `count`: a copy made to stand for
-    memory at that count."""
-    if count:
-        _entry(buffer)[0] = count
+    region = None if whole else _region(buffer, data, index)
+    with _TICK:
+        CLOCK[0] += 1
+        time = CLOCK[0]
+        entry = _WRITES.get(id(buffer)) or _entry(buffer)
+        entry[0] = time
+        log = entry[2]
+        log.append((time, region))
+        if len(log) > _LOG:
+            entry[3] = log.pop(0)[0]
 
 
 def _entry(buffer):
     key = id(buffer)
-    entry = _WRITES.get(key)
-    if entry is None:
-        entry = _WRITES[key] = [0, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None)),
-                                []]
+    entry = _WRITES[key] = [0, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None)),
+                            [], 0]
     return entry
 
 
-def written_since(value, count):
-    """Whether a write after `count` (a count of `value`'s memory) touched `value`."""
+def written_since(value, time):
+    """Whether a write after `time` touched `value`."""
     entry = _WRITES.get(id(owner(value)))
-    if entry is None or entry[0] == count:
+    if entry is None or entry[0] <= time:
         return False
-    log = entry[2]
-    if count == STALE or not log or log[0][0] > count + 1:
+    if entry[3] > time:
         return True  # (writes too old to be in the log: assume they touched it)
-    return any(after > count and _overlaps(value, region) for after, region in log)
+    return any(written > time and _overlaps(value, region) for written, region in entry[2])
 
 
-def written_within(data, count, index):
-    """Whether every write to `data`'s memory after `count` lay inside ``data[index]``
+def written_within(data, time, index):
+    """Whether every write to `data`'s memory after `time` lay inside ``data[index]``
     (an assignment to ``data[index]`` then replaces all that was written)."""
     entry = _WRITES.get(id(owner(data)))
-    if entry is None or entry[0] == count:
+    if entry is None or entry[0] <= time:
         return True
-    log = entry[2]
-    if count == STALE or not log or log[0][0] > count + 1:
+    if entry[3] > time:
         return False
     target = _region(owner(data), data, index)
     return target is not None and all(
-        after <= count or region is not None and _contains(target, region)
-        for after, region in log)
+        written <= time or region is not None and _contains(target, region)
+        for written, region in entry[2])
 
 
 def _contains(outer, inner):
@@ -122,12 +114,9 @@ def holds_variable(data):
 
 def is_stale(data, node):
     """Whether `data`, the values that op `node` produced, were written in place since
-    (through any alias): the node's history no longer describes them. (One dict lookup
-    settles it for memory that was never written.)"""
-    if node.prim is None:
-        return False
-    entry = _WRITES.get(id(data if data.base is None else owner(data)))
-    return entry is not None and entry[0] != node.version and written_since(data, node.version)
+    (through any alias): the node's history no longer describes them."""
+    return (node.prim is not None and CLOCK[0] != node.version
+            and written_since(data, node.version))
 
 
 def _region(buffer, data, index):

@@ -4,48 +4,57 @@ import numpy
 import pytest
 
 from ndgrad import InPlaceModificationError, NotRecordedError, autograd, func, np
-from ndgrad._writes import mark_written, written_since, written_within
+from ndgrad._writes import CLOCK, mark_written, written_since, written_within
 
 # --- the region bookkeeping ---------------------------------------------------------------
 
 
 def test_a_basic_index_write_touches_only_its_region():
-    a = numpy.zeros((4, 3))
+    a, before = numpy.zeros((4, 3)), CLOCK[0]
     mark_written(a, (slice(None), 1))
-    assert not written_since(a[:, 0], 0)
-    assert not written_since(a[:, 2:], 0)
-    assert written_since(a[:, 1], 0)
-    assert written_since(a[1], 0)
-    assert written_since(a, 0)
-    assert not written_since(a[:, 0], 1)  # (nothing since the first write)
+    assert not written_since(a[:, 0], before)
+    assert not written_since(a[:, 2:], before)
+    assert written_since(a[:, 1], before)
+    assert written_since(a[1], before)
+    assert written_since(a, before)
+    assert not written_since(a[:, 1], CLOCK[0])  # (nothing since that write)
 
 
 def test_an_advanced_index_write_touches_exactly_its_elements():
-    a = numpy.zeros((3, 3))
+    a, before = numpy.zeros((3, 3)), CLOCK[0]
     mark_written(a, numpy.eye(3, dtype=bool))
-    assert written_since(a[0], 0) and written_since(a[:, 2], 0)
-    assert not written_since(a[0, 1:], 0)
-    assert not written_since(a[2, :2], 0)
+    assert written_since(a[0], before) and written_since(a[:, 2], before)
+    assert not written_since(a[0, 1:], before)
+    assert not written_since(a[2, :2], before)
 
 
 def test_a_write_through_a_view_is_counted_for_the_owner():
-    a = numpy.zeros(6)
+    a, before = numpy.zeros(6), CLOCK[0]
     v = a.reshape(2, 3)[1]
     mark_written(v, 0)
-    assert written_since(a[3:4], 0)
-    assert not written_since(a[:3], 0)
-    assert not written_since(a[4:], 0)
+    assert written_since(a[3:4], before)
+    assert not written_since(a[:3], before)
+    assert not written_since(a[4:], before)
 
 
 def test_written_within_says_whether_an_assignment_replaces_every_write():
-    a = numpy.zeros((3, 2))
+    a, before = numpy.zeros((3, 2)), CLOCK[0]
     mark_written(a, 1)
-    assert written_within(a, 0, 1)
-    assert not written_within(a, 0, 2)
-    assert not written_within(a, 0, (slice(None), 0))
+    assert written_within(a, before, 1)
+    assert not written_within(a, before, 2)
+    assert not written_within(a, before, (slice(None), 0))
+    middle = CLOCK[0]
     mark_written(a, 2)
-    assert not written_within(a, 0, 1)
-    assert written_within(a, 1, 2)
+    assert not written_within(a, before, 1)
+    assert written_within(a, middle, 2)
+
+
+def test_writes_older_than_the_log_count_as_touching_everything():
+    a, before = numpy.zeros(100), CLOCK[0]
+    for i in range(70):
+        mark_written(a, i)
+    assert written_since(a[99:], before)  # the first writes were dropped from the log
+    assert not written_since(a[99:], CLOCK[0] - 60)
 
 
 # --- writes into values a recorded node saved ----------------------------------------------
