@@ -85,13 +85,7 @@ def _masked_vjp(rule):
     def vjp(xp, g, ans, *args, where=True, **_):
         if where is True:
             return g if rule is identity else rule(xp, g, ans, *args)
-        mask, j = _selection(where, ans)
-        if j is None:
-            return None
-        if rule is not identity:
-            args = [_at_selected(xp, mask, j, a) for a in args]
-            g = rule(xp, g, _at_selected(xp, mask, j, ans), *args)
-        return xp.where(mask, g, 0)
+        return _masked(rule, xp, g, ans, args, where)
     return vjp
 
 
@@ -102,16 +96,22 @@ def _masked_jvp(rule, i):
     def jvp(xp, t, ans, *args, where=True, **_):
         if where is True:
             return t if rule is identity else rule(xp, t, ans, *args)
-        mask, j = _selection(where, ans)
-        if j is None:
-            return None
         ndim = args[i].ndim
-        missing = len(mask.shape) - ndim
+        missing = len(ans.shape) - ndim
         if missing > 0:
             nb = t.ndim - ndim
             t = xp.reshape(t, t.shape[:nb] + (1,) * missing + t.shape[nb:])
-        if rule is not identity:
-            args = [_at_selected(xp, mask, j, a) for a in args]
-            t = rule(xp, t, _at_selected(xp, mask, j, ans), *args)
-        return xp.where(mask, t, 0)
+        return _masked(rule, xp, t, ans, args, where)
     return jvp
+
+
+def _masked(rule, xp, s, ans, args, where):
+    """`rule` applied to the cotangent or tangent `s` where the mask `where` holds, 0
+    elsewhere (None where it holds nowhere)."""
+    mask, j = _selection(where, ans)
+    if j is None:
+        return None
+    if rule is not identity:
+        args = [_at_selected(xp, mask, j, a) for a in args]
+        s = rule(xp, s, _at_selected(xp, mask, j, ans), *args)
+    return xp.where(mask, s, 0)
