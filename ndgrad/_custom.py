@@ -40,6 +40,16 @@ def _array(value):
     return value if isinstance(value, ndarray) else wrap(numpy.asarray(value))
 
 
+def _read_only(value):
+    """`value` as an ndgrad array whose memory cannot be written through it: what the
+    user's forward and backward receive (a write would change a variable, or a value
+    the graph saved, unseen)."""
+    value = _array(value)
+    data = value._data.view()
+    data.flags.writeable = False
+    return wrap(data, value._node)
+
+
 def _as_tuple(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
@@ -104,18 +114,18 @@ class _Call:
 
     # --- what the user's code receives -------------------------------------------------
     def _ins(self, args):
-        return tuple(a if isinstance(a, (ndarray, Meta)) else _array(a) for a in args)
+        return tuple(a if isinstance(a, Meta) else _read_only(a) for a in args)
 
     def _outs(self, ans, linked):
         if isinstance(ans, Meta):
             return (None,) * len(self.out_shapes)
         if self.single:
-            return (_array(ans),)
+            return (_read_only(ans),)
         node = self.node() if linked and self.node is not None else None
         if node is None:
-            return tuple(_array(a) for a in ans)
+            return tuple(_read_only(a) for a in ans)
         n = len(ans)  # each output linked to the node through its own select
-        return tuple(wrap(_array(a)._data, Node(SELECT, (node,), (None,), None,
+        return tuple(wrap(_read_only(a)._data, Node(SELECT, (node,), (None,), None,
                                                 {'index': k, 'n': n}, None, a.shape, a.dtype))
                      for k, a in enumerate(ans))
 
@@ -343,7 +353,7 @@ class Function:
     def __call__(self, *inputs):
         name = type(self).__name__
         inputs = tuple(_array(x) for x in inputs)
-        views = tuple(x.detach() for x in inputs)
+        views = tuple(_read_only(x.detach()) for x in inputs)
         self._saving = ()
         outputs = _paused(self.forward, views)
         outs = _as_tuple(outputs)
@@ -408,7 +418,8 @@ class custom_vjp:
         if self.vjp is None:
             raise TypeError(f'{name} has no vjp rule: define it with @{name}.defvjp')
         inputs = tuple(_array(x) for x in args)
-        outputs = _paused(lambda *xs: self.fn(*xs, **kwargs), tuple(x.detach() for x in inputs))
+        outputs = _paused(lambda *xs: self.fn(*xs, **kwargs),
+                          tuple(_read_only(x.detach()) for x in inputs))
         vjp, jvp = self.vjp, self.jvp
 
         def user_vjp(gs, outs, ins):

@@ -605,3 +605,29 @@ def test_forward_returning_its_input_gives_an_output_of_its_own(forward):
     y[0] = 7.0  # a write into the output, not into the variable
     assert x.tolist() == [1.0, 2.0]
     assert not numpy.shares_memory(numpy.asarray(y), numpy.asarray(x))
+
+
+@pytest.mark.parametrize('where', ['forward', 'backward'])
+def test_user_code_cannot_write_into_the_arrays_it_receives(where):
+    """A write into forward's inputs or backward's saved arrays would change the variable
+    (or a value the graph needs) unseen: they are read-only."""
+    class Square(autograd.Function):
+        def forward(self, x):
+            if where == 'forward':
+                x[0] = 100.
+            self.save_for_backward(x)
+            return x * x
+
+        def backward(self, dy):
+            x, = self.saved_tensors
+            if where == 'backward':
+                x[0] = 100.
+            return 2 * x * dy
+
+    x = np.array([1., 2.])
+    x.attach_grad()
+    with pytest.raises(ValueError, match='read-only'):
+        with autograd.record():
+            y = Square()(x).sum()
+        y.backward()
+    assert x.tolist() == [1., 2.]
