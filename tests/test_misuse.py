@@ -3095,6 +3095,311 @@ def _():
 
 
 # ===================================================================================
+# Adversarial additions: unusual aliases, self-overlapping writes, duplicate indices
+# ===================================================================================
+def _exp_matrix():
+    x = var([[1., 2.], [3., 4.]])
+    with autograd.record():
+        y = np.exp(x)
+        z = (y * np.array([[1., 2.], [3., 4.]])).sum()
+    return x, y, z
+
+
+def _view_write_case(view):
+    x, y, z = _exp_matrix()
+    v = view(y)
+    v[...] = 0.
+    return z.backward
+
+
+@case('out-exp-swapaxes', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.swapaxes(y, 0, 1))
+
+
+@case('out-exp-moveaxis', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.moveaxis(y, 0, 1))
+
+
+@case('out-exp-flip', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.flip(y, 0))
+
+
+@case('out-exp-negative-steps', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: y[::-1, ::-1])
+
+
+@case('out-exp-T-of-T', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: y.T.T)
+
+
+@case('out-exp-ellipsis', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: y[..., 1])
+
+
+@case('out-exp-newaxis', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: y[None, 0])
+
+
+@case('out-exp-expand-squeeze', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.squeeze(np.expand_dims(y, 0)))
+
+
+@case('out-exp-split-part', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.split(y, 2)[1])
+
+
+@case('out-exp-iterated-row', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: list(y)[0])
+
+
+@case('out-exp-rot90', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: np.rot90(y))
+
+
+@case('out-exp-astype-no-copy', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
+def _():
+    return _view_write_case(lambda y: y.astype(y.dtype, copy=False))
+
+
+@case('out-exp-np-asarray-refused', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
+def _():
+    x, y, z = _exp_matrix()
+    np.asarray(y)[0, 0] = 0.  # the same array: refused at once, as y[0, 0] = 0.
+
+
+@case('out-exp-broadcast-to-readonly', 'inplace-saved', raises(ValueError, READ_ONLY))
+def _():
+    x, y, z = _exp_matrix()
+    np.broadcast_to(y, (2, 2))[0, 0] = 0.
+
+
+@case('rec-setitem-duplicate-index', 'inplace-record', ok([0., 1.]), item='3')
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        z = np.zeros(3)
+        z[[0, 0]] = x * 1.  # NumPy: the last write lands, so x[0] is lost
+        s = (z * np.array([1., 2., 3.])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-iadd-duplicate-index', 'inplace-record', ok([0., 1.]), item='3')
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        z = np.ones(3) * 1.
+        z[[0, 0]] += x  # z[0] = 1 + x[1], as in NumPy
+        s = (z * np.array([1., 2., 3.])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-setitem-bool-mask-of-itself', 'inplace-record', ok([8., 0., 0.]), item='3')
+def _():
+    x = var([1., 2., 3.])
+    with autograd.record():
+        z = x * 2
+        z[z > 3] = 0.
+        s = (z * z).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-setitem-reversed-self', 'inplace-record', ok([3., 2., 1.]), item='3')
+def _():
+    x = var([1., 2., 3.])
+    with autograd.record():
+        z = x * 1
+        z[::-1] = z  # overlapping source and destination
+        s = (z * np.array([1., 2., 3.])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-setitem-shifted-self', 'inplace-record', ok([3., 3., 0.]), item='3')
+def _():
+    x = var([1., 2., 3.])
+    with autograd.record():
+        z = x * 1
+        z[1:] = z[:-1]
+        s = (z * np.array([1., 2., 3.])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-iadd-shifted-self', 'inplace-record', ok([3., 5., 3.]), item='3')
+def _():
+    x = var([1., 2., 3.])
+    with autograd.record():
+        z = x * 1
+        z[1:] += z[:-1]
+        s = (z * np.array([1., 2., 3.])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-iadd-own-transpose', 'inplace-record', ok([[2., 5.], [5., 8.]]), item='3')
+def _():
+    x = var([[1., 2.], [3., 4.]])
+    with autograd.record():
+        z = x * 1
+        z += z.T
+        s = (z * np.array([[1., 2.], [3., 4.]])).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-write-under-pause-is-constant', 'inplace-record', ok([5., 4.]), item='3')
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        y = x * 2
+        with autograd.pause():
+            y[0] = 5.  # unrecorded: y becomes a constant
+        s = (y * x).sum()
+    s.backward()
+    return x.grad
+
+
+@case('rec-setitem-hessian', 'inplace-record', ok([[4., 2.], [2., 2.]]), item='3')
+def _():
+    def f(u):
+        y = np.zeros(2)
+        y[0] = u[0] * u[1]
+        y[1] = u[1] ** 2
+        y[0] *= u[0]  # y = (u0^2 u1, u1^2)
+        return y.sum()
+    return func.hessian(f)(np.array([1., 2.]))
+
+
+@case('rec-setitem-jacrev-jacfwd', 'inplace-record',
+      ok([[[0., 3., 2.], [2., 0., 0.], [0., 4., 0.]]] * 2), item='3')
+def _():
+    def f(u):
+        out = np.zeros(3)
+        out[0] = u[1] * u[2]
+        out[1:] = u[:2] ** 2
+        return out
+    u = np.array([1., 2., 3.])
+    return [func.jacrev(f)(u), func.jacfwd(f)(u)]
+
+
+@case('func-write-detached-input', 'func-args', raises(IPE, IN_PLACE))
+def _():
+    def f(u):
+        w = u * 1
+        u.detach()[0] = 5.
+        return (w * w).sum()
+    func.grad(f)(np.array([1., 2.]))
+
+
+@case('head-recorded-graph-head-written', 'head-kind', raises_later(IPE, IN_PLACE))
+def _():
+    x = var([1., 2.])
+    hg = np.array([1., 1.])
+    with autograd.record():
+        g = autograd.grad(x ** 3, [x], head_grads=hg, create_graph=True)[0]
+        s = g.sum()
+    hg[0] = 5.  # an ndgrad head gradient the recorded pass read
+    return s.backward
+
+
+@case('grad-variables-views-of-each-other', 'grad-variables',
+      ok([[7., 11., 3.], [4., 8.], [14., 22., 6.]]))
+def _():
+    x = var([1., 2., 3.])
+    with autograd.record():
+        y = x * 2
+        v = y[0:2]
+        s = (v * v).sum() + (y * 3).sum()
+    return autograd.grad(s, [y, v, x])
+
+
+@case('create-graph-grad-buffer-reused', 'linear-second-order', ok([36., 288.]))
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        y = (x ** 3).sum()
+    autograd.backward(y, create_graph=True)
+    with autograd.record():
+        h = (x.grad * x.grad).sum()  # 9 x^4
+    h.backward()
+    return x.grad
+
+
+@case('create-graph-grad-buffer-zeroed', 'inplace-saved', raises_later(IPE, IN_PLACE))
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        y = (x ** 3).sum()
+    autograd.backward(y, create_graph=True)
+    with autograd.record():
+        h = (x.grad * x.grad).sum()
+    x.grad[:] = 0.  # an optimizer's zero_grad between the two passes
+    return h.backward
+
+
+@case('create-graph-grad-buffer-overwritten', 'inplace-saved',
+      raises_later(IPE, IN_PLACE))
+def _():
+    x = var([1., 2.])
+    with autograd.record():
+        y = (x ** 3).sum()
+    autograd.backward(y, create_graph=True)
+    with autograd.record():
+        h = (x.grad * x).sum()
+        y2 = (x ** 2).sum()
+    y2.backward()  # writes x.grad in place
+    return h.backward
+
+
+@case('mv-variable-is-view-of-variable', 'mark-variables',
+      ok([[2., 4., 6., 8.], [10., 10.]]), item='6')
+def _():
+    a = var([1., 2., 3., 4.])
+    w = a[0:2]
+    autograd.mark_variables([w], [np.zeros(2)])
+    with autograd.record():
+        s = (a * a).sum() + (w * 10).sum()
+    s.backward()
+    return [a.grad, w.grad]
+
+
+@case('thread-concurrent-retained-passes', 'threads', ok(True), item='5')
+def _():
+    x = var(numpy.linspace(0.1, 1., 8).tolist())
+    with autograd.record():
+        z = np.sin(np.exp(x) * x) * x
+    ref = autograd.grad(z, [x], retain_graph=True)[0].asnumpy()
+    bad = []
+
+    def work(k):
+        for _ in range(5):
+            g, = autograd.grad(z, [x], head_grads=numpy.full(8, float(k)),
+                               retain_graph=True)
+            if not numpy.allclose(g.asnumpy(), k * ref):
+                bad.append(k)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return not bad
+
+
+# ===================================================================================
 @pytest.mark.parametrize('fn, expect', CASES)
 def test_misuse(fn, expect):
     expect.check(fn)
