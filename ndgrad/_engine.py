@@ -210,6 +210,18 @@ def _not_recorded(head):
         'the result inside record().')
 
 
+def check_current(array):
+    """InPlaceModificationError if `array`, to be differentiated, was written in place
+    since its op recorded it: its history no longer describes its values."""
+    node = array._node
+    if node is not None and is_stale(array._data, node):
+        raise InPlaceModificationError(
+            f"the array being differentiated was modified in place (through a view or a "
+            f"detached array sharing its memory) after '{node.name}' computed it, so its "
+            f'recorded history no longer describes its values. Differentiate a copy made '
+            f'before the modification, or recompute it inside record().')
+
+
 def anchored(g, shape, dtype, roots):
     """`g` (None: zeros), a create_graph gradient without history of its own, tied to
     the graph of `roots` with a zero derivative (see `ANCHOR`)."""
@@ -245,12 +257,7 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
         node = head._node
         if node is None:
             raise _not_recorded(head)
-        if is_stale(head._data, node):
-            raise InPlaceModificationError(
-                f"the array being differentiated was modified in place (through a view or a "
-                f"detached array sharing its memory) after '{node.name}' computed it, so its "
-                f'recorded history no longer describes its values. Differentiate a copy made '
-                f'before the modification, or recompute it inside record().')
+        check_current(head)
         roots.append(node)
     if variables is None:
         # every recorded node descends from a leaf, so all of them lead to a target

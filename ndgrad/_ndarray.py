@@ -45,7 +45,7 @@ class ndarray:
     __array_priority__ = 1000.0
 
     def __init__(self, data):
-        self._data = numpy.asarray(data)
+        self._data = numpy.array(data)  # (its own memory: NumPy writes would go unseen)
         self._node = None
 
     # --- gradients -------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy
 from . import _engine
 from ._graph import Leaf
 from ._ndarray import ndarray, wrap
+from ._writes import mark_variable
 from ._primitive import REC
 from ._state import STATE
 
@@ -110,20 +111,21 @@ def _float_value(value, what):
     return data
 
 
-def _variable(value, what, own=False):
+def _variable(value, what):
     """A distinct graph node for a differentiated input.
 
     An input that already has a node (a variable of an enclosing transform) gets a
     recorded copy, so that nested transforms never confuse their variables; the
-    enclosing transform still differentiates through the copy. With `own`, a NumPy
-    array is copied: NumPy code writing into it later would go unseen (ndgrad counts
-    the writes made through ndgrad arrays only).
+    enclosing transform still differentiates through the copy. Any other input is
+    copied too, and its memory is a variable's: `f` cannot write into it (through any
+    view) unseen, nor change the caller's array, and NumPy code writing into the
+    caller's array cannot change the derivative.
     """
     data = _float_value(value, what)
     if isinstance(value, ndarray) and value._node is not None:
         return REC.copy(value)
-    if own and data is value:
-        data = data.copy()
+    data = data.copy()
+    mark_variable(data)
     return wrap(data, Leaf(data.shape, data.dtype, None, 'write'))
 
 
@@ -141,9 +143,9 @@ def _normalize_argnums(argnums, nargs, name):
     return single, tuple(out)
 
 
-def _with_variables(args, argnums, name, own=False):
+def _with_variables(args, argnums, name):
     """`args` with every leaf of the arguments at `argnums` made a fresh variable
-    (NumPy arrays copied with `own`, see `_variable`).
+    (copied: see `_variable`).
 
     Returns the new arguments and, per differentiated argument, its variables and
     its structure.
@@ -152,7 +154,7 @@ def _with_variables(args, argnums, name, own=False):
     parts = []
     for a in argnums:
         leaves, structure = tree_flatten(args[a])
-        variables = [_variable(leaf, f'{name}: argument {a}', own) for leaf in leaves]
+        variables = [_variable(leaf, f'{name}: argument {a}') for leaf in leaves]
         args[a] = tree_unflatten(structure, variables)
         parts.append((variables, structure))
     return args, parts
@@ -264,6 +266,8 @@ def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
 
 def _push(outputs, seeds, create_graph, nbatch=0):
     """The engine's forward pass, skipping outputs that depend on nothing."""
+    for o in outputs:
+        _engine.check_current(o)
     live = [o._node for o in outputs if o._node is not None]
     tangents = iter(_engine.push_tangents(live, seeds, create_graph, nbatch) if live else ())
     return [next(tangents) if o._node is not None else None for o in outputs]
@@ -347,7 +351,7 @@ def vjp(f, *primals, has_aux=False):
         nums = range(len(primals))
         # (vjp_fn runs later: the primals are the caller's until then, so NumPy ones are
         # copied, and ndgrad ones have their writes counted)
-        args, parts = _with_variables(primals, nums, name, own=True)
+        args, parts = _with_variables(primals, nums, name)
         out = _call(f, args, {}, primals, nums, name)
         hint = _aux_hint(out, has_aux)
         out, aux = _split_aux(out, has_aux, name)

@@ -47,8 +47,8 @@ def array(object, dtype=None, copy=True, ndmin=0):
             data = _default_dtype(data)
     if dtype is not None and data.dtype != dtype:
         data = data.astype(dtype)
-    elif copy:
-        data = data.copy()
+    elif copy or data is object:  # (a NumPy array's memory is copied: NumPy writes into
+        data = data.copy()         # it could not be seen, as MXNet's arrays were their own)
     if ndmin > data.ndim:
         data = data.reshape((1,) * (ndmin - data.ndim) + data.shape)
     return wrap(data)
@@ -66,7 +66,8 @@ def _is_numpy_scalar(value):
 
 
 def asarray(a, dtype=None):
-    """`a` as an ndgrad array, without a copy where possible."""
+    """`a` as an ndgrad array: `a` itself if it is one; NumPy data is copied, as by
+    `array`, since writes by NumPy into shared memory could not be seen."""
     if type(a) is ndarray and (dtype is None or a.dtype == dtype):
         return a
     return array(a, dtype=dtype, copy=False)
