@@ -177,12 +177,13 @@ class _Call:
     # --- reverse mode --------------------------------------------------------------------
     def grads(self, g, ans, args, linked):
         """The user's gradients (ndgrad arrays or None), one per input."""
-        gs = tuple(_array(x) for x in _as_tuple(g))
+        gs = tuple(_read_only(x) for x in _as_tuple(g))
         ins, outs = self._ins(args), self._outs(ans, linked)
         n = len(self.in_shapes)
 
         def run(gs):
-            return self._check(self.user_vjp(gs, outs, ins), n, self.in_shapes, 'backward')
+            results = _writes_refused(f'backward of {self.name}', self.user_vjp, gs, outs, ins)
+            return self._check(results, n, self.in_shapes, 'backward')
 
         nb = gs[0].ndim - len(self.out_shapes[0])
         if nb == 0:
@@ -277,9 +278,23 @@ def _paused(forward, inputs):
     saved = STATE.recording
     STATE.recording = False
     try:
-        return forward(*inputs)
+        return _writes_refused('forward', forward, *inputs)
     finally:
         STATE.recording = saved
+
+
+def _writes_refused(what, fn, *args):
+    """`fn(*args)`, where a write into the read-only arrays it received says why."""
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        if 'read-only' not in str(exc):
+            raise
+        raise ValueError(
+            f'{what} wrote into an array it received (an input, a saved array or an output '
+            f'gradient): these are read-only, since the write would change a variable or a '
+            f'value the graph needs. Compute a new array instead (dy = dy * 2, not '
+            f'dy *= 2).') from exc
 
 
 def _own(output, inputs):

@@ -269,7 +269,12 @@ def _head_grad(head, g, what, create_graph):
             f'dL/dy for every element of y, so it needs the shape of y')
     if create_graph and isinstance(g, ndarray) and g._node is not None:
         return wrap(g._data, g._node)  # a recorded head gradient keeps its history
-    value = value.astype(head.dtype) if value.dtype != head.dtype else value.view()
+    if value.dtype != head.dtype:
+        value = value.astype(head.dtype)
+    elif create_graph:
+        value = value.copy()  # (a recorded pass keeps it: the caller may change theirs)
+    else:
+        value = value.view()
     return wrap(value) if create_graph else value
 
 
