@@ -4,6 +4,7 @@ A node keeps what its derivative rule needs and nothing more: the parents' nodes
 (for the traversal), the saved inputs and/or output (by the primitive's ``save``
 policy), the op's keyword arguments, and the output's shape and dtype.
 """
+import weakref
 from itertools import count
 
 from ._writes import CLOCK
@@ -94,3 +95,8 @@ class Leaf(Node):
         Node.__init__(self, None, (), (), (), None, None, shape, dtype)
         self.grad = grad
         self.grad_req = grad_req
+        if grad is not None:
+            BUFFERED.add(self)
+
+
+BUFFERED = weakref.WeakSet()  # the live variables with a gradient buffer

@@ -13,7 +13,9 @@ import functools
 import numpy
 
 from . import _engine
+from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
+from ._writes import holds_variable
 from ._primitive import DEBUG
 from ._state import STATE
 
@@ -153,7 +155,8 @@ def _gradient_buffer(var, buf, k):
     elif isinstance(buf, ndarray):
         if buf._node is not None:
             raise ValueError(f'{what} is a variable or has recorded history, and backward '
-                             f'would replace it; pass buf.detach() (the same memory)')
+                             f'would replace it; pass an array of its own, e.g. '
+                             f'np.zeros({var.shape})')
         data = buf._data
     else:
         raise TypeError(f'{what} is a {type(buf).__name__}; pass a float array of the '
@@ -171,14 +174,22 @@ def _gradient_buffer(var, buf, k):
 
 
 def _check_overlaps(variables, buffers, grad_reqs):
-    """A buffer must not share memory with a variable, nor with another buffer that is
-    overwritten ('write'): backward would write one gradient over another value."""
+    """A buffer must not share memory with a variable (of this call or any other), nor
+    with another buffer that is overwritten ('write'), of this call or of a variable
+    marked before: backward would write one gradient over another value."""
+    others = [leaf for leaf in BUFFERED if all(leaf is not v._node for v in variables)]
     for k, buf in enumerate(buffers):
-        for var in variables:
-            if _overlap(buf._data, var._data):
-                raise ValueError(f'mark_variables: gradient buffer {k} shares memory with a '
-                                 f'variable; backward would overwrite the variable. Give '
-                                 f'each variable a buffer of its own')
+        if holds_variable(buf._data) or any(_overlap(buf._data, v._data) for v in variables):
+            raise ValueError(f'mark_variables: gradient buffer {k} shares memory with a '
+                             f'variable; backward would overwrite the variable. Give '
+                             f'each variable a buffer of its own')
+        for leaf in others:
+            if 'write' in (leaf.grad_req, grad_reqs[k]) and _overlap(buf._data,
+                                                                   leaf.grad._data):
+                raise ValueError(f'mark_variables: gradient buffer {k} shares memory with '
+                                 f"the gradient buffer of another variable (grad_req "
+                                 f"'write'), so one gradient would overwrite the other; "
+                                 f'give each variable its own memory')
         for j in range(k):
             if 'write' in (grad_reqs[j], grad_reqs[k]) and _overlap(buf._data,
                                                                     buffers[j]._data):

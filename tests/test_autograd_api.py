@@ -439,8 +439,10 @@ def test_mark_variables_rejects_buffers_backward_cannot_write():
     numpy.testing.assert_allclose(shared, [4.0, 6.0])
     c = np.array([1.0, 2.0])
     c.attach_grad()
-    with pytest.raises(ValueError, match='detach'):
-        autograd.mark_variables([a], [c])
+    with pytest.raises(ValueError, match='an array of its own'):  # (c.detach() shares c's
+        autograd.mark_variables([a], [c])                           # memory: no remedy)
+    with pytest.raises(ValueError, match='shares memory with a variable'):
+        autograd.mark_variables([a], [c.detach()])
 
 
 # --- training loops ---------------------------------------------------------------------------------
@@ -573,3 +575,18 @@ def test_only_recorded_under_record():
     with autograd.record():
         assert (x * 2)._node is not None
         assert (np.arange(3) * 2)._node is None  # no variable involved
+
+
+def test_mark_variables_checks_buffers_against_every_variable_marked_before():
+    w1, w2, buf = np.array([1., 2.]), np.array([3., 4.]), np.zeros(2)
+    autograd.mark_variables([w1], [buf])
+    autograd.mark_variables([w1], [buf])  # the same variable again: fine
+    with pytest.raises(ValueError, match='gradient buffer of another variable'):
+        autograd.mark_variables([w2], [buf])
+    a = np.array([1., 2., 3., 4.])
+    a.attach_grad()
+    with pytest.raises(ValueError, match='gradient buffer of another variable'):
+        autograd.mark_variables([w2], [a.grad[:2]])
+    with pytest.raises(ValueError, match='shares memory with a variable'):
+        autograd.mark_variables([w2], [a[0:2]])
+    assert a.tolist() == [1., 2., 3., 4.]
