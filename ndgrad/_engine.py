@@ -295,8 +295,8 @@ def backward(heads, head_grads, variables=None, create_graph=False, retain_graph
             prim = node.prim
             if targets is not None and node in targets:
                 results[node] = g
-            if node.inputs is None or node.version != CLOCK[0] and (
-                    node.versions is not None or node.out is not None):
+            if node.inputs is None or (node.versions is not None or node.out is not None
+                                       ) and node.version != CLOCK[0]:
                 _check_saved(node)  # (nothing written since the op: nothing to check)
             if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
                 if needed is None or node.parents[0] in needed:

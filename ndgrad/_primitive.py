@@ -271,9 +271,6 @@ class Primitive:
     def _record_outputs(self, parents, saved, versions, kwargs, out):
         """A multi-output op: one node, and a `select` node per float output."""
         out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
-        for o in out:
-            if o.dtype.kind == 'c':
-                _unrecorded(self, o)
         node = self._node(parents, saved, versions, kwargs, out,
                           tuple(o.shape for o in out), tuple(o.dtype for o in out))
         return select_outputs(node, out)
@@ -341,10 +338,9 @@ def select_outputs(node, out):
     """The outputs `out` of the multi-output `node` as graph arrays: a `select` node each
     (float outputs; the others carry no gradient)."""
     n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
-    selected = [wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
-                             None, o.shape, o.dtype)) if o.dtype.kind == 'f' else wrap(o)
-                for k, o in enumerate(out)]
-    return tuple(selected)
+    return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
+                               None, o.shape, o.dtype)) if o.dtype.kind == 'f'
+                   else _unrecorded(node.prim, o) for k, o in enumerate(out)])
 
 
 def _has_graph_array(kwargs):
