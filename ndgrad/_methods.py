@@ -97,7 +97,13 @@ def write_recorded(target, result, index=None):
                 old = data.copy() if old is None else old
                 node.inputs[k], node.versions[k] = old, None
     if index is None:
-        numpy.copyto(data, result._data, casting='same_kind')
+        try:
+            numpy.copyto(data, result._data, casting='same_kind')
+        except TypeError as exc:  # (NumPy's rule: no float results in an integer array)
+            raise TypeError(
+                f'cannot store the result, of dtype {result.dtype}, in place in an array of '
+                f'dtype {data.dtype} (NumPy casts in-place results with same_kind). Use a '
+                f'floating-point array, or assign a new one: c = c + x.') from exc
     else:
         data[index] = result._data[index]
     mark_written(data, index)

@@ -3519,6 +3519,16 @@ def _():
 
 
 
+@case('rec-iadd-float-into-int-array', 'inplace-record', raises(TypeError, r'floating-point'),
+      item='3')
+def _():
+    x = var([1., 2.])
+    c = np.zeros(2, dtype='int32')
+    with autograd.record():
+        c += x * 2
+
+
+
 # ===================================================================================
 @pytest.mark.parametrize('fn, expect', CASES)
 def test_misuse(fn, expect):
