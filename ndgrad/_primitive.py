@@ -42,11 +42,11 @@ from types import MappingProxyType
 
 import numpy
 
+from ._errors import InPlaceModificationError
 from ._graph import Meta, Node
 from ._ndarray import ndarray, wrap
-from ._writes import CLOCK, is_stale, owner
-from ._errors import InPlaceModificationError
 from ._state import STATE
+from ._writes import CLOCK, is_stale, owner
 
 
 class DEBUG:
@@ -216,7 +216,7 @@ class Primitive:
                     versions.append((data if data.base is None else owner(data), now))
                 else:
                     if type(a) in _SEQUENCES and _holds_graph(a):
-                        return self._record(_stacked(args), kwargs)
+                        return self._record(_stacked_lists(args, {})[0], kwargs)
                     raws.append(a)
                     parents.append(None)
                     versions.append(None)
@@ -240,7 +240,7 @@ class Primitive:
                         saved.append(Meta(data.shape, data.dtype))
                 else:
                     if type(a) in _SEQUENCES and _holds_graph(a):
-                        return self._record(_stacked(args), kwargs)
+                        return self._record(_stacked_lists(args, {})[0], kwargs)
                     raws.append(a)
                     parents.append(None)
                     saved.append(a)
@@ -327,11 +327,6 @@ def stack_nested(seq):
     if not parts:
         return wrap(numpy.asarray(seq))
     return REGISTRY['stack'](*parts, axis=0)
-
-
-def _stacked(args):
-    return tuple(stack_nested(a) if type(a) in _SEQUENCES and _holds_graph(a) else a
-                 for a in args)
 
 
 def select_outputs(node, out):
@@ -451,8 +446,8 @@ def _holds_list(values):
     return False
 
 
-def _stacked_lists(args, kwargs, position, sequence):
-    """A composite's arguments with lists of recorded arrays stacked; for the sequence
+def _stacked_lists(args, kwargs, position=None, sequence=None):
+    """Arguments with their lists of recorded arrays stacked; for the sequence
     argument (at `position`, or keyword `sequence`), its items."""
     def fix(value, is_sequence):
         if type(value) not in _SEQUENCES or not _holds_graph(value):
