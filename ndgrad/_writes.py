@@ -91,8 +91,8 @@ def written_within(data, time, index):
 def _contains(outer, inner):
     if outer[0] == 'view' and inner[0] == 'view':
         return outer == inner
-    if outer[0] == 'cells' and inner[0] == 'cells' and outer[2] == inner[2]:
-        return bool(numpy.isin(inner[1], outer[1]).all())
+    if outer[0] == 'cells' and inner[0] == 'cells' and outer[4] == inner[4]:
+        return bool(numpy.isin(_cells(inner), _cells(outer)).all())
     return False
 
 
@@ -121,17 +121,18 @@ def is_stale(data, node):
 
 def _region(buffer, data, index):
     """Where ``data[index]`` lies in `buffer`'s memory: ('view', byte offset, shape,
-    strides) for a basic index, ('cells', byte offsets, itemsize) for an advanced one,
-    or None for the whole buffer (unknown)."""
+    strides, itemsize) for a basic index; for an advanced one ('cells', the same of
+    `data`, and a copy of the index), its elements found only when a check needs them;
+    None for the whole buffer."""
     if index is None and data is buffer or not buffer.flags.forc:
         return None
     if index is not None:
         index = index if type(index) is tuple else (index,)
         if not all([isinstance(i, _BASIC) and type(i) is not bool for i in index]):
-            if data.size > _CELLS:
-                return None
-            cells = numpy.unique(_byte_offsets(data, buffer)[index])
-            return 'cells', cells, data.itemsize
+            index = tuple(numpy.array(i) if isinstance(i, (numpy.ndarray, list)) else i
+                          for i in index)  # (a copy: the caller may change theirs)
+            return ('cells', _address(data) - _address(buffer), data.shape, data.strides,
+                    data.itemsize, index)
         if Ellipsis not in index:
             index = index + (Ellipsis,)  # a view even where every axis gets an int
         data = data[index]
@@ -140,29 +141,34 @@ def _region(buffer, data, index):
     return 'view', _address(data) - _address(buffer), data.shape, data.strides, data.itemsize
 
 
-_CELLS = 1 << 20  # the largest array whose advanced-index writes are tracked by element
-
-
 def _address(data):
     return data.__array_interface__['data'][0]
 
 
-def _byte_offsets(data, buffer):
-    """The byte offset in `buffer`'s memory of every element of `data` (a view of it)."""
-    offsets = numpy.array(_address(data) - _address(buffer), dtype=numpy.intp)
-    for n, stride in zip(data.shape, data.strides):
+def _byte_offsets(start, shape, strides):
+    """The byte offset of every element of an array laid out by `shape` and `strides`
+    from byte `start` of its buffer."""
+    offsets = numpy.array(start, dtype=numpy.intp)
+    for n, stride in zip(shape, strides):
         offsets = offsets[..., None] + numpy.arange(n, dtype=numpy.intp) * stride
     return offsets
+
+
+def _cells(region):
+    """The byte offsets an advanced-index write touched."""
+    _, start, shape, strides, _, index = region
+    return _byte_offsets(start, shape, strides)[index]
 
 
 def _overlaps(value, region):
     if region is None:
         return True
     if region[0] == 'cells':
-        _, cells, itemsize = region
-        if itemsize != value.itemsize:
+        if region[4] != value.itemsize:
             return True
-        return bool(numpy.isin(_byte_offsets(value, owner(value)), cells).any())
+        start = _address(value) - _address(owner(value))
+        return bool(numpy.isin(_byte_offsets(start, value.shape, value.strides),
+                               _cells(region)).any())
     _, start, shape, strides, itemsize = region
     raw = owner(value).reshape(-1, order='A').view(numpy.uint8)
     written = as_strided(raw[start:], shape + (itemsize,), strides + (1,))

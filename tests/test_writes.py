@@ -271,3 +271,12 @@ def test_a_masked_write_over_saved_values_raises_and_a_copy_fixes_it():
         loss = s + y.sum()
     loss.backward()
     numpy.testing.assert_allclose(x.grad.asnumpy(), [1.4, 1.8, 1.8], rtol=1e-6)
+
+
+def test_an_advanced_index_write_keeps_its_index_not_the_callers():
+    a, before = numpy.zeros(10), CLOCK[0]
+    index = numpy.array([1, 2])
+    mark_written(a, index)
+    index[:] = 7  # the caller's index changes afterwards
+    assert written_since(a[1:3], before)
+    assert not written_since(a[7:8], before)
