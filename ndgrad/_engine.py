@@ -16,10 +16,10 @@ import numpy
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
 from ._graph import Leaf, Node
 from ._ndarray import ndarray, wrap
-from ._writes import _WRITES, CLOCK, is_stale, mark_written, written_since
 from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
                          select_outputs)
 from ._state import STATE
+from ._writes import _WRITES, CLOCK, is_stale, mark_written, written_since
 
 # Gradients are stored into leaf buffers under one lock: concurrent backward passes into
 # a grad_req='add' buffer add up instead of losing updates (NumPy's add releases the GIL).

@@ -6,9 +6,9 @@ import numpy
 from . import numpy as np
 from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
-from ._writes import CLOCK, holds_variable, is_stale, mark_written, written_within
 from ._primitive import COMPOSITES, REGISTRY, _wrap_out, exports, renewed
 from ._state import STATE
+from ._writes import CLOCK, holds_variable, is_stale, mark_written, written_within
 from .rules.indexing import raw_index as _raw_index
 
 _add, _sub, _mul, _div = np.add, np.subtract, np.multiply, np.divide
@@ -80,9 +80,9 @@ def _recorded_write(target, value):
 def write_recorded(target, result, index=None):
     """Under ``record()``: the values of `result`, the recorded out-of-place op, written
     into `target`'s memory (at `index`, or all of it; its views and aliases see them,
-    as in NumPy), and
-    `result`'s history becomes `target`'s. Graphs that saved the old values of that
-    memory raise InPlaceModificationError at backward; the op itself keeps a copy."""
+    as in NumPy), and `result`'s history becomes `target`'s. Graphs that saved the old
+    values of that memory raise InPlaceModificationError at backward; the op itself
+    keeps a copy."""
     data, node = target._data, result._node
     if node is None:
         warnings.warn(

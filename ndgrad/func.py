@@ -168,6 +168,17 @@ def _split_aux(out, has_aux, name):
     return out[0], out[1]
 
 
+def _traced(f, given, kwargs, nums, has_aux, name):
+    """`f` called with fresh variables for the arguments `given` at `nums`: their parts
+    (see `_with_variables`), its output and aux, and the end of any error message about
+    what it returned (`_aux_hint`)."""
+    args, parts = _with_variables(given, nums, name)
+    out = _call(f, args, kwargs, given, nums, name)
+    hint = _aux_hint(out, has_aux)
+    out, aux = _split_aux(out, has_aux, name)
+    return parts, out, aux, hint
+
+
 def _call(f, args, kwargs, given, nums, name):
     """``f(*args, **kwargs)``. Where a differentiated argument was given as a list of
     numbers, an exception from `f` gets a note: a list is a container of separate
@@ -300,10 +311,7 @@ def _value_and_grad(f, argnums, has_aux, name):
     def value_and_grad_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            given, (args, parts) = args, _with_variables(args, nums, name)
-            out = _call(f, args, kwargs, given, nums, name)
-            hint = _aux_hint(out, has_aux)
-            out, aux = _split_aux(out, has_aux, name)
+            parts, out, aux, hint = _traced(f, args, kwargs, nums, has_aux, name)
             out = _output(out, name, hint)
             if out.size != 1:
                 raise ValueError(
@@ -349,12 +357,7 @@ def vjp(f, *primals, has_aux=False):
     name = 'vjp'
     with _Trace() as trace:
         nums = range(len(primals))
-        # (vjp_fn runs later: the primals are the caller's until then, so NumPy ones are
-        # copied, and ndgrad ones have their writes counted)
-        args, parts = _with_variables(primals, nums, name)
-        out = _call(f, args, {}, primals, nums, name)
-        hint = _aux_hint(out, has_aux)
-        out, aux = _split_aux(out, has_aux, name)
+        parts, out, aux, hint = _traced(f, primals, {}, nums, has_aux, name)
         heads, out_structure = _outputs(out, name, hint)
     variables = [v for vs, _ in parts for v in vs]
 
@@ -432,10 +435,7 @@ def _jacobian(f, argnums, has_aux, name, rows):
     def jacobian_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            given, (args, parts) = args, _with_variables(args, nums, name)
-            out = _call(f, args, kwargs, given, nums, name)
-            hint = _aux_hint(out, has_aux)
-            out, aux = _split_aux(out, has_aux, name)
+            parts, out, aux, hint = _traced(f, args, kwargs, nums, has_aux, name)
             heads, out_structure = _outputs(out, name, hint)
             variables = [v for vs, _ in parts for v in vs]
             if not trace.nested:  # the blocks are constants: shape them unrecorded
