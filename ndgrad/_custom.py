@@ -15,7 +15,7 @@ so a backward written with ndgrad ops can be differentiated again.
 >>> func.grad(lambda x: Cube()(x).sum())(np.array([1., 2.]))
 array([ 3., 12.])
 >>> func.grad(func.grad(lambda x: Cube()(x)))(2.)  # through the hand-written backward
-array(12., dtype=float64)
+np.float64(12.0)
 """
 import functools
 import weakref
@@ -23,10 +23,10 @@ import weakref
 import numpy
 
 from . import _engine
-from ._graph import Leaf, Meta, Node
+from ._graph import Leaf, Meta, Output
 from ._ndarray import ndarray, wrap
-from ._primitive import REC, SELECT, Primitive
-from ._state import STATE
+from ._primitive import REC, Primitive
+from ._state import STATE, scope
 
 __all__ = ['Function', 'custom_vjp']
 
@@ -124,10 +124,7 @@ class _Call:
         node = self.node() if linked and self.node is not None else None
         if node is None:
             return tuple(_read_only(a) for a in ans)
-        n = len(ans)  # each output linked to the node through its own select
-        return tuple(wrap(_read_only(a)._data, Node(SELECT, (node,), (None,), None,
-                                                {'index': k, 'n': n}, None, a.shape, a.dtype))
-                     for k, a in enumerate(ans))
+        return tuple(wrap(_read_only(a)._data, Output(node, k)) for k, a in enumerate(ans))
 
     def _check(self, results, count, shapes, what):
         results = _as_tuple(results)
@@ -259,28 +256,20 @@ class _Call:
         leaves = [Leaf(batch + shape, dtype, None, 'write')
                   for shape, dtype in zip(self.out_shapes, self.out_dtypes)]
         us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
-        saved = STATE.recording
-        STATE.recording = True
-        try:
+        with scope(True):
             h = self.grads(us[0] if self.single else us, ans, args, linked)[i]
-        finally:
-            STATE.recording = saved
         if h is None or h._node is None:
             return [None] * len(leaves)
         seed = t if linked else t._data
-        found = _engine.backward([h], [seed], variables=leaves, create_graph=linked,
+        found = _engine.backward([h], [seed], leaves, create_graph=linked,
                                  retain_graph=linked)
         return [None if x is None else _array(x) for x in found]
 
 
 def _paused(forward, inputs):
     """Run the user's forward unrecorded on constant views of `inputs`."""
-    saved = STATE.recording
-    STATE.recording = False
-    try:
+    with scope(False):
         return _writes_refused('forward', forward, *inputs)
-    finally:
-        STATE.recording = saved
 
 
 def _writes_refused(what, fn, *args):
@@ -327,7 +316,7 @@ def _record(name, inputs, outputs, user_vjp, user_jvp, save_inputs, save_outputs
     result = prim(*inputs)
     nodes = [r._node for r in _as_tuple(result) if r._node is not None]
     if nodes:
-        node = nodes[0] if call.single else nodes[0].parents[0]
+        node = nodes[0] if call.single else nodes[0].node
         call.node = weakref.ref(node)
     if call.single and not single:
         return (result,)

@@ -1,33 +1,35 @@
 """Reverse and forward passes over the recorded graph.
 
-The engine knows nothing about particular ops: it orders the graph, calls each
-node's rules, sums gradients back to each input's shape and dtype (broadcasting
-is undone here, once, for every op), accumulates, and frees what it used.
+The engine knows nothing about particular ops: it schedules the nodes, calls each
+node's rules, sums gradients back to each input's shape and dtype (broadcasting is
+undone here, once, for every op), accumulates them along the edges, and frees what
+it used. It returns gradients; what to do with them (MXNet's ``.grad`` buffers and
+``grad_req``) is the `autograd` layer's business.
 
 ``nbatch`` leading axes of the head gradients (or seed tangents) are batch axes:
 vectorized Jacobians push a whole batch of cotangents through one pass.
+
+>>> from ndgrad import autograd, np
+>>> x = np.array([1., 2.]); x.attach_grad()
+>>> with autograd.record():
+...     y = x * x
+>>> backward([y], [np.ones(2)._data], [x._node])
+[array([2., 4.], dtype=float32)]
 """
-import threading
 from heapq import heappop, heappush
-from sys import getrefcount
 
 import numpy
 
-from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
-from ._graph import Leaf, Node
+from ._checks import check_current, check_finite, check_saved, not_recorded
+from ._graph import Leaf, Output
 from ._ndarray import ndarray, wrap
-from ._primitive import (ANCHOR, DEBUG, NO_KWARGS, RAW, REC, SELECT, identity, renewed,
-                         select_outputs)
-from ._state import STATE
-from ._writes import _WRITES, CLOCK, is_stale, mark_written, written_since
-
-# Gradients are stored into leaf buffers under one lock: concurrent backward passes into
-# a grad_req='add' buffer add up instead of losing updates (NumPy's add releases the GIL).
-_STORE_LOCK = threading.Lock()
+from ._primitive import DEBUG, RAW, REC, identity
+from ._state import STATE, scope
+from ._writes import CLOCK
 
 
 def toposort(roots):
-    """Nodes reachable from `roots`, each after all of its parents (iterative).
+    """Nodes (and multi-output edges) reachable from `roots`, each after its parents.
 
     The order is that of a depth-first search visiting the first root, and each
     node's first parent, first.
@@ -39,13 +41,12 @@ def toposort(roots):
             continue
         visit(root)
         nodes, parents = [root], [iter(root.parents)]  # the path, and what is left
-        push_node, push_parents = nodes.append, parents.append
         while parents:
             for parent in parents[-1]:
                 if parent is not None and parent not in seen:
                     visit(parent)
-                    push_node(parent)
-                    push_parents(iter(parent.parents))
+                    nodes.append(parent)
+                    parents.append(iter(parent.parents))
                     break
             else:
                 parents.pop()
@@ -56,15 +57,9 @@ def toposort(roots):
 def _needed(order, targets):
     """The nodes of `order` on a path to one of `targets`."""
     needed = set()
-    add = needed.add
     for node in order:
-        if node in targets:
-            add(node)
-            continue
-        for parent in node.parents:
-            if parent in needed:
-                add(node)
-                break
+        if node in targets or any(parent in needed for parent in node.parents):
+            needed.add(node)
     return needed
 
 
@@ -86,7 +81,7 @@ def sum_to(xp, g, shape, nbatch=0):
     return g
 
 
-def _fit(xp, g, shape, dtype, nbatch):
+def fit(xp, g, shape, dtype, nbatch):
     """Match `g` to ``batch + shape`` and `dtype`: undo or apply broadcasting, cast.
 
     Done here, once, for every op: rules return gradients (or tangents) of any
@@ -104,68 +99,21 @@ def _fit(xp, g, shape, dtype, nbatch):
     return g
 
 
-def _check_finite(node, i, gi):
-    """Under ``autograd.detect_anomaly()``: a nan/inf gradient names the op that made it."""
-    if not numpy.isfinite(gi._data if type(gi) is ndarray else gi).all():
-        where = ''
-        if node.site is not None:
-            where = f' recorded at {node.site[0]}, line {node.site[1]} (in {node.site[2]})'
-        raise FloatingPointError(
-            f"the backward pass of '{node.name}'{where} produced nan or inf in the "
-            f'gradient of its input {i}. Check that op\'s inputs for values outside its '
-            f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
-
-
-def _check_saved(node):
-    if node.freed:
-        raise GraphFreedError(
-            f"the graph through '{node.name}' was already used by a backward pass and its "
-            f'saved values were freed. To call backward more than once through the same '
-            f'graph, pass retain_graph=True to the earlier calls, e.g. '
-            f'y.backward(retain_graph=True).')
-    for k, saved in enumerate(node.versions or ()):
-        if saved is None:
-            continue
-        entry = _WRITES.get(id(saved[0]))  # (when the memory was last written, first)
-        if entry is not None and entry[0] > saved[1] and written_since(node.inputs[k],
-                                                                       saved[1]):
-            raise InPlaceModificationError(
-                f"an input of '{node.name}' (memory of shape {saved[0].shape}) was modified "
-                f'in place after the op was recorded (directly, or through a view or a '
-                f'detached array sharing its memory), so its gradient would be wrong. Modify '
-                f'a copy (x = x.copy()), or finish backward before updating it. (Inside '
-                f'record(), build arrays from parts with np.stack or np.concatenate instead '
-                f'of writing rows into an array that earlier ops read.)')
-    out = node.out
-    if out is None:
-        return
-    for out in out if type(out) is tuple else (out,):
-        if not written_since(out, node.version):
-            continue
-        raise InPlaceModificationError(
-            f"the output of '{node.name}' (shape {out.shape}) was modified in place after the "
-            f'op was recorded (directly, or through a view or a detached array sharing its '
-            f"memory), and the backward pass of '{node.name}' needs its value, so the "
-            f'gradient would be wrong. Modify a copy (y = y.copy()), or call backward first.')
-
-
-def _rule_args(node, recorded):
-    """The inputs and output as the rules see them: NumPy values, or graph arrays."""
-    inputs = node.inputs
+def rule_args(node, recorded):
+    """The inputs and output(s) as the rules see them: NumPy values, or, in a recorded
+    pass, arrays linked to the graph (rules using them are differentiated through)."""
+    args, out = node.inputs, node.out
     if recorded:
         args = tuple([wrap(value, parent) if type(value) is numpy.ndarray else value
-                      for value, parent in zip(inputs, node.parents)])
-    else:
-        args = inputs
-    out = node.out
+                      for value, parent in zip(args, node.parents)])
     if out is None:
-        ans = node  # a node is the Meta of its output
-    elif recorded:
-        # saved outputs as graph arrays: rules using them are differentiated through the op
-        ans = select_outputs(node, out) if type(out) is tuple else wrap(out, node)
-    else:
-        ans = out
-    return args, ans
+        return args, node  # a node is the Meta of its output
+    if not recorded:
+        return args, out
+    if type(out) is tuple:
+        return args, tuple([wrap(o, Output(node, k) if o.dtype.kind == 'f' else None)
+                            for k, o in enumerate(out)])
+    return args, wrap(out, node)
 
 
 def _fill_missing(xp, g, node):
@@ -177,290 +125,190 @@ def _fill_missing(xp, g, node):
 
 
 def _add(xp, a, b):
+    if a is None:
+        return b
     if type(a) is tuple:
         return tuple(y if x is None else x if y is None else x + y for x, y in zip(a, b))
     return a + b
 
 
-def _into_slot(grads, select, g, xp):
-    """Add `g`, the gradient of the output that `select` picks from a multi-output op,
-    into that output's slot of the op's gradient list; the op if the list is new."""
-    op = select.parents[0]
-    slots = grads.get(op)
-    new = slots is None
-    if new:
-        slots = grads[op] = [None] * select.kwargs['n']
-    k = select.kwargs['index']
-    slots[k] = g if slots[k] is None else _add(xp, slots[k], g)
-    return op if new else None
+class _Pass:
+    """One backward pass: the gradient waiting at each node (a list, one slot per output,
+    for a multi-output node), and a heap of the nodes that hold one, newest first.
 
-
-def _not_recorded(head):
-    dtype = head.dtype
-    if dtype.kind not in 'fc':
-        return NotRecordedError(
-            f'cannot differentiate an array of dtype {dtype}: integer and boolean results '
-            f'(argmax, comparisons, astype(int), floor division) carry no gradient. '
-            f'Differentiate a floating-point result computed before that step.')
-    return NotRecordedError(
-        'cannot differentiate an array that has no recorded history: it was computed '
-        'outside `with autograd.record():`, or from constants only (no array it depends on '
-        'had x.attach_grad() called before recording), or it was modified in place outside '
-        'record(), which makes it a constant. Attach gradients to the inputs, then compute '
-        'the result inside record().')
-
-
-def check_current(array):
-    """InPlaceModificationError if `array`, to be differentiated, was written in place
-    since its op recorded it: its history no longer describes its values."""
-    node = array._node
-    if node is not None and is_stale(array._data, node):
-        raise InPlaceModificationError(
-            f"the array being differentiated was modified in place (through a view or a "
-            f"detached array sharing its memory) after '{node.name}' computed it, so its "
-            f'recorded history no longer describes its values. Differentiate a copy made '
-            f'before the modification, or recompute it inside record().')
-
-
-def anchored(g, shape, dtype, roots):
-    """`g` (None: zeros), a create_graph gradient without history of its own, tied to
-    the graph of `roots` with a zero derivative (see `ANCHOR`)."""
-    if g is None:
-        data = numpy.zeros(shape, dtype)
-    else:  # (a copy: g may be a head gradient passed straight through)
-        data = numpy.array(g._data if type(g) is ndarray else g)
-    return wrap(data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None,
-                           data.shape, data.dtype))
-
-
-def backward(heads, head_grads, variables=None, create_graph=False, retain_graph=False,
-             nbatch=0, anchor=False):
-    """Propagate `head_grads` from `heads` (ndarrays) back through the graph.
-
-    With `variables` (a list of nodes, leaves or intermediates) the gradients
-    reaching them are returned and no ``.grad`` buffer is touched; without, every
-    leaf with an attached gradient has its buffer written or added to. With
-    `create_graph`, stored gradients (and, with `anchor`, returned ones) that have no
-    history of their own are `anchored` to the heads.
-
-    The list `head_grads` is consumed (emptied): a head gradient nothing else holds is
-    then freed as soon as its rule used it, which keeps a Jacobian's identity seeds
-    from living through the whole pass.
-
-    Ops are taken newest first from a heap keyed by ``Node.seq``: an op's turn comes
-    after every op that used its output has passed its gradient on, and only ops that
-    some gradient reached are visited, so the pass needs no topological sort. Leaves
-    stay out of the heap; their gradients are stored at the end.
+    An op's turn comes after every op that used its output has passed its gradient
+    on (a node's ``seq`` counts creations downwards), and only nodes some gradient
+    reached are visited, so the pass needs no topological sort. Leaves stay out of
+    the heap: their gradients are what is left in `grads` at the end.
     """
-    roots = []
-    for head in heads:
-        node = head._node
-        if node is None:
-            raise _not_recorded(head)
-        check_current(head)
-        roots.append(node)
-    if variables is None:
-        # every recorded node descends from a leaf, so all of them lead to a target
-        targets = needed = None
-    else:
-        targets = set(variables)
-        needed = _needed(toposort(roots), targets)
 
-    xp = REC if create_graph else RAW
-    grads = {}
-    ready = []  # heap of the seq of each node holding a gradient, and those nodes by seq
-    waiting = {}
-    owned = set()  # accumulators this pass allocated, safe to add into in place
-    for root, g in zip(roots, head_grads):
-        if needed is None or root in needed:
-            if root in grads:
-                grads[root] = _add(xp, grads[root], g)
-            else:
-                grads[root] = g
-                if root.prim is not None:
-                    heappush(ready, root.seq)
-                    waiting[root.seq] = root
-    head_grads.clear()
-    g = None
-    results = {}  # the gradients of targets that are not leaves
-    skipped = []  # parents a non-differentiable position passed over
-    saved_recording = STATE.recording
-    STATE.recording = create_graph
-    pop, get = grads.pop, grads.get
-    finite = DEBUG.active and STATE.anomaly
-    try:
-        while ready:
-            node = waiting.pop(heappop(ready))
-            g = pop(node)
-            prim = node.prim
-            if targets is not None and node in targets:
-                results[node] = g
-            if node.inputs is None or (node.versions is not None or node.out is not None
-                                       ) and node.version != CLOCK[0]:
-                _check_saved(node)  # (nothing written since the op: nothing to check)
-            if prim is SELECT:  # output k of a multi-output op: into slot k of the op's list
-                if needed is None or node.parents[0] in needed:
-                    op = _into_slot(grads, node, g, xp)
-                    if op is not None:
-                        heappush(ready, op.seq)
-                        waiting[op.seq] = op
-                if not retain_graph:  # free what the node saved
-                    node.inputs = node.versions = node.out = None
-                continue
-            if create_graph:
-                args, ans = _rule_args(node, True)
-            else:  # _rule_args inlined: this loop is the cost of every recorded op
-                args = node.inputs  # saved as NumPy values
-                ans = node.out
-                if ans is None:
-                    ans = node  # a node is the Meta of its output
+    __slots__ = ('xp', 'nbatch', 'needed', 'targets', 'outputs', 'grads', 'heap', 'due',
+                 'owned', 'found', 'skipped', 'finite')
+
+    def __init__(self, heads, head_grads, targets, create_graph, nbatch):
+        """Send the head gradients to the heads (the list `head_grads` is consumed: a head
+        gradient nothing else holds is freed as soon as its rule used it, so a Jacobian's
+        identity seeds do not live through the whole pass)."""
+        roots = []
+        for head in heads:
+            if head._node is None:
+                raise not_recorded(head)
+            check_current(head)
+            roots.append(head._node)
+        self.xp = REC if create_graph else RAW
+        self.nbatch, self.targets = nbatch, targets
+        self.needed = None if targets is None else _needed(toposort(roots), targets)
+        self.outputs = {}  # multi-output node -> its outputs among the targets
+        for edge in targets or ():
+            if type(edge) is Output:
+                self.outputs.setdefault(edge.node, []).append(edge)
+        self.grads, self.heap, self.due = {}, [], {}
+        self.owned = set()  # accumulators this pass allocated, safe to add into in place
+        self.found = {}     # gradients of the targets
+        self.skipped = []   # parents a non-differentiable position passed over
+        self.finite = DEBUG.active and STATE.anomaly
+        for root, g in zip(roots, head_grads):
+            if self.needed is None or root in self.needed:
+                if root in self.grads or type(root) is Output:
+                    self.send(root, g)
+                else:  # (`send`, inlined: one head, the common case)
+                    self.grads[root] = g
+                    if root.prim is not None:
+                        self.schedule(root)
+        head_grads.clear()
+
+    def run(self, retain_graph):
+        """Take the nodes newest first; call each one's rules on its gradient and send
+        each input its share. (One loop, not a call per node: this is the cost of every
+        recorded op.)"""
+        heap, due, grads, xp, nbatch = self.heap, self.due, self.grads, self.xp, self.nbatch
+        needed, targets, plain, send, get = self.needed, self.targets, xp is RAW, self.send, grads.get
+        while heap:
+            node = due.pop(heappop(heap))
+            g = grads.pop(node)
+            args, ans = node.inputs, node.out
+            if not plain or args is None or node.version != CLOCK[0] or targets is not None:
+                args, ans = self.prepare(node, g)
+            elif ans is None:
+                ans = node  # a node is the Meta of its output
             if type(g) is list:
                 g = _fill_missing(xp, g, node)
-            kwargs, vjps = node.kwargs, prim.vjps
-            accumulate = None if create_graph else prim.accumulate
+            kwargs, prim = node.kwargs, node.prim
+            rules, accumulate = prim.vjps, prim.accumulate if plain else None
             for i, parent in enumerate(node.parents):
                 if parent is None or needed is not None and parent not in needed:
                     continue
-                if accumulate is not None and accumulate[i] is not None:
-                    acc = get(parent)
-                    if acc is None or parent not in owned or type(acc) is not numpy.ndarray:
-                        fresh = numpy.zeros(g.shape[:nbatch] + parent.shape, parent.dtype)
-                        if acc is None:
-                            if parent.prim is not None:
-                                heappush(ready, parent.seq)
-                                waiting[parent.seq] = parent
-                        else:
-                            fresh += acc
-                        acc = grads[parent] = fresh
-                        owned.add(parent)
-                    accumulate[i](acc, g, ans, *args, **kwargs)
+                if accumulate is not None and accumulate[i] is not None and type(
+                        parent) is not Output:
+                    accumulate[i](self.accumulator(parent, g), g, ans, *args, **kwargs)
                     continue
-                rule = vjps[i]
+                rule = rules[i]
                 if rule is identity:
                     gi = g
                 elif rule is None:
-                    skipped.append(parent)
-                    continue
-                else:
+                    gi = None
+                else:  # (``**kwargs`` of an empty MappingProxy costs a dict and a copy)
                     gi = rule(xp, g, ans, *args, **kwargs) if kwargs else rule(xp, g, ans, *args)
-                    if gi is None:
-                        skipped.append(parent)
-                        continue
+                if gi is None:
+                    self.skipped.append(parent)
+                    continue
                 if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype
                         or (gi.shape[nbatch:] if nbatch else gi.shape) != parent.shape):
-                    gi = _fit(xp, gi, parent.shape, parent.dtype, nbatch)
-                if finite:
-                    _check_finite(node, i, gi)
-                prev = get(parent)
-                if prev is None:
-                    kind = parent.prim
-                    if kind is SELECT and targets is None:
-                        # straight into the op's slot (the select node would only pass
-                        # it on): the heap stays small where many outputs are used
-                        op = _into_slot(grads, parent, gi, xp)
-                        if op is not None:
-                            heappush(ready, op.seq)
-                            waiting[op.seq] = op
-                        continue
-                    grads[parent] = gi
-                    if kind is not None:  # (leaves wait in `grads` until the end)
-                        heappush(ready, parent.seq)
-                        waiting[parent.seq] = parent
-                elif create_graph or prev.ndim == 0:
-                    grads[parent] = _add(xp, prev, gi)
-                elif parent in owned:
-                    numpy.add(prev, gi, out=prev)
+                    gi = fit(xp, gi, parent.shape, parent.dtype, nbatch)
+                if self.finite:
+                    check_finite(node, i, gi)
+                if get(parent) is None and type(parent) is not Output:
+                    grads[parent] = gi  # (the first gradient to reach it: `send`, inlined)
+                    if parent.prim is not None:
+                        heappush(heap, parent.seq)
+                        due[parent.seq] = parent
                 else:
-                    grads[parent] = prev + gi
-                    owned.add(parent)
+                    send(parent, gi)
             if not retain_graph:  # free what the node saved (`Node.freed` reads it)
                 node.inputs = node.versions = node.out = None
-    finally:
-        STATE.recording = saved_recording
-    g = gi = prev = acc = fresh = None  # only the dicts hold gradients now (see _store)
 
-    # every node left in `grads` is a leaf
-    if variables is not None:
-        found = [results[v] if v in results else grads.get(v) for v in variables]
-        if anchor and create_graph:
-            found = [g if type(g) is ndarray and g._node is not None
-                     else anchored(g, v.shape, v.dtype, roots) for g, v in zip(found, variables)]
-        return found
-    # leaves on the graph that every path to them reached through a non-differentiable
-    # position: for them 'write' means 0
-    unreached = [node for node in toposort(skipped) if node.prim is None
-                 and node not in grads and node.grad_req == 'write'] if skipped else ()
-    with _STORE_LOCK:
-        while grads:
-            leaf = next(iter(grads))
-            # (the pass keeps no reference to g)
-            _store(leaf, grads.pop(leaf), roots if create_graph else None)
-        for leaf in unreached:
-            numpy.copyto(leaf.grad._data, 0)
-            leaf.grad._node = None
-            mark_written(leaf.grad._data)
-    return None
+    def prepare(self, node, g):
+        """Check what `node` saved, keep the targets' gradients, and give the inputs and
+        output(s) as its rules see them (see `rule_args`)."""
+        if node.inputs is None or (node.versions is not None or node.out is not None
+                                   ) and node.version != CLOCK[0]:
+            check_saved(node)  # (nothing written since the op: nothing to check)
+        if self.targets is not None:
+            self.take(node, g)
+        return rule_args(node, self.xp is REC)
 
+    def send(self, edge, g):
+        """Add `g` to the gradient waiting at `edge`; schedule its node on first arrival."""
+        grads = self.grads
+        if type(edge) is Output:  # into the slot of that output
+            node, k = edge.node, edge.index
+            slots = grads.get(node)
+            if slots is None:
+                slots = grads[node] = [None] * len(node.shape)
+                self.schedule(node)
+            slots[k] = _add(self.xp, slots[k], g)
+            return
+        prev = grads.get(edge)
+        if prev is None:
+            grads[edge] = g
+            if edge.prim is not None:
+                self.schedule(edge)
+        elif self.xp is REC or prev.ndim == 0:
+            grads[edge] = prev + g
+        elif edge in self.owned:
+            numpy.add(prev, g, out=prev)
+        else:
+            grads[edge] = prev + g
+            self.owned.add(edge)
 
-def _store(leaf, g, roots):
-    """Write or add a gradient into a leaf's buffer, keeping the buffer's identity.
-    `roots`: the heads of a create_graph pass (the stored gradient keeps its history)."""
-    buf = leaf.grad
-    if roots is not None:
-        if leaf.grad_req == 'add':
-            # recorded even outside record(): the sum keeps the gradient's history
-            saved, STATE.recording = STATE.recording, True
-            try:
-                g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
-            finally:
-                STATE.recording = saved
-        if g._node is None:
-            g = anchored(g, leaf.shape, leaf.dtype, roots)
-        numpy.copyto(buf._data, g._data)
-        mark_written(buf._data)
-        buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
-        return
-    if type(g) is ndarray:
-        g = g._data
-    if leaf.grad_req == 'add':
-        numpy.add(buf._data, g, out=buf._data)
-        mark_written(buf._data)
-        if buf._node is not None:  # a constant added: the recorded part keeps its history
-            buf._node = renewed(buf._node)
-        return
-    elif (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
-          and g.shape == buf._data.shape and g.dtype == buf._data.dtype
-          and g.flags.carray and getrefcount(buf._data) <= _SOLE[1]
-          and buf._data.base is None):
-        # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
-        # g (not the head gradient, not an array a rule passed through) and nothing but
-        # the buffer holds its old memory (no view, no NumPy alias, and the buffer is no
-        # view of other memory, as mark_variables' buffers may be), so the swap cannot
-        # be seen; it saves a copy and keeps one array warm in the cache instead of two.
-        # (carray: contiguous, aligned and writeable.)
-        buf._data = g
-        buf._node = None
-        return
-    else:
-        numpy.copyto(buf._data, g)
-        buf._node = None  # constant values: a create_graph pass's history no longer fits
-    mark_written(buf._data)
+    def schedule(self, node):
+        heappush(self.heap, node.seq)
+        self.due[node.seq] = node
+
+    def accumulator(self, parent, g):
+        """`parent`'s gradient as a NumPy array this pass owns, for a rule's
+        ``accumulate`` to add into in place (``acc[index] += g``)."""
+        acc = self.grads.get(parent)
+        if acc is None or parent not in self.owned or type(acc) is not numpy.ndarray:
+            fresh = numpy.zeros(g.shape[:self.nbatch] + parent.shape, parent.dtype)
+            if acc is None:
+                if parent.prim is not None:
+                    self.schedule(parent)
+            else:
+                fresh += acc
+            acc = self.grads[parent] = fresh
+            self.owned.add(parent)
+        return acc
+
+    def take(self, node, g):
+        """Keep the gradients reaching the targets among `node` and its outputs."""
+        if node in self.targets:
+            self.found[node] = g
+        for edge in self.outputs.get(node, ()):
+            self.found[edge] = g[edge.index]
 
 
-class _Holder:
-    __slots__ = ('_data',)
+def backward(heads, head_grads, variables, create_graph=False, retain_graph=False, nbatch=0):
+    """The gradients of `heads` (ndarrays, seeded with the list `head_grads`, which is
+    consumed) with respect to `variables`: a list of nodes or edges, leaves or
+    intermediates; None where no gradient reaches one. With `create_graph`, the pass
+    is recorded, so its results can be differentiated again."""
+    grads = _Pass(heads, head_grads, set(variables), create_graph, nbatch)
+    with scope(create_graph):
+        grads.run(retain_graph)
+    found, left = grads.found, grads.grads
+    return [found[v] if v in found else left.get(v) for v in variables]
 
-    def __init__(self, data):
-        self._data = data
 
-
-def _references(g, buf):
-    """The reference counts `_store` sees for a gradient and a buffer nothing else holds
-    (measured, not assumed: they differ between Python versions)."""
-    return getrefcount(g), getrefcount(buf._data)
-
-
-_SOLE = _references(numpy.empty(0), _Holder(numpy.empty(0)))
+def backward_to_leaves(heads, head_grads, create_graph=False, retain_graph=False,
+                       training=None):
+    """The gradient of every leaf the heads depend on, as a dict, and the parents that
+    non-differentiable positions passed over (the leaves they lead to got none).
+    `training`: the training flag for the pass (None: unchanged)."""
+    grads = _Pass(heads, head_grads, None, create_graph, 0)
+    with scope(create_graph, training):
+        grads.run(retain_graph)
+    return grads.grads, grads.skipped
 
 
 def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
@@ -472,7 +320,6 @@ def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
     graph holds a few tangents at a time, not one per op.
     """
     order = toposort(outputs)
-    xp = REC if create_graph else RAW
     tangents = dict(seeds)
     seeds.clear()
     uses = dict.fromkeys(outputs, 1)  # (the outputs' tangents are kept to the end)
@@ -480,47 +327,47 @@ def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
         for p in node.parents:
             if p is not None:
                 uses[p] = uses.get(p, 0) + 1
-    saved_recording = STATE.recording
-    STATE.recording = create_graph
-    try:
+    with scope(create_graph):
         for node in order:
-            parents = node.parents
-            if node in tangents or node.prim is None:
-                ts = None
-            else:
-                ts = [tangents.get(p) if p is not None else None for p in parents]
-            for p in parents:  # this op was the last to need these tangents?
+            if node not in tangents and node.prim is not None:
+                ts = [None if p is None else tangents.get(p) for p in node.parents]
+                if any(t is not None for t in ts):
+                    t = _tangent(node, ts, create_graph, nbatch)
+                    if t is not None:
+                        tangents[node] = t
+                ts = t = None
+            for p in node.parents:  # this op was the last to need these tangents?
                 if p is not None:
                     uses[p] -= 1
                     if not uses[p]:
                         tangents.pop(p, None)
-            if ts is None or all(t is None for t in ts):
-                continue
-            _check_saved(node)
-            args, ans = _rule_args(node, create_graph)
-            total = None
-            for i, t in enumerate(ts):
-                if t is None or node.prim.vjps[i] is None:
-                    continue
-                rules = node.prim.jvps
-                if rules is not None and rules[i] is not None:
-                    ti = rules[i](xp, t, ans, *args, **node.kwargs)
-                else:
-                    ti = transpose_vjp(node, i, t, args, ans, create_graph)
-                if ti is None:
-                    continue
-                if type(ti) is not tuple:
-                    # fitted one by one: contributions of different ranks only align
-                    # once each has its batch axes in front of the output's axes
-                    ti = _fit(xp, ti, node.shape, node.dtype, nbatch)
-                total = ti if total is None else _add(xp, total, ti)
-            ts = t = ti = None
-            if total is None:
-                continue
-            tangents[node] = total
-    finally:
-        STATE.recording = saved_recording
     return [tangents.get(node) for node in outputs]
+
+
+def _tangent(node, ts, create_graph, nbatch):
+    """The tangent of `node`'s output(s), given its inputs' tangents `ts`."""
+    if type(node) is Output:
+        t = ts[0]
+        return t[node.index] if t is not None else None
+    check_saved(node)
+    xp = REC if create_graph else RAW
+    args, ans = rule_args(node, create_graph)
+    total, rules = None, node.prim.jvps
+    for i, t in enumerate(ts):
+        if t is None or node.prim.vjps[i] is None:
+            continue
+        if rules is not None and rules[i] is not None:
+            ti = rules[i](xp, t, ans, *args, **node.kwargs)
+        else:
+            ti = transpose_vjp(node, i, t, args, ans, create_graph)
+        if ti is None:
+            continue
+        if type(ti) is not tuple:
+            # fitted one by one: contributions of different ranks only align once
+            # each has its batch axes in front of the output's axes
+            ti = fit(xp, ti, node.shape, node.dtype, nbatch)
+        total = _add(xp, total, ti)
+    return total
 
 
 def transpose_vjp(node, i, t, args, ans, create_graph):
@@ -535,15 +382,10 @@ def transpose_vjp(node, i, t, args, ans, create_graph):
     shapes, dtypes = (node.shape, node.dtype) if multi else ((node.shape,), (node.dtype,))
     leaves = [Leaf(batch + s, d, None, 'write') for s, d in zip(shapes, dtypes)]
     us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
-    saved = STATE.recording
-    STATE.recording = True
-    try:
+    with scope(True):
         h = node.prim.vjps[i](REC, us if multi else us[0], ans, *args, **node.kwargs)
-        h = _fit(REC, h, parent.shape, parent.dtype, len(batch))
-    finally:
-        STATE.recording = saved
+        h = fit(REC, h, parent.shape, parent.dtype, len(batch))
     if type(h) is not ndarray or h._node is None:
         return None
-    outs = backward([h], [t], variables=leaves, create_graph=create_graph,
-                    retain_graph=create_graph)
+    outs = backward([h], [t], leaves, create_graph=create_graph, retain_graph=create_graph)
     return tuple(outs) if multi else outs[0]

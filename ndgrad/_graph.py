@@ -1,8 +1,12 @@
 """The recorded graph: one `Node` per recorded op, plus leaf nodes for variables.
 
-A node keeps what its derivative rule needs and nothing more: the parents' nodes
-(for the traversal), the saved inputs and/or output (by the primitive's ``save``
-policy), the op's keyword arguments, and the output's shape and dtype.
+A node keeps what its derivative rule needs and nothing more: an edge to each input
+(for the traversal), the saved inputs and/or outputs (by the primitive's ``save``
+policy), the op's keyword arguments, and the outputs' shapes and dtypes.
+
+An edge names the output it comes from: a single-output node stands for its only
+output, and output ``k`` of a multi-output node is ``Output(node, k)``. An array's
+``_node`` is the edge to the output that made it.
 """
 import weakref
 from itertools import count
@@ -39,6 +43,7 @@ class Node(Meta):
     A node is also the `Meta` of the array it produced, so it stands in for that
     array's shape and dtype wherever a rule needs no values (no copy is made).
 
+    ``parents`` holds the edge to each positional input (None for constants).
     ``inputs`` holds the op's positional arguments as values (the NumPy data of
     ndarrays, other arguments as passed) or `Meta` stand-ins where the rule needs no
     values; ``versions`` pairs the memory owner of each saved ndarray input with the
@@ -100,3 +105,38 @@ class Leaf(Node):
 
 
 BUFFERED = weakref.WeakSet()  # the live variables with a gradient buffer
+
+
+class Output(Meta):
+    """The edge to output `index` of a multi-output `node` (``qr``, ``svd``, ``split``, a
+    custom function): the `_node` of that output's array, and the `Meta` of its values.
+    Gradients sent along it go to slot `index` of the node's gradient list."""
+
+    __slots__ = ('node', 'index', '__weakref__')
+    grad = grad_req = None
+
+    def __init__(self, node, index):
+        self.node, self.index = node, index
+        self.shape, self.dtype = node.shape[index], node.dtype[index]
+
+    @property
+    def parents(self):  # (for traversals: an output follows its node)
+        return (self.node,)
+
+    # what arrays ask of the node that made them
+    prim = property(lambda self: self.node.prim)
+    name = property(lambda self: f'{self.node.name}[{self.index}]')
+    out = property(lambda self: self.node.out)
+    freed = property(lambda self: self.node.freed)
+    site = property(lambda self: self.node.site)
+
+    @property
+    def version(self):
+        return self.node.version
+
+    @version.setter
+    def version(self, value):
+        self.node.version = value
+
+    def __repr__(self):
+        return f'<Output {self.index} of {self.node!r}>'

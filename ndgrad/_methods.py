@@ -22,7 +22,7 @@ def __getitem__(self, index):
         index = _raw_index(index)
     if not STATE.recording or self._node is None:
         return _wrap_out(self._data[index])
-    return _getitem._record1(self, {'index': index})
+    return _getitem.record((self,), {'index': index})
 
 
 def __iter__(self):
@@ -121,7 +121,7 @@ def _operator(prim, reflected=False):
     ``record()``, else its bare kernel (the common operators' per-call overhead)."""
     def method(self, other):
         if STATE.recording:
-            return prim._record2(other, self) if reflected else prim._record2(self, other)
+            return prim.binary(other, self) if reflected else prim.binary(self, other)
         a, b = self._data, other._data if type(other) is ndarray else other
         out = prim.fn(b, a) if reflected else prim.fn(a, b)
         return wrap(out) if type(out) is numpy.ndarray else wrap(numpy.asarray(out))
@@ -200,6 +200,16 @@ def argsort(self, axis=-1, kind=None, order=None): return np.argsort(self, axis=
 def all(self, axis=None, keepdims=False): return np.all(self, axis=axis, keepdims=keepdims)
 def any(self, axis=None, keepdims=False): return np.any(self, axis=axis, keepdims=keepdims)
 def nonzero(self): return np.nonzero(self)
+def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis=axis)
+
+
+def asscalar(self):
+    """The value of a one-element array as a Python number (MXNet's ``asscalar``)."""
+    if self.size != 1:
+        raise ValueError(f'asscalar() needs an array of one element, got shape {self.shape}: '
+                         f'use x.item(i) for one element or x.tolist() for all')
+    self._warn_if_recorded('x.asscalar()')
+    return self._data.item()
 
 
 def sort(self, axis=-1, kind=None, order=None):
@@ -231,7 +241,7 @@ _METHODS = (
     '__itruediv__', 'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype',
     'copy', 'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T', 'std',
     'var', 'ptp', 'cumsum', 'cumprod', 'clip', 'round', 'argsort', 'sort', 'all', 'any',
-    'nonzero',
+    'nonzero', 'repeat', 'asscalar',
     )
 for _name in _METHODS:
     setattr(ndarray, _name, globals()[_name])

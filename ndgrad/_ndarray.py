@@ -135,6 +135,21 @@ class ndarray:
 
     context = ctx
 
+    def as_in_ctx(self, ctx):
+        """This array on `ctx`: ndgrad computes on the CPU, so the array itself."""
+        if not str(ctx).startswith('cpu'):
+            raise ValueError(f'ndgrad computes on the CPU only; got {ctx!r}. Use npx.cpu().')
+        return self
+
+    as_in_context = as_in_ctx
+
+    def copyto(self, other):
+        """A copy on `other` (a context), or these values written into `other` (an array)."""
+        if isinstance(other, ndarray):
+            other[...] = self
+            return other
+        return wrap(self.as_in_ctx(other)._data.copy())
+
     def asnumpy(self):
         """A NumPy copy of the values."""
         return self._data.copy()

@@ -43,7 +43,7 @@ from types import MappingProxyType
 import numpy
 
 from ._errors import InPlaceModificationError
-from ._graph import Meta, Node
+from ._graph import Meta, Node, Output
 from ._ndarray import ndarray, wrap
 from ._state import STATE
 from ._writes import CLOCK, is_stale, owner
@@ -111,12 +111,12 @@ class Primitive:
     keyed = None  # the op called with NumPy's ufunc keywords (see rules/_ufunc.py)
 
     def __call__(self, *args, **kwargs):
+        if kwargs and type(kwargs.get('axis')) is list:  # MXNet's lists, NumPy's tuples
+            kwargs['axis'] = tuple(kwargs['axis'])
         if kwargs and self.keyed is not None:
             return self.keyed(*args, **kwargs)
         if STATE.recording:
-            if len(args) == 1 and type(args[0]) is ndarray:
-                return self._record1(args[0], kwargs)
-            return self._record(args, kwargs)
+            return self.record(args, kwargs)
         if len(args) == 1:  # (the common case, without building a list)
             a = args[0]
             out = self.fn(a._data if type(a) is ndarray else a, **kwargs)
@@ -124,57 +124,95 @@ class Primitive:
             out = self.fn(*[a._data if type(a) is ndarray else a for a in args], **kwargs)
         return wrap(out) if type(out) is numpy.ndarray else _wrap_out(out)
 
-    def _record1(self, x, kwargs):
-        """`_record` for one ndarray argument (unary ops, indexing), without its loops."""
-        node = x._node
-        if (node is None or self.vjps is None or self.nout != 1
-                or kwargs and _has_graph_array(kwargs)):
-            return self._record((x,), kwargs)
-        data = x._data
-        out = self.fn(data, **kwargs)
+    def record(self, args, kwargs):
+        """Run the kernel on `args` and, where an input has recorded history, record a
+        node for it: the path of every recorded op (the arithmetic operators take the
+        shortcut `binary`)."""
+        if kwargs and self.vjps is not None and _has_graph_array(kwargs):
+            args, kwargs = _as_positional(self, args, kwargs)
+        now, raws, parents, live, loose = CLOCK[0], [], [], False, False
+        versions = [] if self.save_inputs is True else None
+        for a in args:
+            if type(a) is ndarray:
+                data, node = a._data, a._node
+                if node is not None:
+                    live = True
+                    if node.version != now and is_stale(data, node):
+                        node = stale(node)  # (values written since their op made them)
+                raws.append(data)
+                parents.append(node)
+                if versions is not None:  # (when the op read the memory, see `Node`)
+                    versions.append((data if data.base is None else owner(data), now))
+            elif type(a) in _SEQUENCES and _holds_graph(a):
+                return self.record(_stacked_lists(args, {})[0], kwargs)
+            else:
+                raws.append(a)
+                parents.append(None)
+                if versions is not None:
+                    versions.append(None)
+                loose = loose or type(a) is numpy.ndarray or self.arrays and not hasattr(
+                    a, 'ndim')
+        out = self.fn(*raws, **kwargs)
+        if not live or self.vjps is None:
+            return _wrap_out(out)
+        saved = self._saved(args, raws, parents) if loose or versions is None else raws
+        if self.nout != 1:
+            out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
+            node = self._node(parents, saved, versions, kwargs, out,
+                              tuple(o.shape for o in out), tuple(o.dtype for o in out))
+            return tuple([wrap(o, Output(node, k)) if o.dtype.kind == 'f'
+                          else _unrecorded(self, o) for k, o in enumerate(out)])
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
-        dtype = out.dtype
-        if dtype.kind != 'f':
+        if out.dtype.kind != 'f':
             return _unrecorded(self, out)
-        if node.version != CLOCK[0] and is_stale(data, node):  # (as in _record)
-            node = stale(node)
-        if self.save_inputs is True:
-            saved = [data]
-            versions = [(data if data.base is None else owner(data), CLOCK[0])]
-        else:
-            saved, versions = [node], None
-        return wrap(out, self._node([node], saved, versions, kwargs, out, out.shape, dtype))
+        return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape,
+                                    out.dtype))
 
-    def _record2(self, x, y):
-        """`_record` for two arguments and no keywords (the arithmetic operators), without
-        its loops. Keep in step with `_record`."""
+    def _saved(self, args, raws, parents):
+        """What the node keeps of its inputs for the rules (after the kernel ran: NumPy's
+        kernels treat numbers and 0-d arrays differently): their values (``x[i] = v``
+        rebinds x's data), or stand-ins (a parent node is its array's `Meta`) where the
+        rules need only shapes; constants as arrays where the rules read them as arrays
+        (`arrays`), NumPy ones copied (see `_constant`)."""
+        if self.save_inputs is True:
+            return [v if type(a) is ndarray else _constant(v)
+                    if self.arrays or type(v) is numpy.ndarray else v
+                    for a, v in zip(args, raws)]
+        return [p if p is not None else Meta(a._data.shape, a._data.dtype)
+                if type(a) is ndarray else numpy.asarray(a)
+                if self.arrays and not hasattr(a, 'ndim') else a
+                for a, p in zip(args, parents)]
+
+    def binary(self, x, y):
+        """`record` for two arguments and no keywords: the arithmetic operators' path,
+        the one shortcut (it saves them a fifth of their cost on small arrays); anything
+        but arrays and numbers goes the general way."""
         now, tx, ty = CLOCK[0], type(x), type(y)
         if tx is ndarray:
             dx, nx = x._data, x._node
-            if nx is not None and nx.version != now and is_stale(dx, nx):
-                nx = stale(nx)
         elif tx is list or tx is tuple:
-            return self._record((x, y), {})
+            return self.record((x, y), NO_KWARGS)
         else:
             dx, nx = x, None
         if ty is ndarray:
             dy, ny = y._data, y._node
-            if ny is not None and ny.version != now and is_stale(dy, ny):
-                ny = stale(ny)
         elif ty is list or ty is tuple:
-            return self._record((x, y), {})
+            return self.record((x, y), NO_KWARGS)
         else:
             dy, ny = y, None
         if nx is None and ny is None or self.vjps is None or self.nout != 1:
-            return self._record((x, y), {})
+            return self.record((x, y), NO_KWARGS)
+        if nx is not None and nx.version != now and is_stale(dx, nx):
+            nx = stale(nx)
+        if ny is not None and ny.version != now and is_stale(dy, ny):
+            ny = stale(ny)
         out = self.fn(dx, dy)
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
-        dtype = out.dtype
-        if dtype.kind != 'f':
+        if out.dtype.kind != 'f':
             return _unrecorded(self, out)
-        if self.save_inputs is True:
+        if self.save_inputs is True:  # (`_saved`, inlined: constants kept as `record` does)
             saved, versions = [dx, dy], [None, None]
             if tx is ndarray:
                 versions[0] = (dx if dx.base is None else owner(dx), now)
@@ -189,94 +227,13 @@ class Primitive:
             saved = [nx if nx is not None else Meta(dx.shape, dx.dtype) if tx is ndarray else x,
                      ny if ny is not None else Meta(dy.shape, dy.dtype) if ty is ndarray else y]
         node = Node(self, [nx, ny], saved, versions, NO_KWARGS,
-                    out if self.save_output else None, out.shape, dtype)  # self._node, inlined
+                    out if self.save_output else None, out.shape, out.dtype)
         if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return wrap(out, node)
 
-    def _record(self, args, kwargs):
-        # One pass over the arguments gathers what the kernel and the node need: this
-        # function is the cost of every recorded op.
-        raws, parents, live, loose = [], [], False, False
-        now = CLOCK[0]
-        if self.save_inputs is True:
-            # the values, not the arrays: ``x[i] = v`` under record rebinds x's data
-            saved = raws
-            versions = []  # (memory owner, its write count) for each ndarray input
-            for a in args:
-                if type(a) is ndarray:
-                    data = a._data
-                    raws.append(data)
-                    node = a._node
-                    if node is not None:
-                        live = True
-                        if node.version != now and is_stale(data, node):
-                            node = stale(node)  # (values written since their op made them)
-                    parents.append(node)
-                    versions.append((data if data.base is None else owner(data), now))
-                else:
-                    if type(a) in _SEQUENCES and _holds_graph(a):
-                        return self._record(_stacked_lists(args, {})[0], kwargs)
-                    raws.append(a)
-                    parents.append(None)
-                    versions.append(None)
-                    if self.arrays and not hasattr(a, 'ndim') or type(a) is numpy.ndarray:
-                        loose = True
-        else:
-            saved = []  # stand-ins: a parent node is its array's Meta
-            versions = None
-            for a in args:
-                if type(a) is ndarray:
-                    data = a._data
-                    raws.append(data)
-                    node = a._node
-                    if node is not None:
-                        live = True
-                        if node.version != now and is_stale(data, node):
-                            node = stale(node)
-                        saved.append(node)
-                    parents.append(node)
-                    if node is None:
-                        saved.append(Meta(data.shape, data.dtype))
-                else:
-                    if type(a) in _SEQUENCES and _holds_graph(a):
-                        return self._record(_stacked_lists(args, {})[0], kwargs)
-                    raws.append(a)
-                    parents.append(None)
-                    saved.append(a)
-                    if self.arrays and not hasattr(a, 'ndim'):
-                        loose = True
-        if kwargs and self.vjps is not None and _has_graph_array(kwargs):
-            return self._record(*_as_positional(self, args, kwargs))
-        out = self.fn(*raws, **kwargs)
-        if not live or self.vjps is None:
-            return _wrap_out(out)
-        if loose:  # constants saved as arrays (`arrays`; after the kernel call: NumPy's
-            # kernels treat Python numbers differently from 0-d arrays), NumPy ones copied
-            if self.save_inputs is True:
-                saved = [_constant(v) if version is None and (
-                    self.arrays or type(v) is numpy.ndarray) else v
-                    for v, version in zip(saved, versions)]
-            else:
-                saved = [v if hasattr(v, 'ndim') else numpy.asarray(v) for v in saved]
-        if self.nout != 1:
-            return self._record_outputs(parents, saved, versions, kwargs, out)
-        if type(out) is not numpy.ndarray:
-            out = numpy.asarray(out)
-        dtype = out.dtype
-        if dtype.kind != 'f':
-            return _unrecorded(self, out)
-        return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, dtype))
-
-    def _record_outputs(self, parents, saved, versions, kwargs, out):
-        """A multi-output op: one node, and a `select` node per float output."""
-        out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
-        node = self._node(parents, saved, versions, kwargs, out,
-                          tuple(o.shape for o in out), tuple(o.dtype for o in out))
-        return select_outputs(node, out)
-
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
-        # the lists built by _record are kept as they are (never modified afterwards)
+        # the lists built by `record` are kept as they are (never modified afterwards)
         node = Node(self, parents, saved, versions, kwargs,
                     out if self.save_output else None, shape, dtype)
         if DEBUG.active and STATE.anomaly:
@@ -327,15 +284,6 @@ def stack_nested(seq):
     if not parts:
         return wrap(numpy.asarray(seq))
     return REGISTRY['stack'](*parts, axis=0)
-
-
-def select_outputs(node, out):
-    """The outputs `out` of the multi-output `node` as graph arrays: a `select` node each
-    (float outputs; the others carry no gradient)."""
-    n, parents, saved = len(out), (node,), (None,)  # (shared by every select node)
-    return tuple([wrap(o, Node(SELECT, parents, saved, None, {'index': k, 'n': n},
-                               None, o.shape, o.dtype)) if o.dtype.kind == 'f'
-                   else _unrecorded(node.prim, o) for k, o in enumerate(out)])
 
 
 def _has_graph_array(kwargs):
@@ -429,6 +377,8 @@ def composite(export='np', name=None, sequence=None):
 
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
+            if kwargs and type(kwargs.get('axis')) is list:  # (as `Primitive.__call__`)
+                kwargs['axis'] = tuple(kwargs['axis'])
             if STATE.recording and (_holds_list(args) or kwargs and _holds_list(kwargs.values())):
                 args, kwargs = _stacked_lists(args, kwargs, position, sequence)
             return fn(*args, **kwargs)
@@ -465,16 +415,6 @@ def exports(namespace):
     names = {name: prim for name, prim in REGISTRY.items() if prim.export == namespace}
     names.update({name: fn for name, fn in COMPOSITES.items() if fn.export == namespace})
     return names
-
-
-def _select(values, index, n):
-    return values[index]
-
-
-SELECT = Primitive(
-    'select', _select,
-    vjps=(lambda xp, g, ans, t, index, n: tuple(g if k == index else None for k in range(n)),),
-    jvps=(lambda xp, t, ans, values, index, n: t[index],), save='shapes')
 
 
 def _alias(value):
@@ -527,6 +467,17 @@ def _anchor(value, *anchors):
 # computed with create_graph=True, of a function linear in the variable (its derivative
 # is constant) differentiates again to zeros instead of to "no recorded history".
 ANCHOR = Primitive('anchor', _anchor, vjps=_NoRules(), jvps=_NoRules(), save='shapes')
+
+
+def anchored(g, shape, dtype, roots):
+    """`g` (None: zeros), a create_graph gradient without history of its own, tied to
+    the graph of `roots` with a zero derivative (see `ANCHOR`)."""
+    if g is None:
+        data = numpy.zeros(shape, dtype)
+    else:  # (a copy: g may be a head gradient passed straight through)
+        data = numpy.array(g._data if type(g) is ndarray else g)
+    return wrap(data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None,
+                           data.shape, data.dtype))
 
 
 class Namespace:

@@ -1,4 +1,6 @@
-"""Per-thread autograd flags and the process-wide default float dtype."""
+"""Per-thread autograd flags, the one way to set them for a block (`scope`), and the
+process-wide default float dtype."""
+import functools
 import threading
 
 import numpy
@@ -15,6 +17,39 @@ class _State(threading.local):
 
 
 STATE = _State()
+
+
+class scope:
+    """Set the recording and training flags (None: unchanged) for a block, then restore
+    them; also a decorator. A class with slots, not a generator: it opens every training
+    step's ``record()``.
+
+    >>> with scope(True, None):
+    ...     STATE.recording
+    True
+    """
+
+    __slots__ = ('recording', 'training', 'saved')
+
+    def __init__(self, recording, training=None):
+        self.recording, self.training = recording, training
+
+    def __enter__(self):
+        self.saved = STATE.recording, STATE.training
+        if self.recording is not None:
+            STATE.recording = self.recording
+        if self.training is not None:
+            STATE.training = self.training
+
+    def __exit__(self, *exc):
+        STATE.recording, STATE.training = self.saved
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def scoped(*args, **kwargs):
+            with scope(self.recording, self.training):  # one scope per call
+                return fn(*args, **kwargs)
+        return scoped
 
 
 class _Config:

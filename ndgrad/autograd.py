@@ -8,7 +8,6 @@
 array([ 0.,  4.,  8., 12.])
 """
 import contextlib
-import functools
 
 import numpy
 
@@ -16,40 +15,13 @@ from . import _engine
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
 from ._writes import holds_variable
-from ._primitive import DEBUG
-from ._state import STATE
+from ._primitive import DEBUG, anchored
+from ._buffers import store
+from ._state import STATE, scope
 
 __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
            'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
            'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
-
-
-class _scope:
-    """Set the recording and training flags (None: unchanged) for a block, then restore
-    them; also a decorator. A class with slots, not a generator: it opens every training
-    step's ``record()``."""
-
-    __slots__ = ('recording', 'training', 'saved')
-
-    def __init__(self, recording, training):
-        self.recording, self.training = recording, training
-
-    def __enter__(self):
-        self.saved = STATE.recording, STATE.training
-        if self.recording is not None:
-            STATE.recording = self.recording
-        if self.training is not None:
-            STATE.training = self.training
-
-    def __exit__(self, *exc):
-        STATE.recording, STATE.training = self.saved
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def scoped(*args, **kwargs):
-            with _scope(self.recording, self.training):  # one scope per call
-                return fn(*args, **kwargs)
-        return scoped
 
 
 def record(train_mode=True):
@@ -57,22 +29,22 @@ def record(train_mode=True):
 
     Also switches to training mode (``train_mode=False`` keeps prediction mode).
     """
-    return _scope(True, train_mode)
+    return scope(True, train_mode)
 
 
 def pause(train_mode=False):
     """Stop recording inside a ``record()`` block (prediction mode by default)."""
-    return _scope(False, train_mode)
+    return scope(False, train_mode)
 
 
 def train_mode():
     """Training mode (dropout drops, batch norm uses batch statistics), recording unchanged."""
-    return _scope(None, True)
+    return scope(None, True)
 
 
 def predict_mode():
     """Prediction mode, recording unchanged."""
-    return _scope(None, False)
+    return scope(None, False)
 
 
 def is_recording():
@@ -336,11 +308,9 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
         heads = _as_list(heads)
         _check_heads(heads)
         grads = _head_grads(heads, head_grads, create_graph)
-    saved, STATE.training = STATE.training, train_mode  # (the engine restores recording)
-    try:
-        _engine.backward(heads, grads, None, create_graph, retain_graph or create_graph)
-    finally:
-        STATE.training = saved
+    found, skipped = _engine.backward_to_leaves(heads, grads, create_graph,
+                                                retain_graph or create_graph, train_mode)
+    store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
@@ -365,11 +335,13 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     if retain_graph is None:
         retain_graph = create_graph
     grads = _head_grads(heads, head_grads, create_graph)
-    with _scope(None, train_mode):
+    with scope(None, train_mode):
         # a copy: the engine consumes its list, and the head gradients are used below
-        results = _engine.backward(heads, list(grads), variables=nodes,
-                                   create_graph=create_graph, retain_graph=retain_graph,
-                                   anchor=True)
+        results = _engine.backward(heads, list(grads), nodes, create_graph, retain_graph)
+    if create_graph:  # (results without history of their own differentiate to zeros)
+        roots = [head._node for head in heads]
+        results = [g if type(g) is ndarray and g._node is not None
+                   else anchored(g, v.shape, v.dtype, roots) for g, v in zip(results, nodes)]
     # a pass may hand a head gradient, or one buffer to several variables, straight
     # through (y = a + b): results are copied rather than alias those
     out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]

@@ -1,0 +1,117 @@
+"""MXNet's gradient buffers: a backward pass's gradients stored into the variables'
+``.grad`` as their ``grad_req`` says ('write' overwrites, 'add' accumulates), for
+`autograd.backward`.
+
+>>> from ndgrad import autograd, np
+>>> x = np.ones(2); x.attach_grad('add')
+>>> for _ in range(2):
+...     with autograd.record():
+...         y = (3 * x).sum()
+...     y.backward()
+>>> x.grad
+array([6., 6.])
+"""
+import threading
+from sys import getrefcount
+
+import numpy
+
+from ._engine import toposort
+from ._ndarray import ndarray, wrap
+from ._primitive import REC, anchored, renewed
+from ._state import scope
+from ._writes import mark_written
+
+# Gradients are stored under one lock: concurrent backward passes into a grad_req='add'
+# buffer add up instead of losing updates (NumPy's add releases the GIL).
+_STORE_LOCK = threading.Lock()
+
+
+def store(grads, skipped, roots=None):
+    """Store `grads` (leaf -> gradient; the dict is emptied) into the leaves' buffers.
+
+    A 'write' leaf that only non-differentiable positions (`skipped`) lead to gets
+    zeros. `roots`: the heads of a create_graph pass (stored gradients keep their
+    history, tied to the heads where they have none)."""
+    # (every leaf reachable from a skipped position is on the graph; the search is
+    # only made where a rule declined a gradient)
+    unreached = [node for node in toposort(skipped) if node.prim is None
+                 and node not in grads and node.grad_req == 'write'] if skipped else ()
+    with _STORE_LOCK:
+        while grads:
+            leaf = next(iter(grads))
+            # (popped, not iterated: the pass keeps no reference to the gradient)
+            _store(leaf, grads.pop(leaf), roots)
+        for leaf in unreached:
+            numpy.copyto(leaf.grad._data, 0)
+            leaf.grad._node = None
+            mark_written(leaf.grad._data)
+
+
+def _store(leaf, g, roots):
+    """Write or add a gradient into a leaf's buffer, keeping the buffer's identity."""
+    buf = leaf.grad
+    if roots is not None:
+        _store_recorded(leaf, buf, g, roots)
+        return
+    if type(g) is ndarray:
+        g = g._data
+    if leaf.grad_req == 'add':
+        numpy.add(buf._data, g, out=buf._data)
+        mark_written(buf._data)
+        if buf._node is not None:  # a constant added: the recorded part keeps its history
+            buf._node = renewed(buf._node)  # (made after the write: current)
+        return
+    data = buf._data
+    if (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
+            and g.shape == data.shape and g.dtype == data.dtype and g.flags.carray
+            and getrefcount(data) <= _SOLE[1] and data.base is None):
+        # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
+        # g (not the head gradient, not an array a rule passed through) and nothing but
+        # the buffer holds its old memory (no view, no NumPy alias, and the buffer is no
+        # view of other memory, as mark_variables' buffers may be), so the swap cannot
+        # be seen; it saves a copy and keeps one array warm in the cache instead of two.
+        # (carray: contiguous, aligned and writeable.)
+        buf._data = g
+    else:
+        numpy.copyto(data, g)
+        mark_written(data)
+    buf._node = None  # constant values: a create_graph pass's history no longer fits
+
+
+def _store_recorded(leaf, buf, g, roots):
+    """`_store` for a create_graph pass: the buffer takes `g`'s history."""
+    if leaf.grad_req == 'add':
+        with scope(True):  # recorded even outside record(): the sum keeps g's history
+            g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
+    if g._node is None:
+        g = anchored(g, leaf.shape, leaf.dtype, roots)
+    numpy.copyto(buf._data, g._data)
+    mark_written(buf._data)
+    buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
+
+
+class _Holder:
+    __slots__ = ('_data',)
+
+    def __init__(self, data):
+        self._data = data
+
+
+def _references(leaf, g, roots):
+    """The reference counts `_store` sees for a gradient and a buffer nothing else holds
+    (measured in a frame shaped as `_store`'s, not assumed: they differ between Python
+    versions)."""
+    buf = leaf.grad
+    data = buf._data
+    return getrefcount(g), getrefcount(data)
+
+
+class _Leaf:
+    __slots__ = ('grad',)
+
+    def __init__(self, grad):
+        self.grad = grad
+
+
+_SOLE = _references(_Leaf(_Holder(numpy.empty(0))), numpy.empty(0), None)
