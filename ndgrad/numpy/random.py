@@ -27,7 +27,7 @@ from .._state import STATE as _STATE
 from .._writes import mark_written as _mark_written
 from .._state import CONFIG as _CONFIG
 
-__all__ = ['seed', 'normal', 'uniform', 'randint', 'rand', 'randn', 'standard_normal',
+__all__ = ['seed', 'multinomial', 'normal', 'uniform', 'randint', 'rand', 'randn', 'standard_normal',
            'choice', 'shuffle', 'permutation', 'binomial', 'exponential', 'gamma', 'beta']
 
 
@@ -261,3 +261,20 @@ def shuffle(x):
         raise TypeError('np.random.shuffle needs an array of at least one dimension')
     # the same draws as numpy.random.shuffle; assignment handles recording
     x[...] = x[_numpy.random.permutation(x.shape[0])]
+
+
+def multinomial(n, pvals, size=None):
+    """How often each of ``len(pvals)`` outcomes comes up in `n` draws with probabilities
+    `pvals` (int64, shape ``size + (len(pvals),)``); the draws are constants.
+
+    >>> np.random.multinomial(4, [1.0, 0.0]).tolist()
+    [4, 0]
+    """
+    _constant_draws('multinomial', pvals)
+    pvals = _numpy.asarray(_raw(pvals), dtype=_numpy.float64)
+    if pvals.ndim != 1:
+        raise ValueError(f'pvals must be a 1-d sequence of probabilities, not of shape '
+                         f'{pvals.shape}')
+    if ((pvals < 0) | (pvals > 1)).any():
+        raise ValueError(f'pvals must hold probabilities between 0 and 1, got {pvals.tolist()}')
+    return _wrap(_numpy.random.multinomial(int(n), pvals, _size(size)).astype(_numpy.int64))
