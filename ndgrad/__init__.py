@@ -16,7 +16,7 @@ from . import func
 from ._errors import (AutogradError, GradientLostWarning, GraphFreedError,
                       InPlaceModificationError, NotRecordedError)
 from ._ndarray import ndarray
+from ._version import __version__ as __version__
 
-__version__ = '0.1.0'
 __all__ = ['np', 'npx', 'autograd', 'func', 'ndarray', 'AutogradError', 'GraphFreedError',
            'InPlaceModificationError', 'NotRecordedError', 'GradientLostWarning']

@@ -12,10 +12,12 @@ import argparse
 import ast
 import contextlib
 import sys
+import traceback
 
 import numpy
 
 from . import autograd, np, npx
+from ._errors import GraphFreedError
 
 STEPS = [
     ('A simple example: the gradient of y = 2 x.x is 4x', '''\
@@ -40,7 +42,20 @@ with autograd.record():
     u = y.detach()
     z = u * x
 z.backward()
-x.grad == u'''),
+u
+x.grad
+x.grad == u
+y.backward()
+x.grad == 2 * x'''),
+    ('attach_grad on an intermediate detaches it: z = 5u - x only sees x through -x', '''\
+y = np.ones(4) * 2
+y.attach_grad()
+with autograd.record():
+    u = x * y
+    u.attach_grad()  # implicitly u = u.detach()
+    z = 5 * u - x
+z.backward()
+x.grad, u.grad, y.grad'''),
     ('Python control flow: f(a) = k * a, with k chosen by loops and branches', '''\
 def f(a):
     b = a * 2
@@ -57,6 +72,9 @@ a.attach_grad()
 with autograd.record():
     d = f(a)
 d.backward()
+a, d
+d / a
+a.grad
 a.grad == d / a'''),
     ('Head gradients: y.backward(dz/dy) gives dz/dx = dz/dy * dy/dx', '''\
 with autograd.record():
@@ -72,6 +90,17 @@ autograd.grad(y, [x, z])'''),
 autograd.is_training()
 with autograd.record():
     print(autograd.is_training())'''),
+    ('A second backward through the same graph fails: its saved values were freed', '''\
+with autograd.record():
+    y = 3 * x
+y.backward()
+y.backward()''', GraphFreedError),
+    ('retain_graph=True keeps the graph for another backward', '''\
+with autograd.record():
+    y = 3 * x
+y.backward(retain_graph=True)
+y.backward()
+x.grad'''),
     ('Second derivative: d2/dx2 x**3 = 6x (record the first backward pass)', '''\
 with autograd.record():
     y = x ** 3
@@ -80,22 +109,49 @@ dy.backward()
 dy, x.grad'''),
 ]
 
+SIN_STEP = ('Exercise: plot f(x) = sin(x) and df/dx, computed without using cos(x)', '''\
+x = np.linspace(0, 10, 200, dtype='float64')
+x.attach_grad()
+with autograd.record():
+    y = np.sin(x)
+y.backward()
+x.grad[:3]''')
 
-def run_step(code, namespace, out=None):
-    """Run `code` statement by statement, printing it and the values it gives (REPL-style)."""
+
+def run_step(code, namespace, out=None, raises=None):
+    """Run `code` statement by statement, printing it and the values it gives (REPL-style).
+
+    The last statement may raise `raises`: its error is printed as a doctest shows it.
+
+    >>> import io; out = io.StringIO()
+    >>> run_step('1 / 0', {}, out, raises=ZeroDivisionError)
+    >>> out.getvalue().splitlines()[1:]  # (after the echoed statement)
+    ['Traceback (most recent call last):', '  ...', 'ZeroDivisionError: division by zero']
+    """
     out = out or sys.stdout
     lines = code.splitlines()
-    for stmt in ast.parse(code).body:
+    body = ast.parse(code).body
+    for stmt in body:
         source = lines[stmt.lineno - 1:stmt.end_lineno]
         print('>>> ' + source[0], file=out)
         for line in source[1:]:
             print('... ' + line, file=out)
-        if isinstance(stmt, ast.Expr):
-            value = eval(compile(ast.Expression(stmt.value), '<demo>', 'eval'), namespace)
-            if value is not None:
-                print(repr(value), file=out)
-        else:
-            exec(compile(ast.Module([stmt], []), '<demo>', 'exec'), namespace)
+        try:
+            _run_statement(stmt, namespace, out)
+        except Exception as error:
+            if raises is None or stmt is not body[-1] or not isinstance(error, raises):
+                raise
+            print('Traceback (most recent call last):\n  ...', file=out)
+            print(traceback.format_exception_only(error)[-1], end='', file=out)
+
+
+def _run_statement(stmt, namespace, out):
+    if isinstance(stmt, ast.Expr):
+        value = eval(compile(ast.Expression(stmt.value), '<demo>', 'eval'), namespace)
+        if value is not None:
+            print(repr(value), file=out)
+    else:
+        exec(compile(ast.Module([stmt], []), '<demo>', 'exec'), namespace)
 
 
 def sin_and_derivative(num=200, start=0.0, stop=10.0):
@@ -119,37 +175,50 @@ def plot_sin(path, num=200):
     Returns `path`, or None when matplotlib is not installed.
     """
     try:
-        from matplotlib.figure import Figure
+        fig = sin_figure(num)
     except ImportError:
         return None
+    fig.savefig(path)
+    return path
+
+
+def sin_figure(num=200):
+    """The matplotlib figure of sin(x) and its autograd derivative (ImportError without
+    matplotlib)."""
+    from matplotlib.figure import Figure
     xs, ys, dys = sin_and_derivative(num)
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     ax.plot(xs, ys, label='f(x) = sin(x)')
     ax.plot(xs, dys, '--', label="f'(x) from autograd")
     ax.set_xlabel('x')
+    ax.set_ylabel('f(x) and df(x)/dx')
     ax.set_ylim(-1.2, 1.5)
     ax.legend(loc='upper center', ncol=2)
     ax.set_title('sin(x) and its derivative, computed by ndgrad.autograd')
-    fig.savefig(path)
-    return path
+    return fig
 
 
 def main(argv=None):
     """Print the walk through the chapter, then plot sin(x) and its derivative."""
-    parser = argparse.ArgumentParser(prog='python -m ndgrad.demo', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='python -m ndgrad.demo',
+                                     description=__doc__.split('\n')[0])
     parser.add_argument('--out', default='sin_derivative.png',
                         help='where to write the plot (PNG; default: %(default)s)')
     args = parser.parse_args(argv)
     namespace = {'autograd': autograd, 'np': np, 'npx': npx}
     print('>>> from ndgrad import autograd, np, npx')
     with _restored_state():
-        for number, (title, code) in enumerate(STEPS, 1):
+        for number, (title, code, *raises) in enumerate(STEPS, 1):
             print(f'\n# {number}. {title}')
-            run_step(code, namespace)
-    print('\n# Exercise: plot f(x) = sin(x) and df/dx, computed without using cos(x)')
-    xs, _, dys = sin_and_derivative()
+            run_step(code, namespace, raises=raises[0] if raises else None)
+        print(f'\n# {SIN_STEP[0]}')
+        run_step(SIN_STEP[1], namespace)
+    xs, dys = namespace['x'].asnumpy(), namespace['x'].grad.asnumpy()
     error = float(numpy.max(numpy.abs(dys - numpy.cos(xs))))
+    print('\n# The plot (matplotlib takes ndgrad arrays as they are):')
+    print('#     plt.plot(x, y, label="f(x) = sin(x)")')
+    print('#     plt.plot(x, x.grad, "--", label="df(x)/dx from autograd")')
     print(f'# max |autograd derivative - cos(x)| over {xs.size} points in [0, 10]: {error:.1e}')
     if plot_sin(args.out) is None:
         print("# matplotlib is not installed: pip install matplotlib "

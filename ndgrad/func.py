@@ -5,13 +5,27 @@
 >>> func.grad(f)(np.array([1., 2.]))
 array([ 3., 12.])
 >>> func.grad(func.grad(lambda x: x ** 3))(2.)
-array(12., dtype=float64)
+np.float64(12.0)
 
 Arguments may be ndgrad arrays, NumPy arrays, Python floats, or nested
 tuples/lists/dicts of them; derivatives come back in the same structure, in
 each argument's float dtype. Every transform records `f` once and runs one
 engine pass per output (reverse) or per input (forward): Jacobians push a whole
 identity matrix of cotangents or tangents through the graph in that one pass.
+
+NumPy in, NumPy out: when every differentiated argument is a NumPy array or a
+Python number, results (derivatives, values, aux arrays) are NumPy arrays, and
+0-d results NumPy scalars, so the transforms plug into SciPy and other NumPy
+code. When any differentiated argument is an ndgrad array, results are ndgrad
+arrays, so transforms compose. A result that carries recorded history (inside
+another transform or ``record()``, where it may be differentiated again) stays
+an ndgrad array either way.
+
+>>> import numpy
+>>> func.grad(lambda x: (x ** 2).sum())(numpy.array([1., 2.]))
+array([2., 4.])
+>>> type(func.grad(lambda x: (x ** 2).sum())(numpy.array([1., 2.]))).__module__
+'numpy'
 """
 import functools
 
@@ -20,9 +34,9 @@ import numpy
 from . import _engine
 from ._graph import Leaf
 from ._ndarray import ndarray, wrap
-from ._writes import mark_variable
 from ._primitive import REC
 from ._state import STATE
+from ._writes import mark_variable
 
 __all__ = ['grad', 'value_and_grad', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'jacobian', 'hessian',
            'hvp']
@@ -170,13 +184,20 @@ def _split_aux(out, has_aux, name):
 
 def _traced(f, given, kwargs, nums, has_aux, name):
     """`f` called with fresh variables for the arguments `given` at `nums`: their parts
-    (see `_with_variables`), its output and aux, and the end of any error message about
-    what it returned (`_aux_hint`)."""
+    (see `_with_variables`), its output and aux, the end of any error message about
+    what it returned (`_aux_hint`), and whether the results go back as NumPy values
+    (`_plain`)."""
     args, parts = _with_variables(given, nums, name)
     out = _call(f, args, kwargs, given, nums, name)
     hint = _aux_hint(out, has_aux)
     out, aux = _split_aux(out, has_aux, name)
-    return parts, out, aux, hint
+    return parts, out, aux, hint, _plain(given, nums)
+
+
+def _plain(given, nums):
+    """Whether no differentiated argument (at `nums` of `given`) holds an ndgrad array:
+    then the transform hands back NumPy values (see `_deliver`)."""
+    return not any(isinstance(leaf, ndarray) for a in nums for leaf in tree_flatten(given[a])[0])
 
 
 def _call(f, args, kwargs, given, nums, name):
@@ -226,13 +247,34 @@ def _outputs(out, name, hint=''):
     return [_output(leaf, name, hint) for leaf in leaves], structure
 
 
-def _release(tree, nested):
-    """What a transform hands back: recorded only when an enclosing level needs it."""
-    if nested:
+def _release(tree, nested, plain=False):
+    """What a transform hands back: recorded only when an enclosing level needs it, and
+    NumPy values for `plain` arguments (see `_deliver`)."""
+    if not nested:
+        leaves, structure = tree_flatten(tree)
+        tree = tree_unflatten(structure, [leaf.detach() if isinstance(leaf, ndarray) else leaf
+                                          for leaf in leaves])
+    return _deliver(tree, plain)
+
+
+def _deliver(tree, plain):
+    """`tree` with, when the differentiated arguments were `plain` (NumPy arrays or
+    Python numbers), each ndgrad array without recorded history as a writeable NumPy
+    array, or a NumPy scalar where 0-d. Arrays with history stay ndgrad arrays: an
+    enclosing transform or ``record()`` may differentiate them."""
+    if not plain:
         return tree
     leaves, structure = tree_flatten(tree)
-    return tree_unflatten(structure, [leaf.detach() if isinstance(leaf, ndarray) else leaf
-                                      for leaf in leaves])
+    return tree_unflatten(structure, [_as_numpy(leaf) for leaf in leaves])
+
+
+def _as_numpy(value):
+    if type(value) is not ndarray or value._node is not None:
+        return value
+    data = value._data
+    if data.ndim == 0:
+        return data[()]
+    return data if data.flags.writeable else data.copy()
 
 
 def _seed(value, create_graph):
@@ -311,7 +353,7 @@ def _value_and_grad(f, argnums, has_aux, name):
     def value_and_grad_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            parts, out, aux, hint = _traced(f, args, kwargs, nums, has_aux, name)
+            parts, out, aux, hint, plain = _traced(f, args, kwargs, nums, has_aux, name)
             out = _output(out, name, hint)
             if out.size != 1:
                 raise ValueError(
@@ -322,10 +364,10 @@ def _value_and_grad(f, argnums, has_aux, name):
             grads = _pull([out], [numpy.ones(out.shape, out.dtype)],
                           [v._node for v in variables], trace.nested, trace.nested)
             grads = [_result(g, v.shape, v.dtype) for g, v in zip(grads, variables)]
-        value = _release(out, trace.nested)
+        value = _release(out, trace.nested, plain)
         if has_aux:
-            value = (value, _release(aux, trace.nested))
-        return value, _pack(parts, single, grads)
+            value = (value, _release(aux, trace.nested, plain))
+        return value, _deliver(_pack(parts, single, grads), plain)
 
     return value_and_grad_f
 
@@ -357,12 +399,12 @@ def vjp(f, *primals, has_aux=False):
     name = 'vjp'
     with _Trace() as trace:
         nums = range(len(primals))
-        parts, out, aux, hint = _traced(f, primals, {}, nums, has_aux, name)
+        parts, out, aux, hint, plain = _traced(f, primals, {}, nums, has_aux, name)
         heads, out_structure = _outputs(out, name, hint)
     variables = [v for vs, _ in parts for v in vs]
 
     def vjp_fn(cotangents):
-        leaves, structure = tree_flatten(cotangents)
+        leaves, _ = tree_flatten(cotangents)
         if len(leaves) != len(heads):
             raise ValueError(f'vjp_fn: got {len(leaves)} cotangent arrays for the '
                              f'{len(heads)} outputs of f; pass one per output, in its structure')
@@ -384,13 +426,14 @@ def vjp(f, *primals, has_aux=False):
         # a copy: _pull consumes its list, and the cotangents are compared with the results
         grads = _pull(heads, list(cots), [v._node for v in variables], nested, True)
         seeds = [c for c in cots if isinstance(c, numpy.ndarray)]
-        return _pack(parts, False, [_result(g, v.shape, v.dtype, seeds)
-                                    for g, v in zip(grads, variables)])
+        return _deliver(_pack(parts, False, [_result(g, v.shape, v.dtype, seeds)
+                                             for g, v in zip(grads, variables)]), plain)
 
     out = tree_unflatten(out_structure, heads)
     if has_aux:
-        return _release(out, trace.nested), vjp_fn, _release(aux, trace.nested)
-    return _release(out, trace.nested), vjp_fn
+        return (_release(out, trace.nested, plain), vjp_fn,
+                _release(aux, trace.nested, plain))
+    return _release(out, trace.nested, plain), vjp_fn
 
 
 def jacrev(f, argnums=0, has_aux=False):
@@ -435,15 +478,15 @@ def _jacobian(f, argnums, has_aux, name, rows):
     def jacobian_f(*args, **kwargs):
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
-            parts, out, aux, hint = _traced(f, args, kwargs, nums, has_aux, name)
+            parts, out, aux, hint, plain = _traced(f, args, kwargs, nums, has_aux, name)
             heads, out_structure = _outputs(out, name, hint)
             variables = [v for vs, _ in parts for v in vs]
             if not trace.nested:  # the blocks are constants: shape them unrecorded
                 STATE.recording = False
             blocks = [_pack(parts, single, row) for row in rows(heads, variables, trace)]
-        jac = tree_unflatten(out_structure, blocks)
+        jac = _deliver(tree_unflatten(out_structure, blocks), plain)
         if has_aux:
-            return jac, _release(aux, trace.nested)
+            return jac, _release(aux, trace.nested, plain)
         return jac
 
     return jacobian_f
@@ -488,8 +531,9 @@ def jvp(f, primals, tangents):
         given = [t for t in seeds.values() if isinstance(t, numpy.ndarray)]
         tangents_out = [_result(t, h.shape, h.dtype, given)
                         for t, h in zip(_push(heads, seeds, trace.nested), heads)]
-    return (_release(tree_unflatten(out_structure, heads), trace.nested),
-            tree_unflatten(out_structure, tangents_out))
+    plain = _plain(primals, range(len(primals)))
+    return (_release(tree_unflatten(out_structure, heads), trace.nested, plain),
+            _deliver(tree_unflatten(out_structure, tangents_out), plain))
 
 
 def jacfwd(f, argnums=0, has_aux=False):
@@ -535,16 +579,37 @@ def hessian(f, argnums=0):
     return jacfwd(jacrev(f, argnums), argnums)
 
 
-def hvp(f, primals, tangents):
+def hvp(f, primals=None, tangents=None):
     """``(f(*primals), H @ tangents)`` for a scalar-valued `f`, without forming the
     Hessian H: forward mode over the gradient. One result per primal (a tuple).
 
     >>> func.hvp(lambda x: (x ** 3).sum(), (np.array([1., 2.]),), (np.ones(2),))
     (array(9.), (array([ 6., 12.]),))
+
+    Given `f` alone, the function ``(x, v, *args) -> H v``, the Hessian of
+    ``f(x, *args)`` with respect to `x` times `v`: SciPy's ``hessp``.
+
+    >>> func.hvp(lambda x: (x ** 3).sum())(np.array([1., 2.]), np.ones(2))
+    array([ 6., 12.])
     """
+    if primals is None and tangents is None:
+        return _hessp(f)
     if not isinstance(primals, (tuple, list)):
         raise TypeError('hvp: primals and tangents must be tuples, e.g. '
-                        'func.hvp(f, (x,), (v,))')
+                        'func.hvp(f, (x,), (v,)); or call func.hvp(f) for the function '
+                        '(x, v) -> H v')
     both = value_and_grad(f, argnums=tuple(range(len(primals))))
     (value, _), (_, product) = jvp(lambda *p: both(*p), primals, tangents)
     return value, product
+
+
+def _hessp(f):
+    """``(x, v, *args, **kwargs) -> H v``, H the Hessian of ``f(x, *args, **kwargs)`` in x."""
+    @functools.wraps(f, updated=())
+    def hessp_f(x, v, *args, **kwargs):
+        if isinstance(v, numpy.ndarray) and v.dtype.kind in 'biu':  # (SciPy's trust-constr)
+            v = v.astype(_float_value(x, 'hvp: x').dtype)
+        _, (product,) = hvp(lambda x: f(x, *args, **kwargs), (x,), (v,))
+        return product
+
+    return hessp_f

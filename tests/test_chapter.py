@@ -220,7 +220,7 @@ def test_readme_set_up_has_exactly_two_commands_and_ci_runs_the_second():
         "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' "
         "&& python -m pytest"]
     ci = (ROOT / '.ci' / 'run').read_text().strip().splitlines()
-    assert ci[-1] == commands[1]
+    assert commands[1] in ci  # (verbatim, as a line of its own; release checks follow)
 
 
 def test_demo_runs_as_a_module(tmp_path):

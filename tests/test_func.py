@@ -116,7 +116,7 @@ def test_value_and_grad_and_has_aux():
     (value, aux), g = func.value_and_grad(f, has_aux=True)(x)
     close(value, (numpy.sin(x) ** 2).sum())
     close(aux['y'], numpy.sin(x))
-    assert aux['n'] == 3 and aux['y']._node is None and value._node is None
+    assert aux['n'] == 3 and type(aux['y']) is numpy.ndarray and type(value) is numpy.float64
     close(g, 2 * numpy.sin(x) * numpy.cos(x))
     g2, aux2 = func.grad(f, has_aux=True)(x)
     close(g2, g)
@@ -311,7 +311,7 @@ def test_vjp_with_pytree_output_and_aux():
 def test_vjp_result_does_not_alias_the_cotangent():
     u = numpy.ones(3)
     (g,) = func.vjp(np.copy, numpy.zeros(3))[1](u)
-    g._data[0] = 5.0
+    g[0] = 5.0
     assert u[0] == 1.0
 
 
@@ -567,12 +567,14 @@ def test_closed_over_arrays_are_constants():
 
 
 def test_values_returned_outside_any_transform_carry_no_graph():
-    value, g = func.value_and_grad(lambda x: (x * x).sum())(numpy.ones(2))
+    value, g = func.value_and_grad(lambda x: (x * x).sum())(np.ones(2))
     assert value._node is None and g._node is None
-    out, _ = func.vjp(np.sin, numpy.ones(2))
+    out, _ = func.vjp(np.sin, np.ones(2))
     assert out._node is None
-    assert all(a._node is None for a in func.jvp(np.sin, (numpy.ones(2),), (numpy.ones(2),)))
-    assert func.hessian(lambda x: (x ** 3).sum())(numpy.ones(2))._node is None
+    assert all(a._node is None for a in func.jvp(np.sin, (np.ones(2),), (np.ones(2),)))
+    assert func.hessian(lambda x: (x ** 3).sum())(np.ones(2))._node is None
+    # NumPy arguments: NumPy results
+    assert type(func.hessian(lambda x: (x ** 3).sum())(numpy.ones(2))) is numpy.ndarray
 
 
 # --- autograd additions ---------------------------------------------------------------------
@@ -668,7 +670,7 @@ def test_hessians_in_all_four_modes_match_central_differences(name):
 def test_jvp_result_does_not_alias_the_tangent():
     t = numpy.ones(3)
     _, out = func.jvp(lambda x: x, (numpy.zeros(3),), (t,))
-    out._data[0] = 5.0
+    out[0] = 5.0
     assert t[0] == 1.0
 
 

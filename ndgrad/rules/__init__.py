@@ -4,7 +4,8 @@ To add an op, add one `op(...)` entry to the module of its family; see
 `ndgrad._primitive` for what a rule receives and must return.
 """
 from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
-               inverses, decompositions, nn, losses, special)
+               inverses, decompositions, nn, losses, special, conv)
+from . import signal, conditioning  # noqa: F401
 from . import _ufunc
 from .._primitive import REGISTRY as _REGISTRY
 

@@ -498,7 +498,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 _METHODS = ('linear', 'lower', 'higher', 'midpoint', 'nearest')
 
 
-def _quantile(a, q, axis, method, keepdims, scale, name):
+def _quantile(a, q, axis, method, keepdims, scale, name, skipna=False):
     if method not in _METHODS:
         raise ValueError(f'np.{name} supports method= {", ".join(map(repr, _METHODS))}; '
                          f'got {method!r}')
@@ -511,23 +511,29 @@ def _quantile(a, q, axis, method, keepdims, scale, name):
     n = s.shape[-1]
     if n == 0:
         raise IndexError(f'np.{name} of an empty slice: there is no element to choose')
+    if skipna:  # per slice, how many numbers it holds (NaNs sort last)
+        n = _numbers(s, q_raw.ndim)
     virtual = q_raw * (n - 1)
-    lo = numpy.floor(virtual).astype(numpy.intp)
-    hi = numpy.minimum(lo + 1, n - 1)
+    lo = _position(numpy.floor(virtual))
+    hi = numpy.minimum(lo + 1, numpy.maximum(n - 1, 0))
 
     def at(index):
+        if skipna:  # a position per slice and quantile
+            return P.getitem(s, index=_per_slice(s.shape[:-1], q_raw.ndim) + (index,))
         return P.getitem(s, index=(Ellipsis, index if index.ndim else int(index)))
 
     def fraction(value):
         # a Python number q keeps a float32 input float32, as in NumPy
-        return float(value) if type(q) in (int, float) else value
+        if type(q) not in (int, float):
+            return value
+        return float(value) if numpy.ndim(value) == 0 else numpy.asarray(value, s.dtype)
 
     if method == 'lower':
         result = at(lo)
     elif method == 'higher':
-        result = at(numpy.ceil(virtual).astype(numpy.intp))
+        result = at(_position(numpy.ceil(virtual)))
     elif method == 'nearest':
-        result = at(numpy.around(virtual).astype(numpy.intp))
+        result = at(_position(numpy.around(virtual)))
     elif method == 'midpoint':
         result = at(lo) + (at(hi) - at(lo)) * fraction(numpy.where(virtual == lo, 0.0, 0.5))
     else:
@@ -535,7 +541,33 @@ def _quantile(a, q, axis, method, keepdims, scale, name):
         gamma = (q / scale) * (n - 1) - lo if hasattr(q, '_node') else fraction(virtual - lo)
         below = at(lo)
         result = below + (at(hi) - below) * gamma
-    return _finish(_nan_if_any(s, result, q_raw.ndim), q_raw.ndim, axes, shape, keepdims)
+    result = _nan_if_empty(n, result) if skipna else _nan_if_any(s, result, q_raw.ndim)
+    return _finish(result, q_raw.ndim, axes, shape, keepdims)
+
+
+def _position(v):
+    return numpy.maximum(v, 0).astype(numpy.intp)
+
+
+def _numbers(s, qdim):
+    """The count of non-NaN elements of each sorted slice, with `qdim` trailing axes."""
+    count = numpy.logical_not(numpy.isnan(numpy.asarray(s))).sum(axis=-1)
+    return count.reshape(count.shape + (1,) * qdim)
+
+
+def _per_slice(kept, qdim):
+    """Index arrays picking each slice of a `kept`-shaped stack (then `qdim` axes)."""
+    nd = len(kept)
+    return tuple(numpy.arange(k).reshape((1,) * i + (k,) + (1,) * (nd - i - 1 + qdim))
+                 for i, k in enumerate(kept))
+
+
+def _nan_if_empty(n, result):
+    """NaN, with NumPy's warning, for slices with no number."""
+    if not (n == 0).any():
+        return result
+    warnings.warn('All-NaN slice encountered', RuntimeWarning, stacklevel=5)
+    return P.where(n == 0, numpy.nan, result)
 
 
 @composite()
@@ -566,6 +598,45 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method='linear'
     if weights is not None:
         raise NotImplementedError('np.percentile(..., weights=...) is not supported')
     return _quantile(a, q, axis, method, keepdims, 100, 'percentile')
+
+
+@composite()
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                keepdims=False, *, weights=None):
+    """`quantile` ignoring NaNs (NaN for a slice of NaNs only).
+
+    >>> np.nanquantile(np.array([1., np.nan, 3.]), 0.5)
+    array(2.)
+    """
+    _no_out(out, 'nanquantile')
+    if weights is not None:
+        raise NotImplementedError('np.nanquantile(..., weights=...) is not supported')
+    return _quantile(a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True)
+
+
+@composite()
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
+                  keepdims=False, *, weights=None):
+    """`percentile` ignoring NaNs.
+
+    >>> np.nanpercentile(np.array([1., np.nan, 3.]), 50)
+    array(2.)
+    """
+    _no_out(out, 'nanpercentile')
+    if weights is not None:
+        raise NotImplementedError('np.nanpercentile(..., weights=...) is not supported')
+    return _quantile(a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True)
+
+
+@composite()
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """`median` ignoring NaNs.
+
+    >>> np.nanmedian(np.array([4., np.nan, 1., 2.]))
+    array(2.)
+    """
+    _no_out(out, 'nanmedian')
+    return _quantile(a, 0.5, axis, 'linear', keepdims, 1, 'nanmedian', skipna=True)
 
 
 # --- moments -----------------------------------------------------------------------------
@@ -605,6 +676,58 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
     _no_out(out, 'std')
     return _root(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
                      correction=correction))
+
+
+@composite()
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
+    """`var` ignoring NaNs (which get gradient 0).
+
+    >>> np.nanvar(np.array([1., np.nan, 3.]))
+    array(1.)
+    """
+    _no_out(out, 'nanvar')
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    if dtype is not None:
+        a = P.astype(a, dtype)
+    values = numpy.asarray(a)
+    present = numpy.logical_not(numpy.isnan(values))
+    kind = values.dtype if values.dtype.kind == 'f' else numpy.dtype(numpy.float64)
+    n = present.sum(axis=axis, keepdims=True).astype(kind)  # (a constant: counts)
+    mean = P.sum(P.where(present, a, 0), axis=axis, keepdims=True) / n
+    deviation = P.where(present, a - mean, 0)
+    total = P.sum(P.square(deviation), axis=axis, keepdims=keepdims)
+    dof = present.sum(axis=axis, keepdims=keepdims) - ddof
+    if numpy.any(dof <= 0):
+        warnings.warn('Degrees of freedom <= 0 for slice.', RuntimeWarning, stacklevel=3)
+    return total / numpy.where(dof > 0, dof, numpy.nan).astype(total.dtype)
+
+
+@composite()
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
+    """`std` ignoring NaNs.
+
+    >>> np.nanstd(np.array([1., np.nan, 3.]))
+    array(1.)
+    """
+    _no_out(out, 'nanstd')
+    return _root(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
+                        correction=correction))
+
+
+@composite()
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """`prod` treating NaNs as 1 (they get gradient 0).
+
+    >>> np.nanprod(np.array([2., np.nan, 3.]))
+    array(6.)
+    """
+    _no_out(out, 'nanprod')
+    if initial is not None or where is not None:
+        raise NotImplementedError('np.nanprod(..., initial=, where=) is not supported')
+    return P.prod(P.where(P.isnan(a), 1, a), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 def _root(v):

@@ -18,6 +18,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
 from ._util import PerInput, batch_shape, neg_axis, negative_axes
+from .reduction import median
 
 
 def _asarray(a):
@@ -817,7 +818,9 @@ _MODES = ('constant', 'edge', 'linear_ramp', 'maximum', 'mean', 'median', 'minim
           'reflect', 'symmetric', 'wrap', 'empty')
 _MODE_KWARGS = {'constant': {'constant_values'}, 'edge': set(), 'wrap': set(),
                 'reflect': {'reflect_type'}, 'symmetric': {'reflect_type'},
-                'mean': {'stat_length'}, 'linear_ramp': {'end_values'}}
+                'mean': {'stat_length'}, 'linear_ramp': {'end_values'},
+                'maximum': {'stat_length'}, 'minimum': {'stat_length'},
+                'median': {'stat_length'}}
 
 
 def _pairs(value, ndim, name, integral=True):
@@ -843,6 +846,35 @@ def _pairs(value, ndim, name, integral=True):
     return tuple((p[0].item(), p[1].item()) for p in pairs)
 
 
+_STAT_MODES = ('maximum', 'minimum', 'median')
+
+
+def _pad_stat(a, widths, stat, mode):
+    """`pad` by a statistic of each lane's first and last `stat` entries (default: all),
+    axis after axis as NumPy does; the gradient flows through the statistic (ties in
+    max, min and median share it)."""
+    for axis, (n, (before, after)) in enumerate(zip(a.shape, widths)):
+        if not before and not after:
+            continue
+        if n == 0:
+            raise ValueError(f"can't extend empty axis {axis} using modes other than "
+                             f"'constant' or 'empty'")
+        ax = axis - a.ndim
+        lengths = (n, n) if stat is None else tuple(min(k, n) for k in stat[axis])
+        if 0 in lengths:
+            raise ValueError('stat_length of 0 yields no value for padding')
+        parts = []
+        for width, part in ((before, slice(0, lengths[0])), (after, slice(n - lengths[1], n))):
+            lane = P.getitem(a, index=_slab(ax, a.ndim, part))
+            if mode == 'median':
+                value = median(lane, axis=axis, keepdims=True)
+            else:
+                value = (P.max if mode == 'maximum' else P.min)(lane, axis=axis, keepdims=True)
+            parts.append(P.broadcast_to(value, a.shape[:axis] + (width,) + a.shape[axis + 1:]))
+        a = P.concatenate(parts[0], a, parts[1], axis=axis)
+    return a
+
+
 def _along(a, axis, matrix):
     """``matrix @ a`` along `axis` (a linear map of each 1-d lane)."""
     moved = P.swapaxes(a, axis, -1)
@@ -854,9 +886,10 @@ def pad(array, pad_width, mode='constant', **kwargs):
     """`array` padded with `pad_width` ``(before, after)`` entries per axis.
 
     Modes 'constant', 'edge', 'reflect', 'symmetric' and 'wrap' (any
-    ``reflect_type``), 'mean' and 'linear_ramp' are differentiable: the gradient
-    of the interior is the interior slice, plus the contributions of the entries
-    that copy (or average) it. Gradients do not flow into ``constant_values`` or
+    ``reflect_type``), 'mean', 'linear_ramp', 'maximum', 'minimum' and 'median' are
+    differentiable: the gradient of the interior is the interior slice, plus the
+    contributions of the entries that copy (or average, or are the extreme or median
+    of) it. Gradients do not flow into ``constant_values`` or
     ``end_values``.
 
     >>> np.pad(np.array([1., 2.]), 1, mode='edge')
@@ -885,6 +918,8 @@ def pad(array, pad_width, mode='constant', **kwargs):
     stat = None if stat is None else _pairs(stat, a.ndim, 'stat_length')
     if mode in _GATHER_MODES and kwargs.get('reflect_type', 'even') == 'even':
         return P.pad_copy(a, widths, mode=mode) if a.ndim else P.copy(a)
+    if mode in _STAT_MODES:
+        return _pad_stat(a, widths, stat, mode)
     for axis, (n, width) in enumerate(zip(a.shape, widths)):
         if width == (0, 0):
             continue

@@ -67,6 +67,32 @@ CASES = (
     + reductions('nanmean', np.nanmean, numpy.nanmean, NAN_AXES, make=_with_nans)
     + reductions('nanmax', np.nanmax, numpy.nanmax, NAN_AXES, make=_with_nans)
     + reductions('nanmin', np.nanmin, numpy.nanmin, NAN_AXES, make=_with_nans)
+    + reductions('nanvar', np.nanvar, numpy.nanvar, NAN_AXES, make=_with_nans)
+    + reductions('nanstd', np.nanstd, numpy.nanstd, NAN_AXES, make=_with_nans)
+    + reductions('nanprod', np.nanprod, numpy.nanprod, NAN_AXES, make=_with_nans)
+    + reductions('nanmedian', np.nanmedian, numpy.nanmedian, NAN_AXES, make=_with_nans)
+    + reductions('nanvar/ddof', lambda x, **k: np.nanvar(x, ddof=1, **k),
+                 lambda x, **k: numpy.nanvar(x, ddof=1, **k), NAN_AXES[1:], make=_with_nans_last)
+    + reductions('nanvar/no-nan', np.nanvar, numpy.nanvar)
+    + reductions('nanprod/no-nan', np.nanprod, numpy.nanprod)
+    + reductions('nanmedian/no-nan', np.nanmedian, numpy.nanmedian, AXES[1:])
+    + [Case(f'nanquantile/q={q}/axis={a}/keepdims={k}/{m}',
+            lambda x, q=q, a=a, k=k, m=m: np.nanquantile(x, q, axis=a, keepdims=k, method=m),
+            lambda x, q=q, a=a, k=k, m=m: numpy.nanquantile(x, q, axis=a, keepdims=k, method=m),
+            [s], make=_with_nans)
+       for s, q, a, k, m in [((5,), 0.3, None, False, 'linear'),
+                             ((2, 5), [0.1, 0.5, 0.95], 1, False, 'linear'),
+                             ((3, 4), [[0.2], [0.8]], 0, True, 'linear'),
+                             ((2, 3, 2), [0.45], (0, 2), True, 'linear'),
+                             ((6,), [0.3, 0.7], None, False, 'lower'),
+                             ((6,), [0.3, 0.7], None, False, 'higher'),
+                             ((6,), [0.3, 0.7], None, False, 'nearest'),
+                             ((2, 6), [0.3, 0.4], 1, False, 'midpoint')]]
+    + [Case('nanpercentile', lambda x: np.nanpercentile(x, [25, 60], axis=0),
+            lambda x: numpy.nanpercentile(x, [25, 60], axis=0), [(5, 2)], make=_with_nans),
+       Case('nanquantile/differentiable-q', lambda x, q: np.nanquantile(x, q, axis=-1),
+            lambda x, q: numpy.nanquantile(x, q, axis=-1), [(2, 5), (3,)],
+            make=lambda rng, s: [_with_nans_last(rng, s)[0], numpy.array([0.1, 0.4, 0.85])])]
     + reductions('nansum/no-nan', np.nansum, numpy.nansum, FEW_AXES)
     + reductions('nanmax/no-nan', np.nanmax, numpy.nanmax, FEW_AXES)
     + reductions('median', np.median, numpy.median, AXES[1:])
@@ -351,3 +377,39 @@ def test_std_keeps_nan_and_float32():
     assert numpy.isnan(np.std(np.array([numpy.nan, 1.0])).item())
     assert np.std(np.array([1.0, 1.0])).dtype == numpy.float32
     assert func.grad(lambda x: np.std(x))(np.array([1.0, 1.0])).tolist() == [0.0, 0.0]
+
+
+def test_nan_order_statistics_of_all_nan_slices_are_nan_with_numpy_warning():
+    x = numpy.array([[numpy.nan, numpy.nan], [1., 2.]])
+    for name in ('nanmedian', 'nanquantile'):
+        args = () if name == 'nanmedian' else (0.5,)
+        with pytest.warns(RuntimeWarning, match='All-NaN slice'):
+            got = getattr(np, name)(np.array(x), *args, axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            expected = getattr(numpy, name)(x, *args, axis=1)
+        numpy.testing.assert_array_equal(got.asnumpy(), expected)
+    with pytest.warns(RuntimeWarning, match='All-NaN slice'):
+        g = func.grad(lambda v: np.nansum(np.nanmedian(v, axis=1)))(np.array(x))
+    numpy.testing.assert_array_equal(g.asnumpy(), [[0., 0.], [0.5, 0.5]])
+
+
+def test_nanvar_with_too_few_numbers_warns_and_gives_nan_as_numpy():
+    x = numpy.array([[1., numpy.nan], [2., 3.]])
+    with pytest.warns(RuntimeWarning, match='Degrees of freedom'):
+        got = np.nanvar(np.array(x), axis=1, ddof=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        numpy.testing.assert_array_equal(got.asnumpy(), numpy.nanvar(x, axis=1, ddof=1))
+
+
+def test_nan_functions_reject_unsupported_arguments():
+    x = np.array([1., numpy.nan])
+    with pytest.raises(NotImplementedError, match='weights'):
+        np.nanquantile(x, 0.5, weights=np.ones(2))
+    with pytest.raises(NotImplementedError, match='initial'):
+        np.nanprod(x, initial=2.)
+    with pytest.raises(TypeError, match='out='):
+        np.nanstd(x, out=numpy.zeros(()))
+    with pytest.raises(ValueError, match='Quantiles'):
+        np.nanquantile(x, 1.5)

@@ -204,6 +204,19 @@ CASES = [
     sq(lambda x: np.pad(x, ((1, 2), (2, 1)), mode='linear_ramp', end_values=((1., -1.), (2., 2.))),
        lambda x: numpy.pad(x, ((1, 2), (2, 1)), mode='linear_ramp', end_values=((1., -1.), (2., 2.))),
        [(2, 2)], 'pad/linear_ramp'),
+    sq(lambda x: np.pad(x, ((1, 2), (2, 0)), mode='maximum'),
+       lambda x: numpy.pad(x, ((1, 2), (2, 0)), mode='maximum'), [(2, 3)], 'pad/maximum'),
+    sq(lambda x: np.pad(x, ((1, 1), (2, 1)), mode='minimum', stat_length=((1, 2), (2, 3))),
+       lambda x: numpy.pad(x, ((1, 1), (2, 1)), mode='minimum', stat_length=((1, 2), (2, 3))),
+       [(3, 4)], 'pad/minimum'),
+    sq(lambda x: np.pad(x, 2, mode='median'), lambda x: numpy.pad(x, 2, mode='median'), [(3,)],
+       'pad/median'),
+    sq(lambda x: np.pad(x, (1, 2), mode='median', stat_length=2),
+       lambda x: numpy.pad(x, (1, 2), mode='median', stat_length=2), [(2, 4)], 'pad/median-even'),
+    sq(lambda x: np.pad(x, 1, mode='maximum'), lambda x: numpy.pad(x, 1, mode='maximum'),
+       [(1, 3)], 'pad/maximum-size-1'),
+    sq(lambda x: np.pad(x, 1, mode='minimum'), lambda x: numpy.pad(x, 1, mode='minimum'), [()],
+       'pad/minimum-0d'),
     # differences and grids
     sq(lambda x: np.diff(x), numpy.diff, [(2, 4)], 'diff'),
     sq(lambda x: np.diff(x, n=2, axis=0), lambda x: numpy.diff(x, n=2, axis=0), [(4, 2)],
@@ -352,7 +365,8 @@ def test_non_differentiable_helpers():
     (lambda: np.pad(np.ones(2), -1), ValueError),
     (lambda: np.pad(np.ones(2), 1.5), TypeError),
     (lambda: np.pad(np.ones(2), 1, mode='nope'), ValueError),
-    (lambda: np.pad(np.ones(2), 1, mode='maximum'), NotImplementedError),
+    (lambda: np.pad(np.ones(2), 1, mode='empty'), NotImplementedError),
+    (lambda: np.pad(np.ones(2), 1, mode='maximum', stat_length=0), ValueError),
     (lambda: np.pad(np.ones(2), 1, mode='edge', constant_values=1), ValueError),
     (lambda: np.pad(np.ones((2, 2)), ((1, 1), (1, 1), (1, 1))), ValueError),
     (lambda: np.diff(np.array(1.)), ValueError),
@@ -371,7 +385,7 @@ def test_bad_input_raises_numpys_error_type(call, error):
 
 def test_unsupported_pad_mode_says_what_to_do():
     with pytest.raises(NotImplementedError, match='asnumpy'):
-        np.pad(np.ones(2), 1, mode='median')
+        np.pad(np.ones(2), 1, mode='empty')
 
 
 # --- a batched Jacobian through a chain of shape ops ------------------------------------------
