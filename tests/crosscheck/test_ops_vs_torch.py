@@ -29,6 +29,7 @@ from ndgrad import autograd, np, npx  # noqa: E402
 from ndgrad._primitive import exports  # noqa: E402
 from tests.crosscheck.engines import (Op, away_from_zero, check, distinct, then,  # noqa: E402
                                       uniform)
+from tests.crosscheck.conv_rows import CONV  # noqa: E402
 from tests.crosscheck.signal_rows import SIGNAL  # noqa: E402
 
 T = torch
@@ -1486,7 +1487,7 @@ RANDOM = [
 
 ALL = (unary_rows() + MORE_ELEMENTWISE + binary_rows() + OPERATORS + reduction_rows()
        + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT
-       + ACCURACY + GRAPHS + VARIANTS + RANDOM + SIGNAL)
+       + ACCURACY + GRAPHS + VARIANTS + RANDOM + SIGNAL + CONV)
 CASES = [(op, seed) for op in ALL for seed in op.seeds]
 
 
