@@ -19,9 +19,11 @@ from . import numpy as _np
 from ._primitive import REC, REGISTRY, Primitive, exports
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'coverage.md'
-NAMESPACES = (('np', _np), ('linalg', _np.linalg), ('random', _np.random), ('npx', _npx))
+NAMESPACES = (('np', _np), ('linalg', _np.linalg), ('fft', _np.fft), ('random', _np.random),
+              ('npx', _npx))
 _PUBLIC_MODULES = (_np, _np.linalg)
 _UNRECORDED = {'np': 'creates a constant array', 'linalg': 'a constant result',
+               'fft': 'sample frequencies are constants',
                'random': 'random numbers are constants', 'npx': 'a setting or a query'}
 
 
@@ -156,7 +158,8 @@ def render():
         for r in rows:
             totals['yes' if r.reverse == 'yes' else 'none'] += 1
             totals['fwd'] += r.forward.startswith('own')
-        prefix = {'np': 'np.', 'linalg': 'np.linalg.', 'random': 'np.random.', 'npx': 'npx.'}
+        prefix = {'np': 'np.', 'linalg': 'np.linalg.', 'fft': 'np.fft.', 'random': 'np.random.',
+                  'npx': 'npx.'}
         count = f'{len(rows)} function' + ('' if len(rows) == 1 else 's')
         lines = [f'## {prefix[namespace][:-1]} ({count})', '',
                  '| function | reverse mode | higher order | forward mode | notes |',

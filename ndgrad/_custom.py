@@ -27,6 +27,7 @@ from ._graph import Leaf, Meta, Output
 from ._ndarray import ndarray, wrap
 from ._primitive import REC, Primitive
 from ._state import STATE, scope
+from ._graph import PerInput
 
 __all__ = ['Function', 'custom_vjp']
 
@@ -79,16 +80,9 @@ def _check_kind(value, what, where='', gradient=True):
                     f'(np.array(...)){tail}')
 
 
-class _Rules(tuple):
-    """The rule of every input position of a custom node: ``rule(i, ...)``."""
-
-    def __new__(cls, rule):
-        self = super().__new__(cls)
-        self.rule = rule
-        return self
-
-    def __getitem__(self, i):
-        return functools.partial(self.rule, i)
+def _per_input(rule):
+    """The rules of a custom node: ``rule(i, ...)`` at input position i."""
+    return PerInput(lambda i: functools.partial(rule, i))
 
 
 class _Call:
@@ -311,7 +305,7 @@ def _record(name, inputs, outputs, user_vjp, user_jvp, save_inputs, save_outputs
         raise ValueError(f'forward of {name} returned no output')
     call = _Call(name, user_vjp, user_jvp, inputs, outs, single or len(outs) == 1)
     raws = outs[0]._data if call.single else tuple(o._data for o in outs)
-    prim = Primitive(name, lambda *args: raws, _Rules(call.vjp), _Rules(call.jvp),
+    prim = Primitive(name, lambda *args: raws, _per_input(call.vjp), _per_input(call.jvp),
                      _SAVE_POLICY[save_inputs, save_outputs], len(outs))
     result = prim(*inputs)
     nodes = [r._node for r in _as_tuple(result) if r._node is not None]

@@ -95,6 +95,8 @@ def fit(xp, g, shape, dtype, nbatch):
         if g.shape[nbatch:] != shape:
             g = xp.broadcast_to(g, g.shape[:nbatch] + tuple(shape))
     if g.dtype != dtype:
+        if g.dtype.kind == 'c' and numpy.dtype(dtype).kind != 'c':
+            g = xp.real(g)  # a real input's share of a complex gradient
         g = xp.astype(g, dtype)
     return g
 
@@ -111,7 +113,7 @@ def rule_args(node, recorded):
     if not recorded:
         return args, out
     if type(out) is tuple:
-        return args, tuple([wrap(o, Output(node, k) if o.dtype.kind == 'f' else None)
+        return args, tuple([wrap(o, Output(node, k) if o.dtype.kind in 'fc' else None)
                             for k, o in enumerate(out)])
     return args, wrap(out, node)
 

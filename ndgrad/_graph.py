@@ -8,6 +8,7 @@ An edge names the output it comes from: a single-output node stands for its only
 output, and output ``k`` of a multi-output node is ``Output(node, k)``. An array's
 ``_node`` is the edge to the output that made it.
 """
+import math
 import weakref
 from itertools import count
 
@@ -31,10 +32,7 @@ class Meta:
 
     @property
     def size(self):
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
+        return math.prod(self.shape)
 
 
 class Node(Meta):
@@ -140,3 +138,20 @@ class Output(Meta):
 
     def __repr__(self):
         return f'<Output {self.index} of {self.node!r}>'
+
+
+class PerInput(tuple):
+    """The rules of an op with any number of inputs: the rule for input i is ``make(i)``,
+    built once."""
+
+    def __new__(cls, make):
+        self = super().__new__(cls)
+        self.make = make
+        self.cache = {}
+        return self
+
+    def __getitem__(self, i):
+        rule = self.cache.get(i)
+        if rule is None:
+            rule = self.cache[i] = self.make(i)
+        return rule

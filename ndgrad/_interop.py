@@ -4,7 +4,7 @@ NEP 18), so ndgrad arrays go wherever NumPy arrays go.
 * A NumPy function or ufunc that ndgrad has runs ndgrad's function of that name
   (``numpy.sin(x)``, ``numpy.sum(x)``, ``numpy.linalg.norm(x)``): an ndgrad array comes
   back, recorded under ``autograd.record()``.
-* One that ndgrad lacks (``numpy.fft.fft``, ``numpy.add.accumulate``), or a call with
+* One that ndgrad lacks (``numpy.apply_along_axis``, ``numpy.add.accumulate``), or a call with
   ``out=`` a NumPy array (``a += x`` on a NumPy ``a``), runs NumPy on the values and gives
   NumPy's result unchanged (NumPy arrays: the result may be complex, a tuple, a scalar,
   which ndgrad arrays do not all represent, and it carries no gradient anyway).
@@ -16,8 +16,8 @@ NEP 18), so ndgrad arrays go wherever NumPy arrays go.
 >>> from ndgrad import np
 >>> numpy.sin(np.zeros(2))
 array([0., 0.])
->>> numpy.fft.rfft(np.ones(4)).real.tolist()  # NumPy's result: ndgrad has no fft
-[4.0, 0.0, 0.0]
+>>> numpy.apply_along_axis(sum, 0, np.ones((2, 3))).tolist()  # NumPy's result
+[2.0, 2.0, 2.0]
 >>> a = numpy.zeros(2); a += np.ones(2); a
 array([1., 1.])
 """
@@ -36,8 +36,12 @@ _METADATA = {'shape', 'ndim', 'size', 'iscomplexobj', 'isrealobj', 'may_share_me
 _EXPORTS = {}  # namespace -> (registry sizes, exports), rebuilt when ops are added
 
 
+_NAMESPACES = {'numpy': 'np', 'numpy.linalg': 'linalg', 'numpy.fft': 'fft'}
+
+
 def _ndgrad_function(namespace, name):
-    """The public ndgrad function `name` of `namespace` ('np' or 'linalg'), or None."""
+    """The public ndgrad function `name` of `namespace` ('np', 'linalg' or 'fft'), or
+    None."""
     if namespace is None:
         return None
     sizes = (len(REGISTRY), len(COMPOSITES))
@@ -146,7 +150,7 @@ def array_function(self, func, types, args, kwargs):
                         f'assign the result instead (y = np.{name}(...))')
     if module == 'numpy' and name in _METADATA:
         return func(*values(args), **values(kwargs))
-    fn = _ndgrad_function({'numpy': 'np', 'numpy.linalg': 'linalg'}.get(module), name)
+    fn = _ndgrad_function(_NAMESPACES.get(module), name)
     live = carries_history(args) or carries_history(kwargs)
     if fn is not None and out is None:
         if live:

@@ -1,8 +1,12 @@
 """The array type: a NumPy array, the graph node that produced it, and its gradient."""
+from __future__ import annotations
+
 import operator
 import re
 import sys
 import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import numpy
 
@@ -11,10 +15,17 @@ from ._graph import Leaf
 from ._state import CONFIG, STATE
 from ._writes import mark_variable
 
+if TYPE_CHECKING:
+    from ._typing import ArrayLike, Axis, DTypeLike, GradReq, ShapeLike
+
+    class _ArrayAttribute(Protocol):
+        """An attribute installed on the class at import whose value is an array."""
+        def __get__(self, instance: object, owner: type | None = None, /) -> ndarray: ...
+
 _new = object.__new__
 
 
-def wrap(data, node=None):
+def wrap(data: numpy.ndarray[Any, Any], node: Any = None) -> ndarray:
     """Wrap a NumPy array (no copy) as an ndgrad array recorded by `node`."""
     a = _new(ndarray)
     a._data = data
@@ -22,11 +33,12 @@ def wrap(data, node=None):
     return a
 
 
-def raw(value):
+def raw(value: Any) -> Any:
     """The NumPy value behind an ndgrad array; anything else unchanged."""
     return value._data if type(value) is ndarray else value
 
 
+_S = TypeVar('_S', float, int, complex)
 _DTYPE_SUFFIX = re.compile(r',\s*dtype=[\w.]+\)$')
 
 
@@ -43,13 +55,107 @@ class ndarray:
 
     __slots__ = ('_data', '_node', '__weakref__')
     __array_priority__ = 1000.0
+    _data: numpy.ndarray[tuple[int, ...], numpy.dtype[Any]]
+    _node: Any  # (a graph node of ndgrad._graph, or None)
 
-    def __init__(self, data):
+    if TYPE_CHECKING:
+        # Installed on the class at import by ndgrad._methods (each calls the matching np
+        # function): declared here for type checkers only.
+        __array_ufunc__: Callable[..., Any]
+        __array_function__: Callable[..., Any]
+
+        def __getitem__(self, index: Any) -> ndarray: ...
+        def __setitem__(self, index: Any, value: ArrayLike) -> None: ...
+        def __iter__(self) -> Iterator[ndarray]: ...
+        def __add__(self, other: ArrayLike) -> ndarray: ...
+        def __radd__(self, other: ArrayLike) -> ndarray: ...
+        def __sub__(self, other: ArrayLike) -> ndarray: ...
+        def __rsub__(self, other: ArrayLike) -> ndarray: ...
+        def __mul__(self, other: ArrayLike) -> ndarray: ...
+        def __rmul__(self, other: ArrayLike) -> ndarray: ...
+        def __truediv__(self, other: ArrayLike) -> ndarray: ...
+        def __rtruediv__(self, other: ArrayLike) -> ndarray: ...
+        def __floordiv__(self, other: ArrayLike) -> ndarray: ...
+        def __rfloordiv__(self, other: ArrayLike) -> ndarray: ...
+        def __mod__(self, other: ArrayLike) -> ndarray: ...
+        def __rmod__(self, other: ArrayLike) -> ndarray: ...
+        def __pow__(self, other: ArrayLike) -> ndarray: ...
+        def __rpow__(self, other: ArrayLike) -> ndarray: ...
+        def __matmul__(self, other: ArrayLike) -> ndarray: ...
+        def __rmatmul__(self, other: ArrayLike) -> ndarray: ...
+        def __neg__(self) -> ndarray: ...
+        def __pos__(self) -> ndarray: ...
+        def __abs__(self) -> ndarray: ...
+        def __invert__(self) -> ndarray: ...
+        def __and__(self, other: ArrayLike) -> ndarray: ...
+        def __or__(self, other: ArrayLike) -> ndarray: ...
+        def __xor__(self, other: ArrayLike) -> ndarray: ...
+        # (elementwise, as NumPy's: an array of booleans, not one bool as object's)
+        def __eq__(self, other: object) -> ndarray: ...  # type: ignore[override]
+        def __ne__(self, other: object) -> ndarray: ...  # type: ignore[override]
+        def __lt__(self, other: ArrayLike) -> ndarray: ...
+        def __le__(self, other: ArrayLike) -> ndarray: ...
+        def __gt__(self, other: ArrayLike) -> ndarray: ...
+        def __ge__(self, other: ArrayLike) -> ndarray: ...
+        def __iadd__(self, other: ArrayLike) -> ndarray: ...
+        def __isub__(self, other: ArrayLike) -> ndarray: ...
+        def __imul__(self, other: ArrayLike) -> ndarray: ...
+        def __itruediv__(self, other: ArrayLike) -> ndarray: ...
+
+        def sum(self, axis: Axis = None, dtype: DTypeLike | None = None,
+                keepdims: bool = False) -> ndarray: ...
+        def mean(self, axis: Axis = None, dtype: DTypeLike | None = None,
+                 keepdims: bool = False) -> ndarray: ...
+        def max(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
+        def min(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
+        def prod(self, axis: Axis = None, dtype: DTypeLike | None = None,
+                 keepdims: bool = False) -> ndarray: ...
+        def argmax(self, axis: int | None = None) -> ndarray: ...
+        def argmin(self, axis: int | None = None) -> ndarray: ...
+        def dot(self, other: ArrayLike) -> ndarray: ...
+        def astype(self, dtype: DTypeLike, copy: bool = True) -> ndarray: ...
+        def copy(self) -> ndarray: ...
+        def flatten(self) -> ndarray: ...
+        def ravel(self) -> ndarray: ...
+        def squeeze(self, axis: Axis = None) -> ndarray: ...
+        def swapaxes(self, a: int, b: int) -> ndarray: ...
+        def reshape(self, *shape: ShapeLike, order: str = 'C') -> ndarray: ...
+        def transpose(self, *axes: ShapeLike | None) -> ndarray: ...
+        @property
+        def T(self) -> ndarray: ...
+        def std(self, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
+                keepdims: bool = False) -> ndarray: ...
+        def var(self, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
+                keepdims: bool = False) -> ndarray: ...
+        def ptp(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
+        def cumsum(self, axis: int | None = None, dtype: DTypeLike | None = None) -> ndarray: ...
+        def cumprod(self, axis: int | None = None,
+                    dtype: DTypeLike | None = None) -> ndarray: ...
+        def clip(self, min: ArrayLike | None = None, max: ArrayLike | None = None) -> ndarray: ...
+        def round(self, decimals: int = 0) -> ndarray: ...
+        def argsort(self, axis: int | None = -1, kind: str | None = None,
+                    order: str | None = None) -> ndarray: ...
+        def sort(self, axis: int | None = -1, kind: str | None = None,
+                 order: str | None = None) -> ndarray: ...
+        def all(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
+        def any(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
+        def nonzero(self) -> Sequence[ndarray]: ...
+        def repeat(self, repeats: ArrayLike, axis: int | None = None) -> ndarray: ...
+        def asscalar(self) -> Any: ...
+
+        # (installed by ndgrad.rules.complex)
+        real: ClassVar[_ArrayAttribute]
+        imag: ClassVar[_ArrayAttribute]
+        conj: Callable[..., ndarray]
+        conjugate: Callable[..., ndarray]
+
+    def __init__(self, data: ArrayLike) -> None:
         self._data = numpy.array(data)  # (its own memory: NumPy writes would go unseen)
         self._node = None
 
     # --- gradients -------------------------------------------------------------
-    def attach_grad(self, grad_req='write', stype=None):
+    def attach_grad(self, grad_req: GradReq = 'write',
+                    stype: str | None = None) -> None:
         """Allocate a zero gradient buffer, filled by later backward passes.
 
         ``grad_req`` is 'write' (backward overwrites ``grad``), 'add' (backward
@@ -63,10 +169,10 @@ class ndarray:
         if grad_req == 'null':
             self._node = None
             return
-        if self._data.dtype.kind != 'f':
+        if self._data.dtype.kind not in 'fc':
             raise TypeError(
                 f'cannot attach a gradient to an array of dtype {self._data.dtype}: gradients '
-                f"are defined for floating-point arrays only. Convert it first, e.g. "
+                f"are defined for floating-point and complex arrays only. Convert it first, e.g. "
                 f"x = x.astype('float32'), or create it with a float dtype.")
         grad = wrap(numpy.zeros_like(self._data))
         node = self._node
@@ -78,23 +184,24 @@ class ndarray:
         mark_variable(self._data)
 
     @property
-    def grad(self):
+    def grad(self) -> ndarray | None:
         """The gradient buffer made by `attach_grad` (None for other arrays)."""
         node = self._node
         return None if node is None else node.grad
 
     @property
-    def grad_req(self):
+    def grad_req(self) -> str:
         node = self._node
         if node is None or node.prim is not None:
             return 'null'
-        return node.grad_req
+        return node.grad_req  # type: ignore[no-any-return]  # (graph nodes are untyped)
 
-    def detach(self):
+    def detach(self) -> ndarray:
         """The same values (shared memory) with no recorded history."""
         return wrap(self._data)
 
-    def backward(self, out_grad=None, retain_graph=False, train_mode=True):
+    def backward(self, out_grad: ArrayLike | None = None, retain_graph: bool = False,
+                 train_mode: bool = True) -> None:
         """Compute the gradient of this array with respect to every variable it depends on.
 
         A non-scalar array is treated as ``sum(self * out_grad)`` with ``out_grad``
@@ -106,36 +213,36 @@ class ndarray:
 
     # --- NumPy-like attributes ---------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self._data.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         return self._data.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> numpy.dtype[Any]:
         return self._data.dtype
 
     @property
-    def itemsize(self):
+    def itemsize(self) -> int:
         return self._data.itemsize
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         return self._data.nbytes
 
     @property
-    def ctx(self):
+    def ctx(self) -> str:
         return 'cpu(0)'
 
     context = ctx
 
-    def as_in_ctx(self, ctx):
+    def as_in_ctx(self, ctx: object) -> ndarray:
         """This array on `ctx`: ndgrad computes on the CPU, so the array itself."""
         if not str(ctx).startswith('cpu'):
             raise ValueError(f'ndgrad computes on the CPU only; got {ctx!r}. Use npx.cpu().')
@@ -143,42 +250,42 @@ class ndarray:
 
     as_in_context = as_in_ctx
 
-    def copyto(self, other):
+    def copyto(self, other: object) -> ndarray:
         """A copy on `other` (a context), or these values written into `other` (an array)."""
         if isinstance(other, ndarray):
             other[...] = self
             return other
         return wrap(self.as_in_ctx(other)._data.copy())
 
-    def asnumpy(self):
+    def asnumpy(self) -> numpy.ndarray[Any, Any]:
         """A NumPy copy of the values."""
-        return self._data.copy()
+        return self._data.copy()  # type: ignore[no-any-return]  # (Any in NumPy's 3.10 stubs)
 
-    def item(self, *args):
+    def item(self, *args: int) -> Any:
         self._warn_if_recorded('x.item()')
         return self._data.item(*args)
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._data.tolist()
 
-    def as_nd_ndarray(self):
+    def as_nd_ndarray(self) -> ndarray:
         return self
 
     as_np_ndarray = as_nd_ndarray
 
-    def wait_to_read(self):
+    def wait_to_read(self) -> None:
         """No-op: ndgrad computes eagerly (kept for MXNet code)."""
 
     # --- Python protocols ---------------------------------------------------------
-    def __len__(self):
+    def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError('len() of unsized object: this is a 0-d array')
         return self._data.shape[0]
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self._data)
 
-    def _warn_if_recorded(self, what, stacklevel=3):
+    def _warn_if_recorded(self, what: str, stacklevel: int = 3) -> None:
         if STATE.recording and self._node is not None:
             warnings.warn(
                 f'{what} on an array with recorded history inside autograd.record() gives a '
@@ -187,7 +294,7 @@ class ndarray:
                 f'compute it under autograd.pause() to say you mean a constant.',
                 GradientLostWarning, stacklevel=stacklevel)
 
-    def _scalar(self, convert):
+    def _scalar(self, convert: Callable[[Any], _S]) -> _S:
         if self._data.size != 1:
             raise TypeError(
                 f'only size-1 arrays can be converted to Python scalars; this array has '
@@ -197,54 +304,55 @@ class ndarray:
         self._warn_if_recorded(f'{convert.__name__}(x)', stacklevel=4)  # (via __float__)
         return convert(self._data.reshape(()).item())
 
-    def __float__(self):
+    def __float__(self) -> float:
         return self._scalar(float)
 
-    def __int__(self):
+    def __int__(self) -> int:
         return self._scalar(int)
 
-    def __complex__(self):
+    def __complex__(self) -> complex:
         return self._scalar(complex)
 
-    def __index__(self):
+    def __index__(self) -> int:
         return operator.index(self._data)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None,
+                  copy: bool | None = None) -> numpy.ndarray[Any, Any]:
         """The NumPy values: a read-only view (writes through NumPy could not be counted,
         and a graph may have saved these values); `asnumpy` gives a writeable copy."""
         data = self._data
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
         if copy:
-            return data.copy()
+            return data.copy()  # type: ignore[no-any-return]  # (Any in NumPy's 3.10 stubs)
         if data.flags.writeable:
             data = data.view()
             data.flags.writeable = False
         return data
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return id(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         text = _DTYPE_SUFFIX.sub(')', numpy.array_repr(self._data))
         dtype = self._data.dtype
         if dtype != CONFIG.float_dtype and dtype != numpy.bool_:
             text = text[:-1] + f', dtype={dtype})'
         return text
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self._data)
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
             return format(self._data.item(), spec)
         return format(str(self), spec)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ndarray], tuple[numpy.ndarray[Any, Any]]]:
         return (ndarray, (self._data,))
 
-    def __copy__(self):
+    def __copy__(self) -> ndarray:
         return wrap(self._data.copy())
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> ndarray:
         return wrap(self._data.copy())

@@ -43,7 +43,8 @@ from types import MappingProxyType
 import numpy
 
 from ._errors import InPlaceModificationError
-from ._graph import Meta, Node, Output
+from ._graph import Meta, Node, Output, PerInput
+from ._rule_reads import check_save
 from ._ndarray import ndarray, wrap
 from ._state import STATE
 from ._writes import CLOCK, is_stale, owner
@@ -160,11 +161,11 @@ class Primitive:
             out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
             node = self._node(parents, saved, versions, kwargs, out,
                               tuple(o.shape for o in out), tuple(o.dtype for o in out))
-            return tuple([wrap(o, Output(node, k)) if o.dtype.kind == 'f'
+            return tuple([wrap(o, Output(node, k)) if o.dtype.kind in 'fc'
                           else _unrecorded(self, o) for k, o in enumerate(out)])
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
-        if out.dtype.kind != 'f':
+        if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
         return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape,
                                     out.dtype))
@@ -210,7 +211,7 @@ class Primitive:
         out = self.fn(dx, dy)
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
-        if out.dtype.kind != 'f':
+        if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
         if self.save_inputs is True:  # (`_saved`, inlined: constants kept as `record` does)
             saved, versions = [dx, dy], [None, None]
@@ -253,15 +254,8 @@ def _constant(value):
 
 
 def _unrecorded(prim, out):
-    """A non-float output of a recorded op: integers and booleans carry no gradient;
-    complex numbers are not supported by the engine yet, which must not be silent."""
-    if out.dtype.kind == 'c':
-        raise TypeError(
-            f"'{prim.name}' produced a complex array from an array with recorded history: "
-            f'ndgrad does not differentiate complex intermediates yet, and the gradient '
-            f'would be lost. Keep the computation real (e.g. split it into real and '
-            f'imaginary parts), or compute it under autograd.pause() to use the values '
-            f'as a constant.')
+    """A non-float, non-complex output of a recorded op: integers and booleans carry
+    no gradient."""
     return wrap(out)
 
 
@@ -317,6 +311,12 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
     ``differentiable=False`` makes an op whose output never carries a gradient.
     ``export`` names the public namespace that offers it under `name`: 'np',
     'linalg', 'random', 'npx', or None for an internal primitive.
+
+    ``save`` is checked against the rules' code here (see `ndgrad._rule_reads`): a
+    ValueError names the op and rule when a vjp or jvp rule surely reads the values of
+    its output (``ans``) or of an input that `save` does not keep. What the check
+    cannot follow (a parameter passed to a helper other than ``xp``'s functions, or
+    captured by a nested function) is trusted to the declaration.
     """
     if name in REGISTRY:
         raise ValueError(f'primitive {name!r} is registered twice')
@@ -324,6 +324,11 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
         vjp = (vjp,)
     if callable(accumulate):
         accumulate = (accumulate,)
+    if differentiable:
+        keeps_inputs, keeps_output = (k is True for k in _SAVES[save])
+        check_save(name, save, keeps_inputs, keeps_output,
+                   {'vjp': vjp if type(vjp) is tuple else None,
+                    'jvp': (jvp,) if callable(jvp) else jvp if type(jvp) is tuple else None})
     if jvp == 'elementwise':
         jvp = tuple(rule if rule is None or rule is identity else _elementwise_jvp(rule, i)
                     for i, rule in enumerate(vjp))
@@ -452,13 +457,6 @@ def stale(node):
     return Node(STALE, [node], [node], None, {'op': node.name}, None, node.shape, node.dtype)
 
 
-class _NoRules(tuple):
-    """The rules of `ANCHOR`: None at every input position."""
-
-    def __getitem__(self, i):
-        return None
-
-
 def _anchor(value, *anchors):
     return value
 
@@ -466,7 +464,8 @@ def _anchor(value, *anchors):
 # A constant tied to the graph it was derived from with a zero derivative: a gradient,
 # computed with create_graph=True, of a function linear in the variable (its derivative
 # is constant) differentiates again to zeros instead of to "no recorded history".
-ANCHOR = Primitive('anchor', _anchor, vjps=_NoRules(), jvps=_NoRules(), save='shapes')
+_NONE = PerInput(lambda i: None)  # (no derivative at any input)
+ANCHOR = Primitive('anchor', _anchor, vjps=_NONE, jvps=_NONE, save='shapes')
 
 
 def anchored(g, shape, dtype, roots):

@@ -9,15 +9,15 @@ and `ndgrad.npx` use them).
 array([1., 3.])
 """
 
-from collections.abc import Sequence
-from typing import Any, TypeAlias
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 import numpy
 import numpy.typing
 
 from ._ndarray import ndarray
 
-__all__ = ['ArrayLike', 'Axis', 'DTypeLike', 'Scalar', 'ShapeLike']
+__all__ = ['ArrayLike', 'Axis', 'DTypeLike', 'GradReq', 'PyTree', 'Scalar', 'Scope', 'ShapeLike']
 
 Scalar: TypeAlias = float | int | complex | bool | numpy.generic
 # An ndgrad array, a NumPy array, a number, or (nested) sequences of these.
@@ -25,3 +25,19 @@ ArrayLike: TypeAlias = ndarray | numpy.ndarray[Any, Any] | Scalar | Sequence['Ar
 ShapeLike: TypeAlias = int | Sequence[int]
 Axis: TypeAlias = int | Sequence[int] | None
 DTypeLike: TypeAlias = numpy.typing.DTypeLike
+# Nested tuples, lists and dicts of arrays and numbers, as `ndgrad.func` takes and returns
+# them (their leaves may be of any type, so the structure is not checked).
+PyTree: TypeAlias = Any
+# How backward treats a variable's gradient buffer: overwrite it, add to it, or none.
+GradReq: TypeAlias = Literal['write', 'add', 'null']
+
+_F = TypeVar('_F', bound=Callable[..., Any])
+
+
+class Scope(Protocol):
+    """What `autograd.record()`, `pause()`, `train_mode()` and `predict_mode()` return: a
+    context manager that sets the autograd flags for a block, or a function decorator."""
+
+    def __enter__(self) -> None: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def __call__(self, fn: _F) -> _F: ...

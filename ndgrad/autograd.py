@@ -8,6 +8,8 @@
 array([ 0.,  4.,  8., 12.])
 """
 import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy
 
@@ -15,16 +17,17 @@ from . import _engine
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
 from ._writes import holds_variable
-from ._primitive import DEBUG, anchored
+from ._primitive import DEBUG, REC, anchored
 from ._buffers import store
 from ._state import STATE, scope
+from ._typing import ArrayLike, GradReq, Scope
 
 __all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
            'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
            'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
 
 
-def record(train_mode=True):
+def record(train_mode: bool = True) -> Scope:
     """Record the operations in this block so that they can be differentiated.
 
     Also switches to training mode (``train_mode=False`` keeps prediction mode).
@@ -32,44 +35,45 @@ def record(train_mode=True):
     return scope(True, train_mode)
 
 
-def pause(train_mode=False):
+def pause(train_mode: bool = False) -> Scope:
     """Stop recording inside a ``record()`` block (prediction mode by default)."""
     return scope(False, train_mode)
 
 
-def train_mode():
+def train_mode() -> Scope:
     """Training mode (dropout drops, batch norm uses batch statistics), recording unchanged."""
     return scope(None, True)
 
 
-def predict_mode():
+def predict_mode() -> Scope:
     """Prediction mode, recording unchanged."""
     return scope(None, False)
 
 
-def is_recording():
+def is_recording() -> bool:
     """Whether operations are being recorded for differentiation."""
     return STATE.recording
 
 
-def is_training():
+def is_training() -> bool:
     """Whether training mode is on (``record()`` turns it on)."""
     return STATE.training
 
 
-def set_recording(is_recording):
+def set_recording(is_recording: bool) -> bool:
     """Turn recording on or off; returns the previous state."""
     previous, STATE.recording = STATE.recording, bool(is_recording)
     return previous
 
 
-def set_training(train_mode):
+def set_training(train_mode: bool) -> bool:
     """Turn training mode on or off; returns the previous state."""
     previous, STATE.training = STATE.training, bool(train_mode)
     return previous
 
 
-def mark_variables(variables, gradients, grad_reqs='write'):
+def mark_variables(variables: ndarray | Sequence[ndarray], gradients: ArrayLike,
+                   grad_reqs: GradReq | Sequence[GradReq] = 'write') -> None:
     """Make `variables` leaves whose gradients backward writes (or adds) into `gradients`.
 
     Each buffer is a float array (ndgrad or NumPy) of its variable's shape, and the
@@ -98,7 +102,7 @@ def mark_variables(variables, gradients, grad_reqs='write'):
             var._node.grad = buf
 
 
-def _as_pairs(variables, gradients):
+def _as_pairs(variables: Any, gradients: Any) -> tuple[list[ndarray], list[Any]]:
     """`variables` and `gradients` as two lists of one length, or a ValueError."""
     if isinstance(variables, ndarray):
         variables = [variables]
@@ -118,7 +122,7 @@ def _as_pairs(variables, gradients):
     return list(variables), list(gradients)
 
 
-def _gradient_buffer(var, buf, k):
+def _gradient_buffer(var: ndarray, buf: Any, k: int) -> ndarray:
     """Gradient buffer `k` as an ndgrad array sharing the caller's memory, or an error
     saying what is wrong with it."""
     what = f'mark_variables: gradient buffer {k}'
@@ -133,7 +137,7 @@ def _gradient_buffer(var, buf, k):
     else:
         raise TypeError(f'{what} is a {type(buf).__name__}; pass a float array of the '
                         f"variable's shape, e.g. np.zeros({var.shape})")
-    if data.dtype.kind != 'f':
+    if data.dtype.kind != 'f' and not data.dtype.kind == var.dtype.kind == 'c':
         raise TypeError(f'{what} has dtype {data.dtype}; gradients are float: pass a float '
                         f"array, e.g. np.zeros({var.shape}, dtype='{var.dtype}')")
     if data.shape != var.shape:
@@ -145,7 +149,8 @@ def _gradient_buffer(var, buf, k):
     return buf if isinstance(buf, ndarray) else wrap(buf)
 
 
-def _check_overlaps(variables, buffers, grad_reqs):
+def _check_overlaps(variables: list[ndarray], buffers: list[ndarray],
+                    grad_reqs: Sequence[str]) -> None:
     """A buffer must not share memory with a variable (of this call or any other), nor
     with another buffer that is overwritten ('write'), of this call or of a variable
     marked before: backward would write one gradient over another value."""
@@ -170,12 +175,12 @@ def _check_overlaps(variables, buffers, grad_reqs):
                                  f"(grad_req 'write'); give each variable its own memory")
 
 
-def _overlap(a, b):
+def _overlap(a: Any, b: Any) -> bool:
     return numpy.may_share_memory(a, b) and numpy.shares_memory(a, b)
 
 
 @contextlib.contextmanager
-def detect_anomaly():
+def detect_anomaly() -> Iterator[None]:
     """Debug mode: each recorded op remembers the line that called it, and a nan or inf
     gradient in backward raises FloatingPointError naming that op and line.
 
@@ -195,19 +200,19 @@ def detect_anomaly():
             DEBUG.active = DEBUG.threads > 0
 
 
-def stop_gradient(x):
+def stop_gradient(x: ArrayLike) -> ndarray:
     """`x` as a constant: the same values, with no gradient flowing back through it."""
     return x.detach() if isinstance(x, ndarray) else wrap(numpy.asarray(x))
 
 
-def _as_list(values):
+def _as_list(values: Any) -> Any:
     if values is None:
         return None
     return [values] if isinstance(values, ndarray) or not isinstance(values, (list, tuple)) \
         else list(values)
 
 
-def _single_head_grad(heads, head_grads):
+def _single_head_grad(heads: Any, head_grads: Any) -> Any:
     """For one head array, `head_grads` is its one gradient, even a list of numbers."""
     if isinstance(heads, ndarray) and head_grads is not None and not (
             isinstance(head_grads, (list, tuple)) and len(head_grads) == 1
@@ -216,8 +221,14 @@ def _single_head_grad(heads, head_grads):
     return head_grads
 
 
-def _ones(head, create_graph):
+def _ones(head: ndarray, create_graph: bool) -> Any:
     """The default head gradient: ones of the head's shape and dtype."""
+    if head.dtype.kind == 'c':
+        raise TypeError(
+            f'backward of a complex array ({head.dtype}) needs a head gradient: a complex '
+            f'output has no gradient of its own (its derivative is not a single number per '
+            f'entry), only a real loss made from it does. Differentiate a real loss, e.g. '
+            f'np.abs(y).sum() or y.real.sum(), or pass head_grads=dL/dy.')
     if head.ndim == 0:  # a loss (the cheapest way to make a 0-d array)
         g = numpy.array(1, head.dtype)
     else:
@@ -226,7 +237,7 @@ def _ones(head, create_graph):
     return wrap(g) if create_graph else g
 
 
-def _head_grads(heads, head_grads, create_graph):
+def _head_grads(heads: Any, head_grads: Any, create_graph: bool) -> list[Any]:
     if head_grads is None:
         head_grads = [None] * len(heads)
     else:
@@ -240,28 +251,44 @@ def _head_grads(heads, head_grads, create_graph):
             for k, (head, g) in enumerate(zip(heads, head_grads))]
 
 
-def _head_grad(head, g, what, create_graph):
+def _head_grad(head: ndarray, g: Any, what: str, create_graph: bool) -> Any:
     """Head gradient `g` of `head` as the engine takes it, in the head's dtype: a new
     array object for each pass (a pass is told apart by its head gradients, e.g. by the
     memo of a custom function), sharing the caller's memory."""
     value = _real_values(g, what)
+    if value.dtype.kind == 'c' and head.dtype.kind != 'c':
+        raise TypeError(f'{what} is complex ({value.dtype}) but the array being '
+                        f'differentiated is real ({head.dtype}): an imaginary part is not '
+                        f'differentiable there; pass a real array')
     if value.shape != head.shape:
         raise ValueError(
             f'head gradient of shape {value.shape} does not match the shape '
             f'{head.shape} of the array being differentiated: out_grad must hold '
             f'dL/dy for every element of y, so it needs the shape of y')
     if create_graph and isinstance(g, ndarray) and g._node is not None:
-        return wrap(g._data, g._node)  # a recorded head gradient keeps its history
+        g = wrap(g._data, g._node)  # a recorded head gradient keeps its history
+        return conj_complex(g)
     if value.dtype != head.dtype:
         value = value.astype(head.dtype)
     elif create_graph:
         value = value.copy()  # (a recorded pass keeps it: the caller may change theirs)
     else:
         value = value.view()
+    value = conj_complex(value)
     return wrap(value) if create_graph else value
 
 
-def _real_values(value, what):
+def conj_complex(g: Any) -> Any:
+    """`g` conjugated if it is complex: a complex gradient passes between the user's
+    convention (PyTorch's, see "Complex numbers" in docs/guide.md) and the engine's,
+    in which the rules of holomorphic ops need no conjugation."""
+    if g is None or g.dtype.kind != 'c':
+        return g
+    return REC.conj(g) if type(g) is ndarray and g._node is not None else numpy.conj(
+        g._data if type(g) is ndarray else g)
+
+
+def _real_values(value: Any, what: str) -> Any:
     """The NumPy array of real numbers that `value` (an array, a number or a list of
     numbers) holds, or a TypeError naming what it is."""
     data = value._data if isinstance(value, ndarray) else value
@@ -271,16 +298,13 @@ def _real_values(value, what):
                             f'numbers (e.g. np.ones(y.shape)), or None for ones')
         data = numpy.asarray(data)
     kind = data.dtype.kind
-    if kind == 'c':
-        raise TypeError(f'{what} is complex ({data.dtype}): complex numbers are not '
-                        f'differentiable yet; pass a real array')
-    if kind not in 'biuf':
+    if kind not in 'biufc':
         raise TypeError(f'{what} holds {_describe(data)}; it must be an array of '
                         f'numbers (e.g. np.ones(y.shape)), or None for ones')
     return data
 
 
-def _describe(data):
+def _describe(data: numpy.ndarray[Any, Any]) -> str:
     """What a NumPy array of non-numbers holds, for an error message."""
     if data.dtype.kind == 'O':
         for item in data.flat:
@@ -289,20 +313,23 @@ def _describe(data):
     return f'values of dtype {data.dtype}'
 
 
-def _check_heads(heads):
+def _check_heads(heads: Iterable[object]) -> None:
     for head in heads:
         if not isinstance(head, ndarray):
             raise TypeError(f'can only differentiate ndgrad arrays, not {type(head).__name__}')
 
 
-def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create_graph=False):
+def backward(heads: ndarray | Sequence[ndarray], head_grads: ArrayLike | None = None,
+             retain_graph: bool = False, train_mode: bool = True,
+             create_graph: bool = False) -> None:
     """Compute the gradients of `heads` and store them in the variables' ``.grad``.
 
     `head_grads` are dL/dhead, one per head, each of its head's shape (ones, i.e.
     the gradient of the sum, by default).
     """
     if head_grads is None and type(heads) is ndarray:  # y.backward(), the common case
-        heads, grads = [heads], [_ones(heads, create_graph)]
+        # (mypy binds a tuple's targets one by one: `heads` in _ones(...) is still the array)
+        heads, grads = [heads], [_ones(heads, create_graph)]  # type: ignore[arg-type]
     else:
         head_grads = _single_head_grad(heads, head_grads)
         heads = _as_list(heads)
@@ -310,11 +337,14 @@ def backward(heads, head_grads=None, retain_graph=False, train_mode=True, create
         grads = _head_grads(heads, head_grads, create_graph)
     found, skipped = _engine.backward_to_leaves(heads, grads, create_graph,
                                                 retain_graph or create_graph, train_mode)
+    for leaf in [leaf for leaf in found if leaf.dtype.kind == 'c']:
+        found[leaf] = conj_complex(found[leaf])
     store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
-def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
-         train_mode=True):
+def grad(heads: ndarray | Sequence[ndarray], variables: ndarray | Sequence[ndarray],
+         head_grads: ArrayLike | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, train_mode: bool = True) -> list[ndarray]:
     """The gradients of `heads` with respect to `variables`, returned (``.grad`` untouched).
 
     `variables` may be leaves or arrays computed inside ``record()`` (intermediates):
@@ -338,6 +368,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     with scope(None, train_mode):
         # a copy: the engine consumes its list, and the head gradients are used below
         results = _engine.backward(heads, list(grads), nodes, create_graph, retain_graph)
+    results = [conj_complex(g) for g in results]
     if create_graph:  # (results without history of their own differentiate to zeros)
         roots = [head._node for head in heads]
         results = [g if type(g) is ndarray and g._node is not None
@@ -360,7 +391,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     return out
 
 
-def _shares_memory(value, others):
+def _shares_memory(value: Any, others: Iterable[Any]) -> bool:
     return any(numpy.may_share_memory(value, other) for other in others)
 
 

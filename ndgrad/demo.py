@@ -231,15 +231,13 @@ def main(argv=None):
 @contextlib.contextmanager
 def _restored_state():
     """Leave the caller's autograd flags and default dtype as they were."""
-    from ._state import CONFIG
+    from ._state import CONFIG, scope
     saved = CONFIG.float_dtype, CONFIG.numpy_defaults
-    recording, training = autograd.is_recording(), autograd.is_training()
     try:
-        yield
+        with scope(None, None):  # restores the recording and training flags
+            yield
     finally:
         CONFIG.float_dtype, CONFIG.numpy_defaults = saved
-        autograd.set_recording(recording)
-        autograd.set_training(training)
 
 
 if __name__ == '__main__':

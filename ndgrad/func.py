@@ -28,6 +28,8 @@ array([2., 4.])
 'numpy'
 """
 import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy
 
@@ -35,7 +37,9 @@ from . import _engine
 from ._graph import Leaf
 from ._ndarray import ndarray, wrap
 from ._primitive import REC
-from ._state import STATE
+from ._checks import check_current
+from ._state import STATE, scope
+from ._typing import PyTree
 from ._writes import mark_variable
 
 __all__ = ['grad', 'value_and_grad', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'jacobian', 'hessian',
@@ -47,20 +51,20 @@ __all__ = ['grad', 'value_and_grad', 'vjp', 'jvp', 'jacrev', 'jacfwd', 'jacobian
 _LEAF = None
 
 
-def tree_flatten(tree):
+def tree_flatten(tree: PyTree) -> tuple[list[Any], Any]:
     """The leaves of nested tuples/lists/dicts (None is an empty container), and the
     structure to rebuild them with `tree_unflatten`.
 
     >>> tree_flatten({'w': 1., 'b': (2., 3.)})[0]
     [1.0, 2.0, 3.0]
     """
-    leaves = []
+    leaves: list[Any] = []
     return leaves, _structure(tree, leaves)
 
 
 # (module-level recursion, not nested closures: a closure that calls itself is a
 # reference cycle, which would keep the arrays it saw alive until a garbage collection)
-def _structure(node, leaves):
+def _structure(node: PyTree, leaves: list[Any]) -> Any:
     if isinstance(node, dict):
         keys = list(node)
         return (type(node), keys, [_structure(node[k], leaves) for k in keys])
@@ -72,12 +76,12 @@ def _structure(node, leaves):
     return _LEAF
 
 
-def tree_unflatten(structure, leaves):
+def tree_unflatten(structure: Any, leaves: Iterable[Any]) -> PyTree:
     """Rebuild what `tree_flatten` took apart, with new leaves."""
     return _build(structure, iter(leaves))
 
 
-def _build(node, leaves):
+def _build(node: Any, leaves: Iterator[Any]) -> PyTree:
     if node is _LEAF:
         return next(leaves)
     kind, keys, children = node
@@ -98,19 +102,19 @@ class _Trace:
     after. ``nested`` says whether derivatives must themselves be recorded (another
     transform, or the caller's ``record()``, may differentiate them)."""
 
-    def __enter__(self):
-        self.saved = STATE.recording
+    def __enter__(self) -> '_Trace':
         self.nested = STATE.transform_depth > 0 or STATE.recording
-        STATE.recording = True
+        self.recording = scope(True)
+        self.recording.__enter__()
         STATE.transform_depth += 1
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         STATE.transform_depth -= 1
-        STATE.recording = self.saved
+        self.recording.__exit__()
 
 
-def _float_value(value, what):
+def _float_value(value: Any, what: str) -> Any:
     """`value` as a NumPy float array, or a TypeError saying how to fix it."""
     data = value._data if isinstance(value, ndarray) else value
     if not isinstance(data, numpy.ndarray):
@@ -118,14 +122,15 @@ def _float_value(value, what):
             raise TypeError(f'{what} is a {type(value).__name__}; pass ndgrad or NumPy '
                             f'arrays, Python floats, or tuples/lists/dicts of them')
         data = numpy.asarray(data)
-    if data.dtype.kind != 'f':
+    if data.dtype.kind not in 'fc':
         raise TypeError(
             f'{what} has dtype {data.dtype}: derivatives are defined for floating-point '
-            f"inputs only. Pass a float, e.g. 3.0 instead of 3, or x.astype('float32').")
+            f"and complex inputs only. Pass a float, e.g. 3.0 instead of 3, or "
+            f"x.astype('float32').")
     return data
 
 
-def _variable(value, what):
+def _variable(value: Any, what: str) -> Any:
     """A distinct graph node for a differentiated input.
 
     An input that already has a node (a variable of an enclosing transform) gets a
@@ -143,7 +148,8 @@ def _variable(value, what):
     return wrap(data, Leaf(data.shape, data.dtype, None, 'write'))
 
 
-def _normalize_argnums(argnums, nargs, name):
+def _normalize_argnums(argnums: Any, nargs: int,
+                       name: str) -> tuple[bool, tuple[int, ...]]:
     single = isinstance(argnums, (int, numpy.integer))
     items = (argnums,) if single else tuple(argnums)
     out = []
@@ -157,7 +163,8 @@ def _normalize_argnums(argnums, nargs, name):
     return single, tuple(out)
 
 
-def _with_variables(args, argnums, name):
+def _with_variables(args: Sequence[Any], argnums: Iterable[int],
+                    name: str) -> tuple[list[Any], list[tuple[list[ndarray], Any]]]:
     """`args` with every leaf of the arguments at `argnums` made a fresh variable
     (copied: see `_variable`).
 
@@ -174,7 +181,7 @@ def _with_variables(args, argnums, name):
     return args, parts
 
 
-def _split_aux(out, has_aux, name):
+def _split_aux(out: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
     if not has_aux:
         return out, None
     if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -182,7 +189,9 @@ def _split_aux(out, has_aux, name):
     return out[0], out[1]
 
 
-def _traced(f, given, kwargs, nums, has_aux, name):
+def _traced(f: Callable[..., Any], given: Sequence[Any], kwargs: dict[str, Any],
+            nums: Sequence[int], has_aux: bool,
+            name: str) -> tuple[list[tuple[list[ndarray], Any]], Any, Any, str, bool]:
     """`f` called with fresh variables for the arguments `given` at `nums`: their parts
     (see `_with_variables`), its output and aux, the end of any error message about
     what it returned (`_aux_hint`), and whether the results go back as NumPy values
@@ -194,13 +203,14 @@ def _traced(f, given, kwargs, nums, has_aux, name):
     return parts, out, aux, hint, _plain(given, nums)
 
 
-def _plain(given, nums):
+def _plain(given: Sequence[Any], nums: Iterable[int]) -> bool:
     """Whether no differentiated argument (at `nums` of `given`) holds an ndgrad array:
     then the transform hands back NumPy values (see `_deliver`)."""
     return not any(isinstance(leaf, ndarray) for a in nums for leaf in tree_flatten(given[a])[0])
 
 
-def _call(f, args, kwargs, given, nums, name):
+def _call(f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+          given: Sequence[Any], nums: Iterable[int], name: str) -> Any:
     """``f(*args, **kwargs)``. Where a differentiated argument was given as a list of
     numbers, an exception from `f` gets a note: a list is a container of separate
     inputs (f receives a list of 0-d arrays), np.array([...]) is one array."""
@@ -216,38 +226,38 @@ def _call(f, args, kwargs, given, nums, name):
         raise
 
 
-def _numbers_list(value):
+def _numbers_list(value: Any) -> bool:
     """Whether `value` is a (nested) list or tuple of numbers."""
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(
         isinstance(v, (int, float, numpy.number)) or _numbers_list(v) for v in value)
 
 
-def _aux_hint(out, has_aux):
+def _aux_hint(out: Any, has_aux: bool) -> str:
     """The end of an error message about what f returned, when it may be (output, aux)."""
     if not has_aux and isinstance(out, (tuple, list)) and len(out) == 2:
         return '. If f returns (output, aux), pass has_aux=True'
     return ''
 
 
-def _output(value, name, hint=''):
+def _output(value: object, name: str, hint: str = '') -> ndarray:
     """An output leaf of `f` as an ndgrad float array (`hint` ends an error message)."""
     if not isinstance(value, ndarray):
         if not isinstance(value, (numpy.ndarray, int, float, numpy.number)):
             raise TypeError(f'{name}: f must return ndgrad arrays, got '
                             f'{type(value).__name__}{hint}')
         value = wrap(numpy.asarray(value))
-    if value.dtype.kind != 'f':
+    if value.dtype.kind not in 'fc':
         raise TypeError(f'{name}: f returned an array of dtype {value.dtype}; only '
-                        f'floating-point outputs can be differentiated{hint}')
+                        f'floating-point and complex outputs can be differentiated{hint}')
     return value
 
 
-def _outputs(out, name, hint=''):
+def _outputs(out: PyTree, name: str, hint: str = '') -> tuple[list[ndarray], Any]:
     leaves, structure = tree_flatten(out)
     return [_output(leaf, name, hint) for leaf in leaves], structure
 
 
-def _release(tree, nested, plain=False):
+def _release(tree: PyTree, nested: bool, plain: bool = False) -> PyTree:
     """What a transform hands back: recorded only when an enclosing level needs it, and
     NumPy values for `plain` arguments (see `_deliver`)."""
     if not nested:
@@ -257,7 +267,7 @@ def _release(tree, nested, plain=False):
     return _deliver(tree, plain)
 
 
-def _deliver(tree, plain):
+def _deliver(tree: PyTree, plain: bool) -> PyTree:
     """`tree` with, when the differentiated arguments were `plain` (NumPy arrays or
     Python numbers), each ndgrad array without recorded history as a writeable NumPy
     array, or a NumPy scalar where 0-d. Arrays with history stay ndgrad arrays: an
@@ -268,7 +278,7 @@ def _deliver(tree, plain):
     return tree_unflatten(structure, [_as_numpy(leaf) for leaf in leaves])
 
 
-def _as_numpy(value):
+def _as_numpy(value: Any) -> Any:
     if type(value) is not ndarray or value._node is not None:
         return value
     data = value._data
@@ -277,7 +287,7 @@ def _as_numpy(value):
     return data if data.flags.writeable else data.copy()
 
 
-def _seed(value, create_graph):
+def _seed(value: Any, create_graph: bool) -> Any:
     """A cotangent or tangent as the engine wants it: an ndgrad array when the pass is
     recorded, a NumPy array otherwise."""
     if create_graph:
@@ -285,7 +295,8 @@ def _seed(value, create_graph):
     return value._data if isinstance(value, ndarray) else value
 
 
-def _result(g, shape, dtype, seeds=()):
+def _result(g: Any, shape: tuple[int, ...], dtype: Any,
+            seeds: Sequence[Any] = ()) -> ndarray:
     """An engine result as an ndgrad array; zeros where nothing reached the variable.
 
     A pass may hand a seed (a user's cotangent or tangent) straight through, as
@@ -301,7 +312,8 @@ def _result(g, shape, dtype, seeds=()):
     return wrap(g)
 
 
-def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
+def _pull(heads: list[ndarray], cotangents: list[Any], nodes: list[Any], create_graph: bool,
+          retain_graph: bool, nbatch: int = 0) -> Any:
     """The engine's reverse pass, skipping heads that do not depend on anything.
 
     The list `cotangents` is consumed (emptied), as the engine consumes its head
@@ -317,16 +329,17 @@ def _pull(heads, cotangents, nodes, create_graph, retain_graph, nbatch=0):
                             nbatch=nbatch)
 
 
-def _push(outputs, seeds, create_graph, nbatch=0):
+def _push(outputs: list[ndarray], seeds: dict[Any, Any], create_graph: bool,
+          nbatch: int = 0) -> list[Any]:
     """The engine's forward pass, skipping outputs that depend on nothing."""
     for o in outputs:
-        _engine.check_current(o)
+        check_current(o)
     live = [o._node for o in outputs if o._node is not None]
     tangents = iter(_engine.push_tangents(live, seeds, create_graph, nbatch) if live else ())
     return [next(tangents) if o._node is not None else None for o in outputs]
 
 
-def _pack(parts, single, values):
+def _pack(parts: list[tuple[list[ndarray], Any]], single: bool, values: Iterable[Any]) -> Any:
     """Per differentiated argument, its values in its structure (one, or a tuple)."""
     values = iter(values)
     trees = [tree_unflatten(structure, [next(values) for _ in variables])
@@ -336,7 +349,8 @@ def _pack(parts, single, values):
 
 # --- reverse mode --------------------------------------------------------------------
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(f(*args), gradient of f)`` for a scalar-valued `f`.
 
     With ``has_aux=True`` `f` returns ``(value, aux)`` and the result is
@@ -348,9 +362,10 @@ def value_and_grad(f, argnums=0, has_aux=False):
     return _value_and_grad(f, argnums, has_aux, 'value_and_grad')
 
 
-def _value_and_grad(f, argnums, has_aux, name):
+def _value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool,
+                    name: str) -> Callable[..., tuple[Any, Any]]:
     @functools.wraps(f, updated=())
-    def value_and_grad_f(*args, **kwargs):
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
             parts, out, aux, hint, plain = _traced(f, args, kwargs, nums, has_aux, name)
@@ -360,6 +375,11 @@ def _value_and_grad(f, argnums, has_aux, name):
                     f'{name}: f must return a scalar, but it returned an array of shape '
                     f'{out.shape}. Reduce it first (e.g. f(x).sum()), or use func.jacrev '
                     f'for the whole Jacobian or func.vjp for a vector-Jacobian product.')
+            if out.dtype.kind == 'c':
+                raise TypeError(
+                    f'{name}: f returned a complex number ({out.dtype}), which has no '
+                    f'gradient: return a real loss (e.g. np.abs(y), y.real), or use '
+                    f'func.jacrev or func.jacfwd for the complex derivative.')
             variables = [v for vs, _ in parts for v in vs]
             grads = _pull([out], [numpy.ones(out.shape, out.dtype)],
                           [v._node for v in variables], trace.nested, trace.nested)
@@ -372,7 +392,8 @@ def _value_and_grad(f, argnums, has_aux, name):
     return value_and_grad_f
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+         has_aux: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar-valued `f` with respect to its argument(s) `argnums`.
 
     >>> func.grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(np.ones(2), np.full(2, 3.))
@@ -381,14 +402,14 @@ def grad(f, argnums=0, has_aux=False):
     vg = _value_and_grad(f, argnums, has_aux, 'grad')
 
     @functools.wraps(f, updated=())
-    def grad_f(*args, **kwargs):
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
     return grad_f
 
 
-def vjp(f, *primals, has_aux=False):
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangent times the
     Jacobian, one result per primal (a tuple). `vjp_fn` may be called many times.
 
@@ -403,7 +424,7 @@ def vjp(f, *primals, has_aux=False):
         heads, out_structure = _outputs(out, name, hint)
     variables = [v for vs, _ in parts for v in vs]
 
-    def vjp_fn(cotangents):
+    def vjp_fn(cotangents: PyTree) -> Any:
         leaves, _ = tree_flatten(cotangents)
         if len(leaves) != len(heads):
             raise ValueError(f'vjp_fn: got {len(leaves)} cotangent arrays for the '
@@ -436,7 +457,8 @@ def vjp(f, *primals, has_aux=False):
     return _release(out, trace.nested, plain), vjp_fn
 
 
-def jacrev(f, argnums=0, has_aux=False):
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
     """The Jacobian of `f` by reverse mode: one vectorized pass per output array.
 
     Each block has shape ``out.shape + in.shape``. Pick it when outputs are fewer
@@ -449,14 +471,15 @@ def jacrev(f, argnums=0, has_aux=False):
     return _jacobian(f, argnums, has_aux, 'jacrev', _reverse_rows)
 
 
-def _identity(n, dtype, shape):
+def _identity(n: int, dtype: Any, shape: tuple[int, ...]) -> Any:
     """The seeds of a Jacobian: the n x n identity, shaped ``(n,) + shape``."""
     seeds = numpy.zeros(n * n, dtype)
     seeds[::n + 1] = 1  # (numpy.eye less its Python: half the time for 200 x 200)
     return seeds.reshape((n,) + shape)
 
 
-def _reverse_rows(heads, variables, trace):
+def _reverse_rows(heads: list[ndarray], variables: list[ndarray],
+                  trace: _Trace) -> list[list[Any]]:
     """Jacobian blocks, one batched backward pass per output array: rows[k][j] is
     d head k / d variable j."""
     nodes = [v._node for v in variables]
@@ -471,19 +494,20 @@ def _reverse_rows(heads, variables, trace):
     return rows
 
 
-def _jacobian(f, argnums, has_aux, name, rows):
+def _jacobian(f: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool, name: str,
+              rows: Callable[[list[ndarray], list[ndarray], _Trace], list[list[Any]]]
+              ) -> Callable[..., Any]:
     """The shell shared by jacrev and jacfwd: variables for the differentiated
     arguments, one trace of `f`, and `rows(heads, variables, trace)` for the blocks."""
     @functools.wraps(f, updated=())
-    def jacobian_f(*args, **kwargs):
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         single, nums = _normalize_argnums(argnums, len(args), name)
         with _Trace() as trace:
             parts, out, aux, hint, plain = _traced(f, args, kwargs, nums, has_aux, name)
             heads, out_structure = _outputs(out, name, hint)
             variables = [v for vs, _ in parts for v in vs]
-            if not trace.nested:  # the blocks are constants: shape them unrecorded
-                STATE.recording = False
-            blocks = [_pack(parts, single, row) for row in rows(heads, variables, trace)]
+            with scope(None if trace.nested else False):  # unnested: the blocks are constants
+                blocks = [_pack(parts, single, row) for row in rows(heads, variables, trace)]
         jac = _deliver(tree_unflatten(out_structure, blocks), plain)
         if has_aux:
             return jac, _release(aux, trace.nested, plain)
@@ -497,7 +521,8 @@ jacobian = jacrev
 
 # --- forward mode --------------------------------------------------------------------
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: Sequence[Any],
+        tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(f(*primals), J @ tangents)`` by forward mode: `f` is recorded once, then the
     tangents are pushed forward through each recorded op's jvp rule.
 
@@ -536,7 +561,8 @@ def jvp(f, primals, tangents):
             _deliver(tree_unflatten(out_structure, tangents_out), plain))
 
 
-def jacfwd(f, argnums=0, has_aux=False):
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+           has_aux: bool = False) -> Callable[..., Any]:
     """The Jacobian of `f` by forward mode: one vectorized pass per input array.
 
     Each block has shape ``out.shape + in.shape``. Pick it when inputs are fewer
@@ -549,7 +575,8 @@ def jacfwd(f, argnums=0, has_aux=False):
     return _jacobian(f, argnums, has_aux, 'jacfwd', _forward_rows)
 
 
-def _forward_rows(heads, variables, trace):
+def _forward_rows(heads: list[ndarray], variables: list[ndarray],
+                  trace: _Trace) -> list[list[Any]]:
     """Jacobian blocks, one batched forward pass per input array: rows[k][j] is
     d head k / d variable j."""
     columns = []  # columns[j][k]: d head k / d variable j
@@ -569,7 +596,7 @@ def _forward_rows(heads, variables, trace):
 
 # --- second order --------------------------------------------------------------------
 
-def hessian(f, argnums=0):
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The Hessian of a scalar-valued `f`: ``jacfwd(jacrev(f))``, forward over reverse.
 
     >>> func.hessian(lambda x: (x ** 3).sum())(np.array([1., 2.]))
@@ -579,7 +606,8 @@ def hessian(f, argnums=0):
     return jacfwd(jacrev(f, argnums), argnums)
 
 
-def hvp(f, primals=None, tangents=None):
+def hvp(f: Callable[..., Any], primals: Sequence[Any] | None = None,
+        tangents: Sequence[Any] | None = None) -> Any:
     """``(f(*primals), H @ tangents)`` for a scalar-valued `f`, without forming the
     Hessian H: forward mode over the gradient. One result per primal (a tuple).
 
@@ -599,14 +627,15 @@ def hvp(f, primals=None, tangents=None):
                         'func.hvp(f, (x,), (v,)); or call func.hvp(f) for the function '
                         '(x, v) -> H v')
     both = value_and_grad(f, argnums=tuple(range(len(primals))))
-    (value, _), (_, product) = jvp(lambda *p: both(*p), primals, tangents)
+    # (jvp raises the TypeError for tangents=None)
+    (value, _), (_, product) = jvp(lambda *p: both(*p), primals, tangents)  # type: ignore[arg-type]
     return value, product
 
 
-def _hessp(f):
+def _hessp(f: Callable[..., Any]) -> Callable[..., Any]:
     """``(x, v, *args, **kwargs) -> H v``, H the Hessian of ``f(x, *args, **kwargs)`` in x."""
     @functools.wraps(f, updated=())
-    def hessp_f(x, v, *args, **kwargs):
+    def hessp_f(x: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(v, numpy.ndarray) and v.dtype.kind in 'biu':  # (SciPy's trust-constr)
             v = v.astype(_float_value(x, 'hvp: x').dtype)
         _, (product,) = hvp(lambda x: f(x, *args, **kwargs), (x,), (v,))

@@ -94,7 +94,7 @@ def test_function_out_numpy_without_history_computes():
 # --- NumPy functions ndgrad lacks -------------------------------------------------------------
 
 @pytest.mark.parametrize('call', [
-    lambda x: numpy.fft.fft(x),
+    lambda x: numpy.unwrap(x),
     lambda x: numpy.add.accumulate(x),
     lambda x: numpy.multiply.outer(x, x),
     lambda x: numpy.apply_along_axis(lambda v: v * 2, 0, x),
@@ -117,12 +117,12 @@ def test_function_ndgrad_lacks_runs_numpy_on_the_values(call):
 
 def test_function_ndgrad_lacks_on_constants_inside_record_computes():
     with autograd.record():
-        got = numpy.fft.rfft(np.ones(4))
-    numpy.testing.assert_allclose(got, [4., 0., 0.])
+        got = numpy.apply_along_axis(sum, 0, np.ones((2, 3)))
+    numpy.testing.assert_allclose(got, [2., 2., 2.])
 
 
 @pytest.mark.parametrize('call, name', [
-    (lambda x: numpy.fft.fft(x), 'numpy.fft.fft'),
+    (lambda x: numpy.apply_along_axis(sum, 0, x), 'numpy.apply_along_axis'),
     (lambda x: numpy.add.accumulate(x), 'numpy.add.accumulate'),
     (lambda x: numpy.block([[x, x]]), 'numpy.block'),
 ])
@@ -135,8 +135,8 @@ def test_function_ndgrad_lacks_on_history_raises_naming_it(call, name):
 
 
 def test_function_ndgrad_lacks_inside_a_transform_raises():
-    with pytest.raises(TypeError, match=r'numpy\.fft\.fft'):
-        func.grad(lambda x: numpy.fft.fft(x).real.sum())(numpy.ones(2))
+    with pytest.raises(TypeError, match=r'numpy\.apply_along_axis'):
+        func.grad(lambda x: numpy.apply_along_axis(sum, 0, x).sum())(numpy.ones(2))
 
 
 # --- NumPy functions ndgrad has: still ndgrad's, still recorded --------------------------------

@@ -30,6 +30,7 @@ COMMAND = 'python tools/gen_stubs.py'
 STUBS = {
     'np': 'ndgrad/numpy/__init__.pyi',
     'linalg': 'ndgrad/numpy/linalg.pyi',
+    'fft': 'ndgrad/numpy/fft.pyi',
     'random': 'ndgrad/numpy/random.pyi',
     'npx': 'ndgrad/npx.pyi',
 }
@@ -75,6 +76,8 @@ BY_NAME = {
 PARAMS = {
     'random.gamma': {'shape': 'ArrayLike'},
     'np.tensordot': {'axes': 'int | Sequence[int] | Sequence[Sequence[int]]'},
+    'npx.save': {'file': 'str | os.PathLike[str]', 'arr': 'ArrayLike | dict[str, ArrayLike]'},
+    'npx.load': {'file': 'str | os.PathLike[str]'},
 }
 # Results that are not one array: sequences of arrays, results whose form depends on
 # the arguments (Any), and the settings and queries.
@@ -121,6 +124,9 @@ RETURNS = {
         ['random.seed', 'random.shuffle', 'npx.set_np', 'npx.reset_np', 'npx.waitall'], 'None'
     ),
     'npx.cpu': 'str',
+    'npx.gpu': 'NoReturn',
+    'npx.save': 'None',
+    'npx.load': 'Any',
     'npx.num_gpus': 'int',
     'npx.is_np_default_dtype': 'bool',
 }
@@ -221,9 +227,11 @@ def render(namespace):
     imported = [line for line in others if line.startswith('from ')]
     assigned = [line for line in others if not line.startswith('from ')]
     used = [t for t in TYPES if t in body]
+    used_typing = [t for t in ('Any', 'NoReturn') if t in body]
     sections = [  # (standard library, NumPy, ndgrad, the package itself: isort's order)
-        ['from collections.abc import Sequence'] * ('Sequence[' in body)
-        + ['from typing import Any'] * ('Any' in body),
+        ['import os'] * ('os.PathLike' in body)
+        + ['from collections.abc import Sequence'] * ('Sequence[' in body)
+        + [f'from typing import {", ".join(used_typing)}'] * bool(used_typing),
         ['import numpy'] * any(' = numpy.' in line for line in assigned),
         sorted(
             [line for line in imported if line.startswith('from ndgrad')]

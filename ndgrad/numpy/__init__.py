@@ -11,7 +11,7 @@ from .. import rules as _rules  # noqa: F401  (registers the primitives)
 from .._ndarray import ndarray
 from .._primitive import exports as _exports
 from ._creation import *  # noqa: F401,F403
-from . import linalg, random  # noqa: E402
+from . import fft, linalg, random  # noqa: E402
 
 for _name, _fn in _exports('np').items():
     if _name not in globals():

@@ -1,27 +1,35 @@
 """Array creation with MXNet's defaults: float32 unless NumPy's are asked for
 (``npx.set_np(dtype=True)``). NumPy arrays passed in keep their dtype."""
+from collections.abc import Callable
+from typing import Any, Literal
+
 import numpy
 
 from .._ndarray import ndarray, raw, wrap
 from .._primitive import REC, _holds_graph, stack_nested
 from .._state import CONFIG, STATE
+from .._typing import ArrayLike, DTypeLike, ShapeLike
+
+# (what users see are the signatures in __init__.pyi; `Any` below marks values handed on
+# to NumPy's overloads unchanged, which check them)
 
 __all__ = ['array', 'asarray', 'zeros', 'ones', 'full', 'empty', 'zeros_like', 'ones_like',
            'full_like', 'empty_like', 'arange', 'linspace', 'eye', 'identity']
 
 
-def _float(dtype):
+def _float(dtype: DTypeLike | None) -> DTypeLike:
     return CONFIG.float_dtype if dtype is None else dtype
 
 
-def _default_dtype(data):
+def _default_dtype(data: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
     """Python numbers and lists become the default float dtype (MXNet's convention)."""
     if CONFIG.numpy_defaults or data.dtype.kind not in 'iuf':
         return data
     return data.astype(CONFIG.float_dtype)
 
 
-def array(object, dtype=None, copy=True, ndmin=0):
+def array(object: Any, dtype: DTypeLike | None = None, copy: bool = True,
+          ndmin: int = 0) -> ndarray:
     """An array from data. ``np.array([1, 2])`` is float32, as in MXNet.
 
     >>> np.array([1, 2, 3])
@@ -38,7 +46,7 @@ def array(object, dtype=None, copy=True, ndmin=0):
             out = REC.astype(out, dtype)
         if ndmin > out.ndim:
             out = REC.reshape(out, (1,) * (ndmin - out.ndim) + out.shape)
-        return out
+        return out  # type: ignore[no-any-return]  # (REC's ops are not annotated yet)
     if type(object) is ndarray:
         data = object._data
     else:
@@ -54,18 +62,18 @@ def array(object, dtype=None, copy=True, ndmin=0):
     return wrap(data)
 
 
-def _recorded(value):
+def _recorded(value: object) -> bool:
     """Whether `value` is, or a (nested) list of, arrays with recorded history."""
     if type(value) is ndarray:
         return value._node is not None
     return type(value) in (list, tuple) and _holds_graph(value)
 
 
-def _is_numpy_scalar(value):
+def _is_numpy_scalar(value: object) -> bool:
     return isinstance(value, numpy.generic)
 
 
-def asarray(a, dtype=None):
+def asarray(a: ArrayLike, dtype: DTypeLike | None = None) -> ndarray:
     """`a` as an ndgrad array: `a` itself if it is one; NumPy data is copied, as by
     `array`, since writes by NumPy into shared memory could not be seen."""
     if type(a) is ndarray and (dtype is None or a.dtype == dtype):
@@ -73,27 +81,32 @@ def asarray(a, dtype=None):
     return array(a, dtype=dtype, copy=False)
 
 
-def zeros(shape, dtype=None, order='C'):
+def zeros(shape: ShapeLike, dtype: DTypeLike | None = None,
+          order: Literal['C', 'F'] = 'C') -> ndarray:
     return wrap(numpy.zeros(shape, _float(dtype), order))
 
 
-def ones(shape, dtype=None, order='C'):
+def ones(shape: ShapeLike, dtype: DTypeLike | None = None,
+         order: Literal['C', 'F'] = 'C') -> ndarray:
     return wrap(numpy.ones(shape, _float(dtype), order))
 
 
-def empty(shape, dtype=None, order='C'):
+def empty(shape: ShapeLike, dtype: DTypeLike | None = None,
+          order: Literal['C', 'F'] = 'C') -> ndarray:
     return wrap(numpy.empty(shape, _float(dtype), order))
 
 
-def full(shape, fill_value, dtype=None, order='C'):
+def full(shape: ShapeLike, fill_value: ArrayLike, dtype: DTypeLike | None = None,
+         order: Literal['C', 'F'] = 'C') -> ndarray:
     fill_value = raw(fill_value)
     if dtype is None and isinstance(fill_value, (bool, numpy.bool_)):
         dtype = numpy.bool_
     return wrap(numpy.full(shape, fill_value, _float(dtype), order))
 
 
-def _like(fn):
-    def like(a, dtype=None, *args, **kwargs):
+def _like(fn: Callable[..., Any]) -> Callable[..., ndarray]:
+    def like(a: ArrayLike, dtype: DTypeLike | None = None, *args: Any,
+             **kwargs: Any) -> ndarray:
         return wrap(fn(numpy.asarray(a), dtype, *args, **kwargs))
     like.__name__ = fn.__name__
     like.__doc__ = f'Like NumPy\'s {fn.__name__}: shape (and dtype) of `a`.'
@@ -105,11 +118,11 @@ ones_like = _like(numpy.ones_like)
 empty_like = _like(numpy.empty_like)
 
 
-def full_like(a, fill_value, dtype=None):
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = None) -> ndarray:
     return wrap(numpy.full_like(numpy.asarray(a), fill_value, dtype))
 
 
-def arange(start, stop=None, step=1, dtype=None):
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> ndarray:
     """Evenly spaced values; float32 by default, as in MXNet.
 
     >>> np.arange(4)
@@ -120,16 +133,18 @@ def arange(start, stop=None, step=1, dtype=None):
     return wrap(data if dtype is not None else _default_dtype(data))
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: Any = False, dtype: Any = None,
+             axis: int = 0) -> ndarray | tuple[ndarray, Any]:
     result = numpy.linspace(start, stop, num, endpoint, retstep, dtype, axis)
     data, step = result if retstep else (result, None)
     data = wrap(data if dtype is not None else _default_dtype(data))
     return (data, step) if retstep else data
 
 
-def eye(N, M=None, k=0, dtype=None):
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DTypeLike | None = None) -> ndarray:
     return wrap(numpy.eye(N, M, k, dtype=_float(dtype)))
 
 
-def identity(n, dtype=None):
+def identity(n: int, dtype: DTypeLike | None = None) -> ndarray:
     return wrap(numpy.identity(n, dtype=_float(dtype)))

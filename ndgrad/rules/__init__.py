@@ -5,7 +5,7 @@ To add an op, add one `op(...)` entry to the module of its family; see
 """
 from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
                inverses, decompositions, nn, losses, special, conv)
-from . import signal, conditioning  # noqa: F401
+from . import signal, conditioning, complex, fft  # noqa: F401
 from . import _ufunc
 from .._primitive import REGISTRY as _REGISTRY
 

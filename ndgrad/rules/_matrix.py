@@ -68,8 +68,3 @@ def safe_reciprocal(xp, s):
 def shape_of(x):
     return tuple(x.shape) if hasattr(x, 'shape') else numpy.shape(x)
 
-
-def no_out(name, out):
-    if out is not None:
-        raise TypeError(f'{name}(..., out=...) is not supported: assign the result instead')
-

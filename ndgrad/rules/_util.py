@@ -4,6 +4,9 @@ import functools
 
 import numpy
 
+from .._graph import PerInput  # noqa: F401  (rules of variadic ops)
+from .._ndarray import ndarray, wrap
+
 
 def times_into(g, d):
     """``g * d`` for `d`, a NumPy buffer the rule has just made (plain backward passes
@@ -54,20 +57,48 @@ def neg_axis(axis, ndim):
     return axis - ndim if axis >= 0 else axis
 
 
-class PerInput(tuple):
-    """The rules of a variadic op: the rule for input i is ``make(i)``, built once."""
+def reduced_size(shape, axis):
+    """How many elements of `shape` a reduction over `axis` (None, int or tuple) combines.
 
-    def __new__(cls, make):
-        self = super().__new__(cls)
-        self.make = make
-        self.cache = {}
-        return self
+    >>> reduced_size((2, 3, 4), (0, -1))
+    8
+    """
+    n = 1
+    for a in negative_axes(axis, len(shape)):
+        n *= shape[a]
+    return n
 
-    def __getitem__(self, i):
-        rule = self.cache.get(i)
-        if rule is None:
-            rule = self.cache[i] = self.make(i)
-        return rule
+
+def inverse_permutation(perm):
+    """The permutation that undoes `perm` (``transpose(transpose(x, perm), inverse)``).
+
+    >>> inverse_permutation((2, 0, 1))
+    (1, 2, 0)
+    """
+    return tuple(int(i) for i in numpy.argsort(perm))
+
+
+def as_array(a):
+    """`a` itself if an ndgrad array, else as a NumPy array (no history either way)."""
+    return a if type(a) is ndarray else numpy.asarray(a)
+
+
+def as_ndgrad(a):
+    """`a` as an ndgrad array (a constant when it is not one already)."""
+    return a if type(a) is ndarray else wrap(numpy.asarray(a))
+
+
+def no_out(out, name):
+    """Refuse NumPy's ``out=`` on a composite op, which returns a new array instead.
+
+    >>> no_out(None, 'median')
+    >>> no_out(numpy.zeros(1), 'median')  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: np.median(..., out=...) is not supported: assign the result instead ...
+    """
+    if out is not None:
+        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result instead '
+                        f'(y = np.{name}(...))')
 
 
 def lanes(shape, axis, keep=True):

@@ -452,6 +452,23 @@ def _window_counts(size, kernel, stride, pad, out, include_pad, dtype):
     return counts
 
 
+def _pool_windows(name, data, kernel, stride, pad, layout, convention):
+    """Pooling's spatial size, kernel, stride, pad, output size and the (before, after)
+    padding that gives every window of the 'valid' or 'full' `convention` its data."""
+    if convention not in ('valid', 'full'):
+        raise ValueError(f"{name}: pooling_convention must be 'valid' or 'full', got "
+                         f'{convention!r}')
+    _, kernel, stride, _, pad = _geometry(name, data, kernel, stride, None, pad, layout)
+    size = _shape(data)[2:]
+    _check_fits(name, size, kernel, (1,) * len(size), pad)
+    rounding = math.ceil if convention == 'full' else math.floor
+    out = tuple(1 + rounding((s + 2 * p - k) / st)
+                for s, k, st, p in zip(size, kernel, stride, pad))
+    pads = tuple((p, max(p, (o - 1) * st + k - s - p))
+                 for s, k, st, p, o in zip(size, kernel, stride, pad, out))
+    return size, kernel, stride, pad, out, pads
+
+
 @composite(export='npx')
 def pooling(data=None, kernel=None, pool_type='max', global_pool=False, cudnn_off=False,
             pooling_convention='valid', stride=None, pad=None, p_value=None,
@@ -488,17 +505,8 @@ def pooling(data=None, kernel=None, pool_type='max', global_pool=False, cudnn_of
         reduce = P.max if pool_type == 'max' else P.mean if pool_type == 'avg' else P.sum
         pooled = reduce(data, axis=axes, keepdims=True)
         return _root(pooled, int(p_value)) if pool_type == 'lp' else pooled
-    if pooling_convention not in ('valid', 'full'):
-        raise ValueError(f"{name}: pooling_convention must be 'valid' or 'full', got "
-                         f'{pooling_convention!r}')
-    _, kernel, stride, _, pad = _geometry(name, data, kernel, stride, None, pad, layout)
-    size = _shape(data)[2:]
-    _check_fits(name, size, kernel, (1,) * nd, pad)
-    rounding = math.ceil if pooling_convention == 'full' else math.floor
-    out = tuple(1 + rounding((s + 2 * p - k) / st)
-                for s, k, st, p in zip(size, kernel, stride, pad))
-    pads = tuple((p, max(p, (o - 1) * st + k - s - p))
-                 for s, k, st, p, o in zip(size, kernel, stride, pad, out))
+    size, kernel, stride, pad, out, pads = _pool_windows(name, data, kernel, stride, pad,
+                                                         layout, pooling_convention)
     dtype = numpy.asarray(raw(data)).dtype
     # as MXNet: a window wholly in the padding ('full') gives the lowest finite value
     fill = (numpy.finfo if dtype.kind == 'f' else numpy.iinfo)(dtype).min

@@ -17,7 +17,8 @@ import string
 import numpy
 
 from .._primitive import REC as P, composite, op
-from ._matrix import no_out, shape_of
+from ._matrix import shape_of
+from ._util import no_out
 from ._util import PerInput
 
 
@@ -152,7 +153,7 @@ def einsum(*operands, out=None, optimize=False):
     >>> np.einsum('ii', a)             # trace
     array(4.)
     """
-    no_out('einsum', out)
+    no_out(out, 'einsum')
     if operands and isinstance(operands[0], str):
         subscripts, operands = operands[0], operands[1:]
     else:

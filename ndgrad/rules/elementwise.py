@@ -194,7 +194,17 @@ op('sinc', numpy.sinc, _sinc_vjp, jvp='elementwise', save='both')
 
 # --- signs, extremes, selection ----------------------------------------------------------------
 
-op('absolute', numpy.absolute, lambda xp, g, ans, x: g * xp.sign(x), jvp='elementwise')
+def _absolute_vjp(xp, g, ans, x):
+    """``g * sign(x)``; for complex `x`, ``g * conj(x) / |x|`` (0 at 0), written
+    without `sign`, whose derivative is not 0 off the real line."""
+    if x.dtype.kind != 'c':
+        return g * xp.sign(x)
+    zero = x == 0
+    safe = xp.where(zero, 1, x)
+    return g * xp.where(zero, 0, xp.conj(safe) / xp.absolute(safe))
+
+
+op('absolute', numpy.absolute, _absolute_vjp, jvp='elementwise')
 # copysign is flat in y and heaviside in x: their gradient there is a zero that
 # backward writes (a missing one would leave an earlier pass's gradient in x.grad)
 op('copysign', numpy.copysign,

@@ -21,7 +21,7 @@ import numpy
 
 from .._ndarray import ndarray
 from .._primitive import REC as P, composite, op
-from ._util import lanes
+from ._util import as_array, lanes, neg_axis, no_out
 
 
 # --- the index itself --------------------------------------------------------------------------
@@ -287,16 +287,11 @@ op('setitem', _setitem, (_setitem_x_vjp, _setitem_value_vjp),
 
 # --- gathers built on indexing ----------------------------------------------------------------
 
-def _asarray(a):
-    return a if type(a) is ndarray else numpy.asarray(a)
-
-
 def _axis_index(idx, axis, ndim):
     """An index that applies `idx` along `axis` of an ndim array (batch-safe)."""
     if not -ndim <= axis < ndim:
         raise numpy.exceptions.AxisError(axis, ndim)
-    ax = axis - ndim if axis >= 0 else axis
-    return (Ellipsis, idx) + (slice(None),) * (-ax - 1)
+    return (Ellipsis, idx) + (slice(None),) * (-neg_axis(axis, ndim) - 1)
 
 
 def _wrap_mode(idx, n, mode):
@@ -309,12 +304,6 @@ def _wrap_mode(idx, n, mode):
     return idx
 
 
-def _no_out(out, name):
-    if out is not None:
-        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result instead '
-                        f'(y = np.{name}(...))')
-
-
 @composite()
 def take(a, indices, axis=None, out=None, mode='raise'):
     """Elements of `a` at `indices` along `axis` (of the flattened `a` if None).
@@ -322,8 +311,8 @@ def take(a, indices, axis=None, out=None, mode='raise'):
     >>> np.take(np.array([4., 5., 6.]), [0, 2, 2])
     array([4., 6., 6.])
     """
-    _no_out(out, 'take')
-    a = _asarray(a)
+    no_out(out, 'take')
+    a = as_array(a)
     if axis is None:
         a, axis = P.reshape(a, (-1,)), 0
     idx = _index_array(indices)
@@ -345,7 +334,7 @@ def _along_axis_index(shape, indices, axis):
 
 
 def _along_axis(arr, indices, axis):
-    arr = _asarray(arr)
+    arr = as_array(arr)
     indices = _index_array(indices)
     if axis is None:
         if indices.ndim != 1:
@@ -394,11 +383,11 @@ def choose(a, choices, out=None, mode='raise'):
     >>> np.choose(np.array([0, 1, 0]), [np.array([1., 2., 3.]), np.array([7., 8., 9.])])
     array([1., 8., 3.])
     """
-    _no_out(out, 'choose')
+    no_out(out, 'choose')
     a = _index_array(a)
     if a.dtype.kind not in 'iu':
         raise TypeError(f'np.choose needs integer indices `a`; got dtype {a.dtype}')
-    choices = [_asarray(c) for c in choices]
+    choices = [as_array(c) for c in choices]
     n = len(choices)
     shape = numpy.broadcast_shapes(a.shape, *(c.shape for c in choices))
     if mode == 'raise':
@@ -422,11 +411,11 @@ def compress(condition, a, axis=None, out=None):
     >>> np.compress([True, False, True], np.array([1., 2., 3.]))
     array([1., 3.])
     """
-    _no_out(out, 'compress')
+    no_out(out, 'compress')
     cond = numpy.asarray(condition._data if type(condition) is ndarray else condition)
     if cond.ndim != 1:
         raise ValueError('condition must be a 1-d array')
-    a = _asarray(a)
+    a = as_array(a)
     if axis is None:
         a, axis = P.reshape(a, (-1,)), 0
     if not -a.ndim <= axis < a.ndim:

@@ -11,7 +11,8 @@ import numpy
 
 from .._ndarray import raw
 from .._primitive import RAW, REC as P, composite, op
-from ._matrix import column, lead, mT, no_out, shape_of, uncolumn, unused
+from ._matrix import column, lead, mT, shape_of, uncolumn, unused
+from ._util import no_out
 
 
 def _inv_vjp(xp, g, ans, a):
@@ -289,7 +290,7 @@ def multi_dot(arrays, *, out=None):
     >>> np.linalg.multi_dot([x, a, b, y])   # x @ a @ b @ y
     array(30.)
     """
-    no_out('multi_dot', out)
+    no_out(out, 'linalg.multi_dot')
     arrays = list(arrays)
     if len(arrays) < 2:
         raise ValueError('Expecting at least two arrays.')

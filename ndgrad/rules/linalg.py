@@ -10,9 +10,9 @@ import operator
 import numpy
 
 from .._primitive import REC as P, composite, op
-from ._matrix import lead, mT, no_out, shape_of
+from ._matrix import lead, mT, shape_of
 from .einsum import LABELS, einsum_jvp, einsum_vjp
-from ._util import kept_shape, neg_axis, negative_axes, unreduce
+from ._util import kept_shape, neg_axis, negative_axes, no_out, unreduce
 
 
 # --- matmul: 1-D operands are promoted to matrices as NumPy does ------------------------
@@ -133,7 +133,7 @@ def _permute(x, perm):
 
 
 def _dot(a, b, out=None):
-    no_out('dot', out)
+    no_out(out, 'dot')
     return numpy.dot(a, b)
 
 
@@ -194,7 +194,7 @@ def outer(a, b, out=None):
     >>> np.outer(np.arange(3), np.ones(2)).shape
     (3, 2)
     """
-    no_out('outer', out)
+    no_out(out, 'outer')
     return P.multiply(P.reshape(a, (-1, 1)), P.reshape(b, (1, -1)))
 
 
@@ -254,7 +254,7 @@ op('embed_diagonal', _embed_diagonal,
 
 
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    no_out('trace', out)
+    no_out(out, 'trace')
     return numpy.trace(a, offset, axis1, axis2, dtype)
 
 

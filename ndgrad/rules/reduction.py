@@ -22,14 +22,8 @@ import warnings
 import numpy
 
 from .._primitive import RAW, REC as P, composite, op
-from ._util import negative_axes, kept_shape, unreduce
-
-
-def _count(x, axis):
-    n = 1
-    for a in negative_axes(axis, x.ndim):
-        n *= x.shape[a]
-    return n
+from ._util import (inverse_permutation, kept_shape, negative_axes, neg_axis, no_out,
+                    reduced_size, unreduce)
 
 
 def _kept(xp, ans, x_shape, axes):
@@ -86,7 +80,7 @@ def _mean_weights(x, axis, where, dtype):
 def _mean_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
     if where is None:
-        return g / _count(x, axis)
+        return g / reduced_size(x.shape, axis)
     return g * _mean_weights(x, axis, where, ans.dtype)
 
 
@@ -236,7 +230,7 @@ def _others_product(xp, x, axes):
     prod = xp.reshape(prod, moved)
     if perm == tuple(range(nd)):
         return prod
-    return xp.transpose(prod, tuple(int(i) for i in numpy.argsort(perm)))
+    return xp.transpose(prod, inverse_permutation(perm))
 
 
 def _exact(xp, ans):
@@ -275,7 +269,7 @@ op('prod', _prod, _prod_vjp, _prod_jvp, save='both')
 
 def _scan_axis(x, axis):
     """The scan axis, negative (-1 for axis None, which scans `x` flattened)."""
-    return -1 if axis is None else (axis - x.ndim if axis >= 0 else axis)
+    return -1 if axis is None else neg_axis(axis, x.ndim)
 
 
 def _flat(xp, v, x, axis):
@@ -401,7 +395,7 @@ def _sort(a, axis=-1):
 
 
 def _sort_axis(x, axis):
-    return axis - x.ndim if axis >= 0 else axis
+    return neg_axis(axis, x.ndim)
 
 
 op('sort', _sort,
@@ -466,12 +460,6 @@ def _finish(result, qdim, axes, shape, keepdims):
     return result
 
 
-def _no_out(out, name):
-    if out is not None:
-        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result '
-                        f'instead')
-
-
 @composite()
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """The median along `axis`: the middle element, or the mean of the two middle
@@ -481,7 +469,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     >>> np.median(np.array([4., 1., 3., 2.]))
     array(2.5)
     """
-    _no_out(out, 'median')
+    no_out(out, 'median')
     s, axes, shape = _sorted_last(a, axis)
     n = s.shape[-1]
     if n == 0:
@@ -498,7 +486,10 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 _METHODS = ('linear', 'lower', 'higher', 'midpoint', 'nearest')
 
 
-def _quantile(a, q, axis, method, keepdims, scale, name, skipna=False):
+def _quantile(a, q, axis, method, keepdims, scale, name, skipna=False, out=None, weights=None):
+    no_out(out, name)
+    if weights is not None:
+        raise NotImplementedError(f'np.{name}(..., weights=...) is not supported')
     if method not in _METHODS:
         raise ValueError(f'np.{name} supports method= {", ".join(map(repr, _METHODS))}; '
                          f'got {method!r}')
@@ -580,10 +571,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
     >>> np.quantile(np.array([1., 2., 3., 4.]), 0.5)
     array(2.5)
     """
-    _no_out(out, 'quantile')
-    if weights is not None:
-        raise NotImplementedError('np.quantile(..., weights=...) is not supported')
-    return _quantile(a, q, axis, method, keepdims, 1, 'quantile')
+    return _quantile(a, q, axis, method, keepdims, 1, 'quantile',
+                     out=out, weights=weights)
 
 
 @composite()
@@ -594,10 +583,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method='linear'
     >>> np.percentile(np.array([1., 2., 3., 4.]), 50)
     array(2.5)
     """
-    _no_out(out, 'percentile')
-    if weights is not None:
-        raise NotImplementedError('np.percentile(..., weights=...) is not supported')
-    return _quantile(a, q, axis, method, keepdims, 100, 'percentile')
+    return _quantile(a, q, axis, method, keepdims, 100, 'percentile',
+                     out=out, weights=weights)
 
 
 @composite()
@@ -608,10 +595,8 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method='linear
     >>> np.nanquantile(np.array([1., np.nan, 3.]), 0.5)
     array(2.)
     """
-    _no_out(out, 'nanquantile')
-    if weights is not None:
-        raise NotImplementedError('np.nanquantile(..., weights=...) is not supported')
-    return _quantile(a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True)
+    return _quantile(a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True,
+                     out=out, weights=weights)
 
 
 @composite()
@@ -622,10 +607,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method='line
     >>> np.nanpercentile(np.array([1., np.nan, 3.]), 50)
     array(2.)
     """
-    _no_out(out, 'nanpercentile')
-    if weights is not None:
-        raise NotImplementedError('np.nanpercentile(..., weights=...) is not supported')
-    return _quantile(a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True)
+    return _quantile(a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True,
+                     out=out, weights=weights)
 
 
 @composite()
@@ -635,7 +618,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     >>> np.nanmedian(np.array([4., np.nan, 1., 2.]))
     array(2.)
     """
-    _no_out(out, 'nanmedian')
+    no_out(out, 'nanmedian')
     return _quantile(a, 0.5, axis, 'linear', keepdims, 1, 'nanmedian', skipna=True)
 
 
@@ -650,14 +633,14 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
     >>> np.var(np.array([1., 2., 3., 4.]), ddof=1)
     array(1.6666666)
     """
-    _no_out(out, 'var')
+    no_out(out, 'var')
     if correction is not None:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
     if dtype is not None:
         a = P.astype(a, dtype)
-    n = _count_elements(_shape(a), axis)
+    n = reduced_size(_shape(a), axis)
     deviation = a - P.mean(a, axis=axis, keepdims=True)
     total = P.sum(P.square(deviation), axis=axis, keepdims=keepdims)
     if n - ddof <= 0:
@@ -673,7 +656,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
     >>> np.std(np.array([1., 3.]))
     array(1.)
     """
-    _no_out(out, 'std')
+    no_out(out, 'std')
     return _root(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
                      correction=correction))
 
@@ -685,7 +668,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correc
     >>> np.nanvar(np.array([1., np.nan, 3.]))
     array(1.)
     """
-    _no_out(out, 'nanvar')
+    no_out(out, 'nanvar')
     if correction is not None:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
@@ -712,7 +695,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correc
     >>> np.nanstd(np.array([1., np.nan, 3.]))
     array(1.)
     """
-    _no_out(out, 'nanstd')
+    no_out(out, 'nanstd')
     return _root(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
                         correction=correction))
 
@@ -724,7 +707,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     >>> np.nanprod(np.array([2., np.nan, 3.]))
     array(6.)
     """
-    _no_out(out, 'nanprod')
+    no_out(out, 'nanprod')
     if initial is not None or where is not None:
         raise NotImplementedError('np.nanprod(..., initial=, where=) is not supported')
     return P.prod(P.where(P.isnan(a), 1, a), axis=axis, dtype=dtype, keepdims=keepdims)
@@ -755,7 +738,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         avg = P.mean(a, axis=axis, keepdims=keepdims)
         if not returned:
             return avg
-        count = _count_elements(shape, axis)
+        count = reduced_size(shape, axis)
         return avg, P.full_like(avg, count)
     w_shape = _shape(weights)
     if w_shape != shape:
@@ -775,13 +758,6 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if returned and total.shape != avg.shape:
         total = P.broadcast_to(total, avg.shape)
     return (avg, total) if returned else avg
-
-
-def _count_elements(shape, axis):
-    n = 1
-    for ax in negative_axes(axis, len(shape)):
-        n *= shape[ax]
-    return n
 
 
 # --- logsumexp --------------------------------------------------------------------------

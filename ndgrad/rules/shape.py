@@ -17,22 +17,9 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
-from ._util import PerInput, batch_shape, neg_axis, negative_axes
+from ._util import (PerInput, as_array, as_ndgrad, batch_shape, inverse_permutation, neg_axis,
+                    negative_axes, no_out)
 from .reduction import median
-
-
-def _asarray(a):
-    return a if type(a) is ndarray else numpy.asarray(a)
-
-
-def _as_ndgrad(a):
-    return a if type(a) is ndarray else wrap(numpy.asarray(a))
-
-
-def _no_out(out, name):
-    if out is not None:
-        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result instead '
-                        f'(y = np.{name}(...))')
 
 
 def _slab(axis, ndim, item):
@@ -58,8 +45,7 @@ def _perm(axes, ndim):
 def _transpose_vjp(xp, g, ans, x, axes=None):
     perm = _perm(axes, x.ndim)
     nb = g.ndim - x.ndim
-    inverse = tuple(int(i) for i in numpy.argsort(perm))
-    return xp.transpose(g, tuple(range(nb)) + tuple(nb + i for i in inverse))
+    return xp.transpose(g, tuple(range(nb)) + tuple(nb + i for i in inverse_permutation(perm)))
 
 
 def _transpose_jvp(xp, t, ans, x, axes=None):
@@ -142,7 +128,7 @@ def moveaxis(a, source, destination):
     >>> np.moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
     (3, 4, 2)
     """
-    a = _asarray(a)
+    a = as_array(a)
     source = normalize_axis_tuple(source, a.ndim, 'source')
     destination = normalize_axis_tuple(destination, a.ndim, 'destination')
     if len(source) != len(destination):
@@ -206,7 +192,7 @@ def broadcast_arrays(*args, subok=False):
     >>> [a.shape for a in np.broadcast_arrays(np.zeros(3), np.zeros((2, 1)))]
     [(2, 3), (2, 3)]
     """
-    args = [_as_ndgrad(a) for a in args]
+    args = [as_ndgrad(a) for a in args]
     shape = numpy.broadcast_shapes(*(a.shape for a in args))
     return tuple(a if a.shape == shape else P.broadcast_to(a, shape) for a in args)
 
@@ -214,7 +200,7 @@ def broadcast_arrays(*args, subok=False):
 def _atleast(arys, ndim, pad):
     out = []
     for a in arys:
-        a = _as_ndgrad(a)
+        a = as_ndgrad(a)
         if a.ndim < ndim:
             a = P.reshape(a, pad(a.shape))
         out.append(a)
@@ -304,7 +290,7 @@ op('stack', _stack, *_slab_rules(_stack_index), save='shapes', export=None)
 
 
 def _joinable(arrays, dtype):
-    arrays = [_asarray(a) for a in arrays]
+    arrays = [as_array(a) for a in arrays]
     if dtype is not None:
         arrays = [P.astype(a, dtype) for a in arrays]
     return arrays
@@ -317,7 +303,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting='same_kind'):
     >>> np.concatenate([np.zeros(2), np.ones(1)])
     array([0., 0., 1.])
     """
-    _no_out(out, 'concatenate')
+    no_out(out, 'concatenate')
     arrays = _joinable(arrays, dtype)
     if axis is None:
         return P.concatenate(*[P.reshape(a, (-1,)) for a in arrays], axis=0)
@@ -332,7 +318,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting='same_kind'):
     array([[0., 1.],
            [0., 1.]])
     """
-    _no_out(out, 'stack')
+    no_out(out, 'stack')
     return P.stack(*_joinable(arrays, dtype), axis=axis)
 
 
@@ -386,7 +372,7 @@ def column_stack(tup):
     """
     arrays = []
     for a in _sequence(tup, 'column_stack'):
-        a = _as_ndgrad(a)
+        a = as_ndgrad(a)
         arrays.append(P.reshape(a, (-1, 1)) if a.ndim < 2 else a)
     return concatenate(arrays, 1)
 
@@ -449,7 +435,7 @@ def unstack(x, /, *, axis=0):
     >>> [a.shape for a in np.unstack(np.zeros((2, 3)), axis=1)]
     [(2,), (2,), (2,)]
     """
-    x = _asarray(x)
+    x = as_array(x)
     if x.ndim == 0:
         raise ValueError('Input array must be at least 1-d.')
     return P.unstack(x, normalize_axis_index(axis, x.ndim) - x.ndim)
@@ -470,7 +456,7 @@ def _split_pieces(n, indices_or_sections, equal):
 
 
 def _do_split(ary, indices_or_sections, axis, equal):
-    ary = _asarray(ary)
+    ary = as_array(ary)
     axis = normalize_axis_index(axis, ary.ndim)
     pieces = _split_pieces(ary.shape[axis], indices_or_sections, equal)
     return list(P.split(ary, pieces, axis - ary.ndim))
@@ -497,7 +483,7 @@ def array_split(ary, indices_or_sections, axis=0):
 
 
 def _split_along(ary, indices_or_sections, name, min_ndim, axis):
-    ary = _asarray(ary)
+    ary = as_array(ary)
     if ary.ndim < min_ndim:
         raise ValueError(f'{name} only works on arrays of {min_ndim} or more dimensions')
     return _do_split(ary, indices_or_sections, axis(ary.ndim), equal=True)
@@ -542,7 +528,7 @@ def tile(A, reps):
     >>> np.tile(np.array([1., 2.]), 2)
     array([1., 2., 1., 2.])
     """
-    A = _asarray(A)
+    A = as_array(A)
     reps = _shape_tuple(reps)
     d = max(len(reps), A.ndim)
     shape = (1,) * (d - A.ndim) + A.shape
@@ -563,7 +549,7 @@ def repeat(a, repeats, axis=None):
     >>> np.repeat(np.array([1., 2.]), 2)
     array([1., 1., 2., 2.])
     """
-    a = _asarray(a)
+    a = as_array(a)
     if axis is None:
         a, axis = P.reshape(a, (-1,)), 0
     axis = normalize_axis_index(axis, a.ndim)
@@ -618,7 +604,7 @@ def fliplr(m):
     >>> np.fliplr(np.array([[1., 2.]]))
     array([[2., 1.]])
     """
-    m = _asarray(m)
+    m = as_array(m)
     if m.ndim < 2:
         raise ValueError('Input must be >= 2-d.')
     return P.flip(m, axis=1)
@@ -631,7 +617,7 @@ def flipud(m):
     >>> np.flipud(np.array([1., 2.]))
     array([2., 1.])
     """
-    m = _asarray(m)
+    m = as_array(m)
     if m.ndim < 1:
         raise ValueError('Input must be >= 1-d.')
     return P.flip(m, axis=0)
@@ -644,7 +630,7 @@ def roll(a, shift, axis=None):
     >>> np.roll(np.array([1., 2., 3.]), 1)
     array([3., 1., 2.])
     """
-    a = _asarray(a)
+    a = as_array(a)
     shift = tuple(int(s) for s in shift) if numpy.ndim(shift) else int(shift)
     if axis is None:
         return P.reshape(P.roll(P.reshape(a, (-1,)), shift=shift, axis=0), a.shape)
@@ -660,7 +646,7 @@ def rot90(m, k=1, axes=(0, 1)):
     array([[2., 4.],
            [1., 3.]])
     """
-    m = _asarray(m)
+    m = as_array(m)
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError('len(axes) must be 2.')
@@ -688,7 +674,7 @@ _NOVALUE = object()
 
 def _edge(value, a, axis):
     """`prepend`/`append` of diff: a scalar or 0-d becomes a slab of size 1 along axis."""
-    value = _as_ndgrad(value)
+    value = as_ndgrad(value)
     if value.ndim == 0:
         shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
         value = P.broadcast_to(value, shape)
@@ -702,7 +688,7 @@ def diff(a, n=1, axis=-1, prepend=_NOVALUE, append=_NOVALUE):
     >>> np.diff(np.array([1., 4., 9.]))
     array([3., 5.])
     """
-    a = _as_ndgrad(a)
+    a = as_ndgrad(a)
     if n == 0:
         return a
     if n < 0:
@@ -734,12 +720,12 @@ def ediff1d(ary, to_end=None, to_begin=None):
     >>> np.ediff1d(np.array([1., 4., 9.]), to_begin=0.)
     array([0., 3., 5.])
     """
-    ary = P.reshape(_asarray(ary), (-1,))
+    ary = P.reshape(as_array(ary), (-1,))
     parts = [P.getitem(ary, index=slice(1, None)) - P.getitem(ary, index=slice(None, -1))]
     if to_begin is not None:
-        parts.insert(0, P.astype(P.reshape(_asarray(to_begin), (-1,)), ary.dtype))
+        parts.insert(0, P.astype(P.reshape(as_array(to_begin), (-1,)), ary.dtype))
     if to_end is not None:
-        parts.append(P.astype(P.reshape(_asarray(to_end), (-1,)), ary.dtype))
+        parts.append(P.astype(P.reshape(as_array(to_end), (-1,)), ary.dtype))
     return parts[0] if len(parts) == 1 else concatenate(parts)
 
 
@@ -754,7 +740,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing='xy'):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     ndim = len(xi)
     ones = (1,) * ndim
-    out = [P.reshape(_asarray(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    out = [P.reshape(as_array(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
     if indexing == 'xy' and ndim > 1:
         out[0] = P.reshape(out[0], (1, -1) + ones[2:])
         out[1] = P.reshape(out[1], (-1, 1) + ones[2:])
@@ -813,7 +799,6 @@ op('pad_copy', lambda x, pad_width, mode: numpy.pad(x, pad_width, mode),
    _pad_copy_vjp, _pad_copy_jvp, save='shapes', export=None)
 
 _GATHER_MODES = ('edge', 'reflect', 'symmetric', 'wrap')
-_LINEAR_MODES = ('mean', 'linear_ramp')
 _MODES = ('constant', 'edge', 'linear_ramp', 'maximum', 'mean', 'median', 'minimum',
           'reflect', 'symmetric', 'wrap', 'empty')
 _MODE_KWARGS = {'constant': {'constant_values'}, 'edge': set(), 'wrap': set(),
@@ -895,7 +880,7 @@ def pad(array, pad_width, mode='constant', **kwargs):
     >>> np.pad(np.array([1., 2.]), 1, mode='edge')
     array([1., 1., 2., 2.])
     """
-    a = _asarray(array)
+    a = as_array(array)
     if mode not in _MODES:
         raise ValueError(f"mode '{mode}' is not supported")
     if mode not in _MODE_KWARGS:
@@ -906,7 +891,7 @@ def pad(array, pad_width, mode='constant', **kwargs):
     if unknown:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unknown}")
     widths = _pairs(pad_width, a.ndim, 'pad_width')
-    if a.dtype.kind != 'f':  # nothing to differentiate: NumPy's values exactly
+    if a.dtype.kind not in 'fc':  # nothing to differentiate: NumPy's values exactly
         raw = a._data if type(a) is ndarray else a
         return wrap(numpy.pad(raw, widths or 0, mode, **kwargs))
     if mode == 'constant':
@@ -929,7 +914,7 @@ def pad(array, pad_width, mode='constant', **kwargs):
             options['stat_length'] = (stat[axis], (1, 1))
         if mode == 'linear_ramp':
             options['end_values'] = 0
-        matrix = numpy.pad(numpy.eye(n, dtype=a.dtype if a.dtype.kind == 'f' else float),
+        matrix = numpy.pad(numpy.eye(n, dtype=a.dtype if a.dtype.kind in 'fc' else float),
                            (width, (0, 0)), mode, **options)
         a = _along(a, axis, matrix)
         if mode == 'linear_ramp' and end_values[axis] != (0, 0):

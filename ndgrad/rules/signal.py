@@ -21,15 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P
 from .._primitive import composite, op
+from ._util import as_array, as_ndgrad
 from .shape import moveaxis
-
-
-def _asarray(a):
-    return a if type(a) is ndarray else numpy.asarray(a)
-
-
-def _as_ndgrad(a):
-    return a if type(a) is ndarray else wrap(numpy.asarray(a))
 
 
 def _values(a):
@@ -74,7 +67,7 @@ _MODES = ('full', 'same', 'valid')
 
 
 def _vector(a, name, fn):
-    a = _asarray(a)
+    a = as_array(a)
     if a.ndim == 0 and fn == 'correlate':  # (NumPy's convolve takes numbers, correlate not)
         raise ValueError('object of too small depth for desired array')
     if a.ndim > 1:
@@ -135,7 +128,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     >>> np.interp(np.array([0.5, 3.]), np.array([0., 1., 2.]), np.array([0., 10., 20.]))
     array([ 5., 20.])
     """
-    x, xp, fp = _asarray(x), _asarray(xp), _asarray(fp)
+    x, xp, fp = as_array(x), as_array(xp), as_array(fp)
     if xp.ndim != 1 or fp.ndim != 1:
         raise ValueError('np.interp: xp and fp must be 1-D sequences')
     if xp.shape[0] != fp.shape[0]:
@@ -181,14 +174,14 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     >>> np.trapezoid(np.array([1., 2., 3.]), x=np.array([0., 1., 3.]))
     array(6.5)
     """
-    y = _asarray(y)
+    y = as_array(y)
     if y.ndim == 0:
         raise ValueError('np.trapezoid: y must be at least 1-D')
     axis = _axis(axis, y.ndim) - y.ndim
     if x is None:
         d = dx
     else:
-        x = _asarray(x)
+        x = as_array(x)
         if x.ndim == 1:
             d = P.getitem(x, index=slice(1, None)) - P.getitem(x, index=slice(None, -1))
             d = P.reshape(d, d.shape + (1,) * (-axis - 1))
@@ -206,7 +199,7 @@ def _axis(axis, ndim):
 
 def _spacing(h, n, name):
     """One axis's spacing: a scalar step, or its sample coordinates (length n)."""
-    h = _asarray(h)
+    h = as_array(h)
     if h.ndim == 0:
         return h, None
     if h.ndim != 1:
@@ -267,7 +260,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     >>> np.gradient(np.array([1., 4., 9., 16.]))
     array([3., 4., 6., 7.])
     """
-    f = _as_ndgrad(f)
+    f = as_ndgrad(f)
     if f.ndim == 0:
         raise ValueError('np.gradient: f must be at least 1-D')
     axes = tuple(range(f.ndim)) if axis is None else (
@@ -311,7 +304,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """
     if axis is not None:
         axisa = axisb = axisc = axis
-    a, b = _asarray(a), _asarray(b)
+    a, b = as_array(a), as_array(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError('np.cross: the inputs must be at least 1-D arrays of vectors')
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
@@ -340,7 +333,7 @@ def polyval(p, x):
     >>> np.polyval(np.array([1., 0., -1.]), np.array([2., 3.]))
     array([3., 8.])
     """
-    p, x = _asarray(p), _asarray(x)
+    p, x = as_array(p), as_array(x)
     if p.ndim != 1:
         raise ValueError('np.polyval: p must be a 1-D sequence of coefficients')
     y = P.zeros_like(x)
@@ -358,7 +351,7 @@ def vander(x, N=None, increasing=False):
     array([[4., 2., 1.],
            [9., 3., 1.]])
     """
-    x = _asarray(x)
+    x = as_array(x)
     if x.ndim != 1:
         raise ValueError('x must be a one-dimensional array or sequence.')
     n = x.shape[0] if N is None else int(N)
@@ -376,6 +369,28 @@ def vander(x, N=None, increasing=False):
     return P.stack(*columns, axis=1)
 
 
+def _polyfit_points(x, y, deg, cov):
+    """`x` (NumPy floats), `y` and `deg` of `polyfit`, checked as NumPy checks them."""
+    if cov:
+        raise NotImplementedError('np.polyfit(..., cov=True) is not supported; compute the '
+                                  'covariance from the residuals, or call numpy.polyfit on '
+                                  'x.asnumpy() for constants')
+    deg = int(deg)
+    if deg < 0:
+        raise ValueError('expected deg >= 0')
+    xs = numpy.asarray(_values(x), dtype=float)
+    y = as_array(y)
+    if xs.ndim != 1:
+        raise TypeError('expected 1D vector for x')
+    if xs.size == 0:
+        raise TypeError('expected non-empty vector for x')
+    if y.ndim < 1 or y.ndim > 2:
+        raise TypeError('expected 1D or 2D array for y')
+    if xs.shape[0] != y.shape[0]:
+        raise TypeError('expected x and y to have same length')
+    return xs, y, deg
+
+
 @composite()
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     """The least-squares polynomial fit of degree `deg` to the points ``(x, y)``
@@ -386,23 +401,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     >>> np.polyfit(np.array([0., 1., 2.]), np.array([1., 3., 5.]), 1)  # NumPy's float64
     array([2., 1.], dtype=float64)
     """
-    if cov:
-        raise NotImplementedError('np.polyfit(..., cov=True) is not supported; compute the '
-                                  'covariance from the residuals, or call numpy.polyfit on '
-                                  'x.asnumpy() for constants')
-    deg = int(deg)
-    if deg < 0:
-        raise ValueError('expected deg >= 0')
-    xs = numpy.asarray(_values(x), dtype=float)
-    y = _asarray(y)
-    if xs.ndim != 1:
-        raise TypeError('expected 1D vector for x')
-    if xs.size == 0:
-        raise TypeError('expected non-empty vector for x')
-    if y.ndim < 1 or y.ndim > 2:
-        raise TypeError('expected 1D or 2D array for y')
-    if xs.shape[0] != y.shape[0]:
-        raise TypeError('expected x and y to have same length')
+    xs, y, deg = _polyfit_points(x, y, deg, cov)
     order = deg + 1
     if rcond is None:
         rcond = len(xs) * numpy.finfo(xs.dtype).eps

@@ -4,14 +4,14 @@ How to run
 ----------
 ::
 
-    pytest tests/test_fuzz.py                         # 150 programs (seeds 0..149): seconds
-    NDGRAD_FUZZ=10000 pytest tests/test_fuzz.py       # 10**4 programs: a few minutes
-    NDGRAD_FUZZ=10000 NDGRAD_FUZZ_START=500000 ...    # another range of seeds
-    NDGRAD_FUZZ_SEED=1234 pytest tests/test_fuzz.py   # one program: the one a failure named
-    python -m tests.test_fuzz 1234                    # print program 1234, then check it
-    python -m tests.test_fuzz --stats 2000            # how often each op was drawn and kept
-    NDGRAD_FUZZ_KNOWN=1 pytest tests/test_fuzz.py     # also draw the variants in KNOWN
-    NDGRAD_FUZZ_EXCLUDE=det,inv pytest ...            # leave ops out (to look past a bug)
+    pytest tests/engine/test_fuzz.py                        # 150 programs (seeds 0..149): seconds
+    NDGRAD_FUZZ=10000 pytest tests/engine/test_fuzz.py      # 10**4 programs: a few minutes
+    NDGRAD_FUZZ=10000 NDGRAD_FUZZ_START=500000 ...          # another range of seeds
+    NDGRAD_FUZZ_SEED=1234 pytest tests/engine/test_fuzz.py  # one program: the one a failure named
+    python -m tests.engine.test_fuzz 1234                   # print program 1234, then check it
+    python -m tests.engine.test_fuzz --stats 2000           # how often each op was drawn and kept
+    NDGRAD_FUZZ_KNOWN=1 pytest tests/engine/test_fuzz.py    # also draw the variants in KNOWN
+    NDGRAD_FUZZ_EXCLUDE=det,inv pytest ...                  # leave ops out (to look past a bug)
 
 A long run checks every program and then fails once, listing every failing seed (the
 first five in full). 10**4 programs take about two minutes on one core; 150 programs
@@ -2162,7 +2162,7 @@ def run_seed(seed):
         check(program)
     except Exception as error:  # noqa: BLE001
         lines = [program.describe(), f'  FAILED: {_summary(error)}',
-                 f'  reproduce: NDGRAD_FUZZ_SEED={seed} pytest tests/test_fuzz.py']
+                 f'  reproduce: NDGRAD_FUZZ_SEED={seed} pytest tests/engine/test_fuzz.py']
         try:
             alone = _isolate(program)
         except Exception as e:  # noqa: BLE001

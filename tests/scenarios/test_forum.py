@@ -270,6 +270,6 @@ def test_set_np_is_accepted():
 def test_guide_examples():
     import doctest
     import pathlib
-    guide = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'guide.md'
+    guide = pathlib.Path(__file__).resolve().parents[2] / 'docs' / 'guide.md'
     result = doctest.testfile(str(guide), module_relative=False)
     assert result.attempted >= 40 and result.failed == 0

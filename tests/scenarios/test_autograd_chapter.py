@@ -200,7 +200,7 @@ def test_demo_docstrings():
 
 # --- the README: its examples run, its set-up commands are what CI runs -----------------------
 
-ROOT = __import__('pathlib').Path(__file__).resolve().parent.parent
+ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
 
 
 def test_readme_examples():

@@ -1,5 +1,5 @@
 """Targeted properties of the engine, checked on Hypothesis-built random programs
-(see tests/test_random_graphs.py): accumulation over repeated uses, pruning,
+(see tests/engine/test_graph_properties.py): accumulation over repeated uses, pruning,
 linearity in the head gradient, batched passes against loops of single passes,
 forward mode as transposed reverse mode, float32 end to end, and threads."""
 import threading
@@ -15,7 +15,7 @@ from ndgrad._ndarray import wrap
 from ndgrad._primitive import Primitive
 from ndgrad._state import STATE
 from ndgrad.testing import numerical_jacobian
-from tests.test_random_graphs import (SETTINGS, _inputs, _reference, _weights, close,
+from tests.engine.test_graph_properties import (SETTINGS, _inputs, _reference, _weights, close,
                                       programs)
 
 SEEDS = st.integers(0, 2 ** 16)

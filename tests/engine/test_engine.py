@@ -289,13 +289,15 @@ def test_a_constant_result_is_still_not_recorded():
         i.backward()
 
 
-def test_a_complex_intermediate_of_a_recorded_array_is_an_error_not_a_lost_gradient():
-    x = np.array([1., 2.])
+def test_a_complex_intermediate_of_a_recorded_array_keeps_its_gradient():
+    x = np.array([1., -2.], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        with pytest.raises(TypeError, match='complex'):
-            np.abs(x * numpy.array([1j, 2.]))
-    with autograd.pause():  # a constant, said so
+        y = np.abs(x * numpy.array([1j, 2.]))
+    assert y.tolist() == [1., 4.]
+    y.backward()  # d|x * c|/dx = |c| sign(x), in x's real dtype
+    assert x.grad.dtype == numpy.float64 and x.grad.tolist() == [1., -2.]
+    with autograd.pause():  # a constant
         assert np.abs(x * numpy.array([1j, 2.])).tolist() == [1., 4.]
 
 
