@@ -84,7 +84,11 @@ def write_recorded(target, result, index=None):
     as in NumPy), and `result`'s history becomes `target`'s. Graphs that saved the old
     values of that memory raise InPlaceModificationError at backward; the op itself
     keeps a copy."""
-    data, node = target._data, result._node
+    data = target._data
+    if (result._node is not None and result.dtype != data.dtype
+            and numpy.can_cast(result.dtype, data.dtype, 'same_kind')):
+        result = np.astype(result, data.dtype)  # (the history of the values as stored)
+    node = result._node
     if node is None:
         warnings.warn(
             f'assigning values with recorded history into an array of dtype {data.dtype}: '
