@@ -13,6 +13,7 @@ array([6., 6.])
 """
 import threading
 from sys import getrefcount
+from types import SimpleNamespace
 
 import numpy
 
@@ -91,13 +92,6 @@ def _store_recorded(leaf, buf, g, roots):
     buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
 
 
-class _Holder:
-    __slots__ = ('_data',)
-
-    def __init__(self, data):
-        self._data = data
-
-
 def _references(leaf, g, roots):
     """The reference counts `_store` sees for a gradient and a buffer nothing else holds
     (measured in a frame shaped as `_store`'s, not assumed: they differ between Python
@@ -107,11 +101,5 @@ def _references(leaf, g, roots):
     return getrefcount(g), getrefcount(data)
 
 
-class _Leaf:
-    __slots__ = ('grad',)
-
-    def __init__(self, grad):
-        self.grad = grad
-
-
-_SOLE = _references(_Leaf(_Holder(numpy.empty(0))), numpy.empty(0), None)
+_SOLE = _references(SimpleNamespace(grad=SimpleNamespace(_data=numpy.empty(0))),
+                    numpy.empty(0), None)

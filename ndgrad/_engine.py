@@ -171,12 +171,7 @@ class _Pass:
         self.finite = DEBUG.active and STATE.anomaly
         for root, g in zip(roots, head_grads):
             if self.needed is None or root in self.needed:
-                if root in self.grads or type(root) is Output:
-                    self.send(root, g)
-                else:  # (`send`, inlined: one head, the common case)
-                    self.grads[root] = g
-                    if root.prim is not None:
-                        self.schedule(root)
+                self.send(root, g)
         head_grads.clear()
 
     def run(self, retain_graph):
