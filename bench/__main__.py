@@ -1,9 +1,10 @@
 """``python -m bench``: run the workloads on ndgrad and its peers, print and save the results.
 
-    python -m bench                  # every workload, every installed peer
-    python -m bench --quick          # few repetitions, small memory workload (CI)
-    python -m bench --only chain mlp --peers ndgrad,numpy,torch
+python -m bench                  # every workload, every installed peer
+python -m bench --quick          # few repetitions, small memory workload (CI)
+python -m bench --only chain mlp --peers ndgrad,numpy,torch
 """
+
 import argparse
 import datetime
 import os
@@ -19,6 +20,7 @@ from .workloads.memory import run_child
 
 def _arrays(result):
     import numpy
+
     if isinstance(result, (tuple, list)):
         return [a for r in result for a in _arrays(r)]
     return [numpy.asarray(result, dtype=numpy.float64)]
@@ -27,6 +29,7 @@ def _arrays(result):
 def _mismatch(result, reference, rtol):
     """Why `result` differs from the floor's gradient, or None if it agrees."""
     import numpy
+
     got, want = _arrays(result), _arrays(reference)
     if len(got) != len(want):
         return f'{len(got)} gradients instead of {len(want)}'
@@ -94,21 +97,38 @@ def environment(peers):
     except (OSError, StopIteration):
         pass
     versions = {p: _peers.version(p) for p in peers}
-    return {'cpu': cpu, 'python': platform.python_version(), 'platform': platform.platform(),
-            'versions': versions, 'threads': 1,
-            'date': datetime.datetime.now().isoformat(timespec='seconds')}
+    return {
+        'cpu': cpu,
+        'python': platform.python_version(),
+        'platform': platform.platform(),
+        'versions': versions,
+        'threads': 1,
+        'date': datetime.datetime.now().isoformat(timespec='seconds'),
+    }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__.splitlines()[0])
-    parser.add_argument('--quick', action='store_true',
-                        help='few repetitions and a small memory workload (for CI)')
-    parser.add_argument('--only', nargs='+', metavar='NAME', choices=list(WORKLOADS),
-                        help=f'workloads to run: {", ".join(WORKLOADS)}')
-    parser.add_argument('--peers', default=','.join(PEERS),
-                        help=f'comma-separated libraries to compare (default: {",".join(PEERS)})')
-    parser.add_argument('--out', default=os.path.join(os.path.dirname(__file__), 'results'),
-                        help='directory for results.json and results.png')
+    parser.add_argument(
+        '--quick', action='store_true', help='few repetitions and a small memory workload (for CI)'
+    )
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        metavar='NAME',
+        choices=list(WORKLOADS),
+        help=f'workloads to run: {", ".join(WORKLOADS)}',
+    )
+    parser.add_argument(
+        '--peers',
+        default=','.join(PEERS),
+        help=f'comma-separated libraries to compare (default: {",".join(PEERS)})',
+    )
+    parser.add_argument(
+        '--out',
+        default=os.path.join(os.path.dirname(__file__), 'results'),
+        help='directory for results.json and results.png',
+    )
     parser.add_argument('--no-plot', action='store_true', help='skip the PNG')
     args = parser.parse_args(argv)
     peers = [p for p in args.peers.split(',') if p]
@@ -123,11 +143,16 @@ def main(argv=None):
         workload = WORKLOADS[name]
         log(f'{name}: {workload.title}')
         run = run_memory if workload.kind == 'memory' else run_timed
-        results['workloads'][name] = {'title': workload.title, 'kind': workload.kind,
-                                      'peers': run(workload, peers, args.quick, log)}
+        results['workloads'][name] = {
+            'title': workload.title,
+            'kind': workload.kind,
+            'peers': run(workload, peers, args.quick, log),
+        }
     env = results['environment']
-    print(f'{env["cpu"]}, Python {env["python"]}, one thread; versions: '
-          + ', '.join(f'{p} {v}' for p, v in env['versions'].items() if v))
+    print(
+        f'{env["cpu"]}, Python {env["python"]}, one thread; versions: '
+        + ', '.join(f'{p} {v}' for p, v in env['versions'].items() if v)
+    )
     print(report.render(results, peers, names))
     path = report.write_json(results, args.out)
     print(f'\nwrote {path}')

@@ -1,10 +1,17 @@
 """The libraries a workload can run on, and how to import each one (single-threaded)."""
+
 import importlib
 
 PEERS = ('ndgrad', 'numpy', 'torch', 'jax', 'autograd', 'mygrad')
 FLOOR = 'numpy'  # hand-written NumPy: forward and backward written out by hand
-LABELS = {'ndgrad': 'ndgrad', 'numpy': 'NumPy (hand)', 'torch': 'PyTorch', 'jax': 'JAX (jit)',
-          'autograd': 'HIPS autograd', 'mygrad': 'MyGrad'}
+LABELS = {
+    'ndgrad': 'ndgrad',
+    'numpy': 'NumPy (hand)',
+    'torch': 'PyTorch',
+    'jax': 'JAX (jit)',
+    'autograd': 'HIPS autograd',
+    'mygrad': 'MyGrad',
+}
 
 
 class Unavailable(Exception):
@@ -39,5 +46,6 @@ def version(peer):
         return None
     if peer == 'autograd':
         from importlib.metadata import version as dist_version
+
         return dist_version('autograd')
     return getattr(module, '__version__', '?')

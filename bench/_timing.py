@@ -1,4 +1,5 @@
 """Timing: per-call medians, peers measured round-robin so drift hits all alike."""
+
 import gc
 import statistics
 import time
@@ -40,5 +41,7 @@ def measure(fns, repeats, min_time):
         gc.collect()
         for name, fn in fns.items():
             samples[name].append(_batch(fn, numbers[name]))
-    return {name: {'median': statistics.median(s), 'min': min(s), 'samples': s,
-                   'number': numbers[name]} for name, s in samples.items()}
+    return {
+        name: {'median': statistics.median(s), 'min': min(s), 'samples': s, 'number': numbers[name]}
+        for name, s in samples.items()
+    }

@@ -5,6 +5,7 @@ Only the imports differ from the book. Stated result: the learned weight and bia
 within 0.01 of the true ones and the training loss is below 1e-3 (checked at the end).
 It takes about a second, so it has no quick mode.
 """
+
 from ndgrad import autograd, gluon, np, npx
 from ndgrad import d2l
 
@@ -23,11 +24,13 @@ print(next(iter(data_iter)))
 
 # 3.3.3 Defining the model
 from ndgrad.gluon import nn  # noqa: E402  (the book imports where it first needs a name)
+
 net = nn.Sequential()
 net.add(nn.Dense(1))
 
 # 3.3.4 Initializing model parameters
 from ndgrad import init  # noqa: E402
+
 net.initialize(init.Normal(sigma=0.01))
 
 # 3.3.5 Defining the loss function

@@ -8,6 +8,7 @@ least 0.90 (0.85 in quick mode; ``d2l.train_ch3`` also checks, as in the book, t
 loss < 0.5 and accuracies > 0.7). ``--quick`` (or NDGRAD_EXAMPLES_QUICK=1) trains 5 epochs
 instead of 10.
 """
+
 import os
 import sys
 

@@ -9,6 +9,7 @@ a test accuracy of at least 0.90 (0.85 in quick mode); with weight decay (wd=3) 
 norm and the test loss are lower than without. ``--quick`` (or NDGRAD_EXAMPLES_QUICK=1)
 trains fewer epochs.
 """
+
 import os
 import sys
 
@@ -23,8 +24,7 @@ np.random.seed(0)  # (not in the book) the same run each time
 
 # 4.3 Concise implementation of multilayer perceptrons
 net = nn.Sequential()
-net.add(nn.Dense(256, activation='relu'),
-        nn.Dense(10))
+net.add(nn.Dense(256, activation='relu'), nn.Dense(10))
 net.initialize(init.Normal(sigma=0.01))
 
 batch_size, lr, num_epochs = 64, 0.1, (5 if QUICK else 10)
@@ -51,12 +51,12 @@ def train_concise(wd):
     net.initialize(init.Normal(sigma=1))
     loss = gluon.loss.L2Loss()
     num_epochs, lr = (50 if QUICK else 100), 0.003
-    trainer = gluon.Trainer(net.collect_params(), 'sgd',
-                            {'learning_rate': lr, 'wd': wd})
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr, 'wd': wd})
     # The bias parameter has not decayed. Bias names generally end with "bias"
     net.collect_params('.*bias').setattr('wd_mult', 0)
-    animator = d2l.Animator(xlabel='epochs', ylabel='loss', yscale='log',
-                            xlim=[5, num_epochs], legend=['train', 'test'])
+    animator = d2l.Animator(
+        xlabel='epochs', ylabel='loss', yscale='log', xlim=[5, num_epochs], legend=['train', 'test']
+    )
     for epoch in range(num_epochs):
         for X, y in train_iter_wd:
             with autograd.record():
@@ -64,12 +64,15 @@ def train_concise(wd):
             l.backward()
             trainer.step(batch_size)
         if (epoch + 1) % 5 == 0:
-            animator.add(epoch + 1,
-                         (d2l.evaluate_loss(net, train_iter_wd, loss),
-                          d2l.evaluate_loss(net, test_iter_wd, loss)))
+            animator.add(
+                epoch + 1,
+                (
+                    d2l.evaluate_loss(net, train_iter_wd, loss),
+                    d2l.evaluate_loss(net, test_iter_wd, loss),
+                ),
+            )
     print('L2 norm of w:', np.linalg.norm(net[0].weight.data()))
-    return float(np.linalg.norm(net[0].weight.data())), d2l.evaluate_loss(net, test_iter_wd,
-                                                                          loss)
+    return float(np.linalg.norm(net[0].weight.data())), d2l.evaluate_loss(net, test_iter_wd, loss)
 
 
 norm_plain, test_loss_plain = train_concise(0)
@@ -78,13 +81,15 @@ norm_decay, test_loss_decay = train_concise(3)
 # 4.6 Dropout
 dropout1, dropout2 = 0.2, 0.5
 net = nn.Sequential()
-net.add(nn.Dense(256, activation="relu"),
-        # Add a dropout layer after the first fully connected layer
-        nn.Dropout(dropout1),
-        nn.Dense(256, activation="relu"),
-        # Add a dropout layer after the second fully connected layer
-        nn.Dropout(dropout2),
-        nn.Dense(10))
+net.add(
+    nn.Dense(256, activation='relu'),
+    # Add a dropout layer after the first fully connected layer
+    nn.Dropout(dropout1),
+    nn.Dense(256, activation='relu'),
+    # Add a dropout layer after the second fully connected layer
+    nn.Dropout(dropout2),
+    nn.Dense(10),
+)
 net.initialize(init.Normal(sigma=0.01))
 
 # (the book: 10 epochs, lr 0.5, batches of 256; the 1,438 digits need smaller steps and
@@ -99,7 +104,13 @@ print(f'MLP with dropout test accuracy {dropout_acc:.3f}')
 assert mlp_acc >= TARGET, mlp_acc
 assert dropout_acc >= TARGET, dropout_acc
 assert norm_decay < norm_plain and test_loss_decay < test_loss_plain, (
-    norm_decay, norm_plain, test_loss_decay, test_loss_plain)
-print(f'stated results reached: accuracies >= {TARGET}; weight decay lowers the weight norm '
-      f'({norm_plain:.2f} -> {norm_decay:.2f}) and the test loss '
-      f'({test_loss_plain:.3f} -> {test_loss_decay:.3f})')
+    norm_decay,
+    norm_plain,
+    test_loss_decay,
+    test_loss_plain,
+)
+print(
+    f'stated results reached: accuracies >= {TARGET}; weight decay lowers the weight norm '
+    f'({norm_plain:.2f} -> {norm_decay:.2f}) and the test loss '
+    f'({test_loss_plain:.3f} -> {test_loss_decay:.3f})'
+)

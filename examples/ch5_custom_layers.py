@@ -9,6 +9,7 @@ reaches a test accuracy of at least 0.90 on scikit-learn's digits (0.85 in quick
 and a clone loaded from its saved parameters predicts exactly the same.
 ``--quick`` (or NDGRAD_EXAMPLES_QUICK=1) trains 6 epochs instead of 10.
 """
+
 import os
 import sys
 import tempfile
@@ -85,8 +86,7 @@ class FixedHiddenMLP(nn.Block):
         super().__init__(**kwargs)
         # Random weight parameters created with the `get_constant` function
         # are not updated during training (i.e., constant parameters)
-        self.rand_weight = self.params.get_constant(
-            'rand_weight', np.random.uniform(size=(20, 20)))
+        self.rand_weight = self.params.get_constant('rand_weight', np.random.uniform(size=(20, 20)))
         self.dense = nn.Dense(20, activation='relu')
 
     def forward(self, X):
@@ -112,8 +112,7 @@ class NestMLP(nn.Block):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.net = nn.Sequential()
-        self.net.add(nn.Dense(64, activation='relu'),
-                     nn.Dense(32, activation='relu'))
+        self.net.add(nn.Dense(64, activation='relu'), nn.Dense(32, activation='relu'))
         self.dense = nn.Dense(16, activation='relu')
 
     def forward(self, X):
@@ -195,10 +194,12 @@ print(net[0].weight.data()[0])
 # parameters
 net = nn.Sequential()
 shared = nn.Dense(8, activation='relu')
-net.add(nn.Dense(8, activation='relu'),
-        shared,
-        nn.Dense(8, activation='relu', params=shared.params),
-        nn.Dense(10))
+net.add(
+    nn.Dense(8, activation='relu'),
+    shared,
+    nn.Dense(8, activation='relu', params=shared.params),
+    nn.Dense(10),
+)
 net.initialize()
 
 X = np.random.uniform(size=(2, 20))
@@ -252,8 +253,7 @@ class MyDense(nn.Block):
         self.bias = self.params.get('bias', shape=(units,))
 
     def forward(self, x):
-        linear = np.dot(x, self.weight.data(ctx=x.ctx)) + self.bias.data(
-            ctx=x.ctx)
+        linear = np.dot(x, self.weight.data(ctx=x.ctx)) + self.bias.data(ctx=x.ctx)
         return npx.relu(linear)
 
 
@@ -262,8 +262,7 @@ print(dense.params)
 dense.initialize()
 print(dense(np.random.uniform(size=(2, 5))))
 net = nn.Sequential()
-net.add(MyDense(8, in_units=64),
-        MyDense(1, in_units=8))
+net.add(MyDense(8, in_units=64), MyDense(1, in_units=8))
 net.initialize()
 print(net(np.random.uniform(size=(2, 64))))
 
@@ -273,8 +272,9 @@ net = nn.Sequential()
 net.add(nn.Flatten(), MyDense(128, in_units=784), nn.Dense(10))
 net.initialize(init.Normal(sigma=0.01))
 trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
-d2l.train_ch3(net, train_iter, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(),
-              6 if QUICK else 10, trainer)
+d2l.train_ch3(
+    net, train_iter, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(), 6 if QUICK else 10, trainer
+)
 test_acc = d2l.evaluate_accuracy(net, test_iter)
 print(f'test accuracy of the network of custom layers {test_acc:.3f}')
 

@@ -11,6 +11,7 @@ Stated results (checked at the end): the learned 1x2 kernel is within 0.1 of [1,
 LeNet reaches a test accuracy of at least 0.90 (0.80 in quick mode). ``--quick`` (or
 NDGRAD_EXAMPLES_QUICK=1) trains LeNet 4 epochs instead of 10.
 """
+
 import os
 import sys
 
@@ -57,16 +58,18 @@ print(kernel)
 
 # 6.6 LeNet
 net = nn.Sequential()
-net.add(nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='sigmoid'),
-        nn.AvgPool2D(pool_size=2, strides=2),
-        nn.Conv2D(channels=16, kernel_size=5, activation='sigmoid'),
-        nn.AvgPool2D(pool_size=2, strides=2),
-        # `Dense` will transform an input of the shape (batch size, number of
-        # channels, height, width) into an input of the shape (batch size,
-        # number of channels * height * width) automatically by default
-        nn.Dense(120, activation='sigmoid'),
-        nn.Dense(84, activation='sigmoid'),
-        nn.Dense(10))
+net.add(
+    nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='sigmoid'),
+    nn.AvgPool2D(pool_size=2, strides=2),
+    nn.Conv2D(channels=16, kernel_size=5, activation='sigmoid'),
+    nn.AvgPool2D(pool_size=2, strides=2),
+    # `Dense` will transform an input of the shape (batch size, number of
+    # channels, height, width) into an input of the shape (batch size,
+    # number of channels * height * width) automatically by default
+    nn.Dense(120, activation='sigmoid'),
+    nn.Dense(84, activation='sigmoid'),
+    nn.Dense(10),
+)
 
 X = np.random.uniform(size=(1, 1, 28, 28))
 net.initialize()
@@ -76,13 +79,15 @@ for layer in net:
 
 # Exercise 6.6.1: replace the sigmoid with ReLU and average pooling with max-pooling
 net = nn.Sequential()
-net.add(nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='relu'),
-        nn.MaxPool2D(pool_size=2, strides=2),
-        nn.Conv2D(channels=16, kernel_size=5, activation='relu'),
-        nn.MaxPool2D(pool_size=2, strides=2),
-        nn.Dense(120, activation='relu'),
-        nn.Dense(84, activation='relu'),
-        nn.Dense(10))
+net.add(
+    nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='relu'),
+    nn.MaxPool2D(pool_size=2, strides=2),
+    nn.Conv2D(channels=16, kernel_size=5, activation='relu'),
+    nn.MaxPool2D(pool_size=2, strides=2),
+    nn.Dense(120, activation='relu'),
+    nn.Dense(84, activation='relu'),
+    nn.Dense(10),
+)
 
 batch_size = 32
 train_iter, test_iter = d2l.load_data_digits(batch_size=batch_size)
@@ -93,5 +98,7 @@ d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, d2l.try_gpu())
 test_acc = d2l.evaluate_accuracy_gpu(net, test_iter)
 assert float(np.abs(kernel - np.array([[1.0, -1.0]])).max()) < 0.1, kernel
 assert test_acc >= TARGET, test_acc
-print(f'stated results reached: kernel within 0.1 of [1, -1]; LeNet test accuracy '
-      f'{test_acc:.3f} >= {TARGET}')
+print(
+    f'stated results reached: kernel within 0.1 of [1, -1]; LeNet test accuracy '
+    f'{test_acc:.3f} >= {TARGET}'
+)

@@ -8,6 +8,7 @@ offline), in batches of 32, so that it runs in seconds on a CPU. Stated result (
 the end): a test accuracy of at least 0.90 (0.80 in quick mode). ``--quick`` (or
 NDGRAD_EXAMPLES_QUICK=1) trains 3 epochs instead of 8.
 """
+
 import os
 import sys
 
@@ -22,16 +23,15 @@ np.random.seed(0)  # (not in the book) the same run each time
 
 
 # 7.6.2 Residual blocks
-class Residual(nn.Block):  #@save
+class Residual(nn.Block):  # @save
     """The Residual block of ResNet."""
+
     def __init__(self, num_channels, use_1x1conv=False, strides=1, **kwargs):
         super().__init__(**kwargs)
-        self.conv1 = nn.Conv2D(num_channels, kernel_size=3, padding=1,
-                               strides=strides)
+        self.conv1 = nn.Conv2D(num_channels, kernel_size=3, padding=1, strides=strides)
         self.conv2 = nn.Conv2D(num_channels, kernel_size=3, padding=1)
         if use_1x1conv:
-            self.conv3 = nn.Conv2D(num_channels, kernel_size=1,
-                                   strides=strides)
+            self.conv3 = nn.Conv2D(num_channels, kernel_size=1, strides=strides)
         else:
             self.conv3 = None
         self.bn1 = nn.BatchNorm()
@@ -58,9 +58,12 @@ assert blk(X).shape == (4, 6, 3, 3)
 
 # 7.6.3 ResNet model (channels 8-64 instead of 64-512)
 net = nn.Sequential()
-net.add(nn.Conv2D(8, kernel_size=7, strides=2, padding=3),
-        nn.BatchNorm(), nn.Activation('relu'),
-        nn.MaxPool2D(pool_size=3, strides=2, padding=1))
+net.add(
+    nn.Conv2D(8, kernel_size=7, strides=2, padding=3),
+    nn.BatchNorm(),
+    nn.Activation('relu'),
+    nn.MaxPool2D(pool_size=3, strides=2, padding=1),
+)
 
 
 def resnet_block(num_channels, num_residuals, first_block=False):
@@ -73,10 +76,12 @@ def resnet_block(num_channels, num_residuals, first_block=False):
     return blk
 
 
-net.add(resnet_block(8, 2, first_block=True),
-        resnet_block(16, 2),
-        resnet_block(32, 2),
-        resnet_block(64, 2))
+net.add(
+    resnet_block(8, 2, first_block=True),
+    resnet_block(16, 2),
+    resnet_block(32, 2),
+    resnet_block(64, 2),
+)
 net.add(nn.GlobalAvgPool2D(), nn.Dense(10))
 
 X = np.random.uniform(size=(1, 1, 28, 28))

@@ -8,15 +8,34 @@
 >>> y.backward(); x.grad
 array([ 0.,  4.,  8., 12.])
 """
-from . import numpy as np
-from . import numpy
-from . import _methods  # noqa: F401  (gives ndarray its operators)
-from . import autograd, npx
-from . import func
-from ._errors import (AutogradError, GradientLostWarning, GraphFreedError,
-                      InPlaceModificationError, NotRecordedError)
+
+from . import (
+    _methods,  # noqa: F401  (gives ndarray its operators)
+    autograd,
+    func,
+    npx,
+    numpy,
+    numpy as np,
+)
+from ._errors import (
+    AutogradError,
+    GradientLostWarning,
+    GraphFreedError,
+    InPlaceModificationError,
+    NotRecordedError,
+)
 from ._ndarray import ndarray
 from ._version import __version__ as __version__
 
-__all__ = ['np', 'npx', 'autograd', 'func', 'ndarray', 'AutogradError', 'GraphFreedError',
-           'InPlaceModificationError', 'NotRecordedError', 'GradientLostWarning']
+__all__ = [
+    'AutogradError',
+    'GradientLostWarning',
+    'GraphFreedError',
+    'InPlaceModificationError',
+    'NotRecordedError',
+    'autograd',
+    'func',
+    'ndarray',
+    'np',
+    'npx',
+]

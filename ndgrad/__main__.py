@@ -1,4 +1,5 @@
 """``python -m ndgrad`` runs the demo (see `ndgrad.demo`)."""
+
 import sys
 
 from .demo import main

@@ -11,6 +11,7 @@
 >>> x.grad
 array([6., 6.])
 """
+
 import threading
 from sys import getrefcount
 from types import SimpleNamespace
@@ -36,8 +37,15 @@ def store(grads, skipped, roots=None):
     history, tied to the heads where they have none)."""
     # (every leaf reachable from a skipped position is on the graph; the search is
     # only made where a rule declined a gradient)
-    unreached = [node for node in toposort(skipped) if node.prim is None
-                 and node not in grads and node.grad_req == 'write'] if skipped else ()
+    unreached = (
+        [
+            node
+            for node in toposort(skipped)
+            if node.prim is None and node not in grads and node.grad_req == 'write'
+        ]
+        if skipped
+        else ()
+    )
     with _STORE_LOCK:
         while grads:
             leaf = next(iter(grads))
@@ -64,9 +72,16 @@ def _store(leaf, g, roots):
             buf._node = renewed(buf._node)  # (made after the write: current)
         return
     data = buf._data
-    if (type(g) is numpy.ndarray and getrefcount(g) <= _SOLE[0] and g.base is None
-            and g.shape == data.shape and g.dtype == data.dtype and g.flags.carray
-            and getrefcount(data) <= _SOLE[1] and data.base is None):
+    if (
+        type(g) is numpy.ndarray
+        and getrefcount(g) <= _SOLE[0]
+        and g.base is None
+        and g.shape == data.shape
+        and g.dtype == data.dtype
+        and g.flags.carray
+        and getrefcount(data) <= _SOLE[1]
+        and data.base is None
+    ):
         # Adopt g instead of copying it (PyTorch's gradient stealing): nothing else holds
         # g (not the head gradient, not an array a rule passed through) and nothing but
         # the buffer holds its old memory (no view, no NumPy alias, and the buffer is no
@@ -101,5 +116,6 @@ def _references(leaf, g, roots):
     return getrefcount(g), getrefcount(data)
 
 
-_SOLE = _references(SimpleNamespace(grad=SimpleNamespace(_data=numpy.empty(0))),
-                    numpy.empty(0), None)
+_SOLE = _references(
+    SimpleNamespace(grad=SimpleNamespace(_data=numpy.empty(0))), numpy.empty(0), None
+)

@@ -12,6 +12,7 @@ Traceback (most recent call last):
     ...
 ndgrad._errors.GraphFreedError: the graph through 'exp' was already used by a backward pass ...
 """
+
 import numpy
 
 from ._errors import GraphFreedError, InPlaceModificationError, NotRecordedError
@@ -27,20 +28,21 @@ def check_saved(node):
             f"the graph through '{node.name}' was already used by a backward pass and its "
             f'saved values were freed. To call backward more than once through the same '
             f'graph, pass retain_graph=True to the earlier calls, e.g. '
-            f'y.backward(retain_graph=True).')
+            f'y.backward(retain_graph=True).'
+        )
     for k, saved in enumerate(node.versions or ()):
         if saved is None:
             continue
         entry = _WRITES.get(id(saved[0]))  # (when the memory was last written, first)
-        if entry is not None and entry[0] > saved[1] and written_since(node.inputs[k],
-                                                                       saved[1]):
+        if entry is not None and entry[0] > saved[1] and written_since(node.inputs[k], saved[1]):
             raise InPlaceModificationError(
                 f"an input of '{node.name}' (memory of shape {saved[0].shape}) was modified "
                 f'in place after the op was recorded (directly, or through a view or a '
                 f'detached array sharing its memory), so its gradient would be wrong. Modify '
                 f'a copy (x = x.copy()), or finish backward before updating it. (Inside '
                 f'record(), build arrays from parts with np.stack or np.concatenate instead '
-                f'of writing rows into an array that earlier ops read.)')
+                f'of writing rows into an array that earlier ops read.)'
+            )
     out = node.out
     for out in () if out is None else out if type(out) is tuple else (out,):
         if written_since(out, node.version):
@@ -49,7 +51,8 @@ def check_saved(node):
                 f'the op was recorded (directly, or through a view or a detached array sharing '
                 f"its memory), and the backward pass of '{node.name}' needs its value, so the "
                 f'gradient would be wrong. Modify a copy (y = y.copy()), or call backward '
-                f'first.')
+                f'first.'
+            )
 
 
 def check_current(array):
@@ -58,10 +61,11 @@ def check_current(array):
     node = array._node
     if node is not None and is_stale(array._data, node):
         raise InPlaceModificationError(
-            f"the array being differentiated was modified in place (through a view or a "
+            f'the array being differentiated was modified in place (through a view or a '
             f"detached array sharing its memory) after '{node.name}' computed it, so its "
             f'recorded history no longer describes its values. Differentiate a copy made '
-            f'before the modification, or recompute it inside record().')
+            f'before the modification, or recompute it inside record().'
+        )
 
 
 def not_recorded(head):
@@ -71,13 +75,15 @@ def not_recorded(head):
         return NotRecordedError(
             f'cannot differentiate an array of dtype {dtype}: integer and boolean results '
             f'(argmax, comparisons, astype(int), floor division) carry no gradient. '
-            f'Differentiate a floating-point result computed before that step.')
+            f'Differentiate a floating-point result computed before that step.'
+        )
     return NotRecordedError(
         'cannot differentiate an array that has no recorded history: it was computed '
         'outside `with autograd.record():`, or from constants only (no array it depends on '
         'had x.attach_grad() called before recording), or it was modified in place outside '
         'record(), which makes it a constant. Attach gradients to the inputs, then compute '
-        'the result inside record().')
+        'the result inside record().'
+    )
 
 
 def check_finite(node, i, gi):
@@ -88,5 +94,6 @@ def check_finite(node, i, gi):
             where = f' recorded at {node.site[0]}, line {node.site[1]} (in {node.site[2]})'
         raise FloatingPointError(
             f"the backward pass of '{node.name}'{where} produced nan or inf in the "
-            f'gradient of its input {i}. Check that op\'s inputs for values outside its '
-            f'domain (log or sqrt of 0 or negatives, division by zero, overflow).')
+            f"gradient of its input {i}. Check that op's inputs for values outside its "
+            f'domain (log or sqrt of 0 or negatives, division by zero, overflow).'
+        )

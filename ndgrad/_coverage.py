@@ -8,23 +8,32 @@ Everything is read from the rule tables (`REGISTRY` and `COMPOSITES` in
 >>> row.reverse, row.higher, row.forward
 ('yes', 'any order', 'own jvp rule')
 """
+
 import dataclasses
 import dis
 import pathlib
 import sys
 import types
 
-from . import npx as _npx
-from . import numpy as _np
+from . import npx as _npx, numpy as _np
 from ._primitive import REC, REGISTRY, Primitive, exports
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'coverage.md'
-NAMESPACES = (('np', _np), ('linalg', _np.linalg), ('fft', _np.fft), ('random', _np.random),
-              ('npx', _npx))
+NAMESPACES = (
+    ('np', _np),
+    ('linalg', _np.linalg),
+    ('fft', _np.fft),
+    ('random', _np.random),
+    ('npx', _npx),
+)
 _PUBLIC_MODULES = (_np, _np.linalg)
-_UNRECORDED = {'np': 'creates a constant array', 'linalg': 'a constant result',
-               'fft': 'sample frequencies are constants',
-               'random': 'random numbers are constants', 'npx': 'a setting or a query'}
+_UNRECORDED = {
+    'np': 'creates a constant array',
+    'linalg': 'a constant result',
+    'fft': 'sample frequencies are constants',
+    'random': 'random numbers are constants',
+    'npx': 'a setting or a query',
+}
 
 
 @dataclasses.dataclass
@@ -104,15 +113,24 @@ def primitives_of(fn):
 def _unimplemented_cases(prim):
     """Whether some arguments make a rule raise NotImplementedError."""
     rules = [prim.vjps[i] for i in _positions(prim.vjps)]
-    return any('NotImplementedError' in f.__code__.co_names
-               for rule in rules if rule is not None for f in _functions_reached(rule))
+    return any(
+        'NotImplementedError' in f.__code__.co_names
+        for rule in rules
+        if rule is not None
+        for f in _functions_reached(rule)
+    )
 
 
 def _forward(prims):
     """'own jvp rule' when every differentiable input has one, else the fallback."""
-    missing = sorted(p.name for p in prims if any(
-        p.vjps[i] is not None and (p.jvps is None or p.jvps[i] is None)
-        for i in _positions(p.vjps)))
+    missing = sorted(
+        p.name
+        for p in prims
+        if any(
+            p.vjps[i] is not None and (p.jvps is None or p.jvps[i] is None)
+            for i in _positions(p.vjps)
+        )
+    )
     if not missing:
         return 'own jvp rule' if len(prims) == 1 else 'own jvp rules'
     if len(prims) == 1:
@@ -130,8 +148,11 @@ def classify(namespace, name):
     else:
         built = primitives_of(fn)
         prims = {p for p in built if p.differentiable}
-        notes = ['composed of ' + ', '.join(f'`{p.name}`' for p in sorted(
-            built, key=lambda p: p.name))] if built else ['composed of ndgrad ops']
+        notes = (
+            ['composed of ' + ', '.join(f'`{p.name}`' for p in sorted(built, key=lambda p: p.name))]
+            if built
+            else ['composed of ndgrad ops']
+        )
     if not prims:
         return Row(name, '—', '—', '—', '; '.join(notes + ['not differentiable']))
     if any(_unimplemented_cases(p) for p in prims):
@@ -158,14 +179,25 @@ def render():
         for r in rows:
             totals['yes' if r.reverse == 'yes' else 'none'] += 1
             totals['fwd'] += r.forward.startswith('own')
-        prefix = {'np': 'np.', 'linalg': 'np.linalg.', 'fft': 'np.fft.', 'random': 'np.random.',
-                  'npx': 'npx.'}
+        prefix = {
+            'np': 'np.',
+            'linalg': 'np.linalg.',
+            'fft': 'np.fft.',
+            'random': 'np.random.',
+            'npx': 'npx.',
+        }
         count = f'{len(rows)} function' + ('' if len(rows) == 1 else 's')
-        lines = [f'## {prefix[namespace][:-1]} ({count})', '',
-                 '| function | reverse mode | higher order | forward mode | notes |',
-                 '|---|---|---|---|---|']
-        lines += [f'| `{prefix[namespace]}{r.name}` | {r.reverse} | {r.higher} | {r.forward} '
-                  f'| {r.notes} |' for r in rows]
+        lines = [
+            f'## {prefix[namespace][:-1]} ({count})',
+            '',
+            '| function | reverse mode | higher order | forward mode | notes |',
+            '|---|---|---|---|---|',
+        ]
+        lines += [
+            f'| `{prefix[namespace]}{r.name}` | {r.reverse} | {r.higher} | {r.forward} '
+            f'| {r.notes} |'
+            for r in rows
+        ]
         sections.append('\n'.join(lines))
     head = f"""# Derivative coverage
 

@@ -17,23 +17,27 @@ array([ 3., 12.])
 >>> func.grad(func.grad(lambda x: Cube()(x)))(2.)  # through the hand-written backward
 np.float64(12.0)
 """
+
 import functools
 import weakref
 
 import numpy
 
 from . import _engine
-from ._graph import Leaf, Meta, Output
+from ._graph import Leaf, Meta, Output, PerInput
 from ._ndarray import ndarray, wrap
 from ._primitive import REC, Primitive
 from ._state import STATE, scope
-from ._graph import PerInput
 
 __all__ = ['Function', 'custom_vjp']
 
 _TAKEN = object()  # in a vjp memo: a gradient already handed to the engine
-_SAVE_POLICY = {(True, True): 'both', (True, False): 'inputs', (False, True): 'output',
-                (False, False): 'shapes'}
+_SAVE_POLICY = {
+    (True, True): 'both',
+    (True, False): 'inputs',
+    (False, True): 'output',
+    (False, False): 'shapes',
+}
 
 
 def _array(value):
@@ -63,21 +67,26 @@ def _check_kind(value, what, where='', gradient=True):
     if isinstance(data, numpy.ndarray):
         kind = data.dtype.kind
         if kind == 'c':
-            raise TypeError(f'{what} returned a complex array{where}: complex numbers are '
-                            f'not differentiable yet; return real arrays')
+            raise TypeError(
+                f'{what} returned a complex array{where}: complex numbers are '
+                f'not differentiable yet; return real arrays'
+            )
         if kind in 'biuf':
             return
         found = f'an array of dtype {data.dtype}'
     elif isinstance(data, (int, float, complex, numpy.number, numpy.bool_)):
         if isinstance(data, (complex, numpy.complexfloating)):
-            raise TypeError(f'{what} returned a complex number{where}: complex numbers are '
-                            f'not differentiable yet')
+            raise TypeError(
+                f'{what} returned a complex number{where}: complex numbers are '
+                f'not differentiable yet'
+            )
         return
     else:
         found = f'a {type(value).__name__}'
     tail = ', or None for an input without a gradient' if gradient else ''
-    raise TypeError(f'{what} returned {found}{where}; it must return ndgrad arrays '
-                    f'(np.array(...)){tail}')
+    raise TypeError(
+        f'{what} returned {found}{where}; it must return ndgrad arrays (np.array(...)){tail}'
+    )
 
 
 def _per_input(rule):
@@ -103,7 +112,7 @@ class _Call:
         self.out_shapes = tuple(y.shape for y in outputs)
         self.out_dtypes = tuple(y.dtype for y in outputs)
         self.single = single
-        self.node = None   # weak reference to the recorded node
+        self.node = None  # weak reference to the recorded node
         self._memo = None  # (cotangent, xp, gradients) of the pass in progress: see vjp
 
     # --- what the user's code receives -------------------------------------------------
@@ -123,8 +132,10 @@ class _Call:
     def _check(self, results, count, shapes, what):
         results = _as_tuple(results)
         if len(results) != count:
-            raise ValueError(f'{what} of {self.name} returned {len(results)} arrays; it must '
-                             f'return {count} (None where there is none)')
+            raise ValueError(
+                f'{what} of {self.name} returned {len(results)} arrays; it must '
+                f'return {count} (None where there is none)'
+            )
         checked = []
         for k, (r, shape) in enumerate(zip(results, shapes)):
             if r is None:
@@ -137,11 +148,14 @@ class _Call:
                         f'{what} of {self.name} returned a {type(r).__name__} while its own '
                         f'derivative is being recorded (for a second derivative, or for '
                         f'forward mode without a jvp rule): compute it with ndgrad ops '
-                        f'(np.*, operators) on the arrays it receives')
+                        f'(np.*, operators) on the arrays it receives'
+                    )
                 r = _array(r)
             if r.shape != shape:
-                raise ValueError(f'{what} of {self.name} returned an array of shape '
-                                 f'{r.shape} at position {k}, where shape {shape} is needed')
+                raise ValueError(
+                    f'{what} of {self.name} returned an array of shape '
+                    f'{r.shape} at position {k}, where shape {shape} is needed'
+                )
             checked.append(r)
         return checked
 
@@ -160,8 +174,7 @@ class _Call:
                 stacked.append(None)
                 continue
             dtype = next(p for p in parts if p is not None).dtype
-            parts = [wrap(numpy.zeros(result_shapes[k], dtype)) if p is None else p
-                     for p in parts]
+            parts = [wrap(numpy.zeros(result_shapes[k], dtype)) if p is None else p for p in parts]
             stacked.append(REC.reshape(REC.stack(*parts), batch + result_shapes[k]))
         return stacked
 
@@ -192,11 +205,10 @@ class _Call:
         through one graph at worst compute it twice.
         """
         memo = self._memo
-        if (memo is None or memo[0] is not g or memo[1] is not xp
-                or memo[2][i] is _TAKEN):
+        if memo is None or memo[0] is not g or memo[1] is not xp or memo[2][i] is _TAKEN:
             memo = (g, xp, self._unasked(self.grads(g, ans, args, xp is REC)))
         grads = memo[2]
-        gi, rest = grads[i], grads[:i] + (_TAKEN,) + grads[i + 1:]
+        gi, rest = grads[i], grads[:i] + (_TAKEN,) + grads[i + 1 :]
         self._memo = None if all(r is _TAKEN for r in rest) else (g, xp, rest)
         if gi is None or xp is REC:
             return gi
@@ -208,8 +220,7 @@ class _Call:
         node = self.node() if self.node is not None else None
         if node is None:
             return tuple(grads)
-        return tuple(_TAKEN if parent is None else gi
-                     for gi, parent in zip(grads, node.parents))
+        return tuple(_TAKEN if parent is None else gi for gi, parent in zip(grads, node.parents))
 
     # --- forward mode --------------------------------------------------------------------
     def jvp(self, i, xp, t, ans, *args):
@@ -224,8 +235,10 @@ class _Call:
         if all(x is None for x in ts):
             return None
         if not self.single:  # the engine fits a single tangent, not a tuple
-            ts = [x if x is None or x.dtype == d else REC.astype(x, d)
-                  for x, d in zip(ts, self.out_dtypes)]
+            ts = [
+                x if x is None or x.dtype == d else REC.astype(x, d)
+                for x, d in zip(ts, self.out_dtypes)
+            ]
         if not linked:
             ts = [None if x is None else x._data for x in ts]
         return ts[0] if self.single else tuple(ts)
@@ -235,28 +248,32 @@ class _Call:
         m = len(self.out_shapes)
 
         def run(ti):
-            ts = tuple(ti if k == i else wrap(numpy.zeros(shape, dtype))
-                       for k, (shape, dtype) in enumerate(zip(self.in_shapes, self.in_dtypes)))
+            ts = tuple(
+                ti if k == i else wrap(numpy.zeros(shape, dtype))
+                for k, (shape, dtype) in enumerate(zip(self.in_shapes, self.in_dtypes))
+            )
             return self._check(self.user_jvp(ts, outs, ins), m, self.out_shapes, 'jvp')
 
         if nb == 0:
             return run(t)
-        return self._batched(lambda s: run(s[0]), (t,), (self.in_shapes[i],), nb, m,
-                             self.out_shapes)
+        return self._batched(
+            lambda s: run(s[0]), (t,), (self.in_shapes[i],), nb, m, self.out_shapes
+        )
 
     def _transpose(self, i, t, nb, ans, args, linked):
         """J_i t as the vjp of the (linear in g) user backward: no jvp needed."""
         batch = t.shape[:nb]
-        leaves = [Leaf(batch + shape, dtype, None, 'write')
-                  for shape, dtype in zip(self.out_shapes, self.out_dtypes)]
+        leaves = [
+            Leaf(batch + shape, dtype, None, 'write')
+            for shape, dtype in zip(self.out_shapes, self.out_dtypes)
+        ]
         us = tuple(wrap(numpy.zeros(leaf.shape, leaf.dtype), leaf) for leaf in leaves)
         with scope(True):
             h = self.grads(us[0] if self.single else us, ans, args, linked)[i]
         if h is None or h._node is None:
             return [None] * len(leaves)
         seed = t if linked else t._data
-        found = _engine.backward([h], [seed], leaves, create_graph=linked,
-                                 retain_graph=linked)
+        found = _engine.backward([h], [seed], leaves, create_graph=linked, retain_graph=linked)
         return [None if x is None else _array(x) for x in found]
 
 
@@ -277,7 +294,8 @@ def _writes_refused(what, fn, *args):
             f'{what} wrote into an array it received (an input, a saved array or an output '
             f'gradient): these are read-only, since the write would change a variable or a '
             f'value the graph needs. Compute a new array instead (dy = dy * 2, not '
-            f'dy *= 2).') from exc
+            f'dy *= 2).'
+        ) from exc
 
 
 def _own(output, inputs):
@@ -293,20 +311,29 @@ def _record(name, inputs, outputs, user_vjp, user_jvp, save_inputs, save_outputs
     """`outputs`, computed from `inputs` without recording, as outputs of one node."""
     single = not isinstance(outputs, (tuple, list))
     if outputs is None:
-        raise TypeError(f'forward of {name} returned None: it must return its output '
-                        f'array, or a tuple of them (is a `return` missing?)')
+        raise TypeError(
+            f'forward of {name} returned None: it must return its output '
+            f'array, or a tuple of them (is a `return` missing?)'
+        )
     for k, o in enumerate(_as_tuple(outputs)):
         if o is None:
-            raise TypeError(f'forward of {name} returned None at position {k}: every '
-                            f'output must be an array')
+            raise TypeError(
+                f'forward of {name} returned None at position {k}: every output must be an array'
+            )
         _check_kind(o, f'forward of {name}', '' if single else f' at position {k}', False)
     outs = tuple(_own(_array(o), inputs) for o in _as_tuple(outputs))
     if not outs:
         raise ValueError(f'forward of {name} returned no output')
     call = _Call(name, user_vjp, user_jvp, inputs, outs, single or len(outs) == 1)
     raws = outs[0]._data if call.single else tuple(o._data for o in outs)
-    prim = Primitive(name, lambda *args: raws, _per_input(call.vjp), _per_input(call.jvp),
-                     _SAVE_POLICY[save_inputs, save_outputs], len(outs))
+    prim = Primitive(
+        name,
+        lambda *args: raws,
+        _per_input(call.vjp),
+        _per_input(call.jvp),
+        _SAVE_POLICY[save_inputs, save_outputs],
+        len(outs),
+    )
     result = prim(*inputs)
     nodes = [r._node for r in _as_tuple(result) if r._node is not None]
     if nodes:
@@ -335,7 +362,8 @@ class Function:
 
     def backward(self, *output_grads):
         raise NotImplementedError(
-            f'{type(self).__name__} must define backward(self, *output_grads)')
+            f'{type(self).__name__} must define backward(self, *output_grads)'
+        )
 
     def save_for_backward(self, *arrays):
         """Keep `arrays` (inputs, outputs or others) for backward's ``saved_tensors``."""
@@ -359,21 +387,29 @@ class Function:
         for item in self._saving:
             j = next((j for j, v in enumerate(views) if item is v), None)
             k = next((k for k, o in enumerate(outs) if item is o), None)
-            spec.append(('in', j) if j is not None else ('out', k) if k is not None
-                        else ('const', item))
+            spec.append(
+                ('in', j) if j is not None else ('out', k) if k is not None else ('const', item)
+            )
 
         def user_vjp(gs, outs, ins):
-            saved = tuple(ins[v] if kind == 'in' else outs[v] if kind == 'out' else v
-                          for kind, v in spec)
+            saved = tuple(
+                ins[v] if kind == 'in' else outs[v] if kind == 'out' else v for kind, v in spec
+            )
             previous, self._saved = getattr(self, '_saved', None), saved
             try:
                 return self.backward(*gs)
             finally:
                 self._saved = previous
 
-        return _record(name, inputs, outputs, user_vjp, None,
-                       any(kind == 'in' for kind, _ in spec),
-                       any(kind == 'out' for kind, _ in spec))
+        return _record(
+            name,
+            inputs,
+            outputs,
+            user_vjp,
+            None,
+            any(kind == 'in' for kind, _ in spec),
+            any(kind == 'out' for kind, _ in spec),
+        )
 
 
 class custom_vjp:
@@ -416,14 +452,21 @@ class custom_vjp:
         if self.vjp is None:
             raise TypeError(f'{name} has no vjp rule: define it with @{name}.defvjp')
         inputs = tuple(_array(x) for x in args)
-        outputs = _paused(lambda *xs: self.fn(*xs, **kwargs),
-                          tuple(_read_only(x.detach()) for x in inputs))
+        outputs = _paused(
+            lambda *xs: self.fn(*xs, **kwargs), tuple(_read_only(x.detach()) for x in inputs)
+        )
         vjp, jvp = self.vjp, self.jvp
 
         def user_vjp(gs, outs, ins):
-            return vjp(gs[0] if len(gs) == 1 else gs, outs[0] if len(outs) == 1 else outs,
-                       *ins, **kwargs)
+            return vjp(
+                gs[0] if len(gs) == 1 else gs, outs[0] if len(outs) == 1 else outs, *ins, **kwargs
+            )
 
-        user_jvp = None if jvp is None else (
-            lambda ts, outs, ins: jvp(ts, outs[0] if len(outs) == 1 else outs, *ins, **kwargs))
+        user_jvp = (
+            None
+            if jvp is None
+            else (
+                lambda ts, outs, ins: jvp(ts, outs[0] if len(outs) == 1 else outs, *ins, **kwargs)
+            )
+        )
         return _record(name, inputs, outputs, user_vjp, user_jvp, True, True)

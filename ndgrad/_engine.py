@@ -16,6 +16,7 @@ vectorized Jacobians push a whole batch of cotangents through one pass.
 >>> backward([y], [np.ones(2)._data], [x._node])
 [array([2., 4.], dtype=float32)]
 """
+
 from heapq import heappop, heappush
 
 import numpy
@@ -72,8 +73,11 @@ def sum_to(xp, g, shape, nbatch=0):
     start = nbatch + extra
     total = _sum if xp is RAW else xp.sum
     if 1 in shape:
-        inner = [start + i - g.ndim for i, size in enumerate(shape)
-                 if size == 1 and g.shape[start + i] != 1]
+        inner = [
+            start + i - g.ndim
+            for i, size in enumerate(shape)
+            if size == 1 and g.shape[start + i] != 1
+        ]
         if inner:  # axes broadcast from size 1: summed, kept
             g = total(g, axis=tuple(inner), keepdims=True)
     if extra:  # leading axes broadcasting added: summed away (no reshape needed)
@@ -106,24 +110,31 @@ def rule_args(node, recorded):
     pass, arrays linked to the graph (rules using them are differentiated through)."""
     args, out = node.inputs, node.out
     if recorded:
-        args = tuple([wrap(value, parent) if type(value) is numpy.ndarray else value
-                      for value, parent in zip(args, node.parents)])
+        args = tuple(
+            [
+                wrap(value, parent) if type(value) is numpy.ndarray else value
+                for value, parent in zip(args, node.parents)
+            ]
+        )
     if out is None:
         return args, node  # a node is the Meta of its output
     if not recorded:
         return args, out
     if type(out) is tuple:
-        return args, tuple([wrap(o, Output(node, k) if o.dtype.kind in 'fc' else None)
-                            for k, o in enumerate(out)])
+        return args, tuple(
+            [wrap(o, Output(node, k) if o.dtype.kind in 'fc' else None) for k, o in enumerate(out)]
+        )
     return args, wrap(out, node)
 
 
 def _fill_missing(xp, g, node):
     """Zeros for the outputs of a multi-output op that received no gradient."""
     k, present = next((k, x) for k, x in enumerate(g) if x is not None)
-    batch = present.shape[:present.ndim - len(node.shape[k])]
-    return tuple(xp.zeros(batch + shape, dtype) if x is None else x
-                 for x, shape, dtype in zip(g, node.shape, node.dtype))
+    batch = present.shape[: present.ndim - len(node.shape[k])]
+    return tuple(
+        xp.zeros(batch + shape, dtype) if x is None else x
+        for x, shape, dtype in zip(g, node.shape, node.dtype)
+    )
 
 
 def _add(xp, a, b):
@@ -144,8 +155,20 @@ class _Pass:
     the heap: their gradients are what is left in `grads` at the end.
     """
 
-    __slots__ = ('xp', 'nbatch', 'needed', 'targets', 'outputs', 'grads', 'heap', 'due',
-                 'owned', 'found', 'skipped', 'finite')
+    __slots__ = (
+        'due',
+        'finite',
+        'found',
+        'grads',
+        'heap',
+        'nbatch',
+        'needed',
+        'outputs',
+        'owned',
+        'skipped',
+        'targets',
+        'xp',
+    )
 
     def __init__(self, heads, head_grads, targets, create_graph, nbatch):
         """Send the head gradients to the heads (the list `head_grads` is consumed: a head
@@ -166,8 +189,8 @@ class _Pass:
                 self.outputs.setdefault(edge.node, []).append(edge)
         self.grads, self.heap, self.due = {}, [], {}
         self.owned = set()  # accumulators this pass allocated, safe to add into in place
-        self.found = {}     # gradients of the targets
-        self.skipped = []   # parents a non-differentiable position passed over
+        self.found = {}  # gradients of the targets
+        self.skipped = []  # parents a non-differentiable position passed over
         self.finite = DEBUG.active and STATE.anomaly
         for root, g in zip(roots, head_grads):
             if self.needed is None or root in self.needed:
@@ -179,7 +202,13 @@ class _Pass:
         each input its share. (One loop, not a call per node: this is the cost of every
         recorded op.)"""
         heap, due, grads, xp, nbatch = self.heap, self.due, self.grads, self.xp, self.nbatch
-        needed, targets, plain, send, get = self.needed, self.targets, xp is RAW, self.send, grads.get
+        needed, targets, plain, send, get = (
+            self.needed,
+            self.targets,
+            xp is RAW,
+            self.send,
+            grads.get,
+        )
         while heap:
             node = due.pop(heappop(heap))
             g = grads.pop(node)
@@ -193,10 +222,13 @@ class _Pass:
             kwargs, prim = node.kwargs, node.prim
             rules, accumulate = prim.vjps, prim.accumulate if plain else None
             for i, parent in enumerate(node.parents):
-                if parent is None or needed is not None and parent not in needed:
+                if parent is None or (needed is not None and parent not in needed):
                     continue
-                if accumulate is not None and accumulate[i] is not None and type(
-                        parent) is not Output:
+                if (
+                    accumulate is not None
+                    and accumulate[i] is not None
+                    and type(parent) is not Output
+                ):
                     accumulate[i](self.accumulator(parent, g), g, ans, *args, **kwargs)
                     continue
                 rule = rules[i]
@@ -209,8 +241,9 @@ class _Pass:
                 if gi is None:
                     self.skipped.append(parent)
                     continue
-                if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype
-                        or (gi.shape[nbatch:] if nbatch else gi.shape) != parent.shape):
+                if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype) or (
+                    gi.shape[nbatch:] if nbatch else gi.shape
+                ) != parent.shape:
                     gi = fit(xp, gi, parent.shape, parent.dtype, nbatch)
                 if self.finite:
                     check_finite(node, i, gi)
@@ -227,8 +260,9 @@ class _Pass:
     def prepare(self, node, g):
         """Check what `node` saved, keep the targets' gradients, and give the inputs and
         output(s) as its rules see them (see `rule_args`)."""
-        if node.inputs is None or (node.versions is not None or node.out is not None
-                                   ) and node.version != CLOCK[0]:
+        if node.inputs is None or (
+            (node.versions is not None or node.out is not None) and node.version != CLOCK[0]
+        ):
             check_saved(node)  # (nothing written since the op: nothing to check)
         if self.targets is not None:
             self.take(node, g)
@@ -267,7 +301,7 @@ class _Pass:
         ``accumulate`` to add into in place (``acc[index] += g``)."""
         acc = self.grads.get(parent)
         if acc is None or parent not in self.owned or type(acc) is not numpy.ndarray:
-            fresh = numpy.zeros(g.shape[:self.nbatch] + parent.shape, parent.dtype)
+            fresh = numpy.zeros(g.shape[: self.nbatch] + parent.shape, parent.dtype)
             if acc is None:
                 if parent.prim is not None:
                     self.schedule(parent)
@@ -297,8 +331,7 @@ def backward(heads, head_grads, variables, create_graph=False, retain_graph=Fals
     return [found[v] if v in found else left.get(v) for v in variables]
 
 
-def backward_to_leaves(heads, head_grads, create_graph=False, retain_graph=False,
-                       training=None):
+def backward_to_leaves(heads, head_grads, create_graph=False, retain_graph=False, training=None):
     """The gradient of every leaf the heads depend on, as a dict, and the parents that
     non-differentiable positions passed over (the leaves they lead to got none).
     `training`: the training flag for the pass (None: unchanged)."""
@@ -374,7 +407,7 @@ def transpose_vjp(node, i, t, args, ans, create_graph):
     `t` is exactly the Jacobian-vector product.
     """
     parent = node.parents[i]
-    batch = t.shape[:t.ndim - len(parent.shape)]
+    batch = t.shape[: t.ndim - len(parent.shape)]
     multi = type(node.dtype) is tuple  # several outputs: one cotangent leaf each
     shapes, dtypes = (node.shape, node.dtype) if multi else ((node.shape,), (node.dtype,))
     leaves = [Leaf(batch + s, d, None, 'write') for s, d in zip(shapes, dtypes)]

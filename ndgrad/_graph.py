@@ -8,6 +8,7 @@ An edge names the output it comes from: a single-output node stands for its only
 output, and output ``k`` of a multi-output node is ``Output(node, k)``. An array's
 ``_node`` is the edge to the output that made it.
 """
+
 import math
 import weakref
 from itertools import count
@@ -20,7 +21,7 @@ _next_seq = count(0, -1).__next__
 class Meta:
     """Shape and dtype of an array whose values a rule does not need."""
 
-    __slots__ = ('shape', 'dtype')
+    __slots__ = ('dtype', 'shape')
 
     def __init__(self, shape, dtype):
         self.shape = shape
@@ -57,8 +58,18 @@ class Node(Meta):
     after every op that used it (the backward pass needs no sort).
     """
 
-    __slots__ = ('prim', 'parents', 'inputs', 'versions', 'kwargs', 'out', 'site', 'seq',
-                 'version', '__weakref__')
+    __slots__ = (
+        '__weakref__',
+        'inputs',
+        'kwargs',
+        'out',
+        'parents',
+        'prim',
+        'seq',
+        'site',
+        'version',
+        'versions',
+    )
     grad = grad_req = None  # a variable's gradient buffer and its request (see `Leaf`)
 
     def __init__(self, prim, parents, inputs, versions, kwargs, out, shape, dtype):
@@ -110,7 +121,7 @@ class Output(Meta):
     custom function): the `_node` of that output's array, and the `Meta` of its values.
     Gradients sent along it go to slot `index` of the node's gradient list."""
 
-    __slots__ = ('node', 'index', '__weakref__')
+    __slots__ = ('__weakref__', 'index', 'node')
     grad = grad_req = None
 
     def __init__(self, node, index):

@@ -21,6 +21,7 @@ array([0., 0.])
 >>> a = numpy.zeros(2); a += np.ones(2); a
 array([1., 1.])
 """
+
 import numpy
 
 from ._ndarray import ndarray
@@ -28,9 +29,21 @@ from ._primitive import COMPOSITES, REGISTRY, exports
 from ._state import STATE
 
 _REDUCE = {'add': 'sum', 'multiply': 'prod', 'maximum': 'max', 'minimum': 'min'}
-_METADATA = {'shape', 'ndim', 'size', 'iscomplexobj', 'isrealobj', 'may_share_memory',
-             'shares_memory', 'result_type', 'can_cast', 'min_scalar_type', 'array_repr',
-             'array_str', 'array2string'}  # about the array or its display: no gradient
+_METADATA = {
+    'shape',
+    'ndim',
+    'size',
+    'iscomplexobj',
+    'isrealobj',
+    'may_share_memory',
+    'shares_memory',
+    'result_type',
+    'can_cast',
+    'min_scalar_type',
+    'array_repr',
+    'array_str',
+    'array2string',
+}  # about the array or its display: no gradient
 
 
 _EXPORTS = {}  # namespace -> (registry sizes, exports), rebuilt when ops are added
@@ -97,14 +110,17 @@ def _not_implemented(qualname):
         f'history, so its gradient would be lost. Use the ndgrad function of that name if '
         f'there is one (from ndgrad import np), or pass x.asnumpy() (or compute under '
         f'autograd.pause()) to get a plain NumPy result: a constant, no gradient flows '
-        f'through it.')
+        f'through it.'
+    )
 
 
 def _out_error(qualname, name):
-    return TypeError(f'{qualname}(..., out=...) cannot record a result written into a NumPy '
-                     f'array, and an operand carries recorded history, so its gradient would '
-                     f'be lost: assign the result instead (y = np.{name}(...)), or pass '
-                     f'x.asnumpy() to use the values as a constant')
+    return TypeError(
+        f'{qualname}(..., out=...) cannot record a result written into a NumPy '
+        f'array, and an operand carries recorded history, so its gradient would '
+        f'be lost: assign the result instead (y = np.{name}(...)), or pass '
+        f'x.asnumpy() to use the values as a constant'
+    )
 
 
 def _ndgrad_out(out):
@@ -119,8 +135,10 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     out = kwargs.get('out')
     if out is not None:
         if _ndgrad_out(out):  # (NumPy would call back here, endlessly)
-            raise TypeError(f'{qualname}(..., out=...) cannot write into an ndgrad array: '
-                            f'assign the result instead (y = np.{name}(...))')
+            raise TypeError(
+                f'{qualname}(..., out=...) cannot write into an ndgrad array: '
+                f'assign the result instead (y = np.{name}(...))'
+            )
         if carries_history(inputs):
             raise _out_error(qualname, name)
         return getattr(ufunc, method)(*values(inputs), **values(kwargs))
@@ -146,8 +164,10 @@ def array_function(self, func, types, args, kwargs):
     name, module = func.__name__, func.__module__
     out = kwargs.get('out')
     if out is not None and _ndgrad_out(out):  # (NumPy would call back here, endlessly)
-        raise TypeError(f'{module}.{name}(..., out=...) cannot write into an ndgrad array: '
-                        f'assign the result instead (y = np.{name}(...))')
+        raise TypeError(
+            f'{module}.{name}(..., out=...) cannot write into an ndgrad array: '
+            f'assign the result instead (y = np.{name}(...))'
+        )
     if module == 'numpy' and name in _METADATA:
         return func(*values(args), **values(kwargs))
     fn = _ndgrad_function(_NAMESPACES.get(module), name)
@@ -160,6 +180,9 @@ def array_function(self, func, types, args, kwargs):
         except NotImplementedError:  # (an option ndgrad lacks: NumPy's values lose nothing)
             return func(*values(args), **values(kwargs))
     if live:
-        raise (_out_error(f'{module}.{name}', name) if fn is not None
-               else _not_implemented(f'{module}.{name}'))
+        raise (
+            _out_error(f'{module}.{name}', name)
+            if fn is not None
+            else _not_implemented(f'{module}.{name}')
+        )
     return func(*values(args), **values(kwargs))

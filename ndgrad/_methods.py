@@ -1,10 +1,10 @@
 """The ndarray's operators and methods, each a call of the matching np function."""
+
 import warnings
 
 import numpy
 
-from . import _interop
-from . import numpy as np
+from . import _interop, numpy as np
 from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
 from ._primitive import REGISTRY, _wrap_out, renewed
@@ -39,8 +39,11 @@ def assign(self, index, value):
     index = _raw_index(index)
     if STATE.recording and _recorded_write(self, value):
         target, node = self, self._node
-        if (node is not None and is_stale(self._data, node)
-                and written_within(self._data, node.version, index)):
+        if (
+            node is not None
+            and is_stale(self._data, node)
+            and written_within(self._data, node.version, index)
+        ):
             # (``y[i] += v``: the view y[i] was written, then y[i] is assigned; what
             # made y's history stale is exactly what this assignment replaces)
             target = wrap(self._data, renewed(node))
@@ -60,7 +63,8 @@ def _unrecorded_write(target):
         raise InPlaceModificationError(
             f"cannot modify this array in place: the backward pass of '{node.name}', "
             f'which produced it, still needs its value. Modify a copy (y = y.copy()) or '
-            f'call backward first.')
+            f'call backward first.'
+        )
     target._node = None
 
 
@@ -68,13 +72,14 @@ def _recorded_write(target, value):
     """Whether writing `value` into `target` under record() must be recorded; a variable
     cannot be written into there."""
     node = target._node
-    recorded = node is not None or type(value) is ndarray and value._node is not None
-    if node is not None and node.prim is None or recorded and holds_variable(target._data):
+    recorded = node is not None or (type(value) is ndarray and value._node is not None)
+    if (node is not None and node.prim is None) or (recorded and holds_variable(target._data)):
         raise InPlaceModificationError(
             'cannot modify a variable (an array with an attached gradient), or a view of '
             'one, in place inside autograd.record(): the write would change the input of '
             'the function being recorded. Update parameters outside the record() block '
-            '(e.g. after backward), or compute a new array (x2 = x + 1).')
+            '(e.g. after backward), or compute a new array (x2 = x + 1).'
+        )
     return recorded
 
 
@@ -85,8 +90,11 @@ def write_recorded(target, result, index=None):
     values of that memory raise InPlaceModificationError at backward; the op itself
     keeps a copy."""
     data = target._data
-    if (result._node is not None and result.dtype != data.dtype
-            and numpy.can_cast(result.dtype, data.dtype, 'same_kind')):
+    if (
+        result._node is not None
+        and result.dtype != data.dtype
+        and numpy.can_cast(result.dtype, data.dtype, 'same_kind')
+    ):
         result = np.astype(result, data.dtype)  # (the history of the values as stored)
     node = result._node
     if node is None:
@@ -94,7 +102,9 @@ def write_recorded(target, result, index=None):
             f'assigning values with recorded history into an array of dtype {data.dtype}: '
             f'integer and boolean arrays carry no gradient, so derivatives through these '
             f'values are lost. Assign into a floating-point array (np.zeros(n)) instead.',
-            GradientLostWarning, stacklevel=3)
+            GradientLostWarning,
+            stacklevel=3,
+        )
     elif node.versions is not None and node.inputs is not None:
         old = None
         for k, value in enumerate(node.inputs):
@@ -108,7 +118,8 @@ def write_recorded(target, result, index=None):
             raise TypeError(
                 f'cannot store the result, of dtype {result.dtype}, in place in an array of '
                 f'dtype {data.dtype} (NumPy casts in-place results with same_kind). Use a '
-                f'floating-point array, or assign a new one: c = c + x.') from exc
+                f'floating-point array, or assign a new one: c = c + x.'
+            ) from exc
     else:
         data[index] = result._data[index]
     mark_written(data, index)
@@ -123,12 +134,14 @@ __setitem__ = assign
 def _operator(prim, reflected=False):
     """``x op other`` calling the primitive `prim` directly: its recording path under
     ``record()``, else its bare kernel (the common operators' per-call overhead)."""
+
     def method(self, other):
         if STATE.recording:
             return prim.binary(other, self) if reflected else prim.binary(self, other)
         a, b = self._data, other._data if type(other) is ndarray else other
         out = prim.fn(b, a) if reflected else prim.fn(a, b)
         return wrap(out) if type(out) is numpy.ndarray else wrap(numpy.asarray(out))
+
     return method
 
 
@@ -140,23 +153,72 @@ __pow__, __rpow__ = _operator(_pow), _operator(_pow, reflected=True)
 __matmul__, __rmatmul__ = _operator(_matmul), _operator(_matmul, reflected=True)
 
 
-def __floordiv__(self, other): return np.floor_divide(self, other)
-def __rfloordiv__(self, other): return np.floor_divide(other, self)
-def __mod__(self, other): return np.mod(self, other)
-def __rmod__(self, other): return np.mod(other, self)
-def __neg__(self): return _neg(self)
-def __pos__(self): return np.positive(self)
-def __abs__(self): return np.absolute(self)
-def __eq__(self, other): return np.equal(self, other)
-def __ne__(self, other): return np.not_equal(self, other)
-def __lt__(self, other): return np.less(self, other)
-def __le__(self, other): return np.less_equal(self, other)
-def __gt__(self, other): return np.greater(self, other)
-def __ge__(self, other): return np.greater_equal(self, other)
-def __invert__(self): return np.invert(self)
-def __and__(self, other): return np.bitwise_and(self, other)
-def __or__(self, other): return np.bitwise_or(self, other)
-def __xor__(self, other): return np.bitwise_xor(self, other)
+def __floordiv__(self, other):
+    return np.floor_divide(self, other)
+
+
+def __rfloordiv__(self, other):
+    return np.floor_divide(other, self)
+
+
+def __mod__(self, other):
+    return np.mod(self, other)
+
+
+def __rmod__(self, other):
+    return np.mod(other, self)
+
+
+def __neg__(self):
+    return _neg(self)
+
+
+def __pos__(self):
+    return np.positive(self)
+
+
+def __abs__(self):
+    return np.absolute(self)
+
+
+def __eq__(self, other):
+    return np.equal(self, other)
+
+
+def __ne__(self, other):
+    return np.not_equal(self, other)
+
+
+def __lt__(self, other):
+    return np.less(self, other)
+
+
+def __le__(self, other):
+    return np.less_equal(self, other)
+
+
+def __gt__(self, other):
+    return np.greater(self, other)
+
+
+def __ge__(self, other):
+    return np.greater_equal(self, other)
+
+
+def __invert__(self):
+    return np.invert(self)
+
+
+def __and__(self, other):
+    return np.bitwise_and(self, other)
+
+
+def __or__(self, other):
+    return np.bitwise_or(self, other)
+
+
+def __xor__(self, other):
+    return np.bitwise_xor(self, other)
 
 
 def _inplace(fn):
@@ -172,6 +234,7 @@ def _inplace(fn):
         numpy.copyto(self._data, result, casting='same_kind')
         mark_written(self._data)
         return self
+
     return method
 
 
@@ -179,39 +242,117 @@ __iadd__, __isub__ = _inplace(_add), _inplace(_sub)
 __imul__, __itruediv__ = _inplace(_mul), _inplace(_div)
 
 
-def sum(self, axis=None, dtype=None, keepdims=False): return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
-def mean(self, axis=None, dtype=None, keepdims=False): return np.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
-def max(self, axis=None, keepdims=False): return np.max(self, axis=axis, keepdims=keepdims)
-def min(self, axis=None, keepdims=False): return np.min(self, axis=axis, keepdims=keepdims)
-def prod(self, axis=None, dtype=None, keepdims=False): return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
-def argmax(self, axis=None): return np.argmax(self, axis=axis)
-def argmin(self, axis=None): return np.argmin(self, axis=axis)
-def dot(self, other): return np.dot(self, other)
-def astype(self, dtype, copy=True): return np.astype(self, dtype, copy=copy)
-def copy(self): return np.copy(self)
-def flatten(self): return np.reshape(self, (-1,))
-def ravel(self): return np.reshape(self, (-1,))
-def squeeze(self, axis=None): return np.squeeze(self, axis)
-def swapaxes(self, a, b): return np.swapaxes(self, a, b)
-def std(self, axis=None, dtype=None, ddof=0, keepdims=False): return np.std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-def var(self, axis=None, dtype=None, ddof=0, keepdims=False): return np.var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-def ptp(self, axis=None, keepdims=False): return np.ptp(self, axis=axis, keepdims=keepdims)
-def cumsum(self, axis=None, dtype=None): return np.cumsum(self, axis=axis, dtype=dtype)
-def cumprod(self, axis=None, dtype=None): return np.cumprod(self, axis=axis, dtype=dtype)
-def clip(self, min=None, max=None): return np.clip(self, min, max)
-def round(self, decimals=0): return np.round(self, decimals)
-def argsort(self, axis=-1, kind=None, order=None): return np.argsort(self, axis=axis, kind=kind, order=order)
-def all(self, axis=None, keepdims=False): return np.all(self, axis=axis, keepdims=keepdims)
-def any(self, axis=None, keepdims=False): return np.any(self, axis=axis, keepdims=keepdims)
-def nonzero(self): return np.nonzero(self)
-def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis=axis)
+def sum(self, axis=None, dtype=None, keepdims=False):
+    return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def mean(self, axis=None, dtype=None, keepdims=False):
+    return np.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def max(self, axis=None, keepdims=False):
+    return np.max(self, axis=axis, keepdims=keepdims)
+
+
+def min(self, axis=None, keepdims=False):
+    return np.min(self, axis=axis, keepdims=keepdims)
+
+
+def prod(self, axis=None, dtype=None, keepdims=False):
+    return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def argmax(self, axis=None):
+    return np.argmax(self, axis=axis)
+
+
+def argmin(self, axis=None):
+    return np.argmin(self, axis=axis)
+
+
+def dot(self, other):
+    return np.dot(self, other)
+
+
+def astype(self, dtype, copy=True):
+    return np.astype(self, dtype, copy=copy)
+
+
+def copy(self):
+    return np.copy(self)
+
+
+def flatten(self):
+    return np.reshape(self, (-1,))
+
+
+def ravel(self):
+    return np.reshape(self, (-1,))
+
+
+def squeeze(self, axis=None):
+    return np.squeeze(self, axis)
+
+
+def swapaxes(self, a, b):
+    return np.swapaxes(self, a, b)
+
+
+def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
+    return np.std(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+
+
+def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
+    return np.var(self, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+
+
+def ptp(self, axis=None, keepdims=False):
+    return np.ptp(self, axis=axis, keepdims=keepdims)
+
+
+def cumsum(self, axis=None, dtype=None):
+    return np.cumsum(self, axis=axis, dtype=dtype)
+
+
+def cumprod(self, axis=None, dtype=None):
+    return np.cumprod(self, axis=axis, dtype=dtype)
+
+
+def clip(self, min=None, max=None):
+    return np.clip(self, min, max)
+
+
+def round(self, decimals=0):
+    return np.round(self, decimals)
+
+
+def argsort(self, axis=-1, kind=None, order=None):
+    return np.argsort(self, axis=axis, kind=kind, order=order)
+
+
+def all(self, axis=None, keepdims=False):
+    return np.all(self, axis=axis, keepdims=keepdims)
+
+
+def any(self, axis=None, keepdims=False):
+    return np.any(self, axis=axis, keepdims=keepdims)
+
+
+def nonzero(self):
+    return np.nonzero(self)
+
+
+def repeat(self, repeats, axis=None):
+    return np.repeat(self, repeats, axis=axis)
 
 
 def asscalar(self):
     """The value of a one-element array as a Python number (MXNet's ``asscalar``)."""
     if self.size != 1:
-        raise ValueError(f'asscalar() needs an array of one element, got shape {self.shape}: '
-                         f'use x.item(i) for one element or x.tolist() for all')
+        raise ValueError(
+            f'asscalar() needs an array of one element, got shape {self.shape}: '
+            f'use x.item(i) for one element or x.tolist() for all'
+        )
     self._warn_if_recorded('x.asscalar()')
     return self._data.item()
 
@@ -228,7 +369,7 @@ def reshape(self, *shape, order='C'):
 
 
 def transpose(self, *axes):
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes == (None,):
+    if (len(axes) == 1 and isinstance(axes[0], (tuple, list))) or axes == (None,):
         axes = axes[0]
     return np.transpose(self, axes or None)
 
@@ -237,16 +378,74 @@ T = property(lambda self: np.transpose(self))
 
 
 _METHODS = (
-    '__getitem__', '__setitem__', '__iter__', '__add__', '__radd__', '__sub__', '__rsub__',
-    '__mul__', '__rmul__', '__truediv__', '__rtruediv__', '__floordiv__', '__rfloordiv__',
-    '__mod__', '__rmod__', '__pow__', '__rpow__', '__matmul__', '__rmatmul__', '__neg__',
-    '__pos__', '__abs__', '__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__',
-    '__invert__', '__and__', '__or__', '__xor__', '__iadd__', '__isub__', '__imul__',
-    '__itruediv__', 'sum', 'mean', 'max', 'min', 'prod', 'argmax', 'argmin', 'dot', 'astype',
-    'copy', 'flatten', 'ravel', 'squeeze', 'swapaxes', 'reshape', 'transpose', 'T', 'std',
-    'var', 'ptp', 'cumsum', 'cumprod', 'clip', 'round', 'argsort', 'sort', 'all', 'any',
-    'nonzero', 'repeat', 'asscalar',
-    )
+    '__getitem__',
+    '__setitem__',
+    '__iter__',
+    '__add__',
+    '__radd__',
+    '__sub__',
+    '__rsub__',
+    '__mul__',
+    '__rmul__',
+    '__truediv__',
+    '__rtruediv__',
+    '__floordiv__',
+    '__rfloordiv__',
+    '__mod__',
+    '__rmod__',
+    '__pow__',
+    '__rpow__',
+    '__matmul__',
+    '__rmatmul__',
+    '__neg__',
+    '__pos__',
+    '__abs__',
+    '__eq__',
+    '__ne__',
+    '__lt__',
+    '__le__',
+    '__gt__',
+    '__ge__',
+    '__invert__',
+    '__and__',
+    '__or__',
+    '__xor__',
+    '__iadd__',
+    '__isub__',
+    '__imul__',
+    '__itruediv__',
+    'sum',
+    'mean',
+    'max',
+    'min',
+    'prod',
+    'argmax',
+    'argmin',
+    'dot',
+    'astype',
+    'copy',
+    'flatten',
+    'ravel',
+    'squeeze',
+    'swapaxes',
+    'reshape',
+    'transpose',
+    'T',
+    'std',
+    'var',
+    'ptp',
+    'cumsum',
+    'cumprod',
+    'clip',
+    'round',
+    'argsort',
+    'sort',
+    'all',
+    'any',
+    'nonzero',
+    'repeat',
+    'asscalar',
+)
 for _name in _METHODS:
     setattr(ndarray, _name, globals()[_name])
 ndarray.__array_ufunc__ = _interop.array_ufunc

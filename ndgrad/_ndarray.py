@@ -1,4 +1,5 @@
 """The array type: a NumPy array, the graph node that produced it, and its gradient."""
+
 from __future__ import annotations
 
 import operator
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 
     class _ArrayAttribute(Protocol):
         """An attribute installed on the class at import whose value is an array."""
+
         def __get__(self, instance: object, owner: type | None = None, /) -> ndarray: ...
+
 
 _new = object.__new__
 
@@ -53,7 +56,7 @@ class ndarray:
     array([ 0.,  4.,  8., 12.])
     """
 
-    __slots__ = ('_data', '_node', '__weakref__')
+    __slots__ = ('__weakref__', '_data', '_node')
     __array_priority__ = 1000.0
     _data: numpy.ndarray[tuple[int, ...], numpy.dtype[Any]]
     _node: Any  # (a graph node of ndgrad._graph, or None)
@@ -102,14 +105,17 @@ class ndarray:
         def __imul__(self, other: ArrayLike) -> ndarray: ...
         def __itruediv__(self, other: ArrayLike) -> ndarray: ...
 
-        def sum(self, axis: Axis = None, dtype: DTypeLike | None = None,
-                keepdims: bool = False) -> ndarray: ...
-        def mean(self, axis: Axis = None, dtype: DTypeLike | None = None,
-                 keepdims: bool = False) -> ndarray: ...
+        def sum(
+            self, axis: Axis = None, dtype: DTypeLike | None = None, keepdims: bool = False
+        ) -> ndarray: ...
+        def mean(
+            self, axis: Axis = None, dtype: DTypeLike | None = None, keepdims: bool = False
+        ) -> ndarray: ...
         def max(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
         def min(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
-        def prod(self, axis: Axis = None, dtype: DTypeLike | None = None,
-                 keepdims: bool = False) -> ndarray: ...
+        def prod(
+            self, axis: Axis = None, dtype: DTypeLike | None = None, keepdims: bool = False
+        ) -> ndarray: ...
         def argmax(self, axis: int | None = None) -> ndarray: ...
         def argmin(self, axis: int | None = None) -> ndarray: ...
         def dot(self, other: ArrayLike) -> ndarray: ...
@@ -123,20 +129,31 @@ class ndarray:
         def transpose(self, *axes: ShapeLike | None) -> ndarray: ...
         @property
         def T(self) -> ndarray: ...
-        def std(self, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
-                keepdims: bool = False) -> ndarray: ...
-        def var(self, axis: Axis = None, dtype: DTypeLike | None = None, ddof: int = 0,
-                keepdims: bool = False) -> ndarray: ...
+        def std(
+            self,
+            axis: Axis = None,
+            dtype: DTypeLike | None = None,
+            ddof: int = 0,
+            keepdims: bool = False,
+        ) -> ndarray: ...
+        def var(
+            self,
+            axis: Axis = None,
+            dtype: DTypeLike | None = None,
+            ddof: int = 0,
+            keepdims: bool = False,
+        ) -> ndarray: ...
         def ptp(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
         def cumsum(self, axis: int | None = None, dtype: DTypeLike | None = None) -> ndarray: ...
-        def cumprod(self, axis: int | None = None,
-                    dtype: DTypeLike | None = None) -> ndarray: ...
+        def cumprod(self, axis: int | None = None, dtype: DTypeLike | None = None) -> ndarray: ...
         def clip(self, min: ArrayLike | None = None, max: ArrayLike | None = None) -> ndarray: ...
         def round(self, decimals: int = 0) -> ndarray: ...
-        def argsort(self, axis: int | None = -1, kind: str | None = None,
-                    order: str | None = None) -> ndarray: ...
-        def sort(self, axis: int | None = -1, kind: str | None = None,
-                 order: str | None = None) -> ndarray: ...
+        def argsort(
+            self, axis: int | None = -1, kind: str | None = None, order: str | None = None
+        ) -> ndarray: ...
+        def sort(
+            self, axis: int | None = -1, kind: str | None = None, order: str | None = None
+        ) -> ndarray: ...
         def all(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
         def any(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
         def nonzero(self) -> Sequence[ndarray]: ...
@@ -154,8 +171,7 @@ class ndarray:
         self._node = None
 
     # --- gradients -------------------------------------------------------------
-    def attach_grad(self, grad_req: GradReq = 'write',
-                    stype: str | None = None) -> None:
+    def attach_grad(self, grad_req: GradReq = 'write', stype: str | None = None) -> None:
         """Allocate a zero gradient buffer, filled by later backward passes.
 
         ``grad_req`` is 'write' (backward overwrites ``grad``), 'add' (backward
@@ -172,8 +188,9 @@ class ndarray:
         if self._data.dtype.kind not in 'fc':
             raise TypeError(
                 f'cannot attach a gradient to an array of dtype {self._data.dtype}: gradients '
-                f"are defined for floating-point and complex arrays only. Convert it first, e.g. "
-                f"x = x.astype('float32'), or create it with a float dtype.")
+                f'are defined for floating-point and complex arrays only. Convert it first, e.g. '
+                f"x = x.astype('float32'), or create it with a float dtype."
+            )
         grad = wrap(numpy.zeros_like(self._data))
         node = self._node
         if type(node) is Leaf and node.grad is not None:
@@ -200,8 +217,9 @@ class ndarray:
         """The same values (shared memory) with no recorded history."""
         return wrap(self._data)
 
-    def backward(self, out_grad: ArrayLike | None = None, retain_graph: bool = False,
-                 train_mode: bool = True) -> None:
+    def backward(
+        self, out_grad: ArrayLike | None = None, retain_graph: bool = False, train_mode: bool = True
+    ) -> None:
         """Compute the gradient of this array with respect to every variable it depends on.
 
         A non-scalar array is treated as ``sum(self * out_grad)`` with ``out_grad``
@@ -292,7 +310,9 @@ class ndarray:
                 f'Python number, which carries no gradient: derivatives through it are lost. '
                 f'Keep the value an array (use np.* functions instead of math.*), or '
                 f'compute it under autograd.pause() to say you mean a constant.',
-                GradientLostWarning, stacklevel=stacklevel)
+                GradientLostWarning,
+                stacklevel=stacklevel,
+            )
 
     def _scalar(self, convert: Callable[[Any], _S]) -> _S:
         if self._data.size != 1:
@@ -300,7 +320,8 @@ class ndarray:
                 f'only size-1 arrays can be converted to Python scalars; this array has '
                 f'shape {self._data.shape}. Functions from the math module (math.exp, '
                 f'math.sin, ...) take one number: use the array functions of ndgrad '
-                f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.')
+                f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.'
+            )
         self._warn_if_recorded(f'{convert.__name__}(x)', stacklevel=4)  # (via __float__)
         return convert(self._data.reshape(()).item())
 
@@ -316,8 +337,9 @@ class ndarray:
     def __index__(self) -> int:
         return operator.index(self._data)
 
-    def __array__(self, dtype: DTypeLike | None = None,
-                  copy: bool | None = None) -> numpy.ndarray[Any, Any]:
+    def __array__(
+        self, dtype: DTypeLike | None = None, copy: bool | None = None
+    ) -> numpy.ndarray[Any, Any]:
         """The NumPy values: a read-only view (writes through NumPy could not be counted,
         and a graph may have saved these values); `asnumpy` gives a writeable copy."""
         data = self._data

@@ -34,6 +34,7 @@ rules that read their ``ndim`` or ``shape`` (matrix products, solvers).
 input's shape and dtype). A plain backward pass uses it instead of the vjp rule:
 ``acc[index] += g`` instead of scattering `g` into zeros and adding those.
 """
+
 import functools
 import inspect
 import sys
@@ -44,8 +45,8 @@ import numpy
 
 from ._errors import InPlaceModificationError
 from ._graph import Meta, Node, Output, PerInput
-from ._rule_reads import check_save
 from ._ndarray import ndarray, wrap
+from ._rule_reads import check_save
 from ._state import STATE
 from ._writes import CLOCK, is_stale, owner
 
@@ -55,6 +56,7 @@ class DEBUG:
     every gradient for nan/inf. Each thread has its own switch (``STATE.anomaly``);
     `threads` counts the threads that have it on, and `active` says whether any has,
     so that every other op reads one class attribute, not a thread-local one."""
+
     threads = 0
     active = False
     lock = threading.Lock()
@@ -71,10 +73,14 @@ def user_site():
 
 
 NO_KWARGS = MappingProxyType({})  # the keywords of every node recorded without any
-REGISTRY = {}    # primitive name -> Primitive
+REGISTRY = {}  # primitive name -> Primitive
 COMPOSITES = {}  # public name -> function composed of primitives
-_SAVES = {'inputs': (True, False), 'output': ('meta', True), 'both': (True, True),
-          'shapes': ('meta', False)}
+_SAVES = {
+    'inputs': (True, False),
+    'output': ('meta', True),
+    'both': (True, True),
+    'shapes': ('meta', False),
+}
 
 
 def _wrap_out(out):
@@ -88,8 +94,18 @@ def _wrap_out(out):
 class Primitive:
     """A NumPy kernel that records a graph node when called under ``record()``."""
 
-    def __init__(self, name, fn, vjps=None, jvps=None, save='inputs', nout=1, export=None,
-                 accumulate=None, arrays=False):
+    def __init__(
+        self,
+        name,
+        fn,
+        vjps=None,
+        jvps=None,
+        save='inputs',
+        nout=1,
+        export=None,
+        accumulate=None,
+        arrays=False,
+    ):
         self.export = export
         self.name = self.__name__ = self.__qualname__ = name
         self.fn = self.__wrapped__ = fn
@@ -151,24 +167,35 @@ class Primitive:
                 parents.append(None)
                 if versions is not None:
                     versions.append(None)
-                loose = loose or type(a) is numpy.ndarray or self.arrays and not hasattr(
-                    a, 'ndim')
+                loose = (
+                    loose or type(a) is numpy.ndarray or (self.arrays and not hasattr(a, 'ndim'))
+                )
         out = self.fn(*raws, **kwargs)
         if not live or self.vjps is None:
             return _wrap_out(out)
         saved = self._saved(args, raws, parents) if loose or versions is None else raws
         if self.nout != 1:
             out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
-            node = self._node(parents, saved, versions, kwargs, out,
-                              tuple(o.shape for o in out), tuple(o.dtype for o in out))
-            return tuple([wrap(o, Output(node, k)) if o.dtype.kind in 'fc'
-                          else _unrecorded(self, o) for k, o in enumerate(out)])
+            node = self._node(
+                parents,
+                saved,
+                versions,
+                kwargs,
+                out,
+                tuple(o.shape for o in out),
+                tuple(o.dtype for o in out),
+            )
+            return tuple(
+                [
+                    wrap(o, Output(node, k)) if o.dtype.kind in 'fc' else _unrecorded(self, o)
+                    for k, o in enumerate(out)
+                ]
+            )
         if type(out) is not numpy.ndarray:
             out = numpy.asarray(out)
         if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
-        return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape,
-                                    out.dtype))
+        return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, out.dtype))
 
     def _saved(self, args, raws, parents):
         """What the node keeps of its inputs for the rules (after the kernel ran: NumPy's
@@ -177,13 +204,24 @@ class Primitive:
         rules need only shapes; constants as arrays where the rules read them as arrays
         (`arrays`), NumPy ones copied (see `_constant`)."""
         if self.save_inputs is True:
-            return [v if type(a) is ndarray else _constant(v)
-                    if self.arrays or type(v) is numpy.ndarray else v
-                    for a, v in zip(args, raws)]
-        return [p if p is not None else Meta(a._data.shape, a._data.dtype)
-                if type(a) is ndarray else numpy.asarray(a)
-                if self.arrays and not hasattr(a, 'ndim') else a
-                for a, p in zip(args, parents)]
+            return [
+                v
+                if type(a) is ndarray
+                else _constant(v)
+                if self.arrays or type(v) is numpy.ndarray
+                else v
+                for a, v in zip(args, raws)
+            ]
+        return [
+            p
+            if p is not None
+            else Meta(a._data.shape, a._data.dtype)
+            if type(a) is ndarray
+            else numpy.asarray(a)
+            if self.arrays and not hasattr(a, 'ndim')
+            else a
+            for a, p in zip(args, parents)
+        ]
 
     def binary(self, x, y):
         """`record` for two arguments and no keywords: the arithmetic operators' path,
@@ -202,7 +240,7 @@ class Primitive:
             return self.record((x, y), NO_KWARGS)
         else:
             dy, ny = y, None
-        if nx is None and ny is None or self.vjps is None or self.nout != 1:
+        if (nx is None and ny is None) or self.vjps is None or self.nout != 1:
             return self.record((x, y), NO_KWARGS)
         if nx is not None and nx.version != now and is_stale(dx, nx):
             nx = stale(nx)
@@ -225,18 +263,29 @@ class Primitive:
                 saved[1] = _constant(dy)
         else:
             versions = None
-            saved = [nx if nx is not None else Meta(dx.shape, dx.dtype) if tx is ndarray else x,
-                     ny if ny is not None else Meta(dy.shape, dy.dtype) if ty is ndarray else y]
-        node = Node(self, [nx, ny], saved, versions, NO_KWARGS,
-                    out if self.save_output else None, out.shape, out.dtype)
+            saved = [
+                nx if nx is not None else Meta(dx.shape, dx.dtype) if tx is ndarray else x,
+                ny if ny is not None else Meta(dy.shape, dy.dtype) if ty is ndarray else y,
+            ]
+        node = Node(
+            self,
+            [nx, ny],
+            saved,
+            versions,
+            NO_KWARGS,
+            out if self.save_output else None,
+            out.shape,
+            out.dtype,
+        )
         if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return wrap(out, node)
 
     def _node(self, parents, saved, versions, kwargs, out, shape, dtype):
         # the lists built by `record` are kept as they are (never modified afterwards)
-        node = Node(self, parents, saved, versions, kwargs,
-                    out if self.save_output else None, shape, dtype)
+        node = Node(
+            self, parents, saved, versions, kwargs, out if self.save_output else None, shape, dtype
+        )
         if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return node
@@ -273,8 +322,14 @@ def _holds_graph(seq):
 def stack_nested(seq):
     """A (nested) list of arrays and numbers as one recorded array (``np.array([x, y])``
     of recorded arrays keeps their gradients)."""
-    parts = [stack_nested(v) if type(v) in _SEQUENCES else
-             v if type(v) is ndarray else wrap(numpy.asarray(v)) for v in seq]
+    parts = [
+        stack_nested(v)
+        if type(v) in _SEQUENCES
+        else v
+        if type(v) is ndarray
+        else wrap(numpy.asarray(v))
+        for v in seq
+    ]
     if not parts:
         return wrap(numpy.asarray(seq))
     return REGISTRY['stack'](*parts, axis=0)
@@ -299,12 +354,25 @@ def _as_positional(prim, args, kwargs):
         if not _has_graph_array(bound.kwargs):
             return bound.args, bound.kwargs
     name = prim.name
-    raise TypeError(f'{name}: an array with a gradient was passed by keyword, which '
-                    f'{name} cannot record. Pass it positionally, e.g. {name}(x).')
+    raise TypeError(
+        f'{name}: an array with a gradient was passed by keyword, which '
+        f'{name} cannot record. Pass it positionally, e.g. {name}(x).'
+    )
 
 
-def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=True,
-       export='np', accumulate=None, arrays=False):
+def op(
+    name,
+    fn,
+    vjp=None,
+    jvp=None,
+    *,
+    save='inputs',
+    nout=1,
+    differentiable=True,
+    export='np',
+    accumulate=None,
+    arrays=False,
+):
     """Register the primitive `name` computing `fn` with its derivative rules.
 
     A single rule may be given instead of a tuple for a one-input op.
@@ -326,12 +394,21 @@ def op(name, fn, vjp=None, jvp=None, *, save='inputs', nout=1, differentiable=Tr
         accumulate = (accumulate,)
     if differentiable:
         keeps_inputs, keeps_output = (k is True for k in _SAVES[save])
-        check_save(name, save, keeps_inputs, keeps_output,
-                   {'vjp': vjp if type(vjp) is tuple else None,
-                    'jvp': (jvp,) if callable(jvp) else jvp if type(jvp) is tuple else None})
+        check_save(
+            name,
+            save,
+            keeps_inputs,
+            keeps_output,
+            {
+                'vjp': vjp if type(vjp) is tuple else None,
+                'jvp': (jvp,) if callable(jvp) else jvp if type(jvp) is tuple else None,
+            },
+        )
     if jvp == 'elementwise':
-        jvp = tuple(rule if rule is None or rule is identity else _elementwise_jvp(rule, i)
-                    for i, rule in enumerate(vjp))
+        jvp = tuple(
+            rule if rule is None or rule is identity else _elementwise_jvp(rule, i)
+            for i, rule in enumerate(vjp)
+        )
     elif callable(jvp):
         jvp = (jvp,)
     if not differentiable:
@@ -352,6 +429,7 @@ def identity(xp, g, ans, *inputs, **kwargs):
 def _elementwise_jvp(vjp_rule, i):
     """The jvp of an elementwise op is its vjp rule applied to the tangent, once the
     tangent's batch axes are moved in front of every output axis."""
+
     def jvp(xp, t, ans, *args, **kwargs):
         x = args[i]
         nb = t.ndim - x.ndim
@@ -359,6 +437,7 @@ def _elementwise_jvp(vjp_rule, i):
         if nb and missing > 0:
             t = xp.reshape(t, t.shape[:nb] + (1,) * missing + t.shape[nb:])
         return vjp_rule(xp, t, ans, *args, **kwargs)
+
     return jvp
 
 
@@ -373,24 +452,27 @@ def composite(export='np', name=None, sequence=None):
     >>> @composite()  # doctest: +SKIP
     ... def var(a, axis=None, ddof=0, keepdims=False): ...
     """
+
     def register(fn):
         key = name or fn.__name__
         if key in COMPOSITES:
             raise ValueError(f'composite {key!r} is registered twice')
-        position = None if sequence is None else list(inspect.signature(fn).parameters).index(
-            sequence)
+        position = (
+            None if sequence is None else list(inspect.signature(fn).parameters).index(sequence)
+        )
 
         @functools.wraps(fn)
         def recorded(*args, **kwargs):
             if kwargs and type(kwargs.get('axis')) is list:  # (as `Primitive.__call__`)
                 kwargs['axis'] = tuple(kwargs['axis'])
-            if STATE.recording and (_holds_list(args) or kwargs and _holds_list(kwargs.values())):
+            if STATE.recording and (_holds_list(args) or (kwargs and _holds_list(kwargs.values()))):
                 args, kwargs = _stacked_lists(args, kwargs, position, sequence)
             return fn(*args, **kwargs)
 
         recorded.export = export
         COMPOSITES[key] = recorded
         return recorded
+
     return register
 
 
@@ -404,12 +486,14 @@ def _holds_list(values):
 def _stacked_lists(args, kwargs, position=None, sequence=None):
     """Arguments with their lists of recorded arrays stacked; for the sequence
     argument (at `position`, or keyword `sequence`), its items."""
+
     def fix(value, is_sequence):
         if type(value) not in _SEQUENCES or not _holds_graph(value):
             return value
         if is_sequence:
             return type(value)(fix(v, False) for v in value)
         return stack_nested(value)
+
     args = tuple(fix(a, i == position) for i, a in enumerate(args))
     kwargs = {k: fix(v, k == sequence) for k, v in kwargs.items()}
     return args, kwargs
@@ -443,7 +527,8 @@ def _stale_rule(xp, g, ans, x, op):
         f'or a detached array sharing their memory) after the op was recorded and before '
         f"another op read them, so '{op}''s recorded history no longer describes them and "
         f'the gradient would be wrong. Recompute the array inside record() after modifying '
-        f'it, or modify a copy (y = y.copy()).')
+        f'it, or modify a copy (y = y.copy()).'
+    )
 
 
 # Stands between an op's node and a later op that read its values after they were
@@ -475,8 +560,9 @@ def anchored(g, shape, dtype, roots):
         data = numpy.zeros(shape, dtype)
     else:  # (a copy: g may be a head gradient passed straight through)
         data = numpy.array(g._data if type(g) is ndarray else g)
-    return wrap(data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None,
-                           data.shape, data.dtype))
+    return wrap(
+        data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None, data.shape, data.dtype)
+    )
 
 
 class Namespace:

@@ -9,12 +9,14 @@ those that read only its shape (``xp.cos(x)``). A parameter passed to any other
 function, captured by a nested function or assigned to another name cannot be
 followed: it is not counted, so the declared policy is trusted there.
 """
+
 import dis
 import sys
 
 _META = frozenset({'shape', 'ndim', 'dtype', 'size'})
-_META_FUNCTIONS = frozenset({'zeros_like', 'ones_like', 'empty_like', 'full_like', 'shape',
-                             'ndim', 'size'})
+_META_FUNCTIONS = frozenset(
+    {'zeros_like', 'ones_like', 'empty_like', 'full_like', 'shape', 'ndim', 'size'}
+)
 _OPERATORS = ('BINARY_', 'UNARY_', 'INPLACE_', 'COMPARE_OP')  # (opcode names' prefixes)
 _OTHER = ('other', None)
 
@@ -32,9 +34,9 @@ def value_reads(rule, ninputs):
     code = getattr(rule, '__code__', None)
     if code is None or code.co_argcount < 3:
         return set()
-    params = code.co_varnames[:code.co_argcount]
+    params = code.co_varnames[: code.co_argcount]
     tracked = {params[2]: 'ans'}
-    tracked.update({p: f'input {i}' for i, p in enumerate(params[3:3 + ninputs])})
+    tracked.update({p: f'input {i}' for i, p in enumerate(params[3 : 3 + ninputs])})
     for name in code.co_cellvars:  # captured by a nested function: not followed
         tracked.pop(name, None)
     return {tracked[n] for n in _reads(code, params[0], set(tracked))}
@@ -65,8 +67,9 @@ def _step(ins, stack, xp, names, read):
         return
     if op in ('PRECALL', 'KW_NAMES', 'NOP', 'RESUME', 'CACHE'):  # (3.11: CALL takes the args)
         return
-    effect = dis.stack_effect(ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None,
-                              jump=False)
+    effect = dis.stack_effect(
+        ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None, jump=False
+    )
     if op in ('LOAD_ATTR', 'LOAD_METHOD'):
         kind, value = stack.pop()
         if kind == 'xp':
@@ -92,7 +95,7 @@ def _step(ins, stack, xp, names, read):
     elif effect > 0:
         stack.extend([_OTHER] * effect)
     else:  # takes -effect + 1 items and leaves one (or takes -effect and leaves none)
-        del stack[len(stack) + effect:]
+        del stack[len(stack) + effect :]
         if stack:
             stack[-1] = _OTHER
 
@@ -110,21 +113,31 @@ def check_save(name, save, keeps_inputs, keeps_output, rule_sets):
     for kind, rules in rule_sets.items():
         for i, rule in enumerate(rules or ()):
             reads = value_reads(rule, len(rules)) if rule is not None else set()
-            missing = sorted(r for r in reads if (not keeps_output if r == 'ans'
-                                                  else not keeps_inputs))
+            missing = sorted(
+                r for r in reads if (not keeps_output if r == 'ans' else not keeps_inputs)
+            )
             if missing:
-                raise ValueError(f'op {name!r}: its {kind} rule for input {i} reads the values '
-                                 f'of {" and ".join(missing)}, but save={save!r} keeps '
-                                 f'{_KEPT[keeps_inputs, keeps_output]}; declare '
-                                 f'save={_needed(reads, keeps_inputs, keeps_output)}')
+                raise ValueError(
+                    f'op {name!r}: its {kind} rule for input {i} reads the values '
+                    f'of {" and ".join(missing)}, but save={save!r} keeps '
+                    f'{_KEPT[keeps_inputs, keeps_output]}; declare '
+                    f'save={_needed(reads, keeps_inputs, keeps_output)}'
+                )
 
 
-_KEPT = {(True, False): 'only the inputs', (False, True): 'only the output',
-         (False, False): 'only shapes and dtypes', (True, True): 'inputs and output'}
+_KEPT = {
+    (True, False): 'only the inputs',
+    (False, True): 'only the output',
+    (False, False): 'only shapes and dtypes',
+    (True, True): 'inputs and output',
+}
 
 
 def _needed(reads, keeps_inputs, keeps_output):
     inputs = keeps_inputs or any(r != 'ans' for r in reads)
     output = keeps_output or 'ans' in reads
-    return {(True, False): "'inputs' (or 'both')", (False, True): "'output' (or 'both')",
-            (True, True): "'both'"}[inputs, output]
+    return {
+        (True, False): "'inputs' (or 'both')",
+        (False, True): "'output' (or 'both')",
+        (True, True): "'both'",
+    }[inputs, output]

@@ -1,5 +1,6 @@
 """Per-thread autograd flags, the one way to set them for a block (`scope`), and the
 process-wide default float dtype."""
+
 import functools
 import threading
 
@@ -29,7 +30,7 @@ class scope:
     True
     """
 
-    __slots__ = ('recording', 'training', 'saved')
+    __slots__ = ('recording', 'saved', 'training')
 
     def __init__(self, recording, training=None):
         self.recording, self.training = recording, training
@@ -49,6 +50,7 @@ class scope:
         def scoped(*args, **kwargs):
             with scope(self.recording, self.training):  # one scope per call
                 return fn(*args, **kwargs)
+
         return scoped
 
 

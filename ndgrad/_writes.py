@@ -14,6 +14,7 @@ Where the clock has not moved since a node was made, nothing needs looking up.
 >>> written_since(a[:, 0], t), written_since(a[:, 1], t), written_since(a[:, 1], CLOCK[0])
 (False, True, False)
 """
+
 import threading
 import weakref
 
@@ -44,7 +45,7 @@ def mark_written(data, index=None):
     """Record an in-place write to `data`'s memory: to ``data[index]`` where `index` is
     a basic or advanced index, else to all of `data`."""
     buffer = owner(data)
-    whole = data is buffer and (index is None or type(index) is slice and index == _WHOLE)
+    whole = data is buffer and (index is None or (type(index) is slice and index == _WHOLE))
     region = None if whole else _region(buffer, data, index)
     with _TICK:
         CLOCK[0] += 1
@@ -59,8 +60,12 @@ def mark_written(data, index=None):
 
 def _entry(buffer):
     key = id(buffer)
-    entry = _WRITES[key] = [0, weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None)),
-                            [], 0]
+    entry = _WRITES[key] = [
+        0,
+        weakref.ref(buffer, lambda _, key=key: _WRITES.pop(key, None)),
+        [],
+        0,
+    ]
     return entry
 
 
@@ -84,8 +89,9 @@ def written_within(data, time, index):
         return False
     target = _region(owner(data), data, index)
     return target is not None and all(
-        written <= time or region is not None and _contains(target, region)
-        for written, region in entry[2])
+        written <= time or (region is not None and _contains(target, region))
+        for written, region in entry[2]
+    )
 
 
 def _contains(outer, inner):
@@ -115,8 +121,7 @@ def holds_variable(data):
 def is_stale(data, node):
     """Whether `data`, the values that op `node` produced, were written in place since
     (through any alias): the node's history no longer describes them."""
-    return (node.prim is not None and CLOCK[0] != node.version
-            and written_since(data, node.version))
+    return node.prim is not None and CLOCK[0] != node.version and written_since(data, node.version)
 
 
 def _region(buffer, data, index):
@@ -124,15 +129,22 @@ def _region(buffer, data, index):
     strides, itemsize) for a basic index; for an advanced one ('cells', the same of
     `data`, and a copy of the index), its elements found only when a check needs them;
     None for the whole buffer."""
-    if index is None and data is buffer or not buffer.flags.forc:
+    if (index is None and data is buffer) or not buffer.flags.forc:
         return None
     if index is not None:
         index = index if type(index) is tuple else (index,)
         if not all([isinstance(i, _BASIC) and type(i) is not bool for i in index]):
-            index = tuple(numpy.array(i) if isinstance(i, (numpy.ndarray, list)) else i
-                          for i in index)  # (a copy: the caller may change theirs)
-            return ('cells', _address(data) - _address(buffer), data.shape, data.strides,
-                    data.itemsize, index)
+            index = tuple(
+                numpy.array(i) if isinstance(i, (numpy.ndarray, list)) else i for i in index
+            )  # (a copy: the caller may change theirs)
+            return (
+                'cells',
+                _address(data) - _address(buffer),
+                data.shape,
+                data.strides,
+                data.itemsize,
+                index,
+            )
         if Ellipsis not in index:
             index = index + (Ellipsis,)  # a view even where every axis gets an int
         data = data[index]
@@ -167,8 +179,9 @@ def _overlaps(value, region):
         if region[4] != value.itemsize:
             return True
         start = _address(value) - _address(owner(value))
-        return bool(numpy.isin(_byte_offsets(start, value.shape, value.strides),
-                               _cells(region)).any())
+        return bool(
+            numpy.isin(_byte_offsets(start, value.shape, value.strides), _cells(region)).any()
+        )
     _, start, shape, strides, itemsize = region
     raw = owner(value).reshape(-1, order='A').view(numpy.uint8)
     written = as_strided(raw[start:], shape + (itemsize,), strides + (1,))

@@ -7,6 +7,7 @@
 >>> y.backward(); x.grad
 array([ 0.,  4.,  8., 12.])
 """
+
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -14,17 +15,31 @@ from typing import Any
 import numpy
 
 from . import _engine
+from ._buffers import store
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
-from ._writes import holds_variable
 from ._primitive import DEBUG, REC, anchored
-from ._buffers import store
 from ._state import STATE, scope
 from ._typing import ArrayLike, GradReq, Scope
+from ._writes import holds_variable
 
-__all__ = ['record', 'pause', 'train_mode', 'predict_mode', 'is_recording', 'is_training',
-           'set_recording', 'set_training', 'mark_variables', 'backward', 'grad',
-           'stop_gradient', 'Function', 'custom_vjp', 'detect_anomaly']
+__all__ = [
+    'Function',
+    'backward',
+    'custom_vjp',
+    'detect_anomaly',
+    'grad',
+    'is_recording',
+    'is_training',
+    'mark_variables',
+    'pause',
+    'predict_mode',
+    'record',
+    'set_recording',
+    'set_training',
+    'stop_gradient',
+    'train_mode',
+]
 
 
 def record(train_mode: bool = True) -> Scope:
@@ -72,8 +87,11 @@ def set_training(train_mode: bool) -> bool:
     return previous
 
 
-def mark_variables(variables: ndarray | Sequence[ndarray], gradients: ArrayLike,
-                   grad_reqs: GradReq | Sequence[GradReq] = 'write') -> None:
+def mark_variables(
+    variables: ndarray | Sequence[ndarray],
+    gradients: ArrayLike,
+    grad_reqs: GradReq | Sequence[GradReq] = 'write',
+) -> None:
     """Make `variables` leaves whose gradients backward writes (or adds) into `gradients`.
 
     Each buffer is a float array (ndgrad or NumPy) of its variable's shape, and the
@@ -91,10 +109,13 @@ def mark_variables(variables: ndarray | Sequence[ndarray], gradients: ArrayLike,
     if isinstance(grad_reqs, str):
         grad_reqs = [grad_reqs] * len(variables)
     elif len(grad_reqs) != len(variables):
-        raise ValueError(f'mark_variables: got {len(grad_reqs)} grad_reqs for '
-                         f'{len(variables)} variables; pass one per variable, or one string')
-    buffers = [_gradient_buffer(var, buf, k) for k, (var, buf) in
-               enumerate(zip(variables, gradients))]
+        raise ValueError(
+            f'mark_variables: got {len(grad_reqs)} grad_reqs for '
+            f'{len(variables)} variables; pass one per variable, or one string'
+        )
+    buffers = [
+        _gradient_buffer(var, buf, k) for k, (var, buf) in enumerate(zip(variables, gradients))
+    ]
     _check_overlaps(variables, buffers, grad_reqs)
     for var, buf, req in zip(variables, buffers, grad_reqs):
         var.attach_grad(req)
@@ -109,16 +130,22 @@ def _as_pairs(variables: Any, gradients: Any) -> tuple[list[ndarray], list[Any]]
         if not isinstance(gradients, (list, tuple)):
             gradients = [gradients]
     if not isinstance(variables, (list, tuple)) or not isinstance(gradients, (list, tuple)):
-        raise TypeError(f'mark_variables takes a list of variables and a list of gradient '
-                        f'buffers, not a {type(variables).__name__} and a '
-                        f'{type(gradients).__name__}')
+        raise TypeError(
+            f'mark_variables takes a list of variables and a list of gradient '
+            f'buffers, not a {type(variables).__name__} and a '
+            f'{type(gradients).__name__}'
+        )
     if len(gradients) != len(variables):
-        raise ValueError(f'mark_variables: got {len(gradients)} gradient buffers for '
-                         f'{len(variables)} variables; pass one buffer per variable')
+        raise ValueError(
+            f'mark_variables: got {len(gradients)} gradient buffers for '
+            f'{len(variables)} variables; pass one buffer per variable'
+        )
     for var in variables:
         if not isinstance(var, ndarray):
-            raise TypeError(f'mark_variables: a variable is a {type(var).__name__}; '
-                            f'variables must be ndgrad arrays (np.array(...))')
+            raise TypeError(
+                f'mark_variables: a variable is a {type(var).__name__}; '
+                f'variables must be ndgrad arrays (np.array(...))'
+            )
     return list(variables), list(gradients)
 
 
@@ -130,49 +157,61 @@ def _gradient_buffer(var: ndarray, buf: Any, k: int) -> ndarray:
         data = buf
     elif isinstance(buf, ndarray):
         if buf._node is not None:
-            raise ValueError(f'{what} is a variable or has recorded history, and backward '
-                             f'would replace it; pass an array of its own, e.g. '
-                             f'np.zeros({var.shape})')
+            raise ValueError(
+                f'{what} is a variable or has recorded history, and backward '
+                f'would replace it; pass an array of its own, e.g. '
+                f'np.zeros({var.shape})'
+            )
         data = buf._data
     else:
-        raise TypeError(f'{what} is a {type(buf).__name__}; pass a float array of the '
-                        f"variable's shape, e.g. np.zeros({var.shape})")
+        raise TypeError(
+            f'{what} is a {type(buf).__name__}; pass a float array of the '
+            f"variable's shape, e.g. np.zeros({var.shape})"
+        )
     if data.dtype.kind != 'f' and not data.dtype.kind == var.dtype.kind == 'c':
-        raise TypeError(f'{what} has dtype {data.dtype}; gradients are float: pass a float '
-                        f"array, e.g. np.zeros({var.shape}, dtype='{var.dtype}')")
+        raise TypeError(
+            f'{what} has dtype {data.dtype}; gradients are float: pass a float '
+            f"array, e.g. np.zeros({var.shape}, dtype='{var.dtype}')"
+        )
     if data.shape != var.shape:
-        raise ValueError(f'{what} of shape {data.shape} does not match its variable of '
-                         f'shape {var.shape}; give each variable a buffer of its shape')
+        raise ValueError(
+            f'{what} of shape {data.shape} does not match its variable of '
+            f'shape {var.shape}; give each variable a buffer of its shape'
+        )
     if not data.flags.writeable:
-        raise ValueError(f'{what} is read-only; backward writes into it: pass a writeable '
-                         f'array')
+        raise ValueError(f'{what} is read-only; backward writes into it: pass a writeable array')
     return buf if isinstance(buf, ndarray) else wrap(buf)
 
 
-def _check_overlaps(variables: list[ndarray], buffers: list[ndarray],
-                    grad_reqs: Sequence[str]) -> None:
+def _check_overlaps(
+    variables: list[ndarray], buffers: list[ndarray], grad_reqs: Sequence[str]
+) -> None:
     """A buffer must not share memory with a variable (of this call or any other), nor
     with another buffer that is overwritten ('write'), of this call or of a variable
     marked before: backward would write one gradient over another value."""
     others = [leaf for leaf in BUFFERED if all(leaf is not v._node for v in variables)]
     for k, buf in enumerate(buffers):
         if holds_variable(buf._data) or any(_overlap(buf._data, v._data) for v in variables):
-            raise ValueError(f'mark_variables: gradient buffer {k} shares memory with a '
-                             f'variable; backward would overwrite the variable. Give '
-                             f'each variable a buffer of its own')
+            raise ValueError(
+                f'mark_variables: gradient buffer {k} shares memory with a '
+                f'variable; backward would overwrite the variable. Give '
+                f'each variable a buffer of its own'
+            )
         for leaf in others:
-            if 'write' in (leaf.grad_req, grad_reqs[k]) and _overlap(buf._data,
-                                                                   leaf.grad._data):
-                raise ValueError(f'mark_variables: gradient buffer {k} shares memory with '
-                                 f"the gradient buffer of another variable (grad_req "
-                                 f"'write'), so one gradient would overwrite the other; "
-                                 f'give each variable its own memory')
+            if 'write' in (leaf.grad_req, grad_reqs[k]) and _overlap(buf._data, leaf.grad._data):
+                raise ValueError(
+                    f'mark_variables: gradient buffer {k} shares memory with '
+                    f'the gradient buffer of another variable (grad_req '
+                    f"'write'), so one gradient would overwrite the other; "
+                    f'give each variable its own memory'
+                )
         for j in range(k):
-            if 'write' in (grad_reqs[j], grad_reqs[k]) and _overlap(buf._data,
-                                                                    buffers[j]._data):
-                raise ValueError(f"mark_variables: gradient buffers {j} and {k} share "
-                                 f"memory, so one gradient would overwrite the other "
-                                 f"(grad_req 'write'); give each variable its own memory")
+            if 'write' in (grad_reqs[j], grad_reqs[k]) and _overlap(buf._data, buffers[j]._data):
+                raise ValueError(
+                    f'mark_variables: gradient buffers {j} and {k} share '
+                    f'memory, so one gradient would overwrite the other '
+                    f"(grad_req 'write'); give each variable its own memory"
+                )
 
 
 def _overlap(a: Any, b: Any) -> bool:
@@ -208,15 +247,24 @@ def stop_gradient(x: ArrayLike) -> ndarray:
 def _as_list(values: Any) -> Any:
     if values is None:
         return None
-    return [values] if isinstance(values, ndarray) or not isinstance(values, (list, tuple)) \
+    return (
+        [values]
+        if isinstance(values, ndarray) or not isinstance(values, (list, tuple))
         else list(values)
+    )
 
 
 def _single_head_grad(heads: Any, head_grads: Any) -> Any:
     """For one head array, `head_grads` is its one gradient, even a list of numbers."""
-    if isinstance(heads, ndarray) and head_grads is not None and not (
-            isinstance(head_grads, (list, tuple)) and len(head_grads) == 1
-            and (head_grads[0] is None or isinstance(head_grads[0], (ndarray, numpy.ndarray)))):
+    if (
+        isinstance(heads, ndarray)
+        and head_grads is not None
+        and not (
+            isinstance(head_grads, (list, tuple))
+            and len(head_grads) == 1
+            and (head_grads[0] is None or isinstance(head_grads[0], (ndarray, numpy.ndarray)))
+        )
+    ):
         return [head_grads]
     return head_grads
 
@@ -228,7 +276,8 @@ def _ones(head: ndarray, create_graph: bool) -> Any:
             f'backward of a complex array ({head.dtype}) needs a head gradient: a complex '
             f'output has no gradient of its own (its derivative is not a single number per '
             f'entry), only a real loss made from it does. Differentiate a real loss, e.g. '
-            f'np.abs(y).sum() or y.real.sum(), or pass head_grads=dL/dy.')
+            f'np.abs(y).sum() or y.real.sum(), or pass head_grads=dL/dy.'
+        )
     if head.ndim == 0:  # a loss (the cheapest way to make a 0-d array)
         g = numpy.array(1, head.dtype)
     else:
@@ -245,10 +294,14 @@ def _head_grads(heads: Any, head_grads: Any, create_graph: bool) -> list[Any]:
         if len(head_grads) != len(heads):
             raise ValueError(f'got {len(head_grads)} head gradients for {len(heads)} heads')
     several = len(heads) > 1
-    return [_ones(head, create_graph) if g is None else
-            _head_grad(head, g, f'head gradient {k}' if several else 'the head gradient',
-                       create_graph)
-            for k, (head, g) in enumerate(zip(heads, head_grads))]
+    return [
+        _ones(head, create_graph)
+        if g is None
+        else _head_grad(
+            head, g, f'head gradient {k}' if several else 'the head gradient', create_graph
+        )
+        for k, (head, g) in enumerate(zip(heads, head_grads))
+    ]
 
 
 def _head_grad(head: ndarray, g: Any, what: str, create_graph: bool) -> Any:
@@ -257,14 +310,17 @@ def _head_grad(head: ndarray, g: Any, what: str, create_graph: bool) -> Any:
     memo of a custom function), sharing the caller's memory."""
     value = _real_values(g, what)
     if value.dtype.kind == 'c' and head.dtype.kind != 'c':
-        raise TypeError(f'{what} is complex ({value.dtype}) but the array being '
-                        f'differentiated is real ({head.dtype}): an imaginary part is not '
-                        f'differentiable there; pass a real array')
+        raise TypeError(
+            f'{what} is complex ({value.dtype}) but the array being '
+            f'differentiated is real ({head.dtype}): an imaginary part is not '
+            f'differentiable there; pass a real array'
+        )
     if value.shape != head.shape:
         raise ValueError(
             f'head gradient of shape {value.shape} does not match the shape '
             f'{head.shape} of the array being differentiated: out_grad must hold '
-            f'dL/dy for every element of y, so it needs the shape of y')
+            f'dL/dy for every element of y, so it needs the shape of y'
+        )
     if create_graph and isinstance(g, ndarray) and g._node is not None:
         g = wrap(g._data, g._node)  # a recorded head gradient keeps its history
         return conj_complex(g)
@@ -284,8 +340,11 @@ def conj_complex(g: Any) -> Any:
     in which the rules of holomorphic ops need no conjugation."""
     if g is None or g.dtype.kind != 'c':
         return g
-    return REC.conj(g) if type(g) is ndarray and g._node is not None else numpy.conj(
-        g._data if type(g) is ndarray else g)
+    return (
+        REC.conj(g)
+        if type(g) is ndarray and g._node is not None
+        else numpy.conj(g._data if type(g) is ndarray else g)
+    )
 
 
 def _real_values(value: Any, what: str) -> Any:
@@ -294,13 +353,17 @@ def _real_values(value: Any, what: str) -> Any:
     data = value._data if isinstance(value, ndarray) else value
     if not isinstance(data, numpy.ndarray):
         if not isinstance(data, (int, float, numpy.number, numpy.bool_, list, tuple)):
-            raise TypeError(f'{what} is a {type(value).__name__}; it must be an array of '
-                            f'numbers (e.g. np.ones(y.shape)), or None for ones')
+            raise TypeError(
+                f'{what} is a {type(value).__name__}; it must be an array of '
+                f'numbers (e.g. np.ones(y.shape)), or None for ones'
+            )
         data = numpy.asarray(data)
     kind = data.dtype.kind
     if kind not in 'biufc':
-        raise TypeError(f'{what} holds {_describe(data)}; it must be an array of '
-                        f'numbers (e.g. np.ones(y.shape)), or None for ones')
+        raise TypeError(
+            f'{what} holds {_describe(data)}; it must be an array of '
+            f'numbers (e.g. np.ones(y.shape)), or None for ones'
+        )
     return data
 
 
@@ -319,9 +382,13 @@ def _check_heads(heads: Iterable[object]) -> None:
             raise TypeError(f'can only differentiate ndgrad arrays, not {type(head).__name__}')
 
 
-def backward(heads: ndarray | Sequence[ndarray], head_grads: ArrayLike | None = None,
-             retain_graph: bool = False, train_mode: bool = True,
-             create_graph: bool = False) -> None:
+def backward(
+    heads: ndarray | Sequence[ndarray],
+    head_grads: ArrayLike | None = None,
+    retain_graph: bool = False,
+    train_mode: bool = True,
+    create_graph: bool = False,
+) -> None:
     """Compute the gradients of `heads` and store them in the variables' ``.grad``.
 
     `head_grads` are dL/dhead, one per head, each of its head's shape (ones, i.e.
@@ -335,16 +402,22 @@ def backward(heads: ndarray | Sequence[ndarray], head_grads: ArrayLike | None = 
         heads = _as_list(heads)
         _check_heads(heads)
         grads = _head_grads(heads, head_grads, create_graph)
-    found, skipped = _engine.backward_to_leaves(heads, grads, create_graph,
-                                                retain_graph or create_graph, train_mode)
+    found, skipped = _engine.backward_to_leaves(
+        heads, grads, create_graph, retain_graph or create_graph, train_mode
+    )
     for leaf in [leaf for leaf in found if leaf.dtype.kind == 'c']:
         found[leaf] = conj_complex(found[leaf])
     store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
-def grad(heads: ndarray | Sequence[ndarray], variables: ndarray | Sequence[ndarray],
-         head_grads: ArrayLike | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, train_mode: bool = True) -> list[ndarray]:
+def grad(
+    heads: ndarray | Sequence[ndarray],
+    variables: ndarray | Sequence[ndarray],
+    head_grads: ArrayLike | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    train_mode: bool = True,
+) -> list[ndarray]:
     """The gradients of `heads` with respect to `variables`, returned (``.grad`` untouched).
 
     `variables` may be leaves or arrays computed inside ``record()`` (intermediates):
@@ -360,7 +433,8 @@ def grad(heads: ndarray | Sequence[ndarray], variables: ndarray | Sequence[ndarr
             raise ValueError(
                 'autograd.grad: a variable has no gradient attached and was not computed '
                 'under autograd.record(). Call x.attach_grad() before recording, or pass an '
-                'array computed inside the record() block.')
+                'array computed inside the record() block.'
+            )
         nodes.append(var._node)
     if retain_graph is None:
         retain_graph = create_graph
@@ -371,8 +445,12 @@ def grad(heads: ndarray | Sequence[ndarray], variables: ndarray | Sequence[ndarr
     results = [conj_complex(g) for g in results]
     if create_graph:  # (results without history of their own differentiate to zeros)
         roots = [head._node for head in heads]
-        results = [g if type(g) is ndarray and g._node is not None
-                   else anchored(g, v.shape, v.dtype, roots) for g, v in zip(results, nodes)]
+        results = [
+            g
+            if type(g) is ndarray and g._node is not None
+            else anchored(g, v.shape, v.dtype, roots)
+            for g, v in zip(results, nodes)
+        ]
     # a pass may hand a head gradient, or one buffer to several variables, straight
     # through (y = a + b): results are copied rather than alias those
     out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]

@@ -17,6 +17,7 @@ the latest values on one line per point. matplotlib is imported on first use
 >>> d2l.accuracy(d2l.tensor([[0.1, 0.9], [0.8, 0.2]]), d2l.tensor([1, 1]))
 1.0
 """
+
 import collections  # noqa: F401  (the book's code reaches it as d2l.collections)
 import hashlib  # noqa: F401
 import math  # noqa: F401
@@ -34,8 +35,7 @@ import numpy as _numpy
 from . import autograd, gluon, init, np, npx
 from .gluon import nn
 from .gluon.data.vision import transforms
-from .gluon.utils import contexts as _cpu_contexts
-from .gluon.utils import download as _download
+from .gluon.utils import contexts as _cpu_contexts, download as _download
 
 d2l = sys.modules[__name__]
 nn_Module = nn.Block
@@ -53,9 +53,11 @@ def __getattr__(name):
     # matplotlib and IPython load on first use: ``d2l.plt``, ``d2l.display``
     if name == 'plt':
         from matplotlib import pyplot
+
         return pyplot
     if name == 'display':
         from IPython import display
+
         return display
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
@@ -72,6 +74,7 @@ def use_svg_display():
     """Use the svg format to display a plot in Jupyter (nothing to do in a terminal)."""
     if in_notebook():
         from matplotlib_inline import backend_inline
+
         backend_inline.set_matplotlib_formats('svg')
 
 
@@ -94,9 +97,20 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
     axes.grid()
 
 
-def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-         xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), figsize=(3.5, 2.5),
-         axes=None):
+def plot(
+    X,
+    Y=None,
+    xlabel=None,
+    ylabel=None,
+    legend=None,
+    xlim=None,
+    ylim=None,
+    xscale='linear',
+    yscale='linear',
+    fmts=('-', 'm--', 'g-.', 'r:'),
+    figsize=(3.5, 2.5),
+    axes=None,
+):
     """Plot data points: one curve per element of `Y` (or of `X` when `Y` is None)."""
     if legend is None:
         legend = []
@@ -104,8 +118,9 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     axes = axes if axes else d2l.plt.gca()
 
     def has_one_axis(X):
-        return ((hasattr(X, 'ndim') and X.ndim == 1) or (isinstance(X, list)
-                and not hasattr(X[0], '__len__')))
+        return (hasattr(X, 'ndim') and X.ndim == 1) or (
+            isinstance(X, list) and not hasattr(X[0], '__len__')
+        )
 
     if has_one_axis(X):
         X = [X]
@@ -130,8 +145,9 @@ def _plottable(values):
 
 def figure_path(stem):
     """A new PNG file name for a figure drawn outside Jupyter."""
-    folder = os.environ.get('NDGRAD_FIGURE_DIR',
-                            os.path.join(tempfile.gettempdir(), 'ndgrad-figures'))
+    folder = os.environ.get(
+        'NDGRAD_FIGURE_DIR', os.path.join(tempfile.gettempdir(), 'ndgrad-figures')
+    )
     os.makedirs(folder, exist_ok=True)
     handle, path = tempfile.mkstemp(prefix=f'{stem}-', suffix='.png', dir=folder)
     os.close(handle)
@@ -145,17 +161,31 @@ class Animator:
     (path printed at the first `add`) and the new values are printed on one line.
     """
 
-    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-                 xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), nrows=1,
-                 ncols=1, figsize=(3.5, 2.5)):
+    def __init__(
+        self,
+        xlabel=None,
+        ylabel=None,
+        legend=None,
+        xlim=None,
+        ylim=None,
+        xscale='linear',
+        yscale='linear',
+        fmts=('-', 'm--', 'g-.', 'r:'),
+        nrows=1,
+        ncols=1,
+        figsize=(3.5, 2.5),
+    ):
         if legend is None:
             legend = []
         d2l.use_svg_display()
         self.fig, self.axes = d2l.plt.subplots(nrows, ncols, figsize=figsize)
         if nrows * ncols == 1:
-            self.axes = [self.axes, ]
+            self.axes = [
+                self.axes,
+            ]
         self.config_axes = lambda: d2l.set_axes(
-            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend
+        )
         self.X, self.Y, self.fmts = None, None, fmts
         self.xlabel, self.legend = xlabel, legend
         self.path = None
@@ -192,8 +222,7 @@ class Animator:
             print(f'Animator: drawing the figure in {self.path}', flush=True)
         self.fig.savefig(self.path)
         names = self.legend or [f'y{i}' for i in range(len(y))]
-        values = '  '.join(f'{name} {float(v):.3f}' for name, v in zip(names, y)
-                           if v is not None)
+        values = '  '.join(f'{name} {float(v):.3f}' for name, v in zip(names, y) if v is not None)
         print(f'{self.xlabel or "x"} {float(x[0]):.2f}: {values}', flush=True)
 
 
@@ -274,8 +303,18 @@ def load_array(data_arrays, batch_size, is_train=True):
 # --- Fashion-MNIST and softmax regression ---------------------------------------------------
 def get_fashion_mnist_labels(labels):
     """Return text labels for the Fashion-MNIST dataset."""
-    text_labels = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt',
-                   'sneaker', 'bag', 'ankle boot']
+    text_labels = [
+        't-shirt',
+        'trouser',
+        'pullover',
+        'dress',
+        'coat',
+        'sandal',
+        'shirt',
+        'sneaker',
+        'bag',
+        'ankle boot',
+    ]
     return [text_labels[int(i)] for i in labels]
 
 
@@ -299,11 +338,16 @@ def load_data_fashion_mnist(batch_size, resize=None):
     except FileNotFoundError as error:
         raise FileNotFoundError(
             f"{error} Offline, d2l.load_data_digits(batch_size, resize) gives scikit-learn's "
-            f'handwritten digits in the same form.') from None
-    return (gluon.data.DataLoader(mnist_train, batch_size, shuffle=True,
-                                  num_workers=get_dataloader_workers()),
-            gluon.data.DataLoader(mnist_test, batch_size, shuffle=False,
-                                  num_workers=get_dataloader_workers()))
+            f'handwritten digits in the same form.'
+        ) from None
+    return (
+        gluon.data.DataLoader(
+            mnist_train, batch_size, shuffle=True, num_workers=get_dataloader_workers()
+        ),
+        gluon.data.DataLoader(
+            mnist_test, batch_size, shuffle=False, num_workers=get_dataloader_workers()
+        ),
+    )
 
 
 def load_data_digits(batch_size, resize=None):
@@ -318,22 +362,29 @@ def load_data_digits(batch_size, resize=None):
     ((32, 1, 28, 28), dtype('float32'), dtype('int32'), 45, 12)
     """
     from sklearn.datasets import load_digits  # type: ignore[import-untyped]
+
     digits = load_digits()
     images = _numpy.round(digits.images * (255 / 16)).astype(_numpy.uint8)[..., None]
     images = transforms.Resize(28)(images)
     labels = digits.target.astype(_numpy.int32)
     order = _numpy.random.default_rng(0).permutation(len(labels))
-    test, train = order[:len(labels) // 5], order[len(labels) // 5:]
+    test, train = order[: len(labels) // 5], order[len(labels) // 5 :]
     trans = [transforms.ToTensor()]
     if resize:
         trans.insert(0, transforms.Resize(resize))
     trans = transforms.Compose(trans)
-    train_set, test_set = (gluon.data.ArrayDataset(images[part], labels[part])
-                           .transform_first(trans) for part in (train, test))
-    return (gluon.data.DataLoader(train_set, batch_size, shuffle=True,
-                                  num_workers=get_dataloader_workers()),
-            gluon.data.DataLoader(test_set, batch_size, shuffle=False,
-                                  num_workers=get_dataloader_workers()))
+    train_set, test_set = (
+        gluon.data.ArrayDataset(images[part], labels[part]).transform_first(trans)
+        for part in (train, test)
+    )
+    return (
+        gluon.data.DataLoader(
+            train_set, batch_size, shuffle=True, num_workers=get_dataloader_workers()
+        ),
+        gluon.data.DataLoader(
+            test_set, batch_size, shuffle=False, num_workers=get_dataloader_workers()
+        ),
+    )
 
 
 def accuracy(y_hat, y):
@@ -385,8 +436,12 @@ def train_epoch_ch3(net, train_iter, loss, updater):
 
 def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
     """Train a model (defined in Chapter 3); checks, as the book does, that it learned."""
-    animator = Animator(xlabel='epoch', xlim=[1, num_epochs], ylim=[0.3, 0.9],
-                        legend=['train loss', 'train acc', 'test acc'])
+    animator = Animator(
+        xlabel='epoch',
+        xlim=[1, num_epochs],
+        ylim=[0.3, 0.9],
+        legend=['train loss', 'train acc', 'test acc'],
+    )
     for epoch in range(num_epochs):
         train_metrics = train_epoch_ch3(net, train_iter, loss, updater)
         test_acc = evaluate_accuracy(net, test_iter)
@@ -420,8 +475,7 @@ def download(name, cache_dir=DATA_DIR):
     """Download a file inserted into DATA_HUB (unless it is there with the right digest);
     return the local file name."""
     if name not in DATA_HUB:
-        raise KeyError(f'{name} is not in d2l.DATA_HUB; add it as '
-                       f'DATA_HUB[{name!r}] = (url, sha1)')
+        raise KeyError(f'{name} is not in d2l.DATA_HUB; add it as DATA_HUB[{name!r}] = (url, sha1)')
     url, sha1_hash = DATA_HUB[name]
     fname = os.path.join(cache_dir, url.split('/')[-1])
     if not os.path.exists(fname):
@@ -451,10 +505,14 @@ def download_all():
         download(name)
 
 
-DATA_HUB['kaggle_house_train'] = (DATA_URL + 'kaggle_house_pred_train.csv',
-                                  '585e9cc93e70b39160e7921475f9bcd7d31219ce')
-DATA_HUB['kaggle_house_test'] = (DATA_URL + 'kaggle_house_pred_test.csv',
-                                 'fa19780a7b011d9b009e8bff8e99922a8ee2eb90')
+DATA_HUB['kaggle_house_train'] = (
+    DATA_URL + 'kaggle_house_pred_train.csv',
+    '585e9cc93e70b39160e7921475f9bcd7d31219ce',
+)
+DATA_HUB['kaggle_house_test'] = (
+    DATA_URL + 'kaggle_house_pred_test.csv',
+    'fa19780a7b011d9b009e8bff8e99922a8ee2eb90',
+)
 
 
 # --- devices, convolutions, modern CNNs --------------------------------------------------------
@@ -478,7 +536,7 @@ def corr2d(X, K):
     Y = d2l.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = d2l.reduce_sum(X[i: i + h, j: j + w] * K)
+            Y[i, j] = d2l.reduce_sum(X[i : i + h, j : j + w] * K)
     return Y
 
 
@@ -500,8 +558,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     net.initialize(force_reinit=True, ctx=device, init=init.Xavier())
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
-    animator = d2l.Animator(xlabel='epoch', xlim=[1, num_epochs],
-                            legend=['train loss', 'train acc', 'test acc'])
+    animator = d2l.Animator(
+        xlabel='epoch', xlim=[1, num_epochs], legend=['train loss', 'train acc', 'test acc']
+    )
     timer, num_batches = d2l.Timer(), len(train_iter)
     for epoch in range(num_epochs):
         metric = d2l.Accumulator(3)  # Sum of training loss, of training accuracy, examples

@@ -8,6 +8,7 @@ and what it gives. The transcript is a valid doctest.
 >>> [round(float(v), 3) for v in dys]
 [1.0, 0.284, -0.839]
 """
+
 import argparse
 import ast
 import contextlib
@@ -20,7 +21,9 @@ from . import autograd, np, npx
 from ._errors import GraphFreedError
 
 STEPS = [
-    ('A simple example: the gradient of y = 2 x.x is 4x', '''\
+    (
+        'A simple example: the gradient of y = 2 x.x is 4x',
+        """\
 npx.set_np()
 x = np.arange(4)
 x.attach_grad()
@@ -30,13 +33,19 @@ with autograd.record():
 y
 y.backward()
 x.grad
-x.grad == 4 * x'''),
-    ('Backward of a vector: the gradient of its sum', '''\
+x.grad == 4 * x""",
+    ),
+    (
+        'Backward of a vector: the gradient of its sum',
+        """\
 with autograd.record():
     y = x * x
 y.backward()
-x.grad'''),
-    ('Detaching: u = y.detach() is a constant, so dz/dx for z = u * x is u', '''\
+x.grad""",
+    ),
+    (
+        'Detaching: u = y.detach() is a constant, so dz/dx for z = u * x is u',
+        """\
 with autograd.record():
     y = x * x
     u = y.detach()
@@ -46,8 +55,11 @@ u
 x.grad
 x.grad == u
 y.backward()
-x.grad == 2 * x'''),
-    ('attach_grad on an intermediate detaches it: z = 5u - x only sees x through -x', '''\
+x.grad == 2 * x""",
+    ),
+    (
+        'attach_grad on an intermediate detaches it: z = 5u - x only sees x through -x',
+        """\
 y = np.ones(4) * 2
 y.attach_grad()
 with autograd.record():
@@ -55,8 +67,11 @@ with autograd.record():
     u.attach_grad()  # implicitly u = u.detach()
     z = 5 * u - x
 z.backward()
-x.grad, u.grad, y.grad'''),
-    ('Python control flow: f(a) = k * a, with k chosen by loops and branches', '''\
+x.grad, u.grad, y.grad""",
+    ),
+    (
+        'Python control flow: f(a) = k * a, with k chosen by loops and branches',
+        """\
 def f(a):
     b = a * 2
     while np.linalg.norm(b) < 1000:
@@ -75,47 +90,70 @@ d.backward()
 a, d
 d / a
 a.grad
-a.grad == d / a'''),
-    ('Head gradients: y.backward(dz/dy) gives dz/dx = dz/dy * dy/dx', '''\
+a.grad == d / a""",
+    ),
+    (
+        'Head gradients: y.backward(dz/dy) gives dz/dx = dz/dy * dy/dx',
+        """\
 with autograd.record():
     y = x * 2
 y.backward(np.array([10, 1., .1, .01]))
-x.grad'''),
-    ('Gradients of intermediates: autograd.grad(y, [x, z])', '''\
+x.grad""",
+    ),
+    (
+        'Gradients of intermediates: autograd.grad(y, [x, z])',
+        """\
 with autograd.record():
     z = 2 * x
     y = np.dot(z, z)
-autograd.grad(y, [x, z])'''),
-    ('Training mode and prediction mode', '''\
+autograd.grad(y, [x, z])""",
+    ),
+    (
+        'Training mode and prediction mode',
+        """\
 autograd.is_training()
 with autograd.record():
-    print(autograd.is_training())'''),
-    ('A second backward through the same graph fails: its saved values were freed', '''\
+    print(autograd.is_training())""",
+    ),
+    (
+        'A second backward through the same graph fails: its saved values were freed',
+        """\
 with autograd.record():
     y = 3 * x
 y.backward()
-y.backward()''', GraphFreedError),
-    ('retain_graph=True keeps the graph for another backward', '''\
+y.backward()""",
+        GraphFreedError,
+    ),
+    (
+        'retain_graph=True keeps the graph for another backward',
+        """\
 with autograd.record():
     y = 3 * x
 y.backward(retain_graph=True)
 y.backward()
-x.grad'''),
-    ('Second derivative: d2/dx2 x**3 = 6x (record the first backward pass)', '''\
+x.grad""",
+    ),
+    (
+        'Second derivative: d2/dx2 x**3 = 6x (record the first backward pass)',
+        """\
 with autograd.record():
     y = x ** 3
     (dy,) = autograd.grad(y, [x], create_graph=True)
 dy.backward()
-dy, x.grad'''),
+dy, x.grad""",
+    ),
 ]
 
-SIN_STEP = ('Exercise: plot f(x) = sin(x) and df/dx, computed without using cos(x)', '''\
+SIN_STEP = (
+    'Exercise: plot f(x) = sin(x) and df/dx, computed without using cos(x)',
+    """\
 x = np.linspace(0, 10, 200, dtype='float64')
 x.attach_grad()
 with autograd.record():
     y = np.sin(x)
 y.backward()
-x.grad[:3]''')
+x.grad[:3]""",
+)
 
 
 def run_step(code, namespace, out=None, raises=None):
@@ -132,7 +170,7 @@ def run_step(code, namespace, out=None, raises=None):
     lines = code.splitlines()
     body = ast.parse(code).body
     for stmt in body:
-        source = lines[stmt.lineno - 1:stmt.end_lineno]
+        source = lines[stmt.lineno - 1 : stmt.end_lineno]
         print('>>> ' + source[0], file=out)
         for line in source[1:]:
             print('... ' + line, file=out)
@@ -186,6 +224,7 @@ def sin_figure(num=200):
     """The matplotlib figure of sin(x) and its autograd derivative (ImportError without
     matplotlib)."""
     from matplotlib.figure import Figure
+
     xs, ys, dys = sin_and_derivative(num)
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
@@ -201,10 +240,14 @@ def sin_figure(num=200):
 
 def main(argv=None):
     """Print the walk through the chapter, then plot sin(x) and its derivative."""
-    parser = argparse.ArgumentParser(prog='python -m ndgrad.demo',
-                                     description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default='sin_derivative.png',
-                        help='where to write the plot (PNG; default: %(default)s)')
+    parser = argparse.ArgumentParser(
+        prog='python -m ndgrad.demo', description=__doc__.split('\n')[0]
+    )
+    parser.add_argument(
+        '--out',
+        default='sin_derivative.png',
+        help='where to write the plot (PNG; default: %(default)s)',
+    )
     args = parser.parse_args(argv)
     namespace = {'autograd': autograd, 'np': np, 'npx': npx}
     print('>>> from ndgrad import autograd, np, npx')
@@ -221,8 +264,10 @@ def main(argv=None):
     print('#     plt.plot(x, x.grad, "--", label="df(x)/dx from autograd")')
     print(f'# max |autograd derivative - cos(x)| over {xs.size} points in [0, 10]: {error:.1e}')
     if plot_sin(args.out) is None:
-        print("# matplotlib is not installed: pip install matplotlib "
-              "(or pip install 'ndgrad[plot]') gets the plot.")
+        print(
+            '# matplotlib is not installed: pip install matplotlib '
+            "(or pip install 'ndgrad[plot]') gets the plot."
+        )
     else:
         print(f'# plot written to {args.out}')
     return 0
@@ -232,6 +277,7 @@ def main(argv=None):
 def _restored_state():
     """Leave the caller's autograd flags and default dtype as they were."""
     from ._state import CONFIG, scope
+
     saved = CONFIG.float_dtype, CONFIG.numpy_defaults
     try:
         with scope(None, None):  # restores the recording and training flags

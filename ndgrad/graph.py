@@ -19,6 +19,7 @@ Drawing needs the ``graphviz`` package and Graphviz's ``dot`` program: from a cl
 ``pip install -e '.[graph]'``, plus ``apt-get install graphviz``, ``brew install graphviz``
 or ``conda install graphviz``.
 """
+
 import os
 import pathlib
 import sys
@@ -35,6 +36,7 @@ NDArray = numpy.ndarray[Any, Any]
 
 
 # --- the only places that read the engine's node structure ------------------------------------
+
 
 def _inputs(node: Node) -> list[tuple[Node | None, Any]]:
     """The positional inputs of `node` as ``(parent, kept)`` pairs: ``parent`` is the edge
@@ -68,8 +70,9 @@ _PACKAGE = str(pathlib.Path(__file__).resolve().parent)
 def _caller_namespaces() -> list[Mapping[str, Any]]:
     """Locals and globals of the innermost frame outside the ndgrad package's files."""
     frame: Any = sys._getframe(1)
-    while frame is not None and str(pathlib.Path(frame.f_code.co_filename).resolve()
-                                    ).startswith(_PACKAGE + os.sep):
+    while frame is not None and str(pathlib.Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE + os.sep
+    ):
         frame = frame.f_back
     if frame is None:
         return []
@@ -82,21 +85,27 @@ def _named_arrays(names: Mapping[str, ndarray] | None) -> list[tuple[str, ndarra
     Names starting with ``_`` (Jupyter's output history ``_``, ``_3``) are left out.
     """
     if names is not None and not isinstance(names, dict):
-        raise TypeError('graph: names must be a dict from name to array, e.g. '
-                        "names={'x': x, 'loss': loss}")
+        raise TypeError(
+            "graph: names must be a dict from name to array, e.g. names={'x': x, 'loss': loss}"
+        )
     found: list[tuple[str, Any]] = list((names or {}).items())
     for space in _caller_namespaces():
-        found += [(k, v) for k, v in list(space.items())
-                  if isinstance(v, ndarray) and not k.startswith('_')]
+        found += [
+            (k, v)
+            for k, v in list(space.items())
+            if isinstance(v, ndarray) and not k.startswith('_')
+        ]
     for name, array in found:
         if not isinstance(array, ndarray):
-            raise TypeError(f'graph: names[{name!r}] must be an ndgrad array, not '
-                            f'{type(array).__name__}')
+            raise TypeError(
+                f'graph: names[{name!r}] must be an ndgrad array, not {type(array).__name__}'
+            )
     return found
 
 
-def _index_names(named: list[tuple[str, ndarray]]
-                 ) -> tuple[dict[Node, tuple[str, ndarray]], dict[int, str]]:
+def _index_names(
+    named: list[tuple[str, ndarray]],
+) -> tuple[dict[Node, tuple[str, ndarray]], dict[int, str]]:
     """(node -> (name, array), id of NumPy data -> name): the first name found wins."""
     by_node: dict[Node, tuple[str, ndarray]] = {}
     by_data: dict[int, str] = {}
@@ -109,8 +118,9 @@ def _index_names(named: list[tuple[str, ndarray]]
     return by_node, by_data
 
 
-def _known_values(order: list[Node], by_node: dict[Node, tuple[str, ndarray]]
-                  ) -> dict[Node, NDArray]:
+def _known_values(
+    order: list[Node], by_node: dict[Node, tuple[str, ndarray]]
+) -> dict[Node, NDArray]:
     """node -> its output value (NumPy), for what the graph or the caller still holds."""
     values = {node: array._data for node, (_, array) in by_node.items()}
     for node in order:
@@ -122,8 +132,9 @@ def _known_values(order: list[Node], by_node: dict[Node, tuple[str, ndarray]]
     return values
 
 
-def _gradients(heads: list[Node], order: list[Node], values: dict[Node, NDArray]
-               ) -> dict[Node, NDArray]:
+def _gradients(
+    heads: list[Node], order: list[Node], values: dict[Node, NDArray]
+) -> dict[Node, NDArray]:
     """node -> d sum(heads) / d node, computed on the recorded graph (kept for later), or
     an empty dict where a backward pass already freed it."""
     if any(node.freed for node in order):
@@ -135,20 +146,26 @@ def _gradients(heads: list[Node], order: list[Node], values: dict[Node, NDArray]
         return _array_of(node, numpy.zeros(node.shape, node.dtype) if value is None else value)
 
     targets = [node for node in order if isinstance(node.dtype, numpy.dtype)]  # one output
-    grads = autograd.grad([array(h) for h in heads], [array(n) for n in targets],
-                          retain_graph=True)
+    grads = autograd.grad([array(h) for h in heads], [array(n) for n in targets], retain_graph=True)
     return {node: numpy.asarray(g) for node, g in zip(targets, grads)}
 
 
 # --- DOT text ----------------------------------------------------------------------------------
+
 
 def _quote(text: str) -> str:
     return text.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 
 
 def _show(value: Any) -> str:
-    return numpy.array2string(numpy.asarray(value), precision=4, threshold=8, edgeitems=2,
-                              max_line_width=48, suppress_small=True)
+    return numpy.array2string(
+        numpy.asarray(value),
+        precision=4,
+        threshold=8,
+        edgeitems=2,
+        max_line_width=48,
+        suppress_small=True,
+    )
 
 
 def _shape(meta: Any) -> str:
@@ -156,16 +173,30 @@ def _shape(meta: Any) -> str:
 
 
 def _kwargs(node: Node) -> str:
-    shown = [f'{k}={v!r}' for k, v in (getattr(node, 'kwargs', None) or {}).items()
-             if v is not None and v is not False]
+    shown = [
+        f'{k}={v!r}'
+        for k, v in (getattr(node, 'kwargs', None) or {}).items()
+        if v is not None and v is not False
+    ]
     return f'({", ".join(shown)})' if shown else ''
 
 
-def _node_label(node: Node, name: str | None, value: NDArray | None, grad: NDArray | None,
-                leaf_grad: ndarray | None, values: bool) -> str:
+def _node_label(
+    node: Node,
+    name: str | None,
+    value: NDArray | None,
+    grad: NDArray | None,
+    leaf_grad: ndarray | None,
+    values: bool,
+) -> str:
     what = 'variable' if node.prim is None else node.name + _kwargs(node)
-    lines = [f'{name} = {what}' if name and node.prim is not None else
-             f'{name}\n{what}' if name else what]
+    lines = [
+        f'{name} = {what}'
+        if name and node.prim is not None
+        else f'{name}\n{what}'
+        if name
+        else what
+    ]
     if node.prim is None and node.grad_req is not None:
         lines[-1] += f' (grad_req={node.grad_req})'
     if isinstance(node.dtype, numpy.dtype):
@@ -199,8 +230,9 @@ def _constant_label(kept: Any, by_data: dict[int, str]) -> str:
     return f'{text}{_show(kept)}\n{_shape(kept)} {kept.dtype}'
 
 
-def to_dot(*heads: ndarray, names: Mapping[str, ndarray] | None = None,
-           values: bool = False) -> str:
+def to_dot(
+    *heads: ndarray, names: Mapping[str, ndarray] | None = None, values: bool = False
+) -> str:
     """The graph that produced `heads` in Graphviz's DOT language.
 
     Ops are boxes, variables are ellipses, constants are plain text; each shows its shape
@@ -222,20 +254,32 @@ def to_dot(*heads: ndarray, names: Mapping[str, ndarray] | None = None,
     nodes = []
     for head in heads:
         if not isinstance(head, ndarray) or head._node is None:
-            raise ValueError('to_dot: pass arrays computed inside autograd.record() from '
-                             'arrays with attach_grad()')
+            raise ValueError(
+                'to_dot: pass arrays computed inside autograd.record() from '
+                'arrays with attach_grad()'
+            )
         nodes.append(head._node)
     by_node, by_data = _index_names(_named_arrays(names))
     order = _order(nodes)
     known = _known_values(order, by_node) if values else {}
     grads = _gradients(nodes, order, known) if values else {}
     ids = {node: f'n{k}' for k, node in enumerate(order)}
-    lines = ['digraph ndgrad {', '  rankdir=BT;', '  node [fontname="Helvetica", fontsize=10];',
-             '  edge [color="#555555"];']
+    lines = [
+        'digraph ndgrad {',
+        '  rankdir=BT;',
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [color="#555555"];',
+    ]
     for node in order:
         name = by_node.get(node, (None,))[0]
-        label = _node_label(node, name, known.get(node), grads.get(node),
-                            node.grad if node.prim is None else None, values)
+        label = _node_label(
+            node,
+            name,
+            known.get(node),
+            grads.get(node),
+            node.grad if node.prim is None else None,
+            values,
+        )
         shape = 'ellipse' if node.prim is None else 'box'
         style = ', style=filled, fillcolor="#dbe9f6"' if node in nodes else ''
         lines.append(f'  {ids[node]} [label="{_quote(label)}", shape={shape}{style}];')
@@ -245,15 +289,22 @@ def to_dot(*heads: ndarray, names: Mapping[str, ndarray] | None = None,
                 lines.append(f'  {ids[parent]} -> {ids[node]};')
                 continue
             const = f'{ids[node]}c{k}'
-            lines.append(f'  {const} [label="{_quote(_constant_label(kept, by_data))}", '
-                         f'shape=plaintext, fontcolor="#555555"];')
+            lines.append(
+                f'  {const} [label="{_quote(_constant_label(kept, by_data))}", '
+                f'shape=plaintext, fontcolor="#555555"];'
+            )
             lines.append(f'  {const} -> {ids[node]} [style=dashed];')
     lines.append('}')
     return '\n'.join(lines)
 
 
-def draw(*heads: ndarray, path: str | os.PathLike[str] | None = None, format: str | None = None,
-         names: Mapping[str, ndarray] | None = None, values: bool = False) -> Any:
+def draw(
+    *heads: ndarray,
+    path: str | os.PathLike[str] | None = None,
+    format: str | None = None,
+    names: Mapping[str, ndarray] | None = None,
+    values: bool = False,
+) -> Any:
     """The picture of the graph as a ``graphviz.Source``, shown inline (SVG) in Jupyter.
 
     With `path`, also writes the image there, in `format` (default: the suffix of
@@ -265,10 +316,12 @@ def draw(*heads: ndarray, path: str | os.PathLike[str] | None = None, format: st
     try:
         import graphviz  # type: ignore[import-untyped]
     except ImportError:
-        raise ImportError("drawing graphs needs the graphviz package: pip install -e "
-                          "'.[graph]' from a clone (or pip install graphviz), and Graphviz's "
-                          "'dot' program; ndgrad.graph.to_dot(y) gives the DOT text "
-                          "without it") from None
+        raise ImportError(
+            'drawing graphs needs the graphviz package: pip install -e '
+            "'.[graph]' from a clone (or pip install graphviz), and Graphviz's "
+            "'dot' program; ndgrad.graph.to_dot(y) gives the DOT text "
+            'without it'
+        ) from None
     source = graphviz.Source(to_dot(*heads, names=names, values=values))
     if path is not None:
         path = pathlib.Path(path)
@@ -276,8 +329,10 @@ def draw(*heads: ndarray, path: str | os.PathLike[str] | None = None, format: st
         try:
             data = source.pipe(format=format)
         except graphviz.ExecutableNotFound:
-            raise RuntimeError("drawing graphs needs Graphviz's 'dot' program on the PATH: "
-                               'apt-get install graphviz, brew install graphviz or conda '
-                               'install graphviz') from None
+            raise RuntimeError(
+                "drawing graphs needs Graphviz's 'dot' program on the PATH: "
+                'apt-get install graphviz, brew install graphviz or conda '
+                'install graphviz'
+            ) from None
         path.write_bytes(data)
     return source

@@ -16,6 +16,7 @@ Random draws come from ``ndgrad.np.random`` (NumPy's global generator): seed it 
 array([[0.5, 0.5, 0.5],
        [0.5, 0.5, 0.5]])
 """
+
 import json
 import math
 
@@ -65,10 +66,12 @@ def register(klass):
 
 def alias(*names):
     """Register an Initializer subclass under the given names."""
+
     def reg(klass):
         for name in names:
             _REGISTRY[name.lower()] = klass
         return klass
+
     return reg
 
 
@@ -87,10 +90,13 @@ def create(init, **kwargs):
         try:
             return _REGISTRY[name.lower()](**kwargs)
         except KeyError:
-            raise ValueError(f'unknown initializer {init!r}; registered: '
-                             f'{", ".join(sorted(_REGISTRY))}') from None
-    raise TypeError(f'an initializer is an Initializer instance or its registered name, '
-                    f'not {type(init).__name__}')
+            raise ValueError(
+                f'unknown initializer {init!r}; registered: {", ".join(sorted(_REGISTRY))}'
+            ) from None
+    raise TypeError(
+        f'an initializer is an Initializer instance or its registered name, '
+        f'not {type(init).__name__}'
+    )
 
 
 def _root_mean_square(x):
@@ -143,9 +149,14 @@ class Initializer:
             create(init)._init_weight(desc, arr)
             self._verbose_print(desc, init, arr)
             return
-        for ending, method in (('weight', self._init_weight), ('bias', self._init_bias),
-                               ('gamma', self._init_gamma), ('beta', self._init_beta),
-                               ('min', self._init_zero), ('max', self._init_one)):
+        for ending, method in (
+            ('weight', self._init_weight),
+            ('bias', self._init_bias),
+            ('gamma', self._init_gamma),
+            ('beta', self._init_beta),
+            ('min', self._init_zero),
+            ('max', self._init_one),
+        ):
             if desc.endswith(ending):
                 method(desc, arr)
                 self._verbose_print(desc, ending, arr)
@@ -168,7 +179,8 @@ class Initializer:
         raise ValueError(
             f'Unknown initialization pattern for {name}. Default initialization is limited '
             f'to names ending in "weight", "bias", "gamma" (1.0) and "beta" (0.0); give '
-            f'the parameter its own initializer (init=...).')
+            f'the parameter its own initializer (init=...).'
+        )
 
     def __eq__(self, other):
         if not isinstance(other, Initializer):
@@ -282,11 +294,11 @@ class Xavier(Initializer):
     def __init__(self, rnd_type='uniform', factor_type='avg', magnitude=3):
         super().__init__(rnd_type=rnd_type, factor_type=factor_type, magnitude=magnitude)
         if rnd_type not in ('uniform', 'gaussian'):
-            raise ValueError(f"Xavier: rnd_type must be 'uniform' or 'gaussian', "
-                             f'got {rnd_type!r}')
+            raise ValueError(f"Xavier: rnd_type must be 'uniform' or 'gaussian', got {rnd_type!r}")
         if factor_type not in ('avg', 'in', 'out'):
-            raise ValueError(f"Xavier: factor_type must be 'avg', 'in' or 'out', "
-                             f'got {factor_type!r}')
+            raise ValueError(
+                f"Xavier: factor_type must be 'avg', 'in' or 'out', got {factor_type!r}"
+            )
         self.rnd_type = rnd_type
         self.factor_type = factor_type
         self.magnitude = float(magnitude)
@@ -294,12 +306,12 @@ class Xavier(Initializer):
     def _init_weight(self, name, arr):
         shape = arr.shape
         if len(shape) < 2:
-            raise ValueError(f'Xavier initializer cannot be applied to vector {name}. It '
-                             f'requires at least 2D.')
+            raise ValueError(
+                f'Xavier initializer cannot be applied to vector {name}. It requires at least 2D.'
+            )
         receptive = math.prod(shape[2:])
         fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
-        factor = {'avg': (fan_in + fan_out) / 2.0, 'in': fan_in,
-                  'out': fan_out}[self.factor_type]
+        factor = {'avg': (fan_in + fan_out) / 2.0, 'in': fan_in, 'out': fan_out}[self.factor_type]
         scale = math.sqrt(self.magnitude / factor)
         if self.rnd_type == 'uniform':
             _fill(arr, _np.random.uniform(-scale, scale, size=shape))
@@ -317,5 +329,5 @@ class MSRAPrelu(Xavier):
     """
 
     def __init__(self, factor_type='avg', slope=0.25):
-        super().__init__('gaussian', factor_type, 2.0 / (1 + slope ** 2))
+        super().__init__('gaussian', factor_type, 2.0 / (1 + slope**2))
         self._kwargs = {'factor_type': factor_type, 'slope': slope}

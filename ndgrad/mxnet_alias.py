@@ -19,6 +19,7 @@ has ``cpu``, ``gpu`` (which raises: ndgrad has no GPU), ``num_gpus`` and
 >>> np is ndgrad.np, mx.cpu(), mx.context.num_gpus()
 (True, 'cpu(0)', 0)
 """
+
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -34,9 +35,15 @@ MXNET_VERSION = '1.9.1'
 
 # mxnet name -> ndgrad module; names not listed map mxnet.X.Y to ndgrad.X.Y
 _TARGETS = {
-    'np': 'ndgrad.numpy', 'numpy': 'ndgrad.numpy', 'npx': 'ndgrad.npx',
-    'numpy_extension': 'ndgrad.npx', 'autograd': 'ndgrad.autograd', 'gluon': 'ndgrad.gluon',
-    'init': 'ndgrad.init', 'initializer': 'ndgrad.init', 'random': 'ndgrad.numpy.random',
+    'np': 'ndgrad.numpy',
+    'numpy': 'ndgrad.numpy',
+    'npx': 'ndgrad.npx',
+    'numpy_extension': 'ndgrad.npx',
+    'autograd': 'ndgrad.autograd',
+    'gluon': 'ndgrad.gluon',
+    'init': 'ndgrad.init',
+    'initializer': 'ndgrad.init',
+    'random': 'ndgrad.numpy.random',
     'image': 'ndgrad.gluon.data.vision.image',
 }
 
@@ -56,7 +63,8 @@ def gpu(device_id=0):
     raise RuntimeError(
         f'ndgrad computes on the CPU only: there is no gpu({device_id}) '
         f'(mx.context.num_gpus() is 0). Use mx.cpu(), or d2l.try_gpu(), which falls back '
-        f'to the CPU.')
+        f'to the CPU.'
+    )
 
 
 def num_gpus():
@@ -105,7 +113,7 @@ def _target(fullname):
     """The ndgrad module (or built module) that serves `fullname` (``mxnet...``)."""
     if fullname == 'mxnet':
         return _top_module()
-    first, _, rest = fullname[len('mxnet.'):].partition('.')
+    first, _, rest = fullname[len('mxnet.') :].partition('.')
     if first == 'context' and not rest:
         return _context_module()
     base = _TARGETS.get(first, f'ndgrad.{first}')
@@ -118,7 +126,9 @@ def _target(fullname):
         raise ModuleNotFoundError(
             f'{fullname} is not provided by ndgrad (the mxnet alias maps it to {name}, '
             f'which does not exist). ndgrad offers mxnet.np, npx, autograd, gluon (nn, loss, '
-            f'data, Trainer), init, random, image and context.', name=fullname) from None
+            f'data, Trainer), init, random, image and context.',
+            name=fullname,
+        ) from None
 
 
 class _Loader(importlib.abc.Loader):
@@ -146,9 +156,11 @@ def install():
     stays: importing this module then raises ImportError."""
     existing = sys.modules.get('mxnet')
     if existing is not None and getattr(existing, 'ndgrad', None) is not ndgrad:
-        raise ImportError('a real mxnet is already imported in this process; import '
-                          'ndgrad.mxnet_alias before anything imports mxnet, or use mxnet '
-                          'itself')
+        raise ImportError(
+            'a real mxnet is already imported in this process; import '
+            'ndgrad.mxnet_alias before anything imports mxnet, or use mxnet '
+            'itself'
+        )
     if not any(isinstance(f, MXNetAliasFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, MXNetAliasFinder())
 

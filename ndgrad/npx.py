@@ -19,11 +19,12 @@ dropout and batch_norm act in training mode (inside ``autograd.record()`` or
 >>> npx.relu(np.array([-1., 2.]))
 array([0., 2.])
 """
+
 import numpy as _numpy
 
 from . import numpy as _np  # (also registers the primitives)
-from ._primitive import exports as _exports
 from ._ndarray import raw as _raw
+from ._primitive import exports as _exports
 from ._state import CONFIG as _CONFIG
 
 globals().update(_exports('npx'))
@@ -58,7 +59,8 @@ def gpu(device_id=0):
     """A GPU context: ndgrad computes on the CPU only, so this raises RuntimeError."""
     raise RuntimeError(
         f'ndgrad computes on the CPU only: there is no gpu({device_id}) (npx.num_gpus() is '
-        f'0). Use npx.cpu(), or d2l.try_gpu(), which falls back to the CPU.')
+        f'0). Use npx.cpu(), or d2l.try_gpu(), which falls back to the CPU.'
+    )
 
 
 def num_gpus():

@@ -9,6 +9,7 @@ as a single vector-Jacobian product) and forward-mode Jacobians with central
 differences in float64, then does the same for the derivative itself, up to
 `order`.
 """
+
 # mypy: no-warn-return-any
 # (until the core is annotated, `wrap` and the engine return Any)
 from collections.abc import Callable, Sequence
@@ -30,14 +31,26 @@ Function = Callable[..., ndarray]  # ndgrad arrays in, one ndgrad array out
 Direction = Callable[[tuple[int, ...]], Values]
 
 
-def assert_allclose(actual: ArrayLike, desired: ArrayLike, rtol: float = 1e-7, atol: float = 0,
-                    err_msg: str = '', equal_nan: bool = True) -> None:
+def assert_allclose(
+    actual: ArrayLike,
+    desired: ArrayLike,
+    rtol: float = 1e-7,
+    atol: float = 0,
+    err_msg: str = '',
+    equal_nan: bool = True,
+) -> None:
     """`numpy.testing.assert_allclose` that also accepts ndgrad arrays.
 
     >>> assert_allclose(np.array([1., 2.]), [1., 2.000000001])
     """
-    numpy.testing.assert_allclose(numpy.asarray(actual), numpy.asarray(desired), rtol=rtol,
-                                  atol=atol, err_msg=err_msg, equal_nan=equal_nan)
+    numpy.testing.assert_allclose(
+        numpy.asarray(actual),
+        numpy.asarray(desired),
+        rtol=rtol,
+        atol=atol,
+        err_msg=err_msg,
+        equal_nan=equal_nan,
+    )
 
 
 def _leaf(value: ArrayLike) -> ndarray:
@@ -57,8 +70,7 @@ def _value(x: ArrayLike) -> Values:
     return x._data if isinstance(x, ndarray) else numpy.asarray(x)
 
 
-def numerical_jacobian(f: Function, xs: Sequence[ArrayLike], i: int,
-                       eps: float = 1e-6) -> Values:
+def numerical_jacobian(f: Function, xs: Sequence[ArrayLike], i: int, eps: float = 1e-6) -> Values:
     """d f / d xs[i] by central differences: shape ``out.shape + xs[i].shape``.
 
     >>> numerical_jacobian(lambda x: x ** 2, [np.array([1., 2.])], 0).round(6)
@@ -75,8 +87,7 @@ def numerical_jacobian(f: Function, xs: Sequence[ArrayLike], i: int,
         hi = _value(f(*[wrap(plus) if k == i else wrap(x) for k, x in enumerate(points)]))
         lo = _value(f(*[wrap(minus) if k == i else wrap(x) for k, x in enumerate(points)]))
         columns.append((numpy.asarray(hi, numpy.float64) - lo) / (2 * eps))
-    out_shape = (numpy.shape(columns[0]) if columns
-                 else numpy.shape(_value(f(*map(wrap, points)))))
+    out_shape = numpy.shape(columns[0]) if columns else numpy.shape(_value(f(*map(wrap, points))))
     jac = numpy.stack(columns, axis=-1) if columns else numpy.zeros(out_shape + (0,))
     return jac.reshape(out_shape + base.shape)
 
@@ -124,6 +135,7 @@ def _fixed_direction(seed: int) -> Direction:
 
 def _derivative_fn(f: Function, i: int, mode: str, direction: Direction) -> Function:
     """x -> (J^T u) or (J v): a differentiable function of the inputs, for the next order."""
+
     def derivative(*values: ArrayLike) -> ndarray:
         xs = [x if isinstance(x, ndarray) and x._node is not None else _leaf(x) for x in values]
         out = _call(f, xs)
@@ -131,17 +143,18 @@ def _derivative_fn(f: Function, i: int, mode: str, direction: Direction) -> Func
             return wrap(numpy.zeros(xs[i].shape if mode == 'rev' else out.shape))
         if mode == 'rev':
             u = wrap(direction(out.shape).astype(out.dtype))
-            (g,) = _engine.backward([out], [u], [xs[i]._node], create_graph=True,
-                                    retain_graph=True)
+            (g,) = _engine.backward([out], [u], [xs[i]._node], create_graph=True, retain_graph=True)
             return g if g is not None else wrap(numpy.zeros(xs[i].shape, xs[i].dtype))
         v = wrap(direction(xs[i].shape).astype(xs[i].dtype))
         (t,) = _engine.push_tangents([out._node], {xs[i]._node: v}, create_graph=True)
         return t if t is not None else wrap(numpy.zeros(out.shape, out.dtype))
+
     return derivative
 
 
-def _compare(name: str, actual: ArrayLike, expected: Values, rtol: float, atol: float,
-             where: str) -> None:
+def _compare(
+    name: str, actual: ArrayLike, expected: Values, rtol: float, atol: float, where: str
+) -> None:
     got = numpy.asarray(actual, dtype=numpy.float64)
     if got.shape != expected.shape:
         raise AssertionError(f'{where}: {name} has shape {got.shape}, expected {expected.shape}')
@@ -151,12 +164,21 @@ def _compare(name: str, actual: ArrayLike, expected: Values, rtol: float, atol: 
         rows = '\n'.join(f'    at {j}: expected {expected[j]!r}, got {got[j]!r}' for j in idx)
         raise AssertionError(
             f'{where}: {name} differs from central differences in {int(bad.sum())} of '
-            f'{bad.size} entries (rtol={rtol}, atol={atol}):\n{rows}')
+            f'{bad.size} entries (rtol={rtol}, atol={atol}):\n{rows}'
+        )
 
 
-def check_grad(f: Function, inputs: Sequence[ArrayLike], order: int = 2,
-               modes: Sequence[str] = ('rev', 'fwd'), eps: float = 1e-6, rtol: float = 1e-5,
-               atol: float = 1e-6, wrt: Sequence[int] | None = None, seed: int = 0) -> None:
+def check_grad(
+    f: Function,
+    inputs: Sequence[ArrayLike],
+    order: int = 2,
+    modes: Sequence[str] = ('rev', 'fwd'),
+    eps: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    wrt: Sequence[int] | None = None,
+    seed: int = 0,
+) -> None:
     """Assert that the derivatives of `f` match central differences, up to `order`.
 
     `f` takes ndgrad arrays and returns one array. `inputs` are promoted to
@@ -177,15 +199,27 @@ def check_grad(f: Function, inputs: Sequence[ArrayLike], order: int = 2,
             expected = numerical_jacobian(fn, points, i, eps)
             where = f'input {i}, order {k}'
             if 'rev' in modes:
-                _compare('reverse-mode Jacobian', _reverse_jacobian(fn, points, i), expected,
-                         rtol, atol, where)
-                u = rng.standard_normal(expected.shape[:expected.ndim - points[i].ndim])
+                _compare(
+                    'reverse-mode Jacobian',
+                    _reverse_jacobian(fn, points, i),
+                    expected,
+                    rtol,
+                    atol,
+                    where,
+                )
+                u = rng.standard_normal(expected.shape[: expected.ndim - points[i].ndim])
                 single = _single_vjp(fn, points, i, u)
                 batched = numpy.tensordot(u, expected, axes=u.ndim) if u.ndim else u * expected
                 _compare('vector-Jacobian product', single, batched, rtol, atol, where)
             if 'fwd' in modes:
-                _compare('forward-mode Jacobian', _forward_jacobian(fn, points, i), expected,
-                         rtol, atol, where)
+                _compare(
+                    'forward-mode Jacobian',
+                    _forward_jacobian(fn, points, i),
+                    expected,
+                    rtol,
+                    atol,
+                    where,
+                )
         if k < order:
             mode = 'rev' if 'rev' in modes else 'fwd'
             i = positions[0] if isinstance(positions, (list, tuple)) else 0

@@ -1,7 +1,7 @@
 import numpy
 import pytest
 
-from ndgrad import autograd, npx
+from ndgrad import npx
 from ndgrad._state import STATE
 
 

@@ -1,5 +1,6 @@
 """The behaviour of MXNet's autograd API: gradient buffers, record/pause/modes,
 retain_graph, detach, head gradients, autograd.grad, threads, memory."""
+
 import gc
 import threading
 import weakref
@@ -18,6 +19,7 @@ def _square_sum(x):
 
 
 # --- gradient buffers ------------------------------------------------------------------------------
+
 
 def test_grad_req_write_overwrites():
     x = np.arange(4)
@@ -85,6 +87,7 @@ def test_unused_variable_gets_zeros():
 
 # --- retain_graph, detach ---------------------------------------------------------------------------
 
+
 def test_retain_graph_allows_a_second_backward():
     x = np.arange(3)
     x.attach_grad()
@@ -121,13 +124,14 @@ def test_stop_gradient():
 
 # --- head gradients -------------------------------------------------------------------------------
 
+
 def test_head_gradient_scales_the_chain_rule():
     x = np.arange(4)
     x.attach_grad()
     with autograd.record():
         y = x * x
-    y.backward(np.array([10, 1., .1, .01]))
-    numpy.testing.assert_allclose(x.grad.asnumpy(), [0., 2., 0.4, 0.06], rtol=1e-6)
+    y.backward(np.array([10, 1.0, 0.1, 0.01]))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 2.0, 0.4, 0.06], rtol=1e-6)
 
 
 def test_head_gradient_of_wrong_shape_is_an_error():
@@ -135,7 +139,7 @@ def test_head_gradient_of_wrong_shape_is_an_error():
     x.attach_grad()
     with autograd.record():
         y = x * 2
-    for bad in (np.ones(3), np.ones((4, 1)), np.ones(()), [1., 2.]):
+    for bad in (np.ones(3), np.ones((4, 1)), np.ones(()), [1.0, 2.0]):
         with pytest.raises(ValueError, match=r'shape'):
             y.backward(bad, retain_graph=True)
     assert repr(x.grad) == 'array([0., 0., 0., 0.])'
@@ -147,7 +151,7 @@ def test_several_heads():
     with autograd.record():
         a = x * 2
         b = (x * x).sum()
-    autograd.backward([a, b], [np.ones(3), np.array(10.)])
+    autograd.backward([a, b], [np.ones(3), np.array(10.0)])
     assert repr(x.grad) == 'array([ 2., 22., 42.])'
     with autograd.record():
         a = x * 2
@@ -161,23 +165,34 @@ def test_head_gradient_dtype_follows_the_head():
     x.attach_grad()
     with autograd.record():
         y = x * 2
-    y.backward(numpy.array([1., 2., 3.]))  # float64 head gradient for a float32 head
+    y.backward(numpy.array([1.0, 2.0, 3.0]))  # float64 head gradient for a float32 head
     assert x.grad.dtype == numpy.float32
     assert repr(x.grad) == 'array([2., 4., 6.])'
 
 
-
-@pytest.mark.parametrize('bad,match', [
-    ('ones', r'head gradient is a str'),
-    ({'a': 1.0}, r'head gradient is a dict'),
-    (object(), r'head gradient is a object'),
-    ([1.0, None, 2.0, 3.0], r'holds a NoneType'),
-    (numpy.array([object()] * 4), r'holds a object \(an array of dtype object\)'),
-    (numpy.array(['a', 'b', 'c', 'd']), r'holds values of dtype <U1'),
-    (numpy.array([1j, 1.0, 1.0, 1.0]), r'complex.*not differentiable'),
-    (numpy.ones(4, numpy.complex64), r'complex'),
-], ids=['str', 'dict', 'object', 'None-in-list', 'object-array', 'str-array', 'complex',
-        'complex64'])
+@pytest.mark.parametrize(
+    'bad,match',
+    [
+        ('ones', r'head gradient is a str'),
+        ({'a': 1.0}, r'head gradient is a dict'),
+        (object(), r'head gradient is a object'),
+        ([1.0, None, 2.0, 3.0], r'holds a NoneType'),
+        (numpy.array([object()] * 4), r'holds a object \(an array of dtype object\)'),
+        (numpy.array(['a', 'b', 'c', 'd']), r'holds values of dtype <U1'),
+        (numpy.array([1j, 1.0, 1.0, 1.0]), r'complex.*not differentiable'),
+        (numpy.ones(4, numpy.complex64), r'complex'),
+    ],
+    ids=[
+        'str',
+        'dict',
+        'object',
+        'None-in-list',
+        'object-array',
+        'str-array',
+        'complex',
+        'complex64',
+    ],
+)
 def test_head_gradient_of_the_wrong_kind_is_a_type_error_naming_it(bad, match):
     x = np.arange(4)
     x.attach_grad()
@@ -211,6 +226,7 @@ def test_head_gradients_of_numbers_lists_and_none():
 
 
 # --- record / pause / modes ------------------------------------------------------------------------
+
 
 def test_record_sets_recording_and_training():
     assert not autograd.is_recording() and not autograd.is_training()
@@ -257,9 +273,8 @@ def test_set_recording_and_set_training_return_the_previous_state():
 
 
 def test_scopes_restore_state_after_an_exception():
-    with pytest.raises(KeyError):
-        with autograd.record():
-            raise KeyError
+    with pytest.raises(KeyError), autograd.record():
+        raise KeyError
     assert not autograd.is_recording() and not autograd.is_training()
 
 
@@ -273,10 +288,10 @@ def test_scopes_are_also_decorators_and_reentrant():
     def evaluate():
         return autograd.is_training()
 
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     loss(x).backward()
-    assert x.grad.tolist() == [2., 4.]
+    assert x.grad.tolist() == [2.0, 4.0]
     assert loss(x).item() == 5.0  # a second call opens a scope of its own
     assert not autograd.is_recording() and not autograd.is_training()
     with autograd.train_mode():
@@ -305,10 +320,11 @@ def test_recording_state_is_per_thread():
         assert autograd.is_recording()
     assert seen['recording'] is False and seen['training'] is False
     assert seen['node'] is None
-    numpy.testing.assert_array_equal(seen['grad'], [0., 2., 4.])
+    numpy.testing.assert_array_equal(seen['grad'], [0.0, 2.0, 4.0])
 
 
 # --- autograd.grad and mark_variables --------------------------------------------------------------
+
 
 def test_autograd_grad_returns_and_leaves_buffers_alone():
     x = np.arange(3)
@@ -338,7 +354,7 @@ def test_autograd_grad_single_variable_and_head_gradient():
     x.attach_grad()
     with autograd.record():
         y = x * x
-    (dx,) = autograd.grad(y, x, head_grads=[1., 10., 100.])
+    (dx,) = autograd.grad(y, x, head_grads=[1.0, 10.0, 100.0])
     assert repr(dx) == 'array([  0.,  20., 400.])'
 
 
@@ -346,13 +362,13 @@ def test_create_graph_gives_higher_order():
     x = np.array([0.5, 1.0, 2.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        y = x ** 4
+        y = x**4
         (d1,) = autograd.grad(y, [x], create_graph=True)
         (d2,) = autograd.grad(d1, [x], create_graph=True)
     d2.backward()
     values = x.asnumpy()
-    numpy.testing.assert_allclose(d1.asnumpy(), 4 * values ** 3)
-    numpy.testing.assert_allclose(d2.asnumpy(), 12 * values ** 2)
+    numpy.testing.assert_allclose(d1.asnumpy(), 4 * values**3)
+    numpy.testing.assert_allclose(d2.asnumpy(), 12 * values**2)
     numpy.testing.assert_allclose(x.grad.asnumpy(), 24 * values)
 
 
@@ -400,20 +416,39 @@ def test_mark_variables_single_variable_and_list_forms():
     assert x.grad is not None
 
 
-@pytest.mark.parametrize('variables,buffers,kwargs,error,match', [
-    (2, [np.zeros(2)], {}, ValueError, r'1 gradient buffers for 2 variables'),
-    (2, [np.zeros(2)] * 3, {}, ValueError, r'3 gradient buffers for 2 variables'),
-    (2, [np.zeros(2), np.zeros(2, dtype='int32')], {}, TypeError,
-     r'buffer 1 has dtype int32.*float'),
-    (2, [numpy.zeros(2, numpy.int64), np.zeros(2)], {}, TypeError, r'buffer 0 has dtype int64'),
-    (2, [np.zeros(2), np.zeros(3)], {}, ValueError, r'buffer 1 of shape \(3,\).*\(2,\)'),
-    (2, [np.zeros(2), [0.0, 0.0]], {}, TypeError, r'buffer 1 is a list'),
-    (1, [0.0], {}, TypeError, r'buffer 0 is a float'),
-    (2, [np.zeros(2), None], {}, TypeError, r'buffer 1 is a NoneType'),
-    (2, [np.zeros(2), numpy.zeros(2, numpy.complex128)], {}, TypeError, r'complex128'),
-    (2, [np.zeros(2)] * 2, {'grad_reqs': ['write']}, ValueError, r'1 grad_reqs for 2'),
-], ids=['fewer', 'more', 'int', 'numpy-int', 'shape', 'list', 'number', 'none', 'complex',
-        'grad-reqs'])
+@pytest.mark.parametrize(
+    'variables,buffers,kwargs,error,match',
+    [
+        (2, [np.zeros(2)], {}, ValueError, r'1 gradient buffers for 2 variables'),
+        (2, [np.zeros(2)] * 3, {}, ValueError, r'3 gradient buffers for 2 variables'),
+        (
+            2,
+            [np.zeros(2), np.zeros(2, dtype='int32')],
+            {},
+            TypeError,
+            r'buffer 1 has dtype int32.*float',
+        ),
+        (2, [numpy.zeros(2, numpy.int64), np.zeros(2)], {}, TypeError, r'buffer 0 has dtype int64'),
+        (2, [np.zeros(2), np.zeros(3)], {}, ValueError, r'buffer 1 of shape \(3,\).*\(2,\)'),
+        (2, [np.zeros(2), [0.0, 0.0]], {}, TypeError, r'buffer 1 is a list'),
+        (1, [0.0], {}, TypeError, r'buffer 0 is a float'),
+        (2, [np.zeros(2), None], {}, TypeError, r'buffer 1 is a NoneType'),
+        (2, [np.zeros(2), numpy.zeros(2, numpy.complex128)], {}, TypeError, r'complex128'),
+        (2, [np.zeros(2)] * 2, {'grad_reqs': ['write']}, ValueError, r'1 grad_reqs for 2'),
+    ],
+    ids=[
+        'fewer',
+        'more',
+        'int',
+        'numpy-int',
+        'shape',
+        'list',
+        'number',
+        'none',
+        'complex',
+        'grad-reqs',
+    ],
+)
 def test_mark_variables_checks_its_buffers_at_once(variables, buffers, kwargs, error, match):
     xs = [np.array([1.0, 2.0]) for _ in range(variables)]
     with pytest.raises(error, match=match):
@@ -440,12 +475,13 @@ def test_mark_variables_rejects_buffers_backward_cannot_write():
     c = np.array([1.0, 2.0])
     c.attach_grad()
     with pytest.raises(ValueError, match='an array of its own'):  # (c.detach() shares c's
-        autograd.mark_variables([a], [c])                           # memory: no remedy)
+        autograd.mark_variables([a], [c])  # memory: no remedy)
     with pytest.raises(ValueError, match='shares memory with a variable'):
         autograd.mark_variables([a], [c.detach()])
 
 
 # --- training loops ---------------------------------------------------------------------------------
+
 
 def test_training_loop_slice_update():
     w = np.ones(3)
@@ -475,7 +511,7 @@ def test_training_loop_inplace_operator_keeps_the_gradient():
 def test_linear_regression_converges():
     numpy.random.seed(1)
     features = np.random.normal(size=(100, 2))
-    true_w = np.array([2., -3.4])
+    true_w = np.array([2.0, -3.4])
     labels = np.dot(features, true_w) + 4.2
     w, b = np.zeros(2), np.zeros(1)
     for p in (w, b):
@@ -486,17 +522,18 @@ def test_linear_regression_converges():
         loss.backward()
         for p in (w, b):
             p[:] = p - 0.1 * p.grad
-    numpy.testing.assert_allclose(w.asnumpy(), [2., -3.4], atol=1e-3)
+    numpy.testing.assert_allclose(w.asnumpy(), [2.0, -3.4], atol=1e-3)
     numpy.testing.assert_allclose(b.asnumpy(), [4.2], atol=1e-3)
 
 
 # --- dtypes -------------------------------------------------------------------------------------------
 
+
 def test_float32_gradients_stay_float32():
     x = np.arange(4)
     x.attach_grad()
     with autograd.record():
-        y = (x * numpy.arange(4.)).sum() + np.max(x) + np.exp(x).mean()
+        y = (x * numpy.arange(4.0)).sum() + np.max(x) + np.exp(x).mean()
     assert y.dtype == numpy.float64
     y.backward()
     assert x.grad.dtype == numpy.float32
@@ -517,7 +554,7 @@ def test_float32_second_derivative_stays_float32():
 
 
 def test_float64_variables_get_float64_gradients():
-    x = np.array([1., 2.], dtype='float64')
+    x = np.array([1.0, 2.0], dtype='float64')
     x.attach_grad()
     assert x.grad.dtype == numpy.float64
     _square_sum(x).backward()
@@ -525,6 +562,7 @@ def test_float64_variables_get_float64_gradients():
 
 
 # --- scale and memory ----------------------------------------------------------------------------
+
 
 def test_long_chain_has_no_recursion_limit():
     x = np.ones(1)
@@ -578,15 +616,15 @@ def test_only_recorded_under_record():
 
 
 def test_mark_variables_checks_buffers_against_every_variable_marked_before():
-    w1, w2, buf = np.array([1., 2.]), np.array([3., 4.]), np.zeros(2)
+    w1, w2, buf = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.zeros(2)
     autograd.mark_variables([w1], [buf])
     autograd.mark_variables([w1], [buf])  # the same variable again: fine
     with pytest.raises(ValueError, match='gradient buffer of another variable'):
         autograd.mark_variables([w2], [buf])
-    a = np.array([1., 2., 3., 4.])
+    a = np.array([1.0, 2.0, 3.0, 4.0])
     a.attach_grad()
     with pytest.raises(ValueError, match='gradient buffer of another variable'):
         autograd.mark_variables([w2], [a.grad[:2]])
     with pytest.raises(ValueError, match='shares memory with a variable'):
         autograd.mark_variables([w2], [a[0:2]])
-    assert a.tolist() == [1., 2., 3., 4.]
+    assert a.tolist() == [1.0, 2.0, 3.0, 4.0]

@@ -1,4 +1,5 @@
 """The benchmark suite keeps working: its quick mode runs end to end (speed is not judged)."""
+
 import json
 import os
 import subprocess
@@ -10,9 +11,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_quick_run(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     proc = subprocess.run(
-        [sys.executable, '-m', 'bench', '--quick', '--no-plot', '--peers', 'ndgrad,numpy',
-         '--out', str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            '-m',
+            'bench',
+            '--quick',
+            '--no-plot',
+            '--peers',
+            'ndgrad,numpy',
+            '--out',
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert 'Targets' in proc.stdout
     results = json.loads((tmp_path / 'results.json').read_text())
@@ -32,6 +47,7 @@ def test_missing_peer_is_skipped_with_a_note():
     sys.path.insert(0, ROOT)
     from bench import _peers
     from bench.workloads import WORKLOADS
+
     _peers._cache['torch'] = ImportError('pretend')
     try:
         try:

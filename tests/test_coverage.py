@@ -1,4 +1,5 @@
 """docs/coverage.md is generated from the rule tables and must be up to date."""
+
 import doctest
 
 import numpy
@@ -11,7 +12,8 @@ from ndgrad._primitive import COMPOSITES, REC as P, REGISTRY, Primitive
 def test_committed_document_matches_the_generator():
     committed = _coverage.DOC.read_text() if _coverage.DOC.exists() else ''
     assert committed == _coverage.render(), (
-        'docs/coverage.md is out of date: run `python -m ndgrad._coverage` and commit it')
+        'docs/coverage.md is out of date: run `python -m ndgrad._coverage` and commit it'
+    )
 
 
 def test_check_mode(tmp_path, monkeypatch, capsys):
@@ -27,8 +29,15 @@ def test_check_mode(tmp_path, monkeypatch, capsys):
 
 def test_every_public_function_is_listed():
     text = _coverage.render()
-    for name in ('`np.sin`', '`np.dot`', '`np.array`', '`np.linalg.norm`', '`npx.relu`',
-                 '`np.random.normal`', '`np.argmax`'):
+    for name in (
+        '`np.sin`',
+        '`np.dot`',
+        '`np.array`',
+        '`np.linalg.norm`',
+        '`npx.relu`',
+        '`np.random.normal`',
+        '`np.argmax`',
+    ):
         assert name in text
 
 
@@ -42,8 +51,14 @@ def test_primitive_rows():
 
 
 def _fake_primitive(monkeypatch, name, jvp):
-    prim = Primitive(name, numpy.negative, vjps=(lambda xp, g, ans, x: -g,),
-                     jvps=None if jvp is None else (jvp,), save='shapes', export='np')
+    prim = Primitive(
+        name,
+        numpy.negative,
+        vjps=(lambda xp, g, ans, x: -g,),
+        jvps=None if jvp is None else (jvp,),
+        save='shapes',
+        export='np',
+    )
     monkeypatch.setitem(REGISTRY, name, prim)
     return prim
 

@@ -1,4 +1,5 @@
 """ndgrad.d2l: the book's helpers behave as ``d2l.mxnet`` (d2l 0.17.6) does."""
+
 import hashlib
 import io
 import os
@@ -19,19 +20,81 @@ from .gluon.data.idx_files import random_split
 matplotlib.use('Agg')
 
 # every alias d2l/mxnet.py 0.17.6 defines (its config.ini aliases)
-BOOK_ALIASES = ['size', 'transpose', 'ones', 'zeros', 'arange', 'meshgrid', 'sin', 'sinh', 'cos',
-                'cosh', 'tanh', 'linspace', 'exp', 'log', 'tensor', 'normal', 'rand', 'matmul',
-                'int32', 'float32', 'concat', 'stack', 'abs', 'eye', 'numpy', 'reshape', 'to',
-                'reduce_sum', 'argmax', 'astype']
+BOOK_ALIASES = [
+    'size',
+    'transpose',
+    'ones',
+    'zeros',
+    'arange',
+    'meshgrid',
+    'sin',
+    'sinh',
+    'cos',
+    'cosh',
+    'tanh',
+    'linspace',
+    'exp',
+    'log',
+    'tensor',
+    'normal',
+    'rand',
+    'matmul',
+    'int32',
+    'float32',
+    'concat',
+    'stack',
+    'abs',
+    'eye',
+    'numpy',
+    'reshape',
+    'to',
+    'reduce_sum',
+    'argmax',
+    'astype',
+]
 # the functions and classes chapters 2-7 define in d2l/mxnet.py
-BOOK_NAMES = ['use_svg_display', 'set_figsize', 'set_axes', 'plot', 'Timer', 'synthetic_data',
-              'linreg', 'squared_loss', 'sgd', 'load_array', 'get_fashion_mnist_labels',
-              'show_images', 'get_dataloader_workers', 'load_data_fashion_mnist', 'accuracy',
-              'evaluate_accuracy', 'Accumulator', 'train_epoch_ch3', 'Animator', 'train_ch3',
-              'predict_ch3', 'evaluate_loss', 'download', 'download_extract', 'download_all',
-              'DATA_HUB', 'DATA_URL', 'try_gpu', 'try_all_gpus', 'corr2d',
-              'evaluate_accuracy_gpu', 'train_ch6', 'Residual', 'autograd', 'gluon', 'init',
-              'np', 'npx', 'nn', 'transforms']
+BOOK_NAMES = [
+    'use_svg_display',
+    'set_figsize',
+    'set_axes',
+    'plot',
+    'Timer',
+    'synthetic_data',
+    'linreg',
+    'squared_loss',
+    'sgd',
+    'load_array',
+    'get_fashion_mnist_labels',
+    'show_images',
+    'get_dataloader_workers',
+    'load_data_fashion_mnist',
+    'accuracy',
+    'evaluate_accuracy',
+    'Accumulator',
+    'train_epoch_ch3',
+    'Animator',
+    'train_ch3',
+    'predict_ch3',
+    'evaluate_loss',
+    'download',
+    'download_extract',
+    'download_all',
+    'DATA_HUB',
+    'DATA_URL',
+    'try_gpu',
+    'try_all_gpus',
+    'corr2d',
+    'evaluate_accuracy_gpu',
+    'train_ch6',
+    'Residual',
+    'autograd',
+    'gluon',
+    'init',
+    'np',
+    'npx',
+    'nn',
+    'transforms',
+]
 
 
 @pytest.fixture(autouse=True)
@@ -47,15 +110,15 @@ def test_the_books_names_exist(name):
 
 
 def test_aliases_act_as_the_books():
-    x = d2l.tensor([[1., 2.], [3., 4.]])
-    assert d2l.size(x) == 4 and d2l.transpose(x).tolist() == [[1., 3.], [2., 4.]]
+    x = d2l.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert d2l.size(x) == 4 and d2l.transpose(x).tolist() == [[1.0, 3.0], [2.0, 4.0]]
     assert isinstance(d2l.numpy(x), numpy.ndarray)
     assert d2l.reshape(x, (4,)).shape == (4,) and d2l.reshape(x, -1).shape == (4,)
-    assert float(d2l.reduce_sum(x)) == 10 and d2l.reduce_sum(x, axis=0).tolist() == [4., 6.]
+    assert float(d2l.reduce_sum(x)) == 10 and d2l.reduce_sum(x, axis=0).tolist() == [4.0, 6.0]
     assert d2l.argmax(x, axis=1).tolist() == [1, 1]
     assert d2l.astype(x, 'int32').dtype == numpy.int32
     assert d2l.to(x, d2l.try_gpu()) is x
-    assert d2l.matmul(x, x).tolist() == [[7., 10.], [15., 22.]]
+    assert d2l.matmul(x, x).tolist() == [[7.0, 10.0], [15.0, 22.0]]
     with pytest.raises(ValueError, match='CPU only'):
         d2l.to(x, 'gpu(0)')
 
@@ -67,7 +130,7 @@ def test_matplotlib_loads_on_first_use():
 
 
 def test_synthetic_data_is_linear_plus_small_noise():
-    w, b = d2l.tensor([2., -3.4]), 4.2
+    w, b = d2l.tensor([2.0, -3.4]), 4.2
     X, y = d2l.synthetic_data(w, b, 1000)
     assert X.shape == (1000, 2) and y.shape == (1000, 1)
     noise = y.asnumpy()[:, 0] - (X.asnumpy() @ w.asnumpy() + b)
@@ -75,12 +138,12 @@ def test_synthetic_data_is_linear_plus_small_noise():
 
 
 def test_linreg_squared_loss_and_sgd():
-    X, w, b = d2l.tensor([[1., 2.]]), d2l.tensor([[3.], [4.]]), 1.
-    assert d2l.linreg(X, w, b).tolist() == [[12.]]
-    assert d2l.squared_loss(d2l.tensor([[3.]]), d2l.tensor([1.])).tolist() == [[2.]]
+    X, w, b = d2l.tensor([[1.0, 2.0]]), d2l.tensor([[3.0], [4.0]]), 1.0
+    assert d2l.linreg(X, w, b).tolist() == [[12.0]]
+    assert d2l.squared_loss(d2l.tensor([[3.0]]), d2l.tensor([1.0])).tolist() == [[2.0]]
     w.attach_grad()
     with autograd.record():
-        loss = d2l.squared_loss(d2l.linreg(X, w, b), d2l.tensor([10.]))
+        loss = d2l.squared_loss(d2l.linreg(X, w, b), d2l.tensor([10.0]))
     loss.backward()
     d2l.sgd([w], lr=0.1, batch_size=2)
     # dl/dw = (12 - 10) * X = [2, 4]; step = 0.1 * grad / 2
@@ -98,16 +161,16 @@ def test_load_array_batches_and_shuffles():
 def test_accuracy_counts_correct_predictions():
     y_hat = d2l.tensor([[0.1, 0.3, 0.6], [0.5, 0.2, 0.3], [0.1, 0.8, 0.1]])
     assert d2l.accuracy(y_hat, d2l.tensor([2, 1, 1], dtype='int32')) == 2.0
-    assert d2l.accuracy(d2l.tensor([1., 0.]), d2l.tensor([1., 1.])) == 1.0
+    assert d2l.accuracy(d2l.tensor([1.0, 0.0]), d2l.tensor([1.0, 1.0])) == 1.0
 
 
 def test_accumulator_and_timer():
     metric = d2l.Accumulator(2)
-    metric.add(1, np.array(2.))
+    metric.add(1, np.array(2.0))
     metric.add(3, 4)
     assert metric[0] == 4 and metric[1] == 6
     metric.reset()
-    assert metric.data == [0., 0.]
+    assert metric.data == [0.0, 0.0]
     timer = d2l.Timer()
     timer.stop(), timer.start(), timer.stop()
     assert len(timer.times) == 2 and timer.sum() >= 0
@@ -138,8 +201,9 @@ def test_evaluate_accuracy_and_loss():
     expected = float((net(X).asnumpy().argmax(1) == y.asnumpy()).mean())
     assert acc == pytest.approx(expected)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    assert d2l.evaluate_loss(net, it, loss) == pytest.approx(float(loss(net(X), y).mean()),
-                                                             rel=1e-5)
+    assert d2l.evaluate_loss(net, it, loss) == pytest.approx(
+        float(loss(net(X), y).mean()), rel=1e-5
+    )
 
 
 @pytest.mark.parametrize('updater', ['trainer', 'function'])
@@ -154,6 +218,7 @@ def test_train_epoch_ch3_learns(updater):
 
         def update(batch_size):
             d2l.sgd(params, 0.5, batch_size)
+
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     first = d2l.train_epoch_ch3(net, it, loss, update)
     for _ in range(4):
@@ -187,8 +252,9 @@ def test_train_ch3_fails_as_the_book_when_nothing_is_learned():
 
 def test_animator_in_a_notebook_displays_the_figure(monkeypatch):
     shown = []
-    fake = types.SimpleNamespace(display=lambda fig: shown.append(fig),
-                                 clear_output=lambda wait: shown.append(wait))
+    fake = types.SimpleNamespace(
+        display=lambda fig: shown.append(fig), clear_output=lambda wait: shown.append(wait)
+    )
     monkeypatch.setattr(d2l, 'in_notebook', lambda: True)
     monkeypatch.setattr(d2l, 'use_svg_display', lambda: None)
     monkeypatch.setattr(d2l, 'display', fake, raising=False)
@@ -215,16 +281,19 @@ def test_plot_and_show_images():
 
 
 def test_fashion_mnist_labels():
-    assert d2l.get_fashion_mnist_labels(np.array([0, 9, 3])) == ['t-shirt', 'ankle boot',
-                                                                 'dress']
+    assert d2l.get_fashion_mnist_labels(np.array([0, 9, 3])) == ['t-shirt', 'ankle boot', 'dress']
 
 
 @pytest.fixture
 def fashion_mnist_files(tmp_path, monkeypatch):
-    written = random_split(tmp_path / 'fashion-mnist' if (tmp_path / 'fashion-mnist').mkdir()
-                           is None else None, train_size=10, test_size=6)
-    monkeypatch.setattr(FashionMNIST.__init__, '__defaults__',
-                        (str(tmp_path / 'fashion-mnist'), True, None))
+    written = random_split(
+        tmp_path / 'fashion-mnist' if (tmp_path / 'fashion-mnist').mkdir() is None else None,
+        train_size=10,
+        test_size=6,
+    )
+    monkeypatch.setattr(
+        FashionMNIST.__init__, '__defaults__', (str(tmp_path / 'fashion-mnist'), True, None)
+    )
     return written
 
 
@@ -236,8 +305,9 @@ def test_load_data_fashion_mnist(fashion_mnist_files, resize, side):
     assert X.shape == (4, 1, side, side) and X.dtype == numpy.float32
     assert y.dtype == numpy.int32 and y.tolist() == fashion_mnist_files[False][1][:4].tolist()
     if resize is None:
-        numpy.testing.assert_allclose(X.asnumpy()[:, 0], fashion_mnist_files[False][0][:4] / 255,
-                                      rtol=1e-6)
+        numpy.testing.assert_allclose(
+            X.asnumpy()[:, 0], fashion_mnist_files[False][0][:4] / 255, rtol=1e-6
+        )
     labels = sorted(v for _, yb in train_iter for v in yb.tolist())
     assert labels == sorted(fashion_mnist_files[True][1].tolist())
 
@@ -261,7 +331,7 @@ def test_devices_are_the_cpu():
 def test_corr2d_as_in_the_book():
     X = d2l.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
     K = d2l.tensor([[0.0, 1.0], [2.0, 3.0]])
-    assert d2l.corr2d(X, K).tolist() == [[19., 25.], [37., 43.]]
+    assert d2l.corr2d(X, K).tolist() == [[19.0, 25.0], [37.0, 43.0]]
 
 
 def test_residual_shapes_as_in_the_book():
@@ -281,8 +351,11 @@ def test_train_ch6_and_evaluate_accuracy_gpu(capsys):
     X[y == 1, :, :3] += 1.0  # class 1 is bright in the top half
     it = d2l.load_array((np.array(X), np.array(y)), 16)
     net = nn.Sequential()
-    net.add(nn.Conv2D(4, kernel_size=3, padding=1, activation='relu'),
-            nn.MaxPool2D(pool_size=2), nn.Dense(2))
+    net.add(
+        nn.Conv2D(4, kernel_size=3, padding=1, activation='relu'),
+        nn.MaxPool2D(pool_size=2),
+        nn.Dense(2),
+    )
     d2l.train_ch6(net, it, it, 10, 0.5, d2l.try_gpu())
     out = capsys.readouterr().out
     assert 'examples/sec on cpu(0)' in out
@@ -316,16 +389,21 @@ def test_in_a_jupyter_kernel_the_animator_draws_svg_in_the_cell(tmp_path):
     pytest.importorskip('ipykernel')
     import nbformat
     from nbclient import NotebookClient
+
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        'from ndgrad import d2l\n'
-        'assert d2l.in_notebook()\n'
-        "animator = d2l.Animator(xlabel='epoch', xlim=[1, 3], legend=['loss'])\n"
-        'for epoch in range(3):\n'
-        '    animator.add(epoch + 1, 1.0 / (epoch + 1))\n'
-        'assert animator.path is None')]
-    NotebookClient(nb, timeout=120, kernel_name='python3',
-                   resources={'metadata': {'path': str(tmp_path)}}).execute()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            'from ndgrad import d2l\n'
+            'assert d2l.in_notebook()\n'
+            "animator = d2l.Animator(xlabel='epoch', xlim=[1, 3], legend=['loss'])\n"
+            'for epoch in range(3):\n'
+            '    animator.add(epoch + 1, 1.0 / (epoch + 1))\n'
+            'assert animator.path is None'
+        )
+    ]
+    NotebookClient(
+        nb, timeout=120, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}
+    ).execute()
     outputs = nb.cells[0].outputs
     assert not [o for o in outputs if o['output_type'] == 'error'], outputs
     shown = [o for o in outputs if o['output_type'] == 'display_data']

@@ -1,4 +1,5 @@
 """Run every docstring example in the ``ndgrad`` package."""
+
 import doctest
 import importlib
 import io
@@ -9,23 +10,23 @@ import pytest
 
 import ndgrad
 
-SKIP_MODULES = {"ndgrad.demo", "ndgrad.__main__"}
+SKIP_MODULES = {'ndgrad.demo', 'ndgrad.__main__'}
 OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
 def _extra_globals():
     return {
-        "np": ndgrad.np,
-        "npx": ndgrad.npx,
-        "autograd": ndgrad.autograd,
-        "func": ndgrad.func,
-        "numpy": numpy,
+        'np': ndgrad.np,
+        'npx': ndgrad.npx,
+        'autograd': ndgrad.autograd,
+        'func': ndgrad.func,
+        'numpy': numpy,
     }
 
 
 def _collect():
-    names = ["ndgrad"]
-    for info in pkgutil.walk_packages(ndgrad.__path__, prefix="ndgrad."):
+    names = ['ndgrad']
+    for info in pkgutil.walk_packages(ndgrad.__path__, prefix='ndgrad.'):
         if info.name in SKIP_MODULES:
             continue
         names.append(info.name)
@@ -42,7 +43,7 @@ def _collect():
 _TESTS = _collect()
 
 
-@pytest.mark.parametrize("name", sorted(_TESTS))
+@pytest.mark.parametrize('name', sorted(_TESTS))
 def test_docstring(name):
     module, test = _TESTS[name]
     test.globs = dict(vars(module))

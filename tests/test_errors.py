@@ -1,4 +1,5 @@
 """Misuse gets a typed error whose message says what to do instead."""
+
 import math
 
 import numpy
@@ -9,8 +10,7 @@ from ndgrad import autograd, np
 
 
 def test_error_types_form_a_hierarchy():
-    for cls in (ndgrad.GraphFreedError, ndgrad.NotRecordedError,
-                ndgrad.InPlaceModificationError):
+    for cls in (ndgrad.GraphFreedError, ndgrad.NotRecordedError, ndgrad.InPlaceModificationError):
         assert issubclass(cls, ndgrad.AutogradError)
     assert issubclass(ndgrad.AutogradError, RuntimeError)
 
@@ -83,7 +83,7 @@ def test_modifying_an_output_the_graph_needs():
     with pytest.raises(ndgrad.InPlaceModificationError, match="'exp'"):
         y[0] = 1.0  # outside record(): in place, which would corrupt the saved output
     y.backward()
-    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.exp(numpy.arange(3.)), rtol=1e-6)
+    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.exp(numpy.arange(3.0)), rtol=1e-6)
 
 
 def test_assigning_into_a_variable_inside_record():
@@ -125,9 +125,12 @@ def test_math_functions_on_arrays():
 
 
 def test_numpy_function_ndgrad_does_not_have():
-    x = np.arange(4.)
+    x = np.arange(4.0)
     x.attach_grad()
-    with autograd.record(), pytest.raises(TypeError, match=r'numpy\.apply_along_axis .*x\.asnumpy\(\)'):
+    with (
+        autograd.record(),
+        pytest.raises(TypeError, match=r'numpy\.apply_along_axis .*x\.asnumpy\(\)'),
+    ):
         numpy.apply_along_axis(sum, 0, x)
 
 
@@ -138,4 +141,4 @@ def test_non_integer_float_index():
 
 def test_len_of_a_scalar():
     with pytest.raises(TypeError, match='0-d'):
-        len(np.array(3.))
+        len(np.array(3.0))

@@ -1,6 +1,7 @@
 """ndgrad.func: every transform against analytic derivatives and central differences,
 to first, second and third order, on pytrees, broadcasting shapes, 0-d arrays and
 size-1 axes; the vectorized Jacobians; nesting without perturbation confusion."""
+
 import collections
 import time
 
@@ -17,9 +18,12 @@ V4 = rng.standard_normal(4)
 
 
 def close(actual, expected, rtol=1e-7, atol=1e-9):
-    numpy.testing.assert_allclose(numpy.asarray(actual, dtype=numpy.float64),
-                                  numpy.asarray(expected, dtype=numpy.float64),
-                                  rtol=rtol, atol=atol)
+    numpy.testing.assert_allclose(
+        numpy.asarray(actual, dtype=numpy.float64),
+        numpy.asarray(expected, dtype=numpy.float64),
+        rtol=rtol,
+        atol=atol,
+    )
 
 
 def num_jac(f, *xs, i=0):
@@ -32,6 +36,7 @@ def sigmoid(x):
 
 
 # --- grad / value_and_grad -------------------------------------------------------------
+
 
 def test_grad_vector_function_matches_analytic_and_numeric():
     x = rng.standard_normal(5)
@@ -49,8 +54,10 @@ def test_grad_matrix_argument():
     assert g.shape == (3, 4)
 
 
-@pytest.mark.parametrize('shape_x, shape_b', [((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 1), (4,)),
-                                              ((), (3,)), ((2, 1, 3), (1, 4, 1))])
+@pytest.mark.parametrize(
+    'shape_x, shape_b',
+    [((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 1), (4,)), ((), (3,)), ((2, 1, 3), (1, 4, 1))],
+)
 def test_grad_with_broadcasting_keeps_each_argument_shape(shape_x, shape_b):
     x, b = rng.standard_normal(shape_x), rng.standard_normal(shape_b)
     f = lambda x, b: (np.exp(x * b) + x / (b * b + 1)).sum()  # noqa: E731
@@ -63,7 +70,7 @@ def test_grad_with_broadcasting_keeps_each_argument_shape(shape_x, shape_b):
 def test_grad_of_zero_d_and_size_one_axes():
     close(func.grad(lambda x: x * x * x)(numpy.array(2.0)), 12.0)
     x = rng.standard_normal((1, 3, 1))
-    g = func.grad(lambda x: (x ** 2).sum())(x)
+    g = func.grad(lambda x: (x**2).sum())(x)
     assert g.shape == (1, 3, 1)
     close(g, 2 * x)
     # a size-1 output that is not 0-d is a scalar too
@@ -85,8 +92,12 @@ def test_argnums_int_tuple_and_negative():
 
 def test_grad_of_pytrees_returns_the_same_structure():
     Point = collections.namedtuple('Point', 'u v')
-    params = {'W': rng.standard_normal((2, 3)), 'layers': [rng.standard_normal(3), 0.5],
-              'pt': Point(rng.standard_normal(()), numpy.float32(2.0)), 'none': None}
+    params = {
+        'W': rng.standard_normal((2, 3)),
+        'layers': [rng.standard_normal(3), 0.5],
+        'pt': Point(rng.standard_normal(()), numpy.float32(2.0)),
+        'none': None,
+    }
 
     def f(p):
         h = np.tanh(np.matmul(p['W'], p['layers'][0])) * p['layers'][1]
@@ -97,8 +108,8 @@ def test_grad_of_pytrees_returns_the_same_structure():
     assert isinstance(g['layers'], list) and isinstance(g['pt'], Point)
     W, x, s, u = params['W'], params['layers'][0], params['layers'][1], params['pt'].u
     t = numpy.tanh(W @ x)
-    close(g['W'], numpy.outer((1 - t ** 2) * s * u, x))
-    close(g['layers'][0], W.T @ ((1 - t ** 2) * s * u))
+    close(g['W'], numpy.outer((1 - t**2) * s * u, x))
+    close(g['layers'][0], W.T @ ((1 - t**2) * s * u))
     close(g['layers'][1], (t * u).sum())
     close(g['pt'].u, (t * s).sum())
     close(g['pt'].v, 4.0)
@@ -150,7 +161,7 @@ def test_float32_stays_float32_in_every_transform():
     assert func.jvp(h, (x,), (np.ones(3),))[1].dtype == numpy.float32
     assert func.vjp(h, x)[1](np.ones(3))[0].dtype == numpy.float32
     assert func.hvp(f, (x,), (np.ones(3),))[1][0].dtype == numpy.float32
-    assert func.grad(func.grad(lambda x: x ** 3))(np.array(2.0)).dtype == numpy.float32
+    assert func.grad(func.grad(lambda x: x**3))(np.array(2.0)).dtype == numpy.float32
     assert func.grad(lambda x: x.sum())(numpy.ones(2, numpy.float16)).dtype == numpy.float16
 
 
@@ -166,6 +177,7 @@ def test_gradient_is_zero_where_f_does_not_depend_on_the_input():
 
 # --- errors -----------------------------------------------------------------------------
 
+
 def test_non_scalar_output_says_what_to_use():
     with pytest.raises(ValueError, match='jacrev.*vjp'):
         func.grad(lambda x: x * 2)(numpy.ones(3))
@@ -173,8 +185,9 @@ def test_non_scalar_output_says_what_to_use():
         func.value_and_grad(lambda x: x * 2)(numpy.ones(3))
 
 
-@pytest.mark.parametrize('value', [3, numpy.arange(3), np.array([1, 2], dtype='int32'), True,
-                                   {'a': [1.0, 2]}])
+@pytest.mark.parametrize(
+    'value', [3, numpy.arange(3), np.array([1, 2], dtype='int32'), True, {'a': [1.0, 2]}]
+)
 def test_integer_inputs_are_a_type_error(value):
     with pytest.raises(TypeError, match='floating-point'):
         func.grad(lambda x: 0.0)(value)
@@ -202,21 +215,27 @@ def test_other_misuse_is_reported_clearly():
         pullback(numpy.ones(3))
 
 
-
 def _sq(v):
     return (v * v).sum()
 
 
-@pytest.mark.parametrize('call,match', [
-    (lambda: func.grad(lambda v: (_sq(v), v))(numpy.ones(2)), 'got tuple'),
-    (lambda: func.value_and_grad(lambda v: [_sq(v), {'n': v}])(numpy.ones(2)), 'got list'),
-    (lambda: func.vjp(lambda v: (v * 2, 'note'), numpy.ones(2)), 'got str'),
-    (lambda: func.jacrev(lambda v: (v * 2, 3))(numpy.ones(2)), 'dtype int64'),
-    (lambda: func.jacfwd(lambda v: (v * 2, 'label'))(numpy.ones(2)), 'got str'),
-], ids=['grad', 'value_and_grad', 'vjp', 'jacrev', 'jacfwd'])
+@pytest.mark.parametrize(
+    'call,match',
+    [
+        (lambda: func.grad(lambda v: (_sq(v), v))(numpy.ones(2)), 'got tuple'),
+        (lambda: func.value_and_grad(lambda v: [_sq(v), {'n': v}])(numpy.ones(2)), 'got list'),
+        (lambda: func.vjp(lambda v: (v * 2, 'note'), numpy.ones(2)), 'got str'),
+        (lambda: func.jacrev(lambda v: (v * 2, 3))(numpy.ones(2)), 'dtype int64'),
+        (lambda: func.jacfwd(lambda v: (v * 2, 'label'))(numpy.ones(2)), 'got str'),
+    ],
+    ids=['grad', 'value_and_grad', 'vjp', 'jacrev', 'jacfwd'],
+)
 def test_a_pair_returned_without_has_aux_hints_at_it(call, match):
-    with pytest.raises(TypeError, match=match + r'.*If f returns \(output, aux\), pass '
-                                               r'has_aux=True'):
+    with pytest.raises(
+        TypeError,
+        match=match + r'.*If f returns \(output, aux\), pass '
+        r'has_aux=True',
+    ):
         call()
 
 
@@ -234,13 +253,17 @@ def _notes(exc):
 
 
 @pytest.mark.skipif(not hasattr(Exception(), 'add_note'), reason='exception notes: Python 3.11+')
-@pytest.mark.parametrize('call,argument', [
-    (lambda: func.grad(lambda v: (v * v).sum())([1.0, 2.0]), 0),
-    (lambda: func.grad(lambda w, v: (v ** 2).sum(), argnums=1)(1.0, (1.0, 2.0)), 1),
-    (lambda: func.vjp(lambda v: v * 2.0, [[1.0], [2.0]]), 0),
-    (lambda: func.jacfwd(lambda v: v.sum())([1.0, 2.0]), 0),  # AttributeError
-    (lambda: func.jvp(lambda v: v * v, ([1.0, 2.0],), ([1.0, 1.0],)), 0),
-], ids=['grad', 'argnums', 'vjp-nested', 'jacfwd', 'jvp'])
+@pytest.mark.parametrize(
+    'call,argument',
+    [
+        (lambda: func.grad(lambda v: (v * v).sum())([1.0, 2.0]), 0),
+        (lambda: func.grad(lambda w, v: (v**2).sum(), argnums=1)(1.0, (1.0, 2.0)), 1),
+        (lambda: func.vjp(lambda v: v * 2.0, [[1.0], [2.0]]), 0),
+        (lambda: func.jacfwd(lambda v: v.sum())([1.0, 2.0]), 0),  # AttributeError
+        (lambda: func.jvp(lambda v: v * v, ([1.0, 2.0],), ([1.0, 1.0],)), 0),
+    ],
+    ids=['grad', 'argnums', 'vjp-nested', 'jacfwd', 'jvp'],
+)
 def test_a_list_of_numbers_that_f_cannot_take_gets_a_note(call, argument):
     with pytest.raises((TypeError, AttributeError)) as info:
         call()
@@ -282,6 +305,7 @@ def test_state_is_restored_even_when_f_raises():
 
 # --- vjp / jvp ----------------------------------------------------------------------------
 
+
 def f_vec(x, y):
     return np.tanh(np.matmul(A, x)) * y.sum() + np.sin(x[:3])
 
@@ -300,8 +324,7 @@ def test_vjp_matches_jacobian_transpose_and_can_be_called_twice():
 
 def test_vjp_with_pytree_output_and_aux():
     x = rng.standard_normal(3)
-    out, pullback, aux = func.vjp(lambda x: ((x * 2, {'s': (x * x).sum()}), 'tag'), x,
-                                  has_aux=True)
+    out, pullback, aux = func.vjp(lambda x: ((x * 2, {'s': (x * x).sum()}), 'tag'), x, has_aux=True)
     assert aux == 'tag'
     close(out[1]['s'], (x * x).sum())
     (g,) = pullback((numpy.ones(3), {'s': numpy.array(0.5)}))
@@ -353,6 +376,7 @@ def test_jvp_with_pytree_primals_and_tangents():
 
 # --- Jacobians ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('jac', [func.jacrev, func.jacfwd, func.jacobian])
 def test_jacobian_of_tanh_matvec_matches_analytic(jac):
     W, x = rng.standard_normal((3, 4)), rng.standard_normal(4)
@@ -381,8 +405,7 @@ def test_jacobian_shapes_are_out_shape_plus_in_shape(jac, shape):
 @pytest.mark.parametrize('jac', [func.jacrev, func.jacfwd])
 def test_jacobian_with_argnums_tuple_and_pytree_output(jac):
     x, y = rng.standard_normal(3), rng.standard_normal(2)
-    out = jac(lambda x, y: {'p': x[:2] * y,
-                            'q': (x * x).sum()}, argnums=(0, 1))(x, y)
+    out = jac(lambda x, y: {'p': x[:2] * y, 'q': (x * x).sum()}, argnums=(0, 1))(x, y)
     (dp_dx, dp_dy), (dq_dx, dq_dy) = out['p'], out['q']
     close(dp_dx, numpy.hstack([numpy.diag(y), numpy.zeros((2, 1))]))
     close(dp_dy, numpy.diag(x[:2]))
@@ -436,8 +459,9 @@ def test_300_by_300_jacobian_is_one_vectorized_pass():
 
 # --- second order ------------------------------------------------------------------------
 
+
 def quartic(x):
-    return (x ** 3).sum() + np.dot(x, np.array(V4)) ** 2
+    return (x**3).sum() + np.dot(x, np.array(V4)) ** 2
 
 
 def quartic_hessian(x):
@@ -464,8 +488,9 @@ def test_hessian_of_matrix_argument_and_argnums_tuple():
     close(Hxx, 2 * W.T @ W)
     Wx = W @ x
     # d/dW_kl of the gradient 2 W^T W x: entries 2 (W_kj x_l + delta_jl (Wx)_k)
-    expected_xW = 2 * (numpy.einsum('kj,l->jkl', W, x)
-                       + numpy.einsum('jl,k->jkl', numpy.eye(3), Wx))
+    expected_xW = 2 * (
+        numpy.einsum('kj,l->jkl', W, x) + numpy.einsum('jl,k->jkl', numpy.eye(3), Wx)
+    )
     close(HxW, expected_xW)
     close(HWx, numpy.transpose(expected_xW, (1, 2, 0)))
 
@@ -473,21 +498,25 @@ def test_hessian_of_matrix_argument_and_argnums_tuple():
 def test_hvp_matches_hessian_times_vector():
     x, v = rng.standard_normal(4), rng.standard_normal(4)
     value, (hv,) = func.hvp(quartic, (x,), (v,))
-    close(value, (x ** 3).sum() + (x @ V4) ** 2)
+    close(value, (x**3).sum() + (x @ V4) ** 2)
     close(hv, quartic_hessian(x) @ v)
     W, y = rng.standard_normal((2, 2)), rng.standard_normal(2)
-    _, (hW, hy) = func.hvp(lambda W, y: (np.matmul(W, y) ** 2).sum(), (W, y),
-                           (numpy.ones((2, 2)), numpy.zeros(2)))
+    _, (hW, hy) = func.hvp(
+        lambda W, y: (np.matmul(W, y) ** 2).sum(), (W, y), (numpy.ones((2, 2)), numpy.zeros(2))
+    )
     close(hW, 2 * numpy.ones((2, 2)) @ numpy.outer(y, y))
 
 
 # --- higher order and composition ----------------------------------------------------------
 
+
 @pytest.mark.parametrize('x0', [-1.3, 0.0, 0.7, 2.0])
 def test_third_derivative(x0):
     f = lambda x: np.sin(x) * np.exp(x)  # noqa: E731
-    close(func.grad(func.grad(func.grad(f)))(x0), 2 * numpy.exp(x0) * (numpy.cos(x0) - numpy.sin(x0)))
-    close(func.grad(func.grad(func.grad(lambda x: x ** 3)))(x0), 6.0)
+    close(
+        func.grad(func.grad(func.grad(f)))(x0), 2 * numpy.exp(x0) * (numpy.cos(x0) - numpy.sin(x0))
+    )
+    close(func.grad(func.grad(func.grad(lambda x: x**3)))(x0), 6.0)
 
 
 def test_third_derivative_of_vector_function_mixed_modes():
@@ -502,12 +531,19 @@ def test_third_derivative_of_vector_function_mixed_modes():
 def test_transform_outputs_are_differentiable_to_second_order_numerically():
     f = lambda x: (np.sin(x) * x * x).sum()  # noqa: E731
     check_grad(lambda x: func.grad(f)(x), [numpy.array([0.3, -1.2, 2.0])], order=2)
-    check_grad(lambda x: func.jvp(lambda y: np.exp(y) * y, (x,), (np.ones(2),))[1],
-               [numpy.array([0.4, -0.5])], order=2)
-    check_grad(lambda x: func.vjp(lambda y: np.tanh(y) * y, x)[1](np.array([1.0, 2.0]))[0],
-               [numpy.array([0.4, -0.5])], order=2)
-    check_grad(lambda x: func.jacrev(lambda y: np.sin(y) * y.sum())(x),
-               [numpy.array([0.4, -0.5])], order=1)
+    check_grad(
+        lambda x: func.jvp(lambda y: np.exp(y) * y, (x,), (np.ones(2),))[1],
+        [numpy.array([0.4, -0.5])],
+        order=2,
+    )
+    check_grad(
+        lambda x: func.vjp(lambda y: np.tanh(y) * y, x)[1](np.array([1.0, 2.0]))[0],
+        [numpy.array([0.4, -0.5])],
+        order=2,
+    )
+    check_grad(
+        lambda x: func.jacrev(lambda y: np.sin(y) * y.sum())(x), [numpy.array([0.4, -0.5])], order=1
+    )
 
 
 def test_no_perturbation_confusion():
@@ -517,14 +553,18 @@ def test_no_perturbation_confusion():
     close(func.grad(lambda x: x * func.grad(lambda y: x + y)(x))(2.0), 1.0)
     # the same variable passed to both levels stays two variables
     close(func.grad(lambda x: func.grad(lambda y: x * y * y)(x))(3.0), 2 * 3.0 + 2 * 3.0)
-    close(func.jacfwd(lambda x: x * func.jvp(lambda y: x + y, (x,), (np.ones(()),))[1])(
-        numpy.array(2.0)), 1.0)
+    close(
+        func.jacfwd(lambda x: x * func.jvp(lambda y: x + y, (x,), (np.ones(()),))[1])(
+            numpy.array(2.0)
+        ),
+        1.0,
+    )
 
 
 def test_grad_of_a_function_that_calls_jvp():
     # g(x) = d/dt f(x + t v) = f'(x) v with f = sum(x^3); grad g = 6 x v
     x, v = rng.standard_normal(3), rng.standard_normal(3)
-    g = func.grad(lambda x: func.jvp(lambda y: (y ** 3).sum(), (x,), (v,))[1])(x)
+    g = func.grad(lambda x: func.jvp(lambda y: (y**3).sum(), (x,), (v,))[1])(x)
     close(g, 6 * x * v)
 
 
@@ -538,7 +578,7 @@ def test_grad_of_a_function_that_calls_vjp():
 def test_transform_of_a_function_that_records_and_calls_autograd_grad():
     def f(x):
         with autograd.record():
-            y = x ** 3
+            y = x**3
         (dy,) = autograd.grad(y, [x], create_graph=True)
         return dy.sum()
 
@@ -552,8 +592,8 @@ def test_transform_inside_record_is_differentiable_by_backward():
     x = np.array([0.5, 1.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        g = func.grad(lambda x: (x ** 3).sum())(x)  # 3 x^2, recorded
-        z = (g * g).sum()                            # 9 x^4
+        g = func.grad(lambda x: (x**3).sum())(x)  # 3 x^2, recorded
+        z = (g * g).sum()  # 9 x^4
     z.backward()
     close(x.grad, 36 * numpy.array([0.5, 1.0]) ** 3)
 
@@ -572,12 +612,13 @@ def test_values_returned_outside_any_transform_carry_no_graph():
     out, _ = func.vjp(np.sin, np.ones(2))
     assert out._node is None
     assert all(a._node is None for a in func.jvp(np.sin, (np.ones(2),), (np.ones(2),)))
-    assert func.hessian(lambda x: (x ** 3).sum())(np.ones(2))._node is None
+    assert func.hessian(lambda x: (x**3).sum())(np.ones(2))._node is None
     # NumPy arguments: NumPy results
-    assert type(func.hessian(lambda x: (x ** 3).sum())(numpy.ones(2))) is numpy.ndarray
+    assert type(func.hessian(lambda x: (x**3).sum())(numpy.ones(2))) is numpy.ndarray
 
 
 # --- autograd additions ---------------------------------------------------------------------
+
 
 def test_autograd_grad_wrt_input_and_intermediate():
     x = np.arange(3)
@@ -586,10 +627,10 @@ def test_autograd_grad_wrt_input_and_intermediate():
         z = 2 * x
         y = np.dot(z, z)
     dx, dz = autograd.grad(y, [x, z], retain_graph=True)
-    close(dz, 2 * z.asnumpy())        # dy/dz = 2z
-    close(dx, 8 * x.asnumpy())        # dy/dx = 8x
-    close(x.grad, numpy.zeros(3))     # returned, .grad untouched
-    y.backward()                      # the graph through z was not cut
+    close(dz, 2 * z.asnumpy())  # dy/dz = 2z
+    close(dx, 8 * x.asnumpy())  # dy/dx = 8x
+    close(x.grad, numpy.zeros(3))  # returned, .grad untouched
+    y.backward()  # the graph through z was not cut
     close(x.grad, 8 * x.asnumpy())
 
 
@@ -600,13 +641,13 @@ def test_stop_gradient():
         y = (x * autograd.stop_gradient(x)).sum()
     y.backward()
     close(x.grad, [1.0, 2.0, 3.0])
-    close(func.grad(lambda x: (x * x * autograd.stop_gradient(x)).sum())(numpy.array([2.0])),
-          [8.0])
+    close(func.grad(lambda x: (x * x * autograd.stop_gradient(x)).sum())(numpy.array([2.0])), [8.0])
     close(func.grad(func.grad(lambda x: x * autograd.stop_gradient(x * x)))(3.0), 0.0)
     assert autograd.stop_gradient(numpy.ones(2))._node is None
 
 
 # --- batched passes through every rule family, to second order in all four modes ----------
+
 
 def _setitem_fn(x):
     y = np.zeros(4, dtype='float64')
@@ -616,41 +657,62 @@ def _setitem_fn(x):
 
 M34 = rng.standard_normal((3, 4))
 SECOND_ORDER = {
-    'matmul': (lambda x: (np.tanh(np.matmul(np.reshape(x, (3, 4)), np.array(M34.T))) ** 2).sum(),
-               (12,)),
+    'matmul': (
+        lambda x: (np.tanh(np.matmul(np.reshape(x, (3, 4)), np.array(M34.T))) ** 2).sum(),
+        (12,),
+    ),
     'matmul_vector': (lambda x: np.sin(np.matmul(x[:3], np.array(M34))).sum() * x[3], (4,)),
     'dot': (lambda x: np.dot(np.reshape(x, (2, 3)), np.reshape(x, (3, 2))).sum() ** 2, (6,)),
     'sum_axis': (lambda x: (np.sum(np.reshape(x, (2, 3)) ** 2, axis=0) ** 2).sum(), (6,)),
-    'mean_keepdims': (lambda x: (np.exp(np.mean(np.reshape(x, (2, 3)), axis=1, keepdims=True))
-                                 * np.reshape(x, (2, 3))).sum(), (6,)),
+    'mean_keepdims': (
+        lambda x: (
+            np.exp(np.mean(np.reshape(x, (2, 3)), axis=1, keepdims=True)) * np.reshape(x, (2, 3))
+        ).sum(),
+        (6,),
+    ),
     'max': (lambda x: np.max(np.reshape(x * x, (2, 3)), axis=1).sum() * x.sum(), (6,)),
-    'transpose': (lambda x: (np.transpose(np.reshape(x, (2, 3)))
-                             * np.array(M34[:3, :2])).sum() ** 2, (6,)),
+    'transpose': (
+        lambda x: (np.transpose(np.reshape(x, (2, 3))) * np.array(M34[:3, :2])).sum() ** 2,
+        (6,),
+    ),
     'getitem': (lambda x: (x[1:4] * x[[0, 0, 2]]).sum() ** 2, (5,)),
     'setitem': (_setitem_fn, (4,)),
     'concatenate': (lambda x: (np.concatenate([x, x * x]) ** 2).sum() * x[0], (3,)),
     'stack': (lambda x: (np.stack([x, np.sin(x)], axis=1) ** 3).sum(), (3,)),
     'broadcast_to': (lambda x: (np.broadcast_to(x, (3, 4)) * np.array(M34)).sum() ** 2, (4,)),
-    'implicit_broadcast': (lambda x: (np.reshape(x, (2, 1)) * np.reshape(x, (1, 2)) ** 2
-                                      ).sum() ** 2, (2,)),
+    'implicit_broadcast': (
+        lambda x: (np.reshape(x, (2, 1)) * np.reshape(x, (1, 2)) ** 2).sum() ** 2,
+        (2,),
+    ),
     'expand_squeeze': (lambda x: (np.squeeze(np.expand_dims(x, 0) ** 2, 0) * x).sum(), (3,)),
-    'swapaxes': (lambda x: (np.swapaxes(np.reshape(x, (2, 3)), 0, 1) ** 2
-                            * np.array(M34[:3, :2])).sum() ** 2, (6,)),
-    'softmax': (lambda x: (npx.softmax(np.reshape(x, (2, 3))) * np.array(M34[:2, :3])).sum(),
-                (6,)),
-    'log_softmax': (lambda x: (npx.log_softmax(np.reshape(x, (2, 3)), axis=0)
-                               * np.array(M34[:2, :3])).sum(), (6,)),
-    'where_maximum': (lambda x: (np.where(x > 0, x ** 3, np.sin(x))
-                                 + np.maximum(x, 0.1) ** 2 * x).sum(), (4,)),
+    'swapaxes': (
+        lambda x: (
+            (np.swapaxes(np.reshape(x, (2, 3)), 0, 1) ** 2 * np.array(M34[:3, :2])).sum() ** 2
+        ),
+        (6,),
+    ),
+    'softmax': (lambda x: (npx.softmax(np.reshape(x, (2, 3))) * np.array(M34[:2, :3])).sum(), (6,)),
+    'log_softmax': (
+        lambda x: (npx.log_softmax(np.reshape(x, (2, 3)), axis=0) * np.array(M34[:2, :3])).sum(),
+        (6,),
+    ),
+    'where_maximum': (
+        lambda x: (np.where(x > 0, x**3, np.sin(x)) + np.maximum(x, 0.1) ** 2 * x).sum(),
+        (4,),
+    ),
     'norm': (lambda x: np.linalg.norm(x) ** 3, (4,)),
     'divide_power_abs': (lambda x: (x / (1 + x * x)).sum() + (np.abs(x) ** 2.5).sum(), (4,)),
-    'sigmoid_relu_sqrt_log': (lambda x: (npx.sigmoid(x) * npx.relu(x) * np.sqrt(x * x + 1)
-                                         * np.log(x * x + 2)).sum(), (4,)),
+    'sigmoid_relu_sqrt_log': (
+        lambda x: (npx.sigmoid(x) * npx.relu(x) * np.sqrt(x * x + 1) * np.log(x * x + 2)).sum(),
+        (4,),
+    ),
 }
-HESSIANS = {'jacfwd(jacrev)': func.hessian,
-            'jacrev(jacrev)': lambda f: func.jacrev(func.jacrev(f)),
-            'jacrev(jacfwd)': lambda f: func.jacrev(func.jacfwd(f)),
-            'jacfwd(jacfwd)': lambda f: func.jacfwd(func.jacfwd(f))}
+HESSIANS = {
+    'jacfwd(jacrev)': func.hessian,
+    'jacrev(jacrev)': lambda f: func.jacrev(func.jacrev(f)),
+    'jacrev(jacfwd)': lambda f: func.jacrev(func.jacfwd(f)),
+    'jacfwd(jacfwd)': lambda f: func.jacfwd(func.jacfwd(f)),
+}
 
 
 @pytest.mark.parametrize('name', sorted(SECOND_ORDER))
@@ -663,8 +725,9 @@ def test_hessians_in_all_four_modes_match_central_differences(name):
     for label, hessian in HESSIANS.items():
         H = hessian(f)(x)
         assert H.shape == shape + shape, label
-        numpy.testing.assert_allclose(numpy.asarray(H), expected, rtol=1e-5, atol=1e-6,
-                                      err_msg=label)
+        numpy.testing.assert_allclose(
+            numpy.asarray(H), expected, rtol=1e-5, atol=1e-6, err_msg=label
+        )
 
 
 def test_jvp_result_does_not_alias_the_tangent():
@@ -676,12 +739,14 @@ def test_jvp_result_does_not_alias_the_tangent():
 
 # --- the documentation's examples run as shown ------------------------------------------------
 
+
 def test_docs_and_docstring_examples():
     import doctest
     import pathlib
 
     import ndgrad._custom
     import ndgrad.func
+
     docs = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'transforms.md'
     result = doctest.testfile(str(docs), module_relative=False)
     assert result.attempted >= 40 and result.failed == 0
@@ -694,10 +759,15 @@ def test_docs_and_docstring_examples():
 def test_forward_mode_fallback_for_a_multi_output_primitive_without_jvp_rules():
     # the engine transposes the vjp rule; with several outputs it needs one cotangent each
     from ndgrad._primitive import Primitive
+
     halves = Primitive(
-        'halves', lambda x: (x[..., :1] * 2.0, x[..., 1:] * 3.0),
+        'halves',
+        lambda x: (x[..., :1] * 2.0, x[..., 1:] * 3.0),
         vjps=(lambda xp, g, ans, x: xp.concatenate(g[0] * 2.0, g[1] * 3.0, axis=-1),),
-        jvps=None, save='shapes', nout=2)
+        jvps=None,
+        save='shapes',
+        nout=2,
+    )
     f = lambda x: halves(x)[1] * halves(x)[0]  # 6 x0 x[1:]  # noqa: E731
     x = numpy.array([1.0, 2.0, -1.0])
     _, t = func.jvp(f, (x,), (numpy.array([1.0, 0.5, 2.0]),))
@@ -711,15 +781,21 @@ def test_transforms_leave_no_reference_cycles():
     # it, not at some later garbage collection: a cycle would hold the arrays and the
     # recorded graph until then
     import gc
+
     A = np.array(numpy.random.default_rng(0).standard_normal((3, 3)))
-    x = np.array([0.5, -1., 2.])
+    x = np.array([0.5, -1.0, 2.0])
     f = lambda x: np.tanh(A @ x)
     scalar = lambda p: (np.tanh(A @ p['w']) ** 2).sum() + p['b'][0].sum() + p['b'][1].sum()
     params = {'w': x, 'b': (np.ones(2), np.zeros(1))}
-    calls = [lambda: func.jacrev(f)(x), lambda: func.jacfwd(f)(x),
-             lambda: func.hessian(lambda x: (f(x) ** 2).sum())(x),
-             lambda: func.grad(scalar)(params), lambda: func.value_and_grad(scalar)(params),
-             lambda: func.vjp(f, x)[1](np.ones(3)), lambda: func.jvp(f, (x,), (np.ones(3),))]
+    calls = [
+        lambda: func.jacrev(f)(x),
+        lambda: func.jacfwd(f)(x),
+        lambda: func.hessian(lambda x: (f(x) ** 2).sum())(x),
+        lambda: func.grad(scalar)(params),
+        lambda: func.value_and_grad(scalar)(params),
+        lambda: func.vjp(f, x)[1](np.ones(3)),
+        lambda: func.jvp(f, (x,), (np.ones(3),)),
+    ]
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -736,6 +812,7 @@ def test_transforms_leave_no_reference_cycles():
 def _traced_peak(fn, *args):
     """fn(*args) and the peak of the memory NumPy and Python allocated during the call."""
     import tracemalloc
+
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
@@ -767,6 +844,7 @@ def test_forward_mode_drops_each_tangent_after_its_last_use():
         for _ in range(depth):
             x = np.tanh(x) * 1.01
         return x
+
     x = np.array(numpy.linspace(-1, 1, n))
     jac = func.jacfwd(f)
     jac(x)

@@ -1,4 +1,5 @@
 """Pictures of the graph and anomaly detection."""
+
 import shutil
 
 import numpy
@@ -15,8 +16,14 @@ def test_dot_shows_ops_variables_shapes_and_edges():
         y = (np.sin(x) * x).sum()
     dot = to_dot(y)
     assert dot.startswith('digraph ndgrad {') and dot.endswith('}')
-    for text in ('variable (grad_req=write)', 'sin', 'multiply', 'sum', '2 float32',
-                 'scalar float32'):
+    for text in (
+        'variable (grad_req=write)',
+        'sin',
+        'multiply',
+        'sum',
+        '2 float32',
+        'scalar float32',
+    ):
         assert text in dot
     assert dot.count('->') == 4  # x->sin, sin->multiply, x->multiply, multiply->sum
 
@@ -28,8 +35,11 @@ def test_dot_of_an_unrecorded_array_says_what_to_do():
 
 def _labels(dot):
     """The label of each node of the DOT text, with its line breaks."""
-    return [line.split('label="', 1)[1].rsplit('", shape', 1)[0].replace('\\n', '\n')
-            for line in dot.splitlines() if 'label="' in line]
+    return [
+        line.split('label="', 1)[1].rsplit('", shape', 1)[0].replace('\\n', '\n')
+        for line in dot.splitlines()
+        if 'label="' in line
+    ]
 
 
 def _chapter_x():
@@ -53,7 +63,7 @@ def test_nodes_are_named_after_the_callers_variables_and_constants_shown():
 def test_exponent_and_keyword_arguments_are_shown():
     x = _chapter_x()
     with autograd.record():
-        cube = x ** 3
+        cube = x**3
         total = cube.sum(axis=0)
     labels = _labels(to_dot(total))
     assert 'cube = power\n4 float32' in labels and 'constant 3' in labels
@@ -93,8 +103,10 @@ def test_values_and_gradients_of_the_chapters_example():
     with autograd.record():
         y = 2 * np.dot(x, x)
     labels = _labels(to_dot(y, values=True))
-    assert 'x\nvariable (grad_req=write)\n4 float32\nvalue [0. 1. 2. 3.]\n' \
-           'grad [ 0.  4.  8. 12.]' in labels
+    assert (
+        'x\nvariable (grad_req=write)\n4 float32\nvalue [0. 1. 2. 3.]\n'
+        'grad [ 0.  4.  8. 12.]' in labels
+    )
     assert 'dot\nscalar float32\nvalue 14.\ngrad 2.' in labels
     assert 'y = multiply\nscalar float32\nvalue 28.\ngrad 1.' in labels
     assert repr(x.grad) == 'array([0., 0., 0., 0.])'  # the picture leaves .grad alone
@@ -108,8 +120,10 @@ def test_after_backward_only_the_variables_grad_and_named_values_are_left():
         y = 2 * np.dot(x, x)
     y.backward()
     labels = _labels(to_dot(y, values=True))
-    assert 'x\nvariable (grad_req=write)\n4 float32\nvalue [0. 1. 2. 3.]\n' \
-           'x.grad [ 0.  4.  8. 12.]' in labels
+    assert (
+        'x\nvariable (grad_req=write)\n4 float32\nvalue [0. 1. 2. 3.]\n'
+        'x.grad [ 0.  4.  8. 12.]' in labels
+    )
     assert 'y = multiply\nscalar float32\nvalue 28.\n(freed by backward)' in labels
     assert 'constant (freed by backward)' in labels
 
@@ -150,14 +164,15 @@ def test_attach_grad_on_an_intermediate_makes_it_a_variable():
         z = 5 * u - x
     dot = to_dot(z, values=True)
     labels = _labels(dot)
-    assert 'u\nvariable (grad_req=write)\n4 float32\nvalue [0. 2. 4. 6.]\ngrad [5. 5. 5. 5.]' \
-        in labels
+    assert (
+        'u\nvariable (grad_req=write)\n4 float32\nvalue [0. 2. 4. 6.]\ngrad [5. 5. 5. 5.]' in labels
+    )
     assert any(label.startswith('x\n') and 'grad [-1. -1. -1. -1.]' in label for label in labels)
     assert not any(label.startswith('y\n') for label in labels)
 
 
 def test_each_output_of_a_multi_output_op_is_named_and_gets_its_gradient():
-    A = np.array([[2., 1.], [1., 3.]], dtype='float64')
+    A = np.array([[2.0, 1.0], [1.0, 3.0]], dtype='float64')
     A.attach_grad()
     with autograd.record():
         w, v = np.linalg.eigh(A)
@@ -190,6 +205,7 @@ def test_draw_writes_svg_and_png(tmp_path):
 
 def test_draw_without_the_graphviz_package_says_how_to_install_it(monkeypatch):
     import sys
+
     monkeypatch.setitem(sys.modules, 'graphviz', None)
     x = _chapter_x()
     with autograd.record():
@@ -204,8 +220,10 @@ def test_anomaly_mode_names_the_op_and_line_of_a_nan_gradient():
     with autograd.detect_anomaly():
         with autograd.record():
             y = np.sqrt(x).sum()  # d sqrt / dx at 0 is inf
-        with (pytest.raises(FloatingPointError, match=r"'sqrt' recorded at .*test_graph.py"),
-              numpy.errstate(divide='ignore')):
+        with (
+            pytest.raises(FloatingPointError, match=r"'sqrt' recorded at .*test_graph.py"),
+            numpy.errstate(divide='ignore'),
+        ):
             y.backward()
 
 

@@ -1,6 +1,7 @@
 """MXNet conveniences on top of NumPy's API: the array methods ``x.repeat`` and
 ``x.asscalar()``, ``np.random.multinomial``, and list-valued ``axis`` wherever NumPy
 takes a tuple (MXNet accepts both)."""
+
 import warnings
 
 import numpy
@@ -11,24 +12,26 @@ from ndgrad.testing import check_grad
 
 # --- x.repeat ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('repeats, axis', [(2, None), (2, 1), ([1, 3], 0), (3, -1)])
 def test_repeat_method_matches_numpy(repeats, axis):
-    x = numpy.arange(6.).reshape(2, 3)
+    x = numpy.arange(6.0).reshape(2, 3)
     got = np.array(x).repeat(repeats, axis=axis)
     numpy.testing.assert_array_equal(got.asnumpy(), x.repeat(repeats, axis=axis))
 
 
 def test_repeat_method_carries_gradients():
-    check_grad(lambda x: (x.repeat(2, axis=0) ** 2).sum(axis=0), [numpy.array([[1., 2.]])])
-    x = np.array([1., 2., 3.])
+    check_grad(lambda x: (x.repeat(2, axis=0) ** 2).sum(axis=0), [numpy.array([[1.0, 2.0]])])
+    x = np.array([1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
-        y = (x.repeat(3) * np.arange(9.)).sum()
+        y = (x.repeat(3) * np.arange(9.0)).sum()
     y.backward()
-    numpy.testing.assert_array_equal(x.grad.asnumpy(), [3., 12., 21.])
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [3.0, 12.0, 21.0])
 
 
 # --- x.asscalar() ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('value', [np.array([2.5]), np.array(2.5), np.array([[2.5]])])
 def test_asscalar_gives_the_python_number(value):
@@ -43,11 +46,11 @@ def test_asscalar_of_an_integer_array():
 
 def test_asscalar_of_several_elements_raises():
     with pytest.raises(ValueError, match='one element'):
-        np.array([1., 2.]).asscalar()
+        np.array([1.0, 2.0]).asscalar()
 
 
 def test_asscalar_of_a_recorded_array_warns():
-    x = np.array([1.])
+    x = np.array([1.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
@@ -59,6 +62,7 @@ def test_asscalar_of_a_recorded_array_warns():
 
 
 # --- np.random.multinomial ---------------------------------------------------------------
+
 
 def test_multinomial_shape_dtype_and_totals():
     np.random.seed(0)
@@ -74,8 +78,7 @@ def test_multinomial_repeats_with_the_seed_and_follows_the_probabilities():
     np.random.seed(7)
     first = np.random.multinomial(20, [0.1, 0.9], size=5).asnumpy()
     np.random.seed(7)
-    numpy.testing.assert_array_equal(np.random.multinomial(20, [0.1, 0.9], size=5).asnumpy(),
-                                     first)
+    numpy.testing.assert_array_equal(np.random.multinomial(20, [0.1, 0.9], size=5).asnumpy(), first)
     np.random.seed(1)
     mean = np.random.multinomial(100, [0.25, 0.75], size=400).asnumpy().mean(axis=0)
     numpy.testing.assert_allclose(mean, [25, 75], atol=1.5)
@@ -99,23 +102,40 @@ def test_multinomial_of_recorded_probabilities_warns():
 
 # --- list-valued axis ------------------------------------------------------------------
 
-LIST_AXIS = ['sum', 'mean', 'max', 'min', 'prod', 'std', 'var', 'ptp', 'amax', 'amin',
-             'nansum', 'nanmean', 'nanmax', 'nanmin', 'all', 'any']
+LIST_AXIS = [
+    'sum',
+    'mean',
+    'max',
+    'min',
+    'prod',
+    'std',
+    'var',
+    'ptp',
+    'amax',
+    'amin',
+    'nansum',
+    'nanmean',
+    'nanmax',
+    'nanmin',
+    'all',
+    'any',
+]
 
 
 @pytest.mark.parametrize('name', LIST_AXIS)
 def test_reductions_take_a_list_axis_as_a_tuple(name):
-    x = numpy.arange(1., 25.).reshape(2, 3, 4) / 10
+    x = numpy.arange(1.0, 25.0).reshape(2, 3, 4) / 10
     got = getattr(np, name)(np.array(x), axis=[0, 2])
     numpy.testing.assert_allclose(got.asnumpy(), getattr(numpy, name)(x, axis=(0, 2)))
 
 
 @pytest.mark.parametrize('name', ['sum', 'mean', 'max', 'min', 'prod', 'std', 'var'])
 def test_list_axis_methods_and_keepdims(name):
-    x = numpy.arange(1., 25.).reshape(2, 3, 4) / 10
+    x = numpy.arange(1.0, 25.0).reshape(2, 3, 4) / 10
     got = getattr(np.array(x), name)(axis=[0, -1], keepdims=True)
-    numpy.testing.assert_allclose(got.asnumpy(),
-                                  getattr(numpy, name)(x, axis=(0, -1), keepdims=True))
+    numpy.testing.assert_allclose(
+        got.asnumpy(), getattr(numpy, name)(x, axis=(0, -1), keepdims=True)
+    )
 
 
 @pytest.mark.parametrize('name', ['sum', 'mean', 'max', 'std'])

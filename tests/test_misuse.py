@@ -14,6 +14,7 @@ illustrates, a function that performs the misuse, and the expected outcome:
   `want`, unless None);
 * ``right_or_error(want, cls)``: either of the two, where both are reasonable.
 """
+
 import doctest
 import math
 import pathlib
@@ -60,10 +61,15 @@ def assert_close(got, want, where='result'):
         assert set(got) == set(want), f'{where}: keys {set(got)} != {set(want)}'
         for k in want:
             assert_close(got[k], want[k], f'{where}[{k!r}]')
-    elif (isinstance(want, (list, tuple)) and want and not isinstance(want[0], (int, float))
-          and not isinstance(got, (ndgrad.ndarray, numpy.ndarray))):
-        assert isinstance(got, (list, tuple)), \
+    elif (
+        isinstance(want, (list, tuple))
+        and want
+        and not isinstance(want[0], (int, float))
+        and not isinstance(got, (ndgrad.ndarray, numpy.ndarray))
+    ):
+        assert isinstance(got, (list, tuple)), (
             f'{where}: expected a sequence, got {type(got).__name__}'
+        )
         assert len(got) == len(want), f'{where}: {len(got)} items, expected {len(want)}'
         for k, (g, w) in enumerate(zip(got, want)):
             assert_close(g, w, f'{where}[{k}]')
@@ -73,8 +79,7 @@ def assert_close(got, want, where='result'):
         w = numpy.asarray(want, dtype=float)
         g = _values(got)
         assert g.shape == w.shape, f'{where}: shape {g.shape}, expected {w.shape}'
-        numpy.testing.assert_allclose(g.astype(float), w, rtol=1e-5, atol=1e-6,
-                                      err_msg=where)
+        numpy.testing.assert_allclose(g.astype(float), w, rtol=1e-5, atol=1e-6, err_msg=where)
 
 
 def _message(exc):
@@ -119,8 +124,9 @@ class raises:
             if self.when == 'any' and callable(step):
                 step()
         text = _message(info.value)
-        assert re.search(self.pattern, text, re.I | re.S), \
+        assert re.search(self.pattern, text, re.I | re.S), (
             f'{type(info.value).__name__} message {text!r} does not match {self.pattern!r}'
+        )
 
 
 def raises_later(cls, pattern):
@@ -143,8 +149,9 @@ class warns:
             got = fn()
         lost = [w for w in log if issubclass(w.category, GLW)]
         assert lost, f'no GradientLostWarning (got {[str(w.message) for w in log]})'
-        assert any(re.search(self.pattern, str(w.message)) for w in lost), \
+        assert any(re.search(self.pattern, str(w.message)) for w in lost), (
             f'{[str(w.message) for w in lost]} do not match {self.pattern!r}'
+        )
         if self.want is not None:
             assert_close(got, self.want)
 
@@ -183,14 +190,16 @@ class lost_or_error:
             try:
                 got = fn()
             except self.cls as exc:
-                assert re.search(self.pattern, _message(exc), re.I | re.S), \
-                    f'{type(exc).__name__} message {_message(exc)!r} does not say why ' \
+                assert re.search(self.pattern, _message(exc), re.I | re.S), (
+                    f'{type(exc).__name__} message {_message(exc)!r} does not say why '
                     f'({self.pattern!r})'
+                )
                 return
         if GLW is not None and any(issubclass(w.category, GLW) for w in log):
             return
-        assert self.want is not None, \
+        assert self.want is not None, (
             'the gradient was dropped without a GradientLostWarning or an error'
+        )
         assert_close(got, self.want)
 
 
@@ -200,10 +209,12 @@ CASES = []
 def case(id, row, expect, item='-'):
     """Register the decorated function as the catalogue entry `id`: it illustrates the row
     `row` of docs/errors.md and, where there is one, item `item` of the contract."""
+
     def register(fn):
         CASES.append(pytest.param(fn, expect, id=id))
         fn.row, fn.item = row, item
         return fn
+
     return register
 
 
@@ -224,13 +235,15 @@ def grad_of(x, build):
 
 def after(step, x):
     """Run `step`, then give x.grad."""
+
     def run():
         step()
         return x.grad
+
     return run
 
 
-def exp_graph(values=(1., 2.)):
+def exp_graph(values=(1.0, 2.0)):
     x = var(list(values))
     with autograd.record():
         y = np.exp(x)
@@ -238,7 +251,7 @@ def exp_graph(values=(1., 2.)):
     return x, y, z
 
 
-E = numpy.exp(numpy.array([1., 2.]))
+E = numpy.exp(numpy.array([1.0, 2.0]))
 
 
 # ===================================================================================
@@ -247,41 +260,41 @@ E = numpy.exp(numpy.array([1., 2.]))
 @case('out-exp-detach', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = exp_graph()
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     return z.backward
 
 
 @case('out-exp-slice', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = exp_graph()
-    y[0:1][0] = 100.
+    y[0:1][0] = 100.0
     return z.backward
 
 
 @case('out-exp-reshape', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = exp_graph()
-    y.reshape(2, 1)[0, 0] = 100.
+    y.reshape(2, 1)[0, 0] = 100.0
     return z.backward
 
 
 @case('out-exp-transpose', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         y = np.exp(x)
         z = y.sum()
-    y.T[0, 1] = 100.
+    y.T[0, 1] = 100.0
     return z.backward
 
 
 @case('out-exp-ravel', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         y = np.exp(x)
         z = y.sum()
-    y.ravel()[3] = 100.
+    y.ravel()[3] = 100.0
     return z.backward
 
 
@@ -300,14 +313,14 @@ def _():
 @case('out-exp-setitem', 'inplace-saved', raises_any(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = exp_graph()
-    y[0] = 100.
+    y[0] = 100.0
     return z.backward
 
 
 @case('out-exp-grad-api', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = exp_graph()
-    y.detach()[1] = 0.
+    y.detach()[1] = 0.0
     return lambda: autograd.grad(z, [x])
 
 
@@ -315,72 +328,71 @@ def _():
 def _():
     x, y, z = exp_graph()
     z.backward(retain_graph=True)
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     return z.backward
 
 
 @case('out-exp-func-vjp', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    out, pullback = func.vjp(np.exp, np.array([1., 2.]))
-    out[0] = 100.  # the value handed back shares memory with the saved output
+    out, pullback = func.vjp(np.exp, np.array([1.0, 2.0]))
+    out[0] = 100.0  # the value handed back shares memory with the saved output
     return lambda: pullback(np.ones(2))
 
 
 @case('out-tanh-detach', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([0.5, 1.])
+    x = var([0.5, 1.0])
     with autograd.record():
         y = np.tanh(x)
         z = y.sum()
-    y.detach()[0] = 3.
+    y.detach()[0] = 3.0
     return z.backward
 
 
 @case('out-sigmoid-slice', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([0.5, 1.])
+    x = var([0.5, 1.0])
     with autograd.record():
         y = npx.sigmoid(x)
         z = y.sum()
-    y[1:][0] = 3.
+    y[1:][0] = 3.0
     return z.backward
 
 
 @case('out-sqrt-reshape', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([4., 9.])
+    x = var([4.0, 9.0])
     with autograd.record():
         y = np.sqrt(x)
         z = y.sum()
-    y.reshape(1, 2)[0, 1] = 1.
+    y.reshape(1, 2)[0, 1] = 1.0
     return z.backward
 
 
 @case('out-softmax-detach', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = npx.softmax(x)
-        z = (y * np.array([1., 2., 3.])).sum()
-    y.detach()[:] = 0.
+        z = (y * np.array([1.0, 2.0, 3.0])).sum()
+    y.detach()[:] = 0.0
     return z.backward
 
 
 @case('out-log-softmax-isub', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = npx.log_softmax(x)
-        z = (y * np.array([1., 0., 0.])).sum()
+        z = (y * np.array([1.0, 0.0, 0.0])).sum()
     y -= 1
 
 
-@case('out-exp-refused-write-keeps-graph', 'inplace-saved', ok([math.e, math.e ** 2]),
-      item='1')
+@case('out-exp-refused-write-keeps-graph', 'inplace-saved', ok([math.e, math.e**2]), item='1')
 def _():
     x, y, z = exp_graph()
     try:
-        y[0] = 1.
+        y[0] = 1.0
     except IPE:
         pass
     z.backward()
@@ -389,10 +401,10 @@ def _():
 
 @case('out-max-detach', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([1., 3., 2.])
+    x = var([1.0, 3.0, 2.0])
     with autograd.record():
         y = x.max()
-    y.detach()[()] = 2.  # now ties with x[2]: the split would change
+    y.detach()[()] = 2.0  # now ties with x[2]: the split would change
     return y.backward
 
 
@@ -405,28 +417,27 @@ def _():
             return out
 
         def backward(self, dy):
-            out, = self.saved_tensors
+            (out,) = self.saved_tensors
             return dy * out
 
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = Exp()(x)
         z = y.sum()
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     return z.backward
 
 
-@case('out-numpy-asarray-readonly', 'asarray-readonly', raises(ValueError, READ_ONLY),
-      item='12')
+@case('out-numpy-asarray-readonly', 'asarray-readonly', raises(ValueError, READ_ONLY), item='12')
 def _():
     x, y, z = exp_graph()
-    numpy.asarray(y)[0] = 100.
+    numpy.asarray(y)[0] = 100.0
 
 
 # ===================================================================================
 # 1. Writes into a saved INPUT through any alias
 # ===================================================================================
-def _input_case(build, write, values=(1., 2.)):
+def _input_case(build, write, values=(1.0, 2.0)):
     x = var(list(values))
     with autograd.record():
         z = build(x)
@@ -434,9 +445,10 @@ def _input_case(build, write, values=(1., 2.)):
     return z.backward
 
 
-def _set(index, value=5.):
+def _set(index, value=5.0):
     def write(a):
         a[index] = value
+
     return write
 
 
@@ -457,82 +469,88 @@ def _():
 
 @case('in-pow-ravel', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
-        z = (x ** 3).sum()
-    x.ravel()[2] = 0.
+        z = (x**3).sum()
+    x.ravel()[2] = 0.0
     return z.backward
 
 
 @case('in-dot-transpose', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         z = np.dot(x, x).sum()
-    x.T[1, 0] = 0.
+    x.T[1, 0] = 0.0
     return z.backward
 
 
 @case('in-matmul-setitem', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         z = (x @ x).sum()
-    x[0] = 0.  # outside record(): in place
+    x[0] = 0.0  # outside record(): in place
     return z.backward
 
 
 @case('in-sort-iadd', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    return _input_case(lambda x: (np.sort(x) * np.array([1., 2., 3.])).sum(),
-                       lambda x: x.__iadd__(np.array([5., 0., 0.])), (1., 2., 3.))
+    return _input_case(
+        lambda x: (np.sort(x) * np.array([1.0, 2.0, 3.0])).sum(),
+        lambda x: x.__iadd__(np.array([5.0, 0.0, 0.0])),
+        (1.0, 2.0, 3.0),
+    )
 
 
 @case('in-max-isub', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     def write(x):
-        x -= 1.
-    return _input_case(lambda x: x.max(), write, (1., 3., 2.))
+        x -= 1.0
+
+    return _input_case(lambda x: x.max(), write, (1.0, 3.0, 2.0))
 
 
 @case('in-divide-imul', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     def write(x):
-        x *= 2.
-    return _input_case(lambda x: (1. / x).sum(), write)
+        x *= 2.0
+
+    return _input_case(lambda x: (1.0 / x).sum(), write)
 
 
 @case('in-prod-itruediv', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
     def write(x):
-        x /= 2.
+        x /= 2.0
+
     return _input_case(lambda x: x.prod(), write)
 
 
 @case('in-norm-fill', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    return _input_case(lambda x: np.linalg.norm(x), _set(slice(None), 1.))
+    return _input_case(lambda x: np.linalg.norm(x), _set(slice(None), 1.0))
 
 
 @case('in-mul-step-slice', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    return _input_case(lambda x: (x * x).sum(), lambda x: _set(1)(x[::2]), (1., 2., 3., 4.))
+    return _input_case(lambda x: (x * x).sum(), lambda x: _set(1)(x[::2]), (1.0, 2.0, 3.0, 4.0))
 
 
 @case('in-mul-grad-api', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x * x).sum()
-    x.detach()[1] = 0.
+    x.detach()[1] = 0.0
     return lambda: autograd.grad(z, [x])
 
 
-@case('in-func-vjp-ndgrad-primal', 'inplace-saved', ok([2., 4.]), item='1')
+@case('in-func-vjp-ndgrad-primal', 'inplace-saved', ok([2.0, 4.0]), item='1')
 def _():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     _, pullback = func.vjp(lambda v: v * v, x)
-    x[0] = 5.  # the transform differentiates at the values it was given (a copy)
+    x[0] = 5.0  # the transform differentiates at the values it was given (a copy)
     return pullback(np.ones(2))[0]
 
 
@@ -544,102 +562,109 @@ def _():
             return v * v
 
         def backward(self, dy):
-            v, = self.saved_tensors
+            (v,) = self.saved_tensors
             return 2 * v * dy
 
     return _input_case(lambda x: Square()(x).sum(), lambda x: _set(0)(x.detach()))
 
 
-@case('in-advanced-index-copy', 'inplace-saved', ok([2., 4.]), item='1')
+@case('in-advanced-index-copy', 'inplace-saved', ok([2.0, 4.0]), item='1')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x * x).sum()
-    x[[0, 1]][0] = 5.  # advanced indexing copies: x is untouched
+    x[[0, 1]][0] = 5.0  # advanced indexing copies: x is untouched
     z.backward()
     return x.grad
 
 
-@case('in-asnumpy-copy', 'asarray-readonly', ok([2., 4.]), item='12')
+@case('in-asnumpy-copy', 'asarray-readonly', ok([2.0, 4.0]), item='12')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x * x).sum()
-    x.asnumpy()[0] = 5.  # a copy
+    x.asnumpy()[0] = 5.0  # a copy
     z.backward()
     return x.grad
 
 
-@case('in-numpy-asarray-readonly', 'asarray-readonly', raises(ValueError, READ_ONLY),
-      item='12')
+@case('in-numpy-asarray-readonly', 'asarray-readonly', raises(ValueError, READ_ONLY), item='12')
 def _():
-    x = var([1., 2.])
-    numpy.asarray(x)[0] = 5.
+    x = var([1.0, 2.0])
+    numpy.asarray(x)[0] = 5.0
 
 
-@case('in-numpy-asarray-of-detached', 'asarray-readonly',
-      right_or_error([2., 4.], (IPE, ValueError)))
+@case(
+    'in-numpy-asarray-of-detached',
+    'asarray-readonly',
+    right_or_error([2.0, 4.0], (IPE, ValueError)),
+)
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x * x).sum()
-    numpy.asarray(x.detach())[0] = 5.  # x.detach() has no node, but x's memory
+    numpy.asarray(x.detach())[0] = 5.0  # x.detach() has no node, but x's memory
     return after(z.backward, x)
 
 
-@case('in-numpy-asarray-of-view', 'asarray-readonly',
-      right_or_error([2., 4.], (IPE, ValueError)))
+@case('in-numpy-asarray-of-view', 'asarray-readonly', right_or_error([2.0, 4.0], (IPE, ValueError)))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x * x).sum()
-    numpy.asarray(x[0:1])[0] = 5.
+    numpy.asarray(x[0:1])[0] = 5.0
     return after(z.backward, x)
 
 
-@case('in-numpy-asarray-of-constant', 'asarray-readonly',
-      right_or_error([1., 2.], (IPE, ValueError)))
+@case(
+    'in-numpy-asarray-of-constant',
+    'asarray-readonly',
+    right_or_error([1.0, 2.0], (IPE, ValueError)),
+)
 def _():
-    x = var([1., 1.])
-    c = np.array([1., 2.])
+    x = var([1.0, 1.0])
+    c = np.array([1.0, 2.0])
     with autograd.record():
         z = (x * c).sum()
-    numpy.asarray(c)[0] = 100.  # a constant the graph saved
+    numpy.asarray(c)[0] = 100.0  # a constant the graph saved
     return after(z.backward, x)
 
 
-@case('in-func-vjp-numpy-primal', 'inplace-saved', right_or_error(([2., 4.],), IPE))
+@case('in-func-vjp-numpy-primal', 'inplace-saved', right_or_error(([2.0, 4.0],), IPE))
 def _():
-    x = numpy.array([1., 2.])
+    x = numpy.array([1.0, 2.0])
     _, pullback = func.vjp(lambda v: v * v, x)
-    x[0] = 5.  # the caller's NumPy array, after linearizing at x
+    x[0] = 5.0  # the caller's NumPy array, after linearizing at x
     return lambda: pullback(numpy.ones(2))
 
 
-@case('in-numpy-asarray-of-detached-output', 'asarray-readonly',
-      right_or_error(E.tolist(), (IPE, ValueError)))
+@case(
+    'in-numpy-asarray-of-detached-output',
+    'asarray-readonly',
+    right_or_error(E.tolist(), (IPE, ValueError)),
+)
 def _():
     x, y, z = exp_graph()
-    numpy.asarray(y.detach())[0] = 100.  # the issue's first reproducer, through NumPy
+    numpy.asarray(y.detach())[0] = 100.0  # the issue's first reproducer, through NumPy
     return after(z.backward, x)
 
 
-@case('in-numpy-constant-operand', 'inplace-saved', right_or_error([1., 2.], IPE))
+@case('in-numpy-constant-operand', 'inplace-saved', right_or_error([1.0, 2.0], IPE))
 def _():
-    x = var([1., 1.])
-    c = numpy.array([1., 2.], numpy.float32)
+    x = var([1.0, 1.0])
+    c = numpy.array([1.0, 2.0], numpy.float32)
     with autograd.record():
         z = (x * c).sum()
-    c[0] = 100.  # the caller's NumPy array, saved by multiply
+    c[0] = 100.0  # the caller's NumPy array, saved by multiply
     return after(z.backward, x)
 
 
-@case('in-not-saved-input-ok', 'inplace-saved', ok([1., 1.]), item='2')
+@case('in-not-saved-input-ok', 'inplace-saved', ok([1.0, 1.0]), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = (x + 1).sum()  # add saves nothing
-    x[0] = 100.
+    x[0] = 100.0
     z.backward()
     return x.grad
 
@@ -649,43 +674,46 @@ def _():
 # ===================================================================================
 @case('stale-consumed-after-write', 'inplace-stale', raises_later(IPE, IN_PLACE), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
-    z.detach()[0] = 100.
+    z.detach()[0] = 100.0
     with autograd.record():
         w = (z * 3).sum()
     return w.backward
 
 
-@case('stale-consumed-after-setitem', 'inplace-stale', ok([100., 4.]), item='2')
+@case('stale-consumed-after-setitem', 'inplace-stale', ok([100.0, 4.0]), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
-    z[0] = 100.  # outside record(): in place, and z becomes a constant
+    z[0] = 100.0  # outside record(): in place, and z becomes a constant
     with autograd.record():
         w = (z * x).sum()
     w.backward()
     return x.grad
 
 
-@case('stale-consumed-after-view-write', 'inplace-stale', raises_later(IPE, IN_PLACE),
-      item='2')
+@case('stale-consumed-after-view-write', 'inplace-stale', raises_later(IPE, IN_PLACE), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
-    z[0:1][0] = 100.
+    z[0:1][0] = 100.0
     with autograd.record():
         w = z.sum()
     return w.backward
 
 
-@case('stale-consumed-after-iadd', 'inplace-stale',
-      raises_later(NRE, r'modified in place outside record'), item='2')
+@case(
+    'stale-consumed-after-iadd',
+    'inplace-stale',
+    raises_later(NRE, r'modified in place outside record'),
+    item='2',
+)
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
     z += 1  # outside record(): z becomes a constant
@@ -694,30 +722,30 @@ def _():
     return w.backward
 
 
-@case('stale-consumed-before-ok', 'inplace-stale', ok([2., 2.]), item='2')
+@case('stale-consumed-before-ok', 'inplace-stale', ok([2.0, 2.0]), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         w = (z + 1).sum()  # consumed before the write, not saved
-    z.detach()[0] = 100.
+    z.detach()[0] = 100.0
     w.backward()
     return x.grad
 
 
 @case('stale-consumed-before-saved', 'inplace-stale', raises_later(IPE, IN_PLACE), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         w = (z * z).sum()
-    z.detach()[0] = 100.
+    z.detach()[0] = 100.0
     return w.backward
 
 
-@case('stale-iadd-outside-views-see-it', 'inplace-stale', ok([3., 5.]), item='1')
+@case('stale-iadd-outside-views-see-it', 'inplace-stale', ok([3.0, 5.0]), item='1')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
     v = z[0:2]
@@ -728,9 +756,9 @@ def _():
 # ===================================================================================
 # 3. In place under record(): NumPy semantics, history becomes the assignment
 # ===================================================================================
-@case('rec-setitem-intermediate', 'inplace-record', ok([0., 5.]), item='3')
+@case('rec-setitem-intermediate', 'inplace-record', ok([0.0, 5.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         z[0] = x[1] * 3
@@ -739,9 +767,9 @@ def _():
     return x.grad
 
 
-@case('rec-setitem-seen-by-detached', 'inplace-record', ok([6., 4.]), item='3')
+@case('rec-setitem-seen-by-detached', 'inplace-record', ok([6.0, 4.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         d = z.detach()
@@ -749,9 +777,9 @@ def _():
     return d
 
 
-@case('rec-setitem-seen-by-view', 'inplace-record', ok([7., 4.]), item='3')
+@case('rec-setitem-seen-by-view', 'inplace-record', ok([7.0, 4.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
         v = z[0:2]
@@ -759,9 +787,9 @@ def _():
     return v.detach()
 
 
-@case('rec-iadd-intermediate', 'inplace-record', ok([[3., 6.], [3., 3.]]), item='3')
+@case('rec-iadd-intermediate', 'inplace-record', ok([[3.0, 6.0], [3.0, 3.0]]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         d = z.detach()
@@ -771,9 +799,9 @@ def _():
     return [d, x.grad]
 
 
-@case('rec-imul-intermediate', 'inplace-record', ok([4., 8.]), item='3')
+@case('rec-imul-intermediate', 'inplace-record', ok([4.0, 8.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         z *= x
@@ -782,9 +810,9 @@ def _():
     return x.grad
 
 
-@case('rec-isub-intermediate', 'inplace-record', ok([1., 1.]), item='3')
+@case('rec-isub-intermediate', 'inplace-record', ok([1.0, 1.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         z -= x
@@ -793,9 +821,9 @@ def _():
     return x.grad
 
 
-@case('rec-itruediv-intermediate', 'inplace-record', ok([0., 0.]), item='3')
+@case('rec-itruediv-intermediate', 'inplace-record', ok([0.0, 0.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         z /= x  # 2x / x = 2: derivative 0
@@ -804,9 +832,9 @@ def _():
     return x.grad
 
 
-@case('rec-setitem-slice-of-constant', 'inplace-record', ok([2., 3.]), item='3')
+@case('rec-setitem-slice-of-constant', 'inplace-record', ok([2.0, 3.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     c = np.zeros(2)
     with autograd.record():
         c[0] = x[0] * 2
@@ -816,9 +844,9 @@ def _():
     return x.grad
 
 
-@case('rec-iadd-constant', 'inplace-record', ok([[2., 3.], [4., 6.]]), item='3')
+@case('rec-iadd-constant', 'inplace-record', ok([[2.0, 3.0], [4.0, 6.0]]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     c = np.ones(2)
     d = c.detach()
     with autograd.record():
@@ -828,9 +856,9 @@ def _():
     return [d, x.grad]
 
 
-@case('rec-loop-saved-view', 'inplace-record', ok([9., 4., 2.]), item='3')
+@case('rec-loop-saved-view', 'inplace-record', ok([9.0, 4.0, 2.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = np.zeros(3)
         y[0] = x[0]
@@ -843,7 +871,7 @@ def _():
 
 @case('rec-loop-overwrites-saved-row', 'inplace-record', raises_later(IPE, IN_PLACE), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = np.zeros((3, 1))  # (rows of a 2-d array are views; y[i] of a 1-d one a copy)
         y[0] = x[0:1]
@@ -853,44 +881,48 @@ def _():
     return s.backward
 
 
-@case('rec-view-write-updates-base', 'inplace-record', ok([100., 4., 6.]), item='3')
+@case('rec-view-write-updates-base', 'inplace-record', ok([100.0, 4.0, 6.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
         v = z[0:2]
-        v[0] = 100.
+        v[0] = 100.0
     return z.detach()
 
 
 @case('rec-view-write-stale-base', 'inplace-record', raises_later(IPE, IN_PLACE), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
         v = z[0:2]
-        v[0] = 100.
+        v[0] = 100.0
         s = z.sum()
     return s.backward
 
 
-@case('rec-view-write-grad-through-view', 'inplace-record', ok([0., 2., 0.]), item='3')
+@case('rec-view-write-grad-through-view', 'inplace-record', ok([0.0, 2.0, 0.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
         v = z[0:2]
-        v[0] = 100.
+        v[0] = 100.0
         s = v.sum()
     s.backward()
     return x.grad
 
 
-@case('rec-setitem-value-with-history', 'inplace-record',
-      ok([[0., 2.], [[0., 1.], [1., 1.]]]), item='3')
+@case(
+    'rec-setitem-value-with-history',
+    'inplace-record',
+    ok([[0.0, 2.0], [[0.0, 1.0], [1.0, 1.0]]]),
+    item='3',
+)
 def _():
-    x = var([1., 2.])
-    w = var([[5., 5.], [5., 5.]])
+    x = var([1.0, 2.0])
+    w = var([[5.0, 5.0], [5.0, 5.0]])
     with autograd.record():
         w2 = w * 1
         w2[0, 0] = x[1] * 2
@@ -901,7 +933,7 @@ def _():
 
 @case('rec-setitem-after-saved', 'inplace-record', raises_later(IPE, IN_PLACE), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         w = (z * z).sum()  # saves z
@@ -909,9 +941,9 @@ def _():
     return w.backward
 
 
-@case('rec-setitem-after-use-not-saved', 'inplace-record', ok([2., 2.]), item='3')
+@case('rec-setitem-after-use-not-saved', 'inplace-record', ok([2.0, 2.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         w = z.sum()  # sum does not save z
@@ -922,7 +954,7 @@ def _():
 
 @case('rec-base-write-stale-view', 'inplace-record', raises_later(IPE, IN_PLACE), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
         v = z[0:2]
@@ -933,17 +965,17 @@ def _():
 
 @case('rec-detached-write-stale', 'inplace-stale', raises_later(IPE, IN_PLACE), item='2')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
-        z.detach()[0] = 100.  # a constant write: z's history no longer fits
+        z.detach()[0] = 100.0  # a constant write: z's history no longer fits
         s = (z * 3).sum()
     return s.backward
 
 
-@case('rec-index-iadd', 'inplace-record', ok([[4., 4.], [2., 3.]]), item='3')
+@case('rec-index-iadd', 'inplace-record', ok([[4.0, 4.0], [2.0, 3.0]]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 2
         z[0] += x[1]
@@ -964,21 +996,21 @@ def _():
 
 @case('rec-var-setitem', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        x[0] = 5.
+        x[0] = 5.0
 
 
 @case('rec-var-iadd', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         x += 1
 
 
 @case('rec-var-sgd-step', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         loss = (x * x).sum()
         loss.backward()
@@ -987,54 +1019,54 @@ def _():
 
 @case('rec-var-imul', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         x *= 2
 
 
 @case('rec-var-itruediv', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         x /= 2
 
 
 @case('rec-var-setitem-from-history', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         x[0] = x[1] * 2
 
 
 @case('rec-var-view-write', 'inplace-variable', raises_any(IPE, IN_PLACE + '|' + IN_RECORD))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
         v = x[0:1]
-        v[0] = 5.  # writes x's memory through a recorded view
+        v[0] = 5.0  # writes x's memory through a recorded view
     return y.backward
 
 
 @case('rec-var-view-iadd', 'inplace-variable', raises(IPE, IN_RECORD))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x[0:2]  # a recorded view of the variable
-        y += 1      # would change the variable itself
+        y += 1  # would change the variable itself
 
 
 @case('rec-var-reshape-write', 'inplace-variable', raises(IPE, IN_RECORD))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x.reshape(2, 1)
-        z[0, 0] = 5.
+        z[0, 0] = 5.0
 
 
-@case('var-update-outside-record', 'inplace-variable', ok([[0.8, 1.6], [1., 1.]]))
+@case('var-update-outside-record', 'inplace-variable', ok([[0.8, 1.6], [1.0, 1.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     g = x.grad
     with autograd.record():
         loss = (x * x).sum()
@@ -1048,7 +1080,7 @@ def _():
 # ===================================================================================
 @case('freed-backward-twice', 'graph-freed', raises_later(GFE, RETAIN))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     y.backward()
@@ -1057,7 +1089,7 @@ def _():
 
 @case('freed-grad-then-backward', 'graph-freed', raises_later(GFE, RETAIN))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     autograd.grad(y, [x])
@@ -1066,7 +1098,7 @@ def _():
 
 @case('freed-grad-twice', 'graph-freed', raises_later(GFE, RETAIN))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     autograd.grad(y, [x])
@@ -1075,7 +1107,7 @@ def _():
 
 @case('freed-shared-subgraph', 'graph-freed', raises_later(GFE, RETAIN))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * x
         a = (y * 2).sum()
@@ -1086,16 +1118,16 @@ def _():
 
 @case('freed-custom-function', 'graph-freed', raises_later(GFE, RETAIN))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = Cube()(x).sum()
     y.backward()
     return y.backward
 
 
-@case('retain-twice-write', 'graph-freed', ok([2., 4.]))
+@case('retain-twice-write', 'graph-freed', ok([2.0, 4.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     y.backward(retain_graph=True)
@@ -1103,9 +1135,9 @@ def _():
     return x.grad
 
 
-@case('retain-twice-add', 'graph-freed', ok([4., 8.]))
+@case('retain-twice-add', 'graph-freed', ok([4.0, 8.0]))
 def _():
-    x = var([1., 2.], req='add')
+    x = var([1.0, 2.0], req='add')
     with autograd.record():
         y = (x * x).sum()
     y.backward(retain_graph=True)
@@ -1113,19 +1145,19 @@ def _():
     return x.grad
 
 
-@case('retain-grad-twice', 'graph-freed', ok([[3., 12.], [3., 12.]]))
+@case('retain-grad-twice', 'graph-freed', ok([[3.0, 12.0], [3.0, 12.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = (x ** 3).sum()
+        y = (x**3).sum()
     a = autograd.grad(y, [x], retain_graph=True)[0]
     b = autograd.grad(y, [x])[0]
     return [a, b]
 
 
-@case('create-graph-retains', 'graph-freed', ok([2., 4.]))
+@case('create-graph-retains', 'graph-freed', ok([2.0, 4.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     autograd.backward(y, create_graph=True)
@@ -1133,9 +1165,9 @@ def _():
     return x.grad
 
 
-@case('vjp-fn-twice', 'graph-freed', ok([[3., 12.], [3., 12.]]))
+@case('vjp-fn-twice', 'graph-freed', ok([[3.0, 12.0], [3.0, 12.0]]))
 def _():
-    _, pullback = func.vjp(lambda v: v ** 3, np.array([1., 2.]))
+    _, pullback = func.vjp(lambda v: v**3, np.array([1.0, 2.0]))
     return [pullback(np.ones(2))[0], pullback(np.ones(2))[0]]
 
 
@@ -1143,7 +1175,7 @@ def _():
 # Head gradients
 # ===================================================================================
 def _vec():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * 3
     return x, y
@@ -1164,13 +1196,13 @@ def _():
 @case('head-complex', 'head-kind', raises(TypeError, COMPLEX), item='9')
 def _():
     x, y = _vec()
-    y.backward(numpy.array([1j, 1.]))
+    y.backward(numpy.array([1j, 1.0]))
 
 
 @case('head-none-in-list', 'head-kind', raises(TypeError, r'(?-i:None)'), item='9')
 def _():
     x, y = _vec()
-    y.backward([1., None])
+    y.backward([1.0, None])
 
 
 @case('head-grad-api-str', 'head-kind', raises(TypeError, r'\bstr\b'), item='9')
@@ -1182,7 +1214,7 @@ def _():
 @case('head-dict', 'head-kind', raises(TypeError, r'\bdict\b'), item='9')
 def _():
     x, y = _vec()
-    y.backward({'a': 1.})
+    y.backward({'a': 1.0})
 
 
 @case('head-wrong-shape', 'head-shape', raises(ValueError, both('(3,)', '(2,)')), item='9')
@@ -1191,22 +1223,19 @@ def _():
     y.backward(np.ones(3))
 
 
-@case('head-broadcastable-shape', 'head-shape', raises(ValueError, both('(1,)', '(2,)')),
-      item='9')
+@case('head-broadcastable-shape', 'head-shape', raises(ValueError, both('(1,)', '(2,)')), item='9')
 def _():
     x, y = _vec()
     y.backward(np.ones(1))
 
 
-@case('head-number-for-vector', 'head-shape', raises(ValueError, both('()', '(2,)')),
-      item='9')
+@case('head-number-for-vector', 'head-shape', raises(ValueError, both('()', '(2,)')), item='9')
 def _():
     x, y = _vec()
-    y.backward(2.)
+    y.backward(2.0)
 
 
-@case('head-transposed-shape', 'head-shape', raises(ValueError, both('(3, 2)', '(2, 3)')),
-      item='9')
+@case('head-transposed-shape', 'head-shape', raises(ValueError, both('(3, 2)', '(2, 3)')), item='9')
 def _():
     x = var(numpy.ones((2, 3)))
     with autograd.record():
@@ -1214,48 +1243,48 @@ def _():
     y.backward(np.ones((3, 2)))
 
 
-@case('head-number-for-scalar', 'head-kind', ok([6., 12.]))
+@case('head-number-for-scalar', 'head-kind', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
-    y.backward(3.)
+    y.backward(3.0)
     return x.grad
 
 
-@case('head-list-of-numbers', 'head-kind', ok([3., 6.]))
+@case('head-list-of-numbers', 'head-kind', ok([3.0, 6.0]))
 def _():
     x, y = _vec()
-    y.backward([1., 2.])
+    y.backward([1.0, 2.0])
     return x.grad
 
 
-@case('head-integer-array', 'head-kind', ok([3., 6.]))
+@case('head-integer-array', 'head-kind', ok([3.0, 6.0]))
 def _():
     x, y = _vec()
     y.backward(np.array([1, 2], dtype='int32'))
     return x.grad
 
 
-@case('head-float64-numpy', 'head-kind', ok([1.5, 3.]))
+@case('head-float64-numpy', 'head-kind', ok([1.5, 3.0]))
 def _():
     x, y = _vec()
-    y.backward(numpy.array([0.5, 1.]))
+    y.backward(numpy.array([0.5, 1.0]))
     return x.grad
 
 
-@case('head-nested-list-2d', 'head-kind', ok([[2., 4.], [6., 8.]]))
+@case('head-nested-list-2d', 'head-kind', ok([[2.0, 4.0], [6.0, 8.0]]))
 def _():
-    x = var([[1., 1.], [1., 1.]])
+    x = var([[1.0, 1.0], [1.0, 1.0]])
     with autograd.record():
         y = x * 2
-    y.backward([[1., 2.], [3., 4.]])
+    y.backward([[1.0, 2.0], [3.0, 4.0]])
     return x.grad
 
 
-@case('head-recorded-array', 'head-kind', ok([6., 12.]))
+@case('head-recorded-array', 'head-kind', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * 3
         h = x * 2  # a head gradient with history: its values are used
@@ -1263,9 +1292,9 @@ def _():
     return x.grad
 
 
-@case('heads-list', 'head-kind', ok([5., 5.]))
+@case('heads-list', 'head-kind', ok([5.0, 5.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         a = x * 2
         b = x * 3
@@ -1273,28 +1302,28 @@ def _():
     return x.grad
 
 
-@case('heads-none-entry', 'head-kind', ok([2., 2.]))
+@case('heads-none-entry', 'head-kind', ok([2.0, 2.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         a = x * 2
         b = (x * 3).sum()
-    autograd.backward([a, b], [None, np.array(0.)])
+    autograd.backward([a, b], [None, np.array(0.0)])
     return x.grad
 
 
-@case('heads-same-array-twice', 'head-kind', ok([2., 2.]))
+@case('heads-same-array-twice', 'head-kind', ok([2.0, 2.0]))
 def _():
-    x = var([1., 1.])
+    x = var([1.0, 1.0])
     with autograd.record():
         y = x * 1
     autograd.backward([y, y])
     return x.grad
 
 
-@case('heads-depend-on-each-other', 'head-kind', ok([8., 8.]))
+@case('heads-depend-on-each-other', 'head-kind', ok([8.0, 8.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * 2
         z = (y * 3).sum()
@@ -1304,51 +1333,51 @@ def _():
 
 @case('heads-count-mismatch', 'head-shape', raises(ValueError, both('1', '2')))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         a = x * 2
         b = x * 3
     autograd.backward([a, b], [np.ones(2)])
 
 
-@case('head-not-aliased-by-grad', 'head-kind', ok([[1., 1.], [7., 7.]]))
+@case('head-not-aliased-by-grad', 'head-kind', ok([[1.0, 1.0], [7.0, 7.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     h = np.ones(2)
     with autograd.record():
         y = x + 1
     y.backward(h)
-    h[:] = 7.  # the caller's head gradient, reused: x.grad must not follow it
+    h[:] = 7.0  # the caller's head gradient, reused: x.grad must not follow it
     return [x.grad, h]
 
 
-@case('head-numpy-not-aliased-by-grad', 'head-kind', ok([1., 1.]))
+@case('head-numpy-not-aliased-by-grad', 'head-kind', ok([1.0, 1.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     h = numpy.ones(2, numpy.float32)
     with autograd.record():
         y = x + 1
     y.backward(h)
-    h[:] = 7.
+    h[:] = 7.0
     return x.grad
 
 
-@case('head-not-aliased-by-grad-api', 'head-kind', ok([1., 1.]))
+@case('head-not-aliased-by-grad-api', 'head-kind', ok([1.0, 1.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     h = np.ones(2)
     with autograd.record():
         y = x * 1
         z = y + 0
     g = autograd.grad(z, [y], head_grads=h)[0]
-    h[:] = 7.
+    h[:] = 7.0
     return g
 
 
-@case('head-is-the-grad-buffer', 'head-kind', ok([3., 3.]))
+@case('head-is-the-grad-buffer', 'head-kind', ok([3.0, 3.0]))
 def _():
-    x = var([1., 2.], req='add')
-    x.grad[:] = 1.
+    x = var([1.0, 2.0], req='add')
+    x.grad[:] = 1.0
     with autograd.record():
         y = x + x
     y.backward(x.grad)  # dL/dy = 1: 1 + 2 * 1
@@ -1360,9 +1389,9 @@ def _():
     autograd.backward(numpy.ones(3))
 
 
-@case('backward-of-leaf', 'head-kind', ok([1., 1.]))
+@case('backward-of-leaf', 'head-kind', ok([1.0, 1.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     x.backward()
     return x.grad
 
@@ -1371,7 +1400,7 @@ def _():
 # autograd.grad
 # ===================================================================================
 def _scalar_graph():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     return x, y
@@ -1383,11 +1412,10 @@ def _():
     autograd.grad(y, [1.0])
 
 
-@case('grad-numpy-variable', 'grad-variables',
-      raises((TypeError, ValueError), r'attach_grad'))
+@case('grad-numpy-variable', 'grad-variables', raises((TypeError, ValueError), r'attach_grad'))
 def _():
     x, y = _scalar_graph()
-    autograd.grad(y, [numpy.array([1., 2.])])
+    autograd.grad(y, [numpy.array([1.0, 2.0])])
 
 
 @case('grad-constant-variable', 'grad-variables', raises(ValueError, r'attach_grad'))
@@ -1402,34 +1430,34 @@ def _():
     autograd.grad(y, [x.detach()])
 
 
-@case('grad-unused-variable', 'grad-variables', ok([[2., 4.], [0., 0., 0.]]))
+@case('grad-unused-variable', 'grad-variables', ok([[2.0, 4.0], [0.0, 0.0, 0.0]]))
 def _():
     x, y = _scalar_graph()
-    w = var([1., 1., 1.])
+    w = var([1.0, 1.0, 1.0])
     return autograd.grad(y, [x, w])
 
 
-@case('grad-duplicate-variables', 'grad-variables', ok([[2., 4.], [2., 4.]]))
+@case('grad-duplicate-variables', 'grad-variables', ok([[2.0, 4.0], [2.0, 4.0]]))
 def _():
     x, y = _scalar_graph()
     return autograd.grad(y, [x, x])
 
 
-@case('grad-head-as-variable', 'grad-variables', ok([[1.]]))
+@case('grad-head-as-variable', 'grad-variables', ok([[1.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum().reshape(1)
     return autograd.grad(y, [y])
 
 
-@case('grad-single-variable', 'grad-variables', ok([[2., 4.]]))
+@case('grad-single-variable', 'grad-variables', ok([[2.0, 4.0]]))
 def _():
     x, y = _scalar_graph()
     return autograd.grad(y, x)
 
 
-@case('grad-intermediate-recorded-later', 'grad-variables', ok([[0., 0.]]))
+@case('grad-intermediate-recorded-later', 'grad-variables', ok([[0.0, 0.0]]))
 def _():
     x, y = _scalar_graph()
     with autograd.record():
@@ -1437,7 +1465,7 @@ def _():
     return autograd.grad(y, [later])
 
 
-@case('grad-leaves-buffers-alone', 'grad-variables', ok([[2., 4.], [0., 0.]]))
+@case('grad-leaves-buffers-alone', 'grad-variables', ok([[2.0, 4.0], [0.0, 0.0]]))
 def _():
     x, y = _scalar_graph()
     g = autograd.grad(y, [x])[0]
@@ -1446,15 +1474,15 @@ def _():
 
 @case('grad-head-not-array', 'grad-variables', raises(TypeError, r'ndgrad array'))
 def _():
-    x = var([1.])
+    x = var([1.0])
     autograd.grad(1.0, [x])
 
 
-@case('grad-second-order', 'grad-variables', ok([6., 12.]))
+@case('grad-second-order', 'grad-variables', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = (x ** 3).sum()
+        y = (x**3).sum()
         g = autograd.grad(y, [x], create_graph=True)[0]
         s = g.sum()
     s.backward()
@@ -1465,7 +1493,7 @@ def _():
 # 6. mark_variables
 # ===================================================================================
 def _two_vars():
-    return np.array([1., 2.]), np.array([3., 4.])
+    return np.array([1.0, 2.0]), np.array([3.0, 4.0])
 
 
 def _loss(a, b):
@@ -1473,7 +1501,7 @@ def _loss(a, b):
         return (a * a + b * 3).sum()
 
 
-@case('mv-views-of-flat-buffer', 'mark-variables', ok([2., 4., 3., 3.]), item='6')
+@case('mv-views-of-flat-buffer', 'mark-variables', ok([2.0, 4.0, 3.0, 3.0]), item='6')
 def _():
     a, b = _two_vars()
     flat = np.zeros(4)
@@ -1482,7 +1510,7 @@ def _():
     return flat
 
 
-@case('mv-numpy-buffer', 'mark-variables', ok([[2., 4.], [3., 3.]]), item='6')
+@case('mv-numpy-buffer', 'mark-variables', ok([[2.0, 4.0], [3.0, 3.0]]), item='6')
 def _():
     a, b = _two_vars()
     ga, gb = numpy.zeros(2), numpy.zeros(2, numpy.float32)
@@ -1491,7 +1519,7 @@ def _():
     return [ga, gb]
 
 
-@case('mv-add-accumulates-into-buffer', 'mark-variables', ok([4., 8.]), item='6')
+@case('mv-add-accumulates-into-buffer', 'mark-variables', ok([4.0, 8.0]), item='6')
 def _():
     a, b = _two_vars()
     flat = np.zeros(4)
@@ -1521,15 +1549,20 @@ def _():
     autograd.mark_variables([a, b], [np.zeros(2), np.zeros(2), np.zeros(2)])
 
 
-@case('mv-int-buffer', 'mark-variables', raises(TypeError, r'(?i)int32.*float|float.*int32'),
-      item='6')
+@case(
+    'mv-int-buffer', 'mark-variables', raises(TypeError, r'(?i)int32.*float|float.*int32'), item='6'
+)
 def _():
     a, b = _two_vars()
     autograd.mark_variables([a, b], [np.zeros(2, dtype='int32'), np.zeros(2)])
 
 
-@case('mv-numpy-int-buffer', 'mark-variables', raises(TypeError, r'(?i)int64.*float|float.*int64'),
-      item='6')
+@case(
+    'mv-numpy-int-buffer',
+    'mark-variables',
+    raises(TypeError, r'(?i)int64.*float|float.*int64'),
+    item='6',
+)
 def _():
     a, b = _two_vars()
     autograd.mark_variables([a, b], [np.zeros(2), numpy.zeros(2, numpy.int64)])
@@ -1544,13 +1577,13 @@ def _():
 @case('mv-list-buffer', 'mark-variables', raises(TypeError, r'\blist\b'), item='6')
 def _():
     a, b = _two_vars()
-    autograd.mark_variables([a, b], [np.zeros(2), [0., 0.]])
+    autograd.mark_variables([a, b], [np.zeros(2), [0.0, 0.0]])
 
 
 @case('mv-number-buffer', 'mark-variables', raises(TypeError, r'\bfloat\b'), item='6')
 def _():
-    a = np.array(1.)
-    autograd.mark_variables([a], [0.])
+    a = np.array(1.0)
+    autograd.mark_variables([a], [0.0])
 
 
 @case('mv-bad-grad-req', 'mark-variables', raises(ValueError, r"'write', 'add' or 'null'"))
@@ -1594,12 +1627,12 @@ def _():
 
 @case('mv-non-array-variable', 'mark-variables', raises(TypeError, r'\blist\b'))
 def _():
-    autograd.mark_variables([[1., 2.]], [np.zeros(2)])
+    autograd.mark_variables([[1.0, 2.0]], [np.zeros(2)])
 
 
-@case('mv-single-arrays', 'mark-variables', ok([2., 4.]), item='6')
+@case('mv-single-arrays', 'mark-variables', ok([2.0, 4.0]), item='6')
 def _():
-    a = np.array([1., 2.])
+    a = np.array([1.0, 2.0])
     g = np.zeros(2)
     autograd.mark_variables(a, g)
     with autograd.record():
@@ -1618,12 +1651,12 @@ def _():
 
 @case('ag-bool', 'attach-grad', raises(TypeError, r"astype\('float32'\)"))
 def _():
-    (np.array([1., 2.]) > 1).attach_grad()
+    (np.array([1.0, 2.0]) > 1).attach_grad()
 
 
-@case('ag-complex', 'attach-grad', ok([0., 0.]))
+@case('ag-complex', 'attach-grad', ok([0.0, 0.0]))
 def _():
-    x = np.array(numpy.array([1j, 2.]))
+    x = np.array(numpy.array([1j, 2.0]))
     x.attach_grad()
     assert x.grad.dtype == numpy.complex128
     return abs(x.grad)
@@ -1651,15 +1684,15 @@ def _():
 
 @case('ag-req-null-then-backward', 'not-recorded', raises_later(NRE, r'attach_grad'))
 def _():
-    x = var([1., 2.], req='null')
+    x = var([1.0, 2.0], req='null')
     with autograd.record():
         y = (x * 2).sum()
     return y.backward
 
 
-@case('ag-reattach-between-record-and-backward', 'attach-grad', ok([2., 4.]), item='11')
+@case('ag-reattach-between-record-and-backward', 'attach-grad', ok([2.0, 4.0]), item='11')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
     x.attach_grad()  # a fresh buffer: the same variable, filled by this backward
@@ -1667,9 +1700,9 @@ def _():
     return x.grad
 
 
-@case('ag-reattach-inside-record', 'attach-grad', ok([5., 7.]), item='11')
+@case('ag-reattach-inside-record', 'attach-grad', ok([5.0, 7.0]), item='11')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
         x.attach_grad()
@@ -1679,9 +1712,9 @@ def _():
     return x.grad
 
 
-@case('ag-intermediate-detaches', 'attach-grad', ok([[0., 0.], [2., 4.]]))
+@case('ag-intermediate-detaches', 'attach-grad', ok([[0.0, 0.0], [2.0, 4.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = x * 1
         z.attach_grad()
@@ -1690,18 +1723,18 @@ def _():
     return [x.grad, z.grad]
 
 
-@case('ag-0d', 'attach-grad', ok(6.))
+@case('ag-0d', 'attach-grad', ok(6.0))
 def _():
-    x = var(3.)
+    x = var(3.0)
     with autograd.record():
         y = x * x
     y.backward()
     return x.grad
 
 
-@case('ag-float64', 'attach-grad', ok([2., 4.]))
+@case('ag-float64', 'attach-grad', ok([2.0, 4.0]))
 def _():
-    x = var([1., 2.], dtype='float64')
+    x = var([1.0, 2.0], dtype='float64')
     with autograd.record():
         y = (x * x).sum()
     y.backward()
@@ -1709,9 +1742,9 @@ def _():
     return x.grad
 
 
-@case('ag-grad-buffer-alias-follows', 'attach-grad', ok([[4., 8.], [4., 8.]]))
+@case('ag-grad-buffer-alias-follows', 'attach-grad', ok([[4.0, 8.0], [4.0, 8.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     alias = numpy.asarray(x.grad)
     with autograd.record():
         y = (x * x).sum()
@@ -1724,7 +1757,7 @@ def _():
 
 @case('ag-grad-identity-kept', 'attach-grad', ok(True))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     g = x.grad
     for _ in range(2):
         with autograd.record():
@@ -1733,9 +1766,9 @@ def _():
     return g is x.grad
 
 
-@case('ag-user-zeroes-add-buffer', 'attach-grad', ok([2., 4.]))
+@case('ag-user-zeroes-add-buffer', 'attach-grad', ok([2.0, 4.0]))
 def _():
-    x = var([1., 2.], req='add')
+    x = var([1.0, 2.0], req='add')
     for _ in range(2):
         x.grad[:] = 0
         with autograd.record():
@@ -1749,20 +1782,17 @@ def _():
 # ===================================================================================
 @case('nest-pause-not-recorded', 'not-recorded', raises_later(NRE, r'record\(\)'))
 def _():
-    x = var([1., 2.])
-    with autograd.record():
-        with autograd.pause():
-            y = x * 2
+    x = var([1.0, 2.0])
+    with autograd.record(), autograd.pause():
+        y = x * 2
     return y.backward
 
 
-@case('nest-record-inside-pause', 'record-nesting', ok([2., 2.]))
+@case('nest-record-inside-pause', 'record-nesting', ok([2.0, 2.0]))
 def _():
-    x = var([1., 2.])
-    with autograd.record():
-        with autograd.pause():
-            with autograd.record():
-                y = (x * 2).sum()
+    x = var([1.0, 2.0])
+    with autograd.record(), autograd.pause(), autograd.record():
+        y = (x * 2).sum()
     y.backward()
     return x.grad
 
@@ -1770,9 +1800,8 @@ def _():
 @case('nest-flags-restored-after-exception', 'record-nesting', ok([False, False]))
 def _():
     try:
-        with autograd.record():
-            with autograd.pause(train_mode=True):
-                raise KeyError('inside')
+        with autograd.record(), autograd.pause(train_mode=True):
+            raise KeyError('inside')
     except KeyError:
         pass
     return [autograd.is_recording(), autograd.is_training()]
@@ -1786,9 +1815,8 @@ def _():
 
 @case('nest-pause-train', 'record-nesting', ok([False, True]))
 def _():
-    with autograd.record():
-        with autograd.pause(train_mode=True):
-            return [autograd.is_recording(), autograd.is_training()]
+    with autograd.record(), autograd.pause(train_mode=True):
+        return [autograd.is_recording(), autograd.is_training()]
 
 
 @case('nest-predict-inside-record', 'record-nesting', ok([True, False, True]))
@@ -1806,9 +1834,9 @@ def _():
     return [first, second, not autograd.is_recording()]
 
 
-@case('nest-record-decorator', 'record-nesting', ok([3., 3.]))
+@case('nest-record-decorator', 'record-nesting', ok([3.0, 3.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
 
     @autograd.record()
     def loss():
@@ -1818,9 +1846,9 @@ def _():
     return x.grad
 
 
-@case('nest-backward-inside-record', 'record-nesting', ok([[2., 4.], True]))
+@case('nest-backward-inside-record', 'record-nesting', ok([[2.0, 4.0], True]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (x * x).sum()
         y.backward()
@@ -1828,9 +1856,9 @@ def _():
     return [x.grad, still]
 
 
-@case('nest-dropout-predict-mode', 'record-nesting', ok([1., 1.]))
+@case('nest-dropout-predict-mode', 'record-nesting', ok([1.0, 1.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record(train_mode=False):
         y = npx.dropout(x, p=0.5).sum()
     y.backward()
@@ -1843,11 +1871,11 @@ def _():
 class Cube(autograd.Function):
     def forward(self, x):
         self.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     def backward(self, dy):
-        x, = self.saved_tensors
-        return 3 * x ** 2 * dy
+        (x,) = self.saved_tensors
+        return 3 * x**2 * dy
 
 
 class Mul(autograd.Function):
@@ -1862,16 +1890,18 @@ class Mul(autograd.Function):
 
 def _function(backward=None, forward=None):
     """A one-input Function whose forward or backward is replaced."""
+
     class F(autograd.Function):
         def forward(self, x):
             return x * 2 if forward is None else forward(x)
 
         def backward(self, dy):
             return dy * 2 if backward is None else backward(dy)
+
     return F()
 
 
-def _run_function(f, values=(1., 2.)):
+def _run_function(f, values=(1.0, 2.0)):
     x = var(list(values))
     with autograd.record():
         y = f(x).sum()
@@ -1879,8 +1909,9 @@ def _run_function(f, values=(1., 2.)):
     return x.grad
 
 
-@case('fn-forward-returns-none', 'custom-function', raises(TypeError, r'(?is)forward.*None'),
-      item='9')
+@case(
+    'fn-forward-returns-none', 'custom-function', raises(TypeError, r'(?is)forward.*None'), item='9'
+)
 def _():
     _run_function(_function(forward=lambda x: None))
 
@@ -1907,17 +1938,17 @@ def _():
 
 @case('fn-backward-complex', 'custom-function', raises(TypeError, COMPLEX), item='9')
 def _():
-    _run_function(_function(backward=lambda dy: numpy.array([1j, 1.])))
+    _run_function(_function(backward=lambda dy: numpy.array([1j, 1.0])))
 
 
-@case('fn-backward-none-is-zero', 'custom-function', ok([0., 0.]))
+@case('fn-backward-none-is-zero', 'custom-function', ok([0.0, 0.0]))
 def _():
     return _run_function(_function(backward=lambda dy: None))
 
 
-@case('fn-backward-numpy', 'custom-function', ok([5., 5.]))
+@case('fn-backward-numpy', 'custom-function', ok([5.0, 5.0]))
 def _():
-    return _run_function(_function(backward=lambda dy: numpy.full(2, 5.)))
+    return _run_function(_function(backward=lambda dy: numpy.full(2, 5.0)))
 
 
 @case('fn-backward-not-defined', 'custom-function', raises(NotImplementedError, r'backward'))
@@ -1925,6 +1956,7 @@ def _():
     class NoBackward(autograd.Function):
         def forward(self, x):
             return x * 2
+
     _run_function(NoBackward())
 
 
@@ -1936,12 +1968,13 @@ def _():
             return x * 2.5
 
         def backward(self, dy):
-            k, = self.saved_tensors
+            (k,) = self.saved_tensors
             return dy * k
+
     return _run_function(Scale())
 
 
-@case('fn-save-twice-last-wins', 'custom-function', ok([2., 4.]))
+@case('fn-save-twice-last-wins', 'custom-function', ok([2.0, 4.0]))
 def _():
     class Square(autograd.Function):
         def forward(self, x):
@@ -1950,12 +1983,13 @@ def _():
             return x * x
 
         def backward(self, dy):
-            x, = self.saved_tensors
+            (x,) = self.saved_tensors
             return 2 * x * dy
+
     return _run_function(Square())
 
 
-@case('fn-saved-tensors-empty', 'custom-function', ok([[], [1., 1.]]))
+@case('fn-saved-tensors-empty', 'custom-function', ok([[], [1.0, 1.0]]))
 def _():
     seen = []
 
@@ -1966,83 +2000,83 @@ def _():
         def backward(self, dy):
             seen.extend(self.saved_tensors)
             return dy
+
     g = _run_function(Id())
     return [seen, g]
 
 
-@case('fn-instance-called-twice', 'custom-function', ok([[3., 12.], [27., 48.]]))
+@case('fn-instance-called-twice', 'custom-function', ok([[3.0, 12.0], [27.0, 48.0]]))
 def _():
     f = Cube()
-    a, b = var([1., 2.]), var([3., 4.])
+    a, b = var([1.0, 2.0]), var([3.0, 4.0])
     with autograd.record():
         y = (f(a) + f(b)).sum()
     y.backward()
     return [a.grad, b.grad]
 
 
-@case('fn-second-order', 'custom-function', ok([6., 12.]))
+@case('fn-second-order', 'custom-function', ok([6.0, 12.0]))
 def _():
-    return func.grad(lambda v: func.grad(lambda u: Cube()(u).sum())(v).sum())(
-        np.array([1., 2.]))
+    return func.grad(lambda v: func.grad(lambda u: Cube()(u).sum())(v).sum())(np.array([1.0, 2.0]))
 
 
-@case('fn-retain-twice-constant-input', 'custom-function', ok([[3., 8.], [3., 8.]]), item='4')
+@case('fn-retain-twice-constant-input', 'custom-function', ok([[3.0, 8.0], [3.0, 8.0]]), item='4')
 def _():
-    x = var([1., 2.])
-    c = np.array([3., 4.])
+    x = var([1.0, 2.0])
+    c = np.array([3.0, 4.0])
     with autograd.record():
         y = Mul()(x, c)
-    h = np.array([1., 2.])
+    h = np.array([1.0, 2.0])
     y.backward(h, retain_graph=True)
     first = x.grad.copy()
     y.backward(h, retain_graph=True)
     return [first, x.grad]
 
 
-@case('fn-grad-twice-constant-input', 'custom-function', ok([[3., 8.], [3., 8.]]), item='4')
+@case('fn-grad-twice-constant-input', 'custom-function', ok([[3.0, 8.0], [3.0, 8.0]]), item='4')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = Mul()(x, np.array([3., 4.]))
-    h = np.array([1., 2.])
+        y = Mul()(x, np.array([3.0, 4.0]))
+    h = np.array([1.0, 2.0])
     a = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     b = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     return [a, b]
 
 
-@case('fn-grad-twice-variable-not-asked', 'custom-function', ok([[3., 8.], [3., 8.]]),
-      item='4')
+@case('fn-grad-twice-variable-not-asked', 'custom-function', ok([[3.0, 8.0], [3.0, 8.0]]), item='4')
 def _():
-    x, w = var([1., 2.]), var([3., 4.])
+    x, w = var([1.0, 2.0]), var([3.0, 4.0])
     with autograd.record():
         y = Mul()(x, w)
-    h = np.array([1., 2.])
+    h = np.array([1.0, 2.0])
     a = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     b = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     return [a, b]
 
 
-@case('fn-vjp-fn-twice', 'custom-function', ok([[3., 8.], [3., 8.]]), item='4')
+@case('fn-vjp-fn-twice', 'custom-function', ok([[3.0, 8.0], [3.0, 8.0]]), item='4')
 def _():
-    _, pullback = func.vjp(lambda v: Mul()(v, np.array([3., 4.])), np.array([1., 2.]))
-    h = np.array([1., 2.])
+    _, pullback = func.vjp(lambda v: Mul()(v, np.array([3.0, 4.0])), np.array([1.0, 2.0]))
+    h = np.array([1.0, 2.0])
     return [pullback(h)[0], pullback(h)[0]]
 
 
-@case('fn-retain-twice-same-head-object', 'custom-function', ok([[3., 8.], [6., 16.]]),
-      item='4')
+@case(
+    'fn-retain-twice-same-head-object', 'custom-function', ok([[3.0, 8.0], [6.0, 16.0]]), item='4'
+)
 def _():
-    x = var([1., 2.], req='add')
+    x = var([1.0, 2.0], req='add')
     with autograd.record():
-        y = Mul()(x, np.array([3., 4.]))
-    h = np.array([1., 2.])
+        y = Mul()(x, np.array([3.0, 4.0]))
+    h = np.array([1.0, 2.0])
     y.backward(h, retain_graph=True)
     first = x.grad.copy()
     y.backward(h)
     return [first, x.grad]
 
 
-@case('fn-forward-returns-input', 'custom-function', right_or_error([1., 2.], IPE))
+@case('fn-forward-returns-input', 'custom-function', right_or_error([1.0, 2.0], IPE))
 def _():
     class Id(autograd.Function):
         def forward(self, v):
@@ -2051,14 +2085,14 @@ def _():
         def backward(self, dy):
             return dy
 
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = Id()(x)
-    y[0] = 7.
+    y[0] = 7.0
     return x
 
 
-@case('cvjp-retain-twice', 'custom-function', ok([[3., 8.], [3., 8.]]), item='4')
+@case('cvjp-retain-twice', 'custom-function', ok([[3.0, 8.0], [3.0, 8.0]]), item='4')
 def _():
     @autograd.custom_vjp
     def mul(a, b):
@@ -2068,10 +2102,10 @@ def _():
     def _(g, ans, a, b):
         return g * b, g * a
 
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = mul(x, np.array([3., 4.]))
-    h = np.array([1., 2.])
+        y = mul(x, np.array([3.0, 4.0]))
+    h = np.array([1.0, 2.0])
     a = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     b = autograd.grad(y, [x], head_grads=h, retain_graph=True)[0]
     return [a, b]
@@ -2082,6 +2116,7 @@ def _():
     @autograd.custom_vjp
     def f(x):
         return x
+
     f(np.ones(2))
 
 
@@ -2107,9 +2142,9 @@ def _():
     func.grad(_sq, argnums='x')(np.ones(2))
 
 
-@case('func-argnums-negative', 'func-args', ok([3., 3.]))
+@case('func-argnums-negative', 'func-args', ok([3.0, 3.0]))
 def _():
-    return func.grad(lambda a, b: (a * b).sum(), argnums=-1)(np.full(2, 3.), np.ones(2))
+    return func.grad(lambda a, b: (a * b).sum(), argnums=-1)(np.full(2, 3.0), np.ones(2))
 
 
 @case('func-has-aux-missing', 'func-output', raises(TypeError, r'has_aux=True'), item='9')
@@ -2127,9 +2162,9 @@ def _():
     func.grad(_sq, has_aux=True)(np.ones(2))
 
 
-@case('func-has-aux-ok', 'func-output', ok([[2., 4.], [1., 2.]]))
+@case('func-has-aux-ok', 'func-output', ok([[2.0, 4.0], [1.0, 2.0]]))
 def _():
-    g, aux = func.grad(lambda v: (_sq(v), v), has_aux=True)(np.array([1., 2.]))
+    g, aux = func.grad(lambda v: (_sq(v), v), has_aux=True)(np.array([1.0, 2.0]))
     return [g, aux]
 
 
@@ -2145,19 +2180,19 @@ def _():
 
 @case('func-list-input-fails', 'func-args', raises(TypeError, r'np\.array'), item='9')
 def _():
-    func.grad(lambda v: (v * v).sum())([1., 2.])
+    func.grad(lambda v: (v * v).sum())([1.0, 2.0])
 
 
-@case('func-list-input-ok', 'func-args', ok([[2.], [1.]]))
+@case('func-list-input-ok', 'func-args', ok([[2.0], [1.0]]))
 def _():
-    g = func.grad(lambda v: v[0] * v[1])([1., 2.])
+    g = func.grad(lambda v: v[0] * v[1])([1.0, 2.0])
     assert isinstance(g, list)
     return [numpy.reshape(_values(a), 1) for a in g]
 
 
-@case('func-dict-input', 'func-args', ok({'a': 2., 'b': 1.}))
+@case('func-dict-input', 'func-args', ok({'a': 2.0, 'b': 1.0}))
 def _():
-    return func.grad(lambda d: d['a'] * d['b'])({'a': 1., 'b': 2.})
+    return func.grad(lambda d: d['a'] * d['b'])({'a': 1.0, 'b': 2.0})
 
 
 @case('func-string-input', 'func-args', raises(TypeError, r'\bstr\b'))
@@ -2185,34 +2220,34 @@ def _():
     func.grad(lambda v: (v * 1j).sum())(np.ones(2))
 
 
-@case('func-constant-function', 'func-output', ok([0., 0.]))
+@case('func-constant-function', 'func-output', ok([0.0, 0.0]))
 def _():
-    return func.grad(lambda v: np.array(3.))(np.ones(2))
+    return func.grad(lambda v: np.array(3.0))(np.ones(2))
 
 
-@case('func-keeps-x-grad', 'func-args', ok([[2., 4.], [0., 0.]]))
+@case('func-keeps-x-grad', 'func-args', ok([[2.0, 4.0], [0.0, 0.0]]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     return [func.grad(_sq)(x), x.grad]
 
 
-@case('func-grad-inside-record', 'func-args', ok([6., 12.]))
+@case('func-grad-inside-record', 'func-args', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        g = func.grad(lambda v: (v ** 3).sum())(x)
+        g = func.grad(lambda v: (v**3).sum())(x)
         s = g.sum()
     s.backward()
     return x.grad
 
 
-@case('func-input-modified-in-place', 'func-args',
-      raises(IPE, r'func\.|transform|new array'))
+@case('func-input-modified-in-place', 'func-args', raises(IPE, r'func\.|transform|new array'))
 def _():
     def f(u):
         u += 1  # the differentiated input: a transform has no record() block to leave
         return (u * u).sum()
-    func.grad(f)(np.array([1., 2.]))
+
+    func.grad(f)(np.array([1.0, 2.0]))
 
 
 @case('func-jvp-not-tuples', 'func-args', raises(TypeError, r'\(x,\)'))
@@ -2284,12 +2319,12 @@ def _():
     return bool((x.grad.asnumpy() == 2 * per_thread * n).all())
 
 
-@case('thread-independent-graphs', 'threads', ok([[0., 2., 4., 6.]] * 4), item='5')
+@case('thread-independent-graphs', 'threads', ok([[0.0, 2.0, 4.0, 6.0]] * 4), item='5')
 def _():
     grads = [None] * 4
 
     def work(k):
-        x = var([0., 1., 2., 3.])
+        x = var([0.0, 1.0, 2.0, 3.0])
         for _ in range(20):
             with autograd.record():
                 y = (x * x).sum()
@@ -2310,7 +2345,7 @@ def _():
 
 
 def _inf_gradient():
-    x = var([0., 1.])
+    x = var([0.0, 1.0])
     with autograd.record():
         y = np.sqrt(x).sum()
     y.backward()  # d sqrt(x)/dx at 0: inf
@@ -2336,12 +2371,12 @@ def _():
         t.join()
 
 
-@case('thread-anomaly-in-thread', 'threads', raises(FloatingPointError, r"'sqrt'"),
-      item='5')
+@case('thread-anomaly-in-thread', 'threads', raises(FloatingPointError, r"'sqrt'"), item='5')
 def _():
     def work(_):
         with autograd.detect_anomaly():
             _inf_gradient()
+
     _threads(work, 1)
 
 
@@ -2374,7 +2409,7 @@ def _():
 # ===================================================================================
 @case('notrec-outside-record', 'not-recorded', raises_later(NRE, r'record\(\)'), item='8')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     y = x * 2
     return y.backward
 
@@ -2388,7 +2423,7 @@ def _():
 
 @case('notrec-messages-differ', 'not-recorded', ok(True), item='8')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     outside = x * 2
     with autograd.record():
         constant = np.ones(2) * 2
@@ -2404,7 +2439,7 @@ def _():
 
 @case('notrec-argmax', 'not-recorded', raises_later(NRE, INT_DTYPE), item='8')
 def _():
-    x = var([1., 3., 2.])
+    x = var([1.0, 3.0, 2.0])
     with autograd.record():
         i = np.argmax(x)
     return i.backward
@@ -2412,7 +2447,7 @@ def _():
 
 @case('notrec-comparison', 'not-recorded', raises_later(NRE, INT_DTYPE), item='8')
 def _():
-    x = var([1., 3.])
+    x = var([1.0, 3.0])
     with autograd.record():
         m = x > 2
     return m.backward
@@ -2420,7 +2455,7 @@ def _():
 
 @case('notrec-astype-int', 'not-recorded', raises_later(NRE, INT_DTYPE), item='8')
 def _():
-    x = var([1.5, 3.])
+    x = var([1.5, 3.0])
     with autograd.record():
         k = x.astype('int32')
     return k.backward
@@ -2428,7 +2463,7 @@ def _():
 
 @case('notrec-grad-api-int-head', 'not-recorded', raises_later(NRE, INT_DTYPE), item='8')
 def _():
-    x = var([1., 3.])
+    x = var([1.0, 3.0])
     with autograd.record():
         i = np.argmax(x)
     return lambda: autograd.grad(i, [x])
@@ -2436,48 +2471,48 @@ def _():
 
 @case('notrec-one-hot', 'not-recorded', raises_later(NRE, r'.'), item='8')
 def _():
-    x = var([0., 1.])
+    x = var([0.0, 1.0])
     with autograd.record():
         h = npx.one_hot(np.array([0, 1]), 3) * 1
     return h.backward
 
 
-@case('int-astype-roundtrip', 'int-results', ok([1., 3.]))
+@case('int-astype-roundtrip', 'int-results', ok([1.0, 3.0]))
 def _():
     x = var([1.5, 3.25])
     return grad_of(x, lambda: (x.astype('int32').astype('float32') * x).sum())
 
 
-@case('int-mask-multiply', 'int-results', ok([0., 1., 1.]))
+@case('int-mask-multiply', 'int-results', ok([0.0, 1.0, 1.0]))
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     return grad_of(x, lambda: (x * (x > 1)).sum())
 
 
-@case('int-index-by-argmax', 'int-results', ok([0., 1., 0.]))
+@case('int-index-by-argmax', 'int-results', ok([0.0, 1.0, 0.0]))
 def _():
-    x = var([1., 3., 2.])
+    x = var([1.0, 3.0, 2.0])
     return grad_of(x, lambda: x[np.argmax(x)])
 
 
-@case('int-floor-times-x', 'int-results', ok([1., 2.]))
+@case('int-floor-times-x', 'int-results', ok([1.0, 2.0]))
 def _():
     x = var([1.5, 2.5])
     return grad_of(x, lambda: (np.floor(x) * x).sum())
 
 
-@case('int-where', 'int-results', ok([0., 1., 1.]))
+@case('int-where', 'int-results', ok([0.0, 1.0, 1.0]))
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     return grad_of(x, lambda: np.where(x > 1, x, np.zeros(3)).sum())
 
 
 # ===================================================================================
 # 7. Complex intermediates: differentiated; a complex result needs a head gradient
 # ===================================================================================
-@case('cx-abs-times-1j', 'complex', ok([1., 1.]), item='7')
+@case('cx-abs-times-1j', 'complex', ok([1.0, 1.0]), item='7')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         np.abs(x * 1j).sum().backward()
     return x.grad
@@ -2485,24 +2520,24 @@ def _():
 
 @case('cx-complex-scalar', 'complex', raises(TypeError, r'needs a head gradient'), item='7')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * (1 + 2j)
     y.backward()
 
 
-@case('cx-complex-array', 'complex', ok([1., 2.]), item='7')
+@case('cx-complex-array', 'complex', ok([1.0, 2.0]), item='7')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         loss = (numpy.array([1j, 2j]) * x).imag.sum()
     loss.backward()
     return x.grad
 
 
-@case('cx-astype-complex', 'complex', ok([1., 1.]), item='7')
+@case('cx-astype-complex', 'complex', ok([1.0, 1.0]), item='7')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         loss = x.astype('complex64').real.sum()
     loss.backward()
@@ -2514,41 +2549,41 @@ def _():
     func.grad(lambda v: (v * 1j).sum())(np.ones(2))
 
 
-@case('cx-outside-record', 'complex', ok([1., 2.]), item='7')
+@case('cx-outside-record', 'complex', ok([1.0, 2.0]), item='7')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     return np.abs(x * 1j)
 
 
-@case('cx-constant-inside-record', 'complex', ok([1., 2.]), item='7')
+@case('cx-constant-inside-record', 'complex', ok([1.0, 2.0]), item='7')
 def _():
     with autograd.record():
-        return np.abs(np.array([1., 2.]) * 1j)
+        return np.abs(np.array([1.0, 2.0]) * 1j)
 
 
 # ===================================================================================
 # 7. Lists and tuples of recorded arrays given to ops
 # ===================================================================================
 def _pair():
-    return var([1., 2.])
+    return var([1.0, 2.0])
 
 
-@case('list-sum', 'lists', ok([1., 1.]), item='7')
+@case('list-sum', 'lists', ok([1.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.sum([x[0], x[1]]))
 
 
-@case('list-array', 'lists', ok([2., 3.]), item='7')
+@case('list-array', 'lists', ok([2.0, 3.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: (np.array([x[0], x[1]]) * np.array([2., 3.])).sum())
+    return grad_of(x, lambda: (np.array([x[0], x[1]]) * np.array([2.0, 3.0])).sum())
 
 
-@case('list-asarray', 'lists', ok([2., 3.]), item='7')
+@case('list-asarray', 'lists', ok([2.0, 3.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: (np.asarray([x[0], x[1]]) * np.array([2., 3.])).sum())
+    return grad_of(x, lambda: (np.asarray([x[0], x[1]]) * np.array([2.0, 3.0])).sum())
 
 
 @case('list-mean', 'lists', ok([0.5, 0.5]), item='7')
@@ -2557,64 +2592,64 @@ def _():
     return grad_of(x, lambda: np.mean([x[0], x[1]]))
 
 
-@case('list-dot', 'lists', ok([3., 4.]), item='7')
+@case('list-dot', 'lists', ok([3.0, 4.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: np.dot([x[0], x[1]], np.array([3., 4.])))
+    return grad_of(x, lambda: np.dot([x[0], x[1]], np.array([3.0, 4.0])))
 
 
-@case('list-max', 'lists', ok([0., 1.]), item='7')
+@case('list-max', 'lists', ok([0.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.max([x[0], x[1]]))
 
 
-@case('list-prod', 'lists', ok([2., 1.]), item='7')
+@case('list-prod', 'lists', ok([2.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.prod([x[0], x[1]]))
 
 
-@case('tuple-sum', 'lists', ok([1., 1.]), item='7')
+@case('tuple-sum', 'lists', ok([1.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.sum((x[0], x[1])))
 
 
-@case('list-with-constants', 'lists', ok([2., 4.]), item='7')
+@case('list-with-constants', 'lists', ok([2.0, 4.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: (np.array([[x[0], 1.], [2., x[1]]]) ** 2).sum())
+    return grad_of(x, lambda: (np.array([[x[0], 1.0], [2.0, x[1]]]) ** 2).sum())
 
 
-@case('list-nested', 'lists', ok([2., 2.]), item='7')
+@case('list-nested', 'lists', ok([2.0, 2.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.array([[x[0], x[1]], [x[1], x[0]]]).sum())
 
 
-@case('list-add-number', 'lists', ok([1., 1.]), item='7')
+@case('list-add-number', 'lists', ok([1.0, 1.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: np.add([x[0], x[1]], 1.).sum())
+    return grad_of(x, lambda: np.add([x[0], x[1]], 1.0).sum())
 
 
 @case('list-linalg-norm', 'lists', ok([0.6, 0.8]), item='7')
 def _():
-    x = var([3., 4.])
+    x = var([3.0, 4.0])
     return grad_of(x, lambda: np.linalg.norm([x[0], x[1]]))
 
 
-@case('list-einsum', 'lists', ok([3., 4.]), item='7')
+@case('list-einsum', 'lists', ok([3.0, 4.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: np.einsum('i,i', [x[0], x[1]], np.array([3., 4.])))
+    return grad_of(x, lambda: np.einsum('i,i', [x[0], x[1]], np.array([3.0, 4.0])))
 
 
-@case('list-tensordot', 'lists', ok([3., 4.]), item='7')
+@case('list-tensordot', 'lists', ok([3.0, 4.0]), item='7')
 def _():
     x = _pair()
-    return grad_of(x, lambda: np.tensordot([x[0], x[1]], np.array([3., 4.]), axes=1))
+    return grad_of(x, lambda: np.tensordot([x[0], x[1]], np.array([3.0, 4.0]), axes=1))
 
 
 @case('list-std', 'lists', ok([-0.5, 0.5]), item='7')
@@ -2623,55 +2658,55 @@ def _():
     return grad_of(x, lambda: np.std([x[0], x[1]]))
 
 
-@case('list-diag', 'lists', ok([1., 1.]), item='7')
+@case('list-diag', 'lists', ok([1.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.diag([x[0], x[1]]).sum())
 
 
-@case('list-vstack-nested', 'lists', ok([2., 2.]), item='7')
+@case('list-vstack-nested', 'lists', ok([2.0, 2.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.vstack([[x[0], x[1]], [x[1], x[0]]]).sum())
 
 
-@case('list-concatenate-nested', 'lists', ok([1., 1.]), item='7')
+@case('list-concatenate-nested', 'lists', ok([1.0, 1.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.concatenate([[x[0]], [x[1]]]).sum())
 
 
-@case('list-of-vectors-stack', 'lists', ok([2., 2.]), item='7')
+@case('list-of-vectors-stack', 'lists', ok([2.0, 2.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: np.sum([x, x]))
 
 
-@case('list-stack-ok', 'lists', ok([1., 1.]))
+@case('list-stack-ok', 'lists', ok([1.0, 1.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: np.stack([x[0], x[1]]).sum())
 
 
-@case('list-concatenate', 'lists', ok([2., 2.]))
+@case('list-concatenate', 'lists', ok([2.0, 2.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: np.concatenate([x, x]).sum())
 
 
-@case('np-array-of-recorded', 'lists', ok([2., 2.]), item='7')
+@case('np-array-of-recorded', 'lists', ok([2.0, 2.0]), item='7')
 def _():
     x = _pair()
     return grad_of(x, lambda: (np.array(x) * 2).sum())
 
 
-@case('builtin-sum', 'lists', ok([1., 1.]))
+@case('builtin-sum', 'lists', ok([1.0, 1.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: sum(x))
 
 
-@case('builtin-max', 'lists', ok([0., 1.]))
+@case('builtin-max', 'lists', ok([0.0, 1.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: max(x[0], x[1]))
@@ -2680,11 +2715,10 @@ def _():
 # ===================================================================================
 # 8. Functions linear in a variable: second derivatives are zeros
 # ===================================================================================
-@case('lin-add-grad-then-backward', 'linear-second-order', ok([[0., 0.], [0., 0.]]),
-      item='8')
+@case('lin-add-grad-then-backward', 'linear-second-order', ok([[0.0, 0.0], [0.0, 0.0]]), item='8')
 def _():
-    a, b = var([1., 2.]), var([3., 4.])
-    v = np.array([5., 6.])
+    a, b = var([1.0, 2.0]), var([3.0, 4.0])
+    v = np.array([5.0, 6.0])
     with autograd.record():
         y = a + b
         g = autograd.grad(y, [a], create_graph=True)[0]
@@ -2693,31 +2727,31 @@ def _():
     return [a.grad, b.grad]
 
 
-@case('lin-add-grad-of-grad', 'linear-second-order', ok([[0., 0.], [0., 0.]]), item='8')
+@case('lin-add-grad-of-grad', 'linear-second-order', ok([[0.0, 0.0], [0.0, 0.0]]), item='8')
 def _():
-    a, b = var([1., 2.]), var([3., 4.])
+    a, b = var([1.0, 2.0]), var([3.0, 4.0])
     with autograd.record():
         y = a + b
         g = autograd.grad(y, [a], create_graph=True)[0]
-        s = (g * np.array([5., 6.])).sum()
+        s = (g * np.array([5.0, 6.0])).sum()
     return autograd.grad(s, [a, b])
 
 
-@case('lin-backward-create-graph', 'linear-second-order', ok([0., 0.]), item='8')
+@case('lin-backward-create-graph', 'linear-second-order', ok([0.0, 0.0]), item='8')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = (3 * x + 1).sum()
     autograd.backward(y, create_graph=True)
     with autograd.record():
-        s = (x.grad * np.array([5., 6.])).sum()
+        s = (x.grad * np.array([5.0, 6.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('lin-scale', 'linear-second-order', ok([0., 0.]), item='8')
+@case('lin-scale', 'linear-second-order', ok([0.0, 0.0]), item='8')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         g = autograd.grad((x * 3).sum(), [x], create_graph=True)[0]
         s = g.sum()
@@ -2725,9 +2759,9 @@ def _():
     return x.grad
 
 
-@case('lin-index-reshape', 'linear-second-order', ok([0., 0., 0., 0.]), item='8')
+@case('lin-index-reshape', 'linear-second-order', ok([0.0, 0.0, 0.0, 0.0]), item='8')
 def _():
-    x = var([1., 2., 3., 4.])
+    x = var([1.0, 2.0, 3.0, 4.0])
     with autograd.record():
         y = x.reshape(2, 2).T[0].sum()
         g = autograd.grad(y, [x], create_graph=True)[0]
@@ -2736,40 +2770,40 @@ def _():
     return x.grad
 
 
-@case('lin-bilinear-partial', 'linear-second-order', ok([[0., 0.], [5., 6.]]), item='8')
+@case('lin-bilinear-partial', 'linear-second-order', ok([[0.0, 0.0], [5.0, 6.0]]), item='8')
 def _():
-    a, b = var([1., 2.]), var([3., 4.])
+    a, b = var([1.0, 2.0]), var([3.0, 4.0])
     with autograd.record():
         y = (a * b).sum()
         g = autograd.grad(y, [a], create_graph=True)[0]  # = b
-        s = (g * np.array([5., 6.])).sum()
+        s = (g * np.array([5.0, 6.0])).sum()
     s.backward()
     return [a.grad, b.grad]
 
 
-@case('lin-func-hessian', 'linear-second-order', ok([[0., 0.], [0., 0.]]), item='8')
+@case('lin-func-hessian', 'linear-second-order', ok([[0.0, 0.0], [0.0, 0.0]]), item='8')
 def _():
-    return func.hessian(lambda v: (2 * v).sum())(np.array([1., 2.]))
+    return func.hessian(lambda v: (2 * v).sum())(np.array([1.0, 2.0]))
 
 
-@case('lin-func-grad-of-grad', 'linear-second-order', ok(0.), item='8')
+@case('lin-func-grad-of-grad', 'linear-second-order', ok(0.0), item='8')
 def _():
-    return func.grad(func.grad(lambda v: 3 * v))(2.)
+    return func.grad(func.grad(lambda v: 3 * v))(2.0)
 
 
 # ===================================================================================
 # 11. Python numbers from recorded arrays inside record(): GradientLostWarning
 # ===================================================================================
 def _recorded_scalar():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = x * 2
     return x, y
 
 
-@case('warn-float', 'gradient-lost', warns(want=4.), item='11')
+@case('warn-float', 'gradient-lost', warns(want=4.0), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = x * 2
         return float(y)
@@ -2777,38 +2811,38 @@ def _():
 
 @case('warn-int', 'gradient-lost', warns(want=4), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = x * 2
         return int(y)
 
 
-@case('warn-item', 'gradient-lost', warns(want=4.), item='11')
+@case('warn-item', 'gradient-lost', warns(want=4.0), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = x * 2
         return y.item()
 
 
-@case('warn-math-exp', 'gradient-lost', warns(want=math.exp(4.)), item='11')
+@case('warn-math-exp', 'gradient-lost', warns(want=math.exp(4.0)), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         return math.exp(x * 2)
 
 
-@case('warn-math-sqrt-of-loss', 'gradient-lost', warns(want=2.), item='11')
+@case('warn-math-sqrt-of-loss', 'gradient-lost', warns(want=2.0), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         loss = (x * x).sum()
         return math.sqrt(loss)
 
 
-@case('warn-float-of-variable', 'gradient-lost', warns(want=2.), item='11')
+@case('warn-float-of-variable', 'gradient-lost', warns(want=2.0), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         return float(x)
 
@@ -2818,42 +2852,42 @@ def _():
     return func.grad(lambda v: np.array(float(v.sum())))(np.ones(2))
 
 
-@case('nowarn-bool-control-flow', 'gradient-lost', ok([2., 2.]), item='11')
+@case('nowarn-bool-control-flow', 'gradient-lost', ok([2.0, 2.0]), item='11')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * 2
-        if (y.sum() > 0):  # control flow: no gradient is lost
+        if y.sum() > 0:  # control flow: no gradient is lost
             y = y * 1
         s = y.sum()
     s.backward()
     return x.grad
 
 
-@case('nowarn-outside-record', 'gradient-lost', ok(4.), item='11')
+@case('nowarn-outside-record', 'gradient-lost', ok(4.0), item='11')
 def _():
     x, y = _recorded_scalar()
     return float(y)
 
 
-@case('nowarn-inside-pause', 'gradient-lost', ok(4.), item='11')
+@case('nowarn-inside-pause', 'gradient-lost', ok(4.0), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = x * 2
         with autograd.pause():
             return float(y)
 
 
-@case('nowarn-constant', 'gradient-lost', ok(3.), item='11')
+@case('nowarn-constant', 'gradient-lost', ok(3.0), item='11')
 def _():
     with autograd.record():
-        return float(np.array([3.]))
+        return float(np.array([3.0]))
 
 
 @case('nowarn-format-for-printing', 'gradient-lost', ok('4.000'), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with autograd.record():
         y = (x * 2).sum()
         return f'{y:.3f}'
@@ -2861,7 +2895,7 @@ def _():
 
 @case('warn-once-per-call-site', 'gradient-lost', ok([2, 2, True]), item='11')
 def _():
-    x = var([2.])
+    x = var([2.0])
     with warnings.catch_warnings(record=True) as log:
         warnings.filterwarnings('default', category=GLW)
         with autograd.record():
@@ -2878,13 +2912,13 @@ def _():
 # ===================================================================================
 # NumPy interop
 # ===================================================================================
-@case('np-ufunc-recorded', 'numpy-interop', ok(numpy.cos([1., 2.])))
+@case('np-ufunc-recorded', 'numpy-interop', ok(numpy.cos([1.0, 2.0])))
 def _():
     x = _pair()
     return grad_of(x, lambda: numpy.sin(x).sum())
 
 
-@case('np-function-recorded', 'numpy-interop', ok([2., 4.]))
+@case('np-function-recorded', 'numpy-interop', ok([2.0, 4.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: numpy.sum(x * x))
@@ -2892,32 +2926,32 @@ def _():
 
 @case('np-linalg-recorded', 'numpy-interop', ok([0.6, 0.8]))
 def _():
-    x = var([3., 4.])
+    x = var([3.0, 4.0])
     return grad_of(x, lambda: numpy.linalg.norm(x))
 
 
-@case('np-ufunc-reduce', 'numpy-interop', ok([1., 1.]))
+@case('np-ufunc-reduce', 'numpy-interop', ok([1.0, 1.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: numpy.add.reduce(x))
 
 
-@case('np-numpy-left-operand', 'numpy-interop', ok([3., 4.]))
+@case('np-numpy-left-operand', 'numpy-interop', ok([3.0, 4.0]))
 def _():
     x = _pair()
-    return grad_of(x, lambda: (numpy.array([3., 4.], numpy.float32) * x).sum())
+    return grad_of(x, lambda: (numpy.array([3.0, 4.0], numpy.float32) * x).sum())
 
 
-@case('np-numpy-scalar-operand', 'numpy-interop', ok([2., 2.]))
+@case('np-numpy-scalar-operand', 'numpy-interop', ok([2.0, 2.0]))
 def _():
     x = _pair()
-    return grad_of(x, lambda: (numpy.float32(2.) * x).sum())
+    return grad_of(x, lambda: (numpy.float32(2.0) * x).sum())
 
 
-@case('np-where', 'numpy-interop', ok([0., 1.]))
+@case('np-where', 'numpy-interop', ok([0.0, 1.0]))
 def _():
     x = _pair()
-    return grad_of(x, lambda: numpy.where(x > 1, x, 0.).sum())
+    return grad_of(x, lambda: numpy.where(x > 1, x, 0.0).sum())
 
 
 @case('np-ufunc-out', 'numpy-interop', raises(TypeError, r'assign the result'))
@@ -2955,15 +2989,15 @@ def _():
         numpy.apply_along_axis(sum, 0, x)
 
 
-@case('np-array-copies', 'numpy-interop', ok([[1., 2.], [9., 2.]]))
+@case('np-array-copies', 'numpy-interop', ok([[1.0, 2.0], [9.0, 2.0]]))
 def _():
     x = _pair()
     c = numpy.array(x)
-    c[0] = 9.
+    c[0] = 9.0
     return [x, c]
 
 
-@case('np-add-where', 'numpy-interop', ok([[2., 0.], [1., 0.]]), item='10')
+@case('np-add-where', 'numpy-interop', ok([[2.0, 0.0], [1.0, 0.0]]), item='10')
 def _():
     x = _pair()
     with autograd.record():
@@ -2975,58 +3009,57 @@ def _():
 # ===================================================================================
 # 10. std / var of constant inputs
 # ===================================================================================
-@case('std-constant-input', 'subgradients', ok([0., 0., 0.]), item='10')
+@case('std-constant-input', 'subgradients', ok([0.0, 0.0, 0.0]), item='10')
 def _():
-    x = var([2., 2., 2.])
+    x = var([2.0, 2.0, 2.0])
     return grad_of(x, lambda: np.std(x))
 
 
-@case('var-constant-input', 'subgradients', ok([0., 0., 0.]), item='10')
+@case('var-constant-input', 'subgradients', ok([0.0, 0.0, 0.0]), item='10')
 def _():
-    x = var([2., 2., 2.])
+    x = var([2.0, 2.0, 2.0])
     return grad_of(x, lambda: np.var(x))
 
 
-@case('std-constant-row', 'subgradients', ok([[0., 0.], [-0.5, 0.5]]), item='10')
+@case('std-constant-row', 'subgradients', ok([[0.0, 0.0], [-0.5, 0.5]]), item='10')
 def _():
-    x = var([[2., 2.], [1., 3.]])
+    x = var([[2.0, 2.0], [1.0, 3.0]])
     return grad_of(x, lambda: np.std(x, axis=1).sum())
 
 
 @case('std-constant-second-order-finite', 'subgradients', ok(True), item='10')
 def _():
-    h = func.hessian(lambda v: np.std(v))(np.array([2., 2., 2.]))
+    h = func.hessian(lambda v: np.std(v))(np.array([2.0, 2.0, 2.0]))
     return bool(numpy.isfinite(_values(h)).all())
 
 
-@case('max-tie-split', 'subgradients', ok([0., 0.5, 0.5]))
+@case('max-tie-split', 'subgradients', ok([0.0, 0.5, 0.5]))
 def _():
-    x = var([1., 3., 3.])
+    x = var([1.0, 3.0, 3.0])
     return grad_of(x, lambda: x.max())
 
 
-@case('abs-relu-at-zero', 'subgradients', ok([0., 0.]))
+@case('abs-relu-at-zero', 'subgradients', ok([0.0, 0.0]))
 def _():
-    x = var([0., 0.])
+    x = var([0.0, 0.0])
     return grad_of(x, lambda: (np.abs(x) + npx.relu(x)).sum())
 
 
 # ===================================================================================
 # npx
 # ===================================================================================
-@case('random-parameter-with-history', 'npx',
-      lost_or_error(NRE, r'random|sampl', want=[1., 1.]))
+@case('random-parameter-with-history', 'npx', lost_or_error(NRE, r'random|sampl', want=[1.0, 1.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        s = np.random.normal(x, 1., size=2).sum()  # reparameterized: d/dx = 1
+        s = np.random.normal(x, 1.0, size=2).sum()  # reparameterized: d/dx = 1
     s.backward()
     return x.grad
 
 
-@case('npx-relu-by-keyword', 'npx', ok([0., 1.]))
+@case('npx-relu-by-keyword', 'npx', ok([0.0, 1.0]))
 def _():
-    x = var([-1., 2.])
+    x = var([-1.0, 2.0])
     return grad_of(x, lambda: npx.relu(data=x).sum())
 
 
@@ -3035,30 +3068,30 @@ def _():
     npx.relu(_pair(), foo=1)
 
 
-@case('npx-activation-unknown', 'npx', raises(ValueError, r"relu"))
+@case('npx-activation-unknown', 'npx', raises(ValueError, r'relu'))
 def _():
     npx.activation(_pair(), act_type='bogus')
 
 
 @case('npx-sce-label-out-of-range', 'npx', raises(IndexError, r'.'))
 def _():
-    logits = var([[1., 2.], [3., 4.]])
+    logits = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         npx.softmax_cross_entropy(logits, np.array([0, 2]))
 
 
 @case('npx-sce-float-labels', 'npx', ok([[0.2689414, -0.2689414], [-0.7310586, 0.7310586]]))
 def _():
-    logits = var([[1., 2.], [3., 4.]])
+    logits = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
-        loss = npx.softmax_cross_entropy(logits, np.array([1., 0.]), reduction='sum')
+        loss = npx.softmax_cross_entropy(logits, np.array([1.0, 0.0]), reduction='sum')
     loss.backward()
     return logits.grad
 
 
-@case('npx-pick-recorded', 'npx', ok([[0., 1.], [1., 0.]]))
+@case('npx-pick-recorded', 'npx', ok([[0.0, 1.0], [1.0, 0.0]]))
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     return grad_of(x, lambda: npx.pick(x, np.array([1, 0])).sum())
 
 
@@ -3077,12 +3110,12 @@ def _():
 
 @case('len-of-0d', 'conversions', raises(TypeError, r'0-d'))
 def _():
-    len(np.array(1.))
+    len(np.array(1.0))
 
 
 @case('iterate-0d', 'conversions', raises(TypeError, r'0-d'))
 def _():
-    iter(np.array(1.))
+    iter(np.array(1.0))
 
 
 @case('float-index', 'conversions', raises(IndexError, r'whole numbers'))
@@ -3096,13 +3129,13 @@ def _():
         _inf_gradient()
 
 
-@case('detach-in-graph', 'anomaly', ok([2., 4.]))
+@case('detach-in-graph', 'anomaly', ok([2.0, 4.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: (x.detach() * x * 2).sum())
 
 
-@case('stop-gradient', 'anomaly', ok([1., 2.]))
+@case('stop-gradient', 'anomaly', ok([1.0, 2.0]))
 def _():
     x = _pair()
     return grad_of(x, lambda: (autograd.stop_gradient(x) * x).sum())
@@ -3112,17 +3145,17 @@ def _():
 # Adversarial additions: unusual aliases, self-overlapping writes, duplicate indices
 # ===================================================================================
 def _exp_matrix():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         y = np.exp(x)
-        z = (y * np.array([[1., 2.], [3., 4.]])).sum()
+        z = (y * np.array([[1.0, 2.0], [3.0, 4.0]])).sum()
     return x, y, z
 
 
 def _view_write_case(view):
     x, y, z = _exp_matrix()
     v = view(y)
-    v[...] = 0.
+    v[...] = 0.0
     return z.backward
 
 
@@ -3189,105 +3222,105 @@ def _():
 @case('out-exp-np-asarray-refused', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
 def _():
     x, y, z = _exp_matrix()
-    np.asarray(y)[0, 0] = 0.  # the same array: refused at once, as y[0, 0] = 0.
+    np.asarray(y)[0, 0] = 0.0  # the same array: refused at once, as y[0, 0] = 0.
 
 
 @case('out-exp-broadcast-to-readonly', 'inplace-saved', raises(ValueError, READ_ONLY))
 def _():
     x, y, z = _exp_matrix()
-    np.broadcast_to(y, (2, 2))[0, 0] = 0.
+    np.broadcast_to(y, (2, 2))[0, 0] = 0.0
 
 
-@case('rec-setitem-duplicate-index', 'inplace-record', ok([0., 1.]), item='3')
+@case('rec-setitem-duplicate-index', 'inplace-record', ok([0.0, 1.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         z = np.zeros(3)
-        z[[0, 0]] = x * 1.  # NumPy: the last write lands, so x[0] is lost
-        s = (z * np.array([1., 2., 3.])).sum()
+        z[[0, 0]] = x * 1.0  # NumPy: the last write lands, so x[0] is lost
+        s = (z * np.array([1.0, 2.0, 3.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-iadd-duplicate-index', 'inplace-record', ok([0., 1.]), item='3')
+@case('rec-iadd-duplicate-index', 'inplace-record', ok([0.0, 1.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        z = np.ones(3) * 1.
+        z = np.ones(3) * 1.0
         z[[0, 0]] += x  # z[0] = 1 + x[1], as in NumPy
-        s = (z * np.array([1., 2., 3.])).sum()
+        s = (z * np.array([1.0, 2.0, 3.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-setitem-bool-mask-of-itself', 'inplace-record', ok([8., 0., 0.]), item='3')
+@case('rec-setitem-bool-mask-of-itself', 'inplace-record', ok([8.0, 0.0, 0.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 2
-        z[z > 3] = 0.
+        z[z > 3] = 0.0
         s = (z * z).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-setitem-reversed-self', 'inplace-record', ok([3., 2., 1.]), item='3')
+@case('rec-setitem-reversed-self', 'inplace-record', ok([3.0, 2.0, 1.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 1
         z[::-1] = z  # overlapping source and destination
-        s = (z * np.array([1., 2., 3.])).sum()
+        s = (z * np.array([1.0, 2.0, 3.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-setitem-shifted-self', 'inplace-record', ok([3., 3., 0.]), item='3')
+@case('rec-setitem-shifted-self', 'inplace-record', ok([3.0, 3.0, 0.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 1
         z[1:] = z[:-1]
-        s = (z * np.array([1., 2., 3.])).sum()
+        s = (z * np.array([1.0, 2.0, 3.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-iadd-shifted-self', 'inplace-record', ok([3., 5., 3.]), item='3')
+@case('rec-iadd-shifted-self', 'inplace-record', ok([3.0, 5.0, 3.0]), item='3')
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         z = x * 1
         z[1:] += z[:-1]
-        s = (z * np.array([1., 2., 3.])).sum()
+        s = (z * np.array([1.0, 2.0, 3.0])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-iadd-own-transpose', 'inplace-record', ok([[2., 5.], [5., 8.]]), item='3')
+@case('rec-iadd-own-transpose', 'inplace-record', ok([[2.0, 5.0], [5.0, 8.0]]), item='3')
 def _():
-    x = var([[1., 2.], [3., 4.]])
+    x = var([[1.0, 2.0], [3.0, 4.0]])
     with autograd.record():
         z = x * 1
         z += z.T
-        s = (z * np.array([[1., 2.], [3., 4.]])).sum()
+        s = (z * np.array([[1.0, 2.0], [3.0, 4.0]])).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-write-under-pause-is-constant', 'inplace-record', ok([5., 4.]), item='3')
+@case('rec-write-under-pause-is-constant', 'inplace-record', ok([5.0, 4.0]), item='3')
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
         y = x * 2
         with autograd.pause():
-            y[0] = 5.  # unrecorded: y becomes a constant
+            y[0] = 5.0  # unrecorded: y becomes a constant
         s = (y * x).sum()
     s.backward()
     return x.grad
 
 
-@case('rec-setitem-hessian', 'inplace-record', ok([[4., 2.], [2., 2.]]), item='3')
+@case('rec-setitem-hessian', 'inplace-record', ok([[4.0, 2.0], [2.0, 2.0]]), item='3')
 def _():
     def f(u):
         y = np.zeros(2)
@@ -3295,18 +3328,24 @@ def _():
         y[1] = u[1] ** 2
         y[0] *= u[0]  # y = (u0^2 u1, u1^2)
         return y.sum()
-    return func.hessian(f)(np.array([1., 2.]))
+
+    return func.hessian(f)(np.array([1.0, 2.0]))
 
 
-@case('rec-setitem-jacrev-jacfwd', 'inplace-record',
-      ok([[[0., 3., 2.], [2., 0., 0.], [0., 4., 0.]]] * 2), item='3')
+@case(
+    'rec-setitem-jacrev-jacfwd',
+    'inplace-record',
+    ok([[[0.0, 3.0, 2.0], [2.0, 0.0, 0.0], [0.0, 4.0, 0.0]]] * 2),
+    item='3',
+)
 def _():
     def f(u):
         out = np.zeros(3)
         out[0] = u[1] * u[2]
         out[1:] = u[:2] ** 2
         return out
-    u = np.array([1., 2., 3.])
+
+    u = np.array([1.0, 2.0, 3.0])
     return [func.jacrev(f)(u), func.jacfwd(f)(u)]
 
 
@@ -3314,31 +3353,32 @@ def _():
 def _():
     def f(u):
         w = u * 1
-        u.detach()[0] = 5.
+        u.detach()[0] = 5.0
         return (w * w).sum()
-    func.grad(f)(np.array([1., 2.]))
+
+    func.grad(f)(np.array([1.0, 2.0]))
 
 
-@case('head-recorded-graph-head-written', 'head-kind', ok([6., 12.]))
+@case('head-recorded-graph-head-written', 'head-kind', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
-    hg = np.array([1., 1.])
+    x = var([1.0, 2.0])
+    hg = np.array([1.0, 1.0])
     with autograd.record():
-        g = autograd.grad(x ** 3, [x], head_grads=hg, create_graph=True)[0]
+        g = autograd.grad(x**3, [x], head_grads=hg, create_graph=True)[0]
         s = g.sum()
-    hg[0] = 5.  # a constant head gradient is read when the pass runs (a recorded one
+    hg[0] = 5.0  # a constant head gradient is read when the pass runs (a recorded one
     s.backward()  # keeps its history)
     return x.grad
 
 
-@case('head-recorded-graph-numpy-head-written', 'head-kind', ok([6., 12.]))
+@case('head-recorded-graph-numpy-head-written', 'head-kind', ok([6.0, 12.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     hg = numpy.ones(2, 'float32')
     with autograd.record():
-        g = autograd.grad(x ** 3, [x], head_grads=hg, create_graph=True)[0]
+        g = autograd.grad(x**3, [x], head_grads=hg, create_graph=True)[0]
         s = g.sum()
-    hg[0] = 5.
+    hg[0] = 5.0
     s.backward()
     return x.grad
 
@@ -3352,18 +3392,22 @@ def _():
         def backward(self, dy):
             dy *= 2
             return dy
+
     ct = np.ones(2)
-    _, pullback = func.vjp(lambda v: Dbl()(v), np.array([1., 2.]))
+    _, pullback = func.vjp(lambda v: Dbl()(v), np.array([1.0, 2.0]))
     try:
         return pullback(ct)
     finally:
-        assert ct.tolist() == [1., 1.]
+        assert ct.tolist() == [1.0, 1.0]
 
 
-@case('grad-variables-views-of-each-other', 'grad-variables',
-      ok([[7., 11., 3.], [4., 8.], [14., 22., 6.]]))
+@case(
+    'grad-variables-views-of-each-other',
+    'grad-variables',
+    ok([[7.0, 11.0, 3.0], [4.0, 8.0], [14.0, 22.0, 6.0]]),
+)
 def _():
-    x = var([1., 2., 3.])
+    x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = x * 2
         v = y[0:2]
@@ -3371,11 +3415,11 @@ def _():
     return autograd.grad(s, [y, v, x])
 
 
-@case('create-graph-grad-buffer-reused', 'linear-second-order', ok([36., 288.]))
+@case('create-graph-grad-buffer-reused', 'linear-second-order', ok([36.0, 288.0]))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = (x ** 3).sum()
+        y = (x**3).sum()
     autograd.backward(y, create_graph=True)
     with autograd.record():
         h = (x.grad * x.grad).sum()  # 9 x^4
@@ -3385,34 +3429,37 @@ def _():
 
 @case('create-graph-grad-buffer-zeroed', 'inplace-saved', raises_later(IPE, IN_PLACE))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = (x ** 3).sum()
+        y = (x**3).sum()
     autograd.backward(y, create_graph=True)
     with autograd.record():
         h = (x.grad * x.grad).sum()
-    x.grad[:] = 0.  # an optimizer's zero_grad between the two passes
+    x.grad[:] = 0.0  # an optimizer's zero_grad between the two passes
     return h.backward
 
 
-@case('create-graph-grad-buffer-overwritten', 'inplace-saved',
-      raises_later(IPE, IN_PLACE))
+@case('create-graph-grad-buffer-overwritten', 'inplace-saved', raises_later(IPE, IN_PLACE))
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     with autograd.record():
-        y = (x ** 3).sum()
+        y = (x**3).sum()
     autograd.backward(y, create_graph=True)
     with autograd.record():
         h = (x.grad * x).sum()
-        y2 = (x ** 2).sum()
+        y2 = (x**2).sum()
     y2.backward()  # writes x.grad in place
     return h.backward
 
 
-@case('mv-variable-is-view-of-variable', 'mark-variables',
-      ok([[2., 4., 6., 8.], [10., 10.]]), item='6')
+@case(
+    'mv-variable-is-view-of-variable',
+    'mark-variables',
+    ok([[2.0, 4.0, 6.0, 8.0], [10.0, 10.0]]),
+    item='6',
+)
 def _():
-    a = var([1., 2., 3., 4.])
+    a = var([1.0, 2.0, 3.0, 4.0])
     w = a[0:2]
     autograd.mark_variables([w], [np.zeros(2)])
     with autograd.record():
@@ -3423,7 +3470,7 @@ def _():
 
 @case('thread-concurrent-retained-passes', 'threads', ok(True), item='5')
 def _():
-    x = var(numpy.linspace(0.1, 1., 8).tolist())
+    x = var(numpy.linspace(0.1, 1.0, 8).tolist())
     with autograd.record():
         z = np.sin(np.exp(x) * x) * x
     ref = autograd.grad(z, [x], retain_graph=True)[0].asnumpy()
@@ -3431,10 +3478,10 @@ def _():
 
     def work(k):
         for _ in range(5):
-            g, = autograd.grad(z, [x], head_grads=numpy.full(8, float(k)),
-                               retain_graph=True)
+            (g,) = autograd.grad(z, [x], head_grads=numpy.full(8, float(k)), retain_graph=True)
             if not numpy.allclose(g.asnumpy(), k * ref):
                 bad.append(k)
+
     threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
     for t in threads:
         t.start()
@@ -3445,72 +3492,75 @@ def _():
 
 # --- memory shared with NumPy, and transforms' inputs ------------------------------------
 
-@case('numpy-asarray-variable-copied', 'inplace-saved', ok([2., 4.]), item='1')
+
+@case('numpy-asarray-variable-copied', 'inplace-saved', ok([2.0, 4.0]), item='1')
 def _():
-    a = numpy.array([1., 2.])
+    a = numpy.array([1.0, 2.0])
     x = np.asarray(a)  # its own memory: NumPy writes into `a` cannot reach it
     x.attach_grad()
     with autograd.record():
         z = (x * x).sum()
-    a[0] = 5.
+    a[0] = 5.0
     z.backward()
     return x.grad
 
 
-@case('numpy-asarray-constant-copied', 'inplace-saved', ok([1., 2.]), item='1')
+@case('numpy-asarray-constant-copied', 'inplace-saved', ok([1.0, 2.0]), item='1')
 def _():
-    a = numpy.array([1., 2.])
-    x, c = var([1., 1.]), np.asarray(a)
+    a = numpy.array([1.0, 2.0])
+    x, c = var([1.0, 1.0]), np.asarray(a)
     with autograd.record():
         z = (x * c).sum()
-    a[0] = 100.
+    a[0] = 100.0
     z.backward()
     return x.grad
 
 
-@case('numpy-ndarray-constructor-copied', 'inplace-saved', ok([2., 4.]), item='1')
+@case('numpy-ndarray-constructor-copied', 'inplace-saved', ok([2.0, 4.0]), item='1')
 def _():
-    a = numpy.array([1., 2.])
+    a = numpy.array([1.0, 2.0])
     x = ndgrad.ndarray(a)
     x.attach_grad()
     with autograd.record():
         z = (x * x).sum()
-    a[0] = 5.
+    a[0] = 5.0
     z.backward()
     return x.grad
 
 
-@case('func-grad-numpy-input-written-by-f', 'func-args', ok([2., 4., 6.]), item='1')
+@case('func-grad-numpy-input-written-by-f', 'func-args', ok([2.0, 4.0, 6.0]), item='1')
 def _():
-    a = numpy.array([1., 2., 3.])
+    a = numpy.array([1.0, 2.0, 3.0])
 
     def f(u):
         s = (u * u).sum()
-        a[0] = 5.  # the caller's array: the transform differentiates a copy
+        a[0] = 5.0  # the caller's array: the transform differentiates a copy
         return s
+
     return func.grad(f)(a)
 
 
 @case('func-input-written-through-view', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
-    y = np.array([1., 2., 3.])
+    y = np.array([1.0, 2.0, 3.0])
 
     def f(u):
-        u[0:1][0] = 5.
+        u[0:1][0] = 5.0
         return (u * u).sum()
+
     try:
         return func.grad(f)(y)
     finally:
-        assert y.tolist() == [1., 2., 3.]
+        assert y.tolist() == [1.0, 2.0, 3.0]
 
 
-@case('func-input-written-through-reshape', 'inplace-variable', raises(IPE, IN_RECORD),
-      item='3')
+@case('func-input-written-through-reshape', 'inplace-variable', raises(IPE, IN_RECORD), item='3')
 def _():
     def f(u):
-        u.reshape(3, 1)[0, 0] = 5.
+        u.reshape(3, 1)[0, 0] = 5.0
         return (u * u).sum()
-    return func.grad(f)(np.array([1., 2., 3.]))
+
+    return func.grad(f)(np.array([1.0, 2.0, 3.0]))
 
 
 @case('jacfwd-of-a-stale-output', 'inplace-stale', raises(IPE, IN_PLACE), item='2')
@@ -3519,28 +3569,31 @@ def _():
         out = u * 1
         out[0:2][0] = u[1] * 3  # out's own history (u * 1) no longer describes out[0]
         return out
-    return func.jacfwd(g)(np.array([1., 2., 3.]))
+
+    return func.jacfwd(g)(np.array([1.0, 2.0, 3.0]))
 
 
-@case('jvp-of-an-output-written-through-detach', 'inplace-stale', raises(IPE, IN_PLACE),
-      item='2')
+@case('jvp-of-an-output-written-through-detach', 'inplace-stale', raises(IPE, IN_PLACE), item='2')
 def _():
     def g(u):
         out = u * 1
-        out.detach()[0] = 7.
+        out.detach()[0] = 7.0
         return out
-    return func.jvp(g, (np.array([1., 2., 3.]),), (np.array([1., 0., 0.]),))
+
+    return func.jvp(g, (np.array([1.0, 2.0, 3.0]),), (np.array([1.0, 0.0, 0.0]),))
 
 
-
-@case('rec-iadd-float-into-int-array', 'inplace-record', raises(TypeError, r'floating-point'),
-      item='3')
+@case(
+    'rec-iadd-float-into-int-array',
+    'inplace-record',
+    raises(TypeError, r'floating-point'),
+    item='3',
+)
 def _():
-    x = var([1., 2.])
+    x = var([1.0, 2.0])
     c = np.zeros(2, dtype='int32')
     with autograd.record():
         c += x * 2
-
 
 
 # ===================================================================================
@@ -3567,6 +3620,9 @@ def test_every_row_is_documented():
 
 
 def test_errors_page_examples_run():
-    result = doctest.testfile(str(ERRORS_PAGE), module_relative=False,
-                              optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL)
+    result = doctest.testfile(
+        str(ERRORS_PAGE),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL,
+    )
     assert result.failed == 0

@@ -2,20 +2,22 @@
 
 Each test runs in a fresh interpreter: the alias changes ``sys.meta_path`` for good.
 """
+
 import subprocess
 import sys
 import textwrap
 
 
 def run(code):
-    result = subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_importing_ndgrad_never_installs_or_shadows_mxnet():
-    out = run('''
+    out = run("""
         import importlib, pkgutil, sys
         import ndgrad
         for info in pkgutil.walk_packages(ndgrad.__path__, prefix='ndgrad.'):
@@ -26,12 +28,12 @@ def test_importing_ndgrad_never_installs_or_shadows_mxnet():
         spec = importlib.util.find_spec('mxnet')
         assert spec is None or 'ndgrad' not in str(spec.origin)
         print('ok')
-    ''')
+    """)
     assert out.strip() == 'ok'
 
 
 def test_the_books_imports_resolve_to_ndgrad():
-    run('''
+    run("""
         import sys
         import ndgrad, ndgrad.gluon, ndgrad.init
         import ndgrad.mxnet_alias
@@ -55,11 +57,11 @@ def test_the_books_imports_resolve_to_ndgrad():
         import ndgrad.mxnet_alias as again
         again.install()
         assert sum('MXNetAlias' in type(f).__name__ for f in sys.meta_path) == 1
-    ''')
+    """)
 
 
 def test_gpu_unknown_names_and_image_decoding_are_clear_errors():
-    run('''
+    run("""
         import ndgrad.mxnet_alias
         import mxnet as mx
         from mxnet import image, np
@@ -92,11 +94,11 @@ def test_gpu_unknown_names_and_image_decoding_are_clear_errors():
         assert box == (1, 1, 2, 2) and (out == img[1:3, 1:3]).all()
         assert image.fixed_crop(img, 0, 0, 4, 4, size=(2, 2)).shape == (2, 2, 3)
         assert image.imresize(img, 8, 6).shape == (6, 8, 3)
-    ''')
+    """)
 
 
 def test_refuses_to_shadow_a_real_mxnet_already_imported():
-    run('''
+    run("""
         import sys, types
         sys.modules['mxnet'] = types.ModuleType('mxnet')
         try:
@@ -105,11 +107,11 @@ def test_refuses_to_shadow_a_real_mxnet_already_imported():
             assert 'already imported' in str(e)
         else:
             raise AssertionError('should refuse')
-    ''')
+    """)
 
 
 def test_mxnet_code_trains_unchanged():
-    out = run('''
+    out = run("""
         import ndgrad.mxnet_alias
         from mxnet import autograd, gluon, init, np, npx
         from mxnet.gluon import nn
@@ -131,5 +133,5 @@ def test_mxnet_code_trains_unchanged():
                 l.backward()
                 trainer.step(Xb.shape[0])
         print(float(np.abs(net[0].weight.data() - true_w).max()))
-    ''')
+    """)
     assert float(out) < 0.01

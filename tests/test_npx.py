@@ -1,5 +1,6 @@
 """Training and prediction modes: dropout, batch_norm's statistics and rrelu act
 in training mode only, whichever way the mode is set."""
+
 import numpy
 import pytest
 
@@ -16,6 +17,7 @@ X = numpy.ones(1000)
 
 
 # --- dropout ----------------------------------------------------------------------------
+
 
 def test_dropout_is_the_identity_in_prediction_mode():
     x = np.array(X)
@@ -107,6 +109,7 @@ def test_dropout_masks_differ_between_calls_and_follow_the_seed():
 
 # --- batch_norm -------------------------------------------------------------------------
 
+
 def _bn_inputs():
     rng = numpy.random.default_rng(0)
     x = np.array(rng.normal(2.0, 3.0, (8, 2, 3)), dtype='float64')
@@ -130,7 +133,7 @@ def test_batch_norm_training_updates_running_statistics_in_place():
 
 def test_batch_norm_running_statistics_keep_their_identity_and_dtype():
     x, gamma, beta = _bn_inputs()
-    mean, var = np.zeros(2), np.ones(2)         # float32, as MXNet's parameters
+    mean, var = np.zeros(2), np.ones(2)  # float32, as MXNet's parameters
     data_before = mean._data
     with autograd.train_mode():
         npx.batch_norm(x, gamma, beta, mean, var)
@@ -140,14 +143,14 @@ def test_batch_norm_running_statistics_keep_their_identity_and_dtype():
 
 def test_batch_norm_prediction_uses_and_keeps_running_statistics():
     x, gamma, beta = _bn_inputs()
-    mean, var = np.array([1., -1.], dtype='float64'), np.array([4., 0.25], dtype='float64')
+    mean, var = np.array([1.0, -1.0], dtype='float64'), np.array([4.0, 0.25], dtype='float64')
     for context in (autograd.predict_mode, lambda: autograd.record(train_mode=False)):
         with context():
             y = npx.batch_norm(x, gamma, beta, mean, var, eps=0.0)
-        expected = (x.asnumpy() - [[1.], [-1.]]) / numpy.sqrt([[4.], [0.25]])
+        expected = (x.asnumpy() - [[1.0], [-1.0]]) / numpy.sqrt([[4.0], [0.25]])
         numpy.testing.assert_allclose(y.asnumpy(), expected)
-        numpy.testing.assert_array_equal(mean.asnumpy(), [1., -1.])
-        numpy.testing.assert_array_equal(var.asnumpy(), [4., 0.25])
+        numpy.testing.assert_array_equal(mean.asnumpy(), [1.0, -1.0])
+        numpy.testing.assert_array_equal(var.asnumpy(), [4.0, 0.25])
 
 
 def test_batch_norm_use_global_stats_in_training_does_not_update():
@@ -155,17 +158,17 @@ def test_batch_norm_use_global_stats_in_training_does_not_update():
     mean, var = np.zeros(2, dtype='float64'), np.ones(2, dtype='float64')
     with autograd.record():
         npx.batch_norm(x, gamma, beta, mean, var, use_global_stats=True)
-    numpy.testing.assert_array_equal(mean.asnumpy(), [0., 0.])
+    numpy.testing.assert_array_equal(mean.asnumpy(), [0.0, 0.0])
 
 
 def test_batch_norm_prediction_gradient_is_the_scale():
     x, _, beta = _bn_inputs()
-    gamma = np.array([2., 3.], dtype='float64')
+    gamma = np.array([2.0, 3.0], dtype='float64')
     x.attach_grad()
     with autograd.record(train_mode=False):
-        y = npx.batch_norm(x, gamma, beta, np.zeros(2), np.array([4., 9.]), eps=0.0)
+        y = npx.batch_norm(x, gamma, beta, np.zeros(2), np.array([4.0, 9.0]), eps=0.0)
     y.backward()
-    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.broadcast_to([[1.], [1.]], x.shape))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.broadcast_to([[1.0], [1.0]], x.shape))
 
 
 def test_batch_norm_training_gradient_of_the_sum_is_zero():
@@ -173,7 +176,7 @@ def test_batch_norm_training_gradient_of_the_sum_is_zero():
     x.attach_grad()
     with autograd.record():
         y = npx.batch_norm(x, gamma, beta, np.zeros(2), np.ones(2))
-    y.backward()    # normalized values sum to a constant: no gradient
+    y.backward()  # normalized values sum to a constant: no gradient
     numpy.testing.assert_allclose(x.grad.asnumpy(), 0, atol=1e-12)
 
 
@@ -191,10 +194,12 @@ def test_batch_norm_update_invalidates_graphs_that_saved_the_statistics():
 
 # --- rrelu --------------------------------------------------------------------------
 
+
 def test_rrelu_draws_slopes_in_training_and_uses_their_mean_otherwise():
     x = np.array(-numpy.ones(1000), dtype='float64')
     with autograd.train_mode():
         slopes = -npx.leaky_relu(x, act_type='rrelu').asnumpy()
     assert slopes.min() >= 0.125 and slopes.max() <= 0.334 and slopes.std() > 0.01
-    numpy.testing.assert_allclose(-npx.leaky_relu(x, act_type='rrelu').asnumpy(),
-                                  (0.125 + 0.334) / 2)
+    numpy.testing.assert_allclose(
+        -npx.leaky_relu(x, act_type='rrelu').asnumpy(), (0.125 + 0.334) / 2
+    )

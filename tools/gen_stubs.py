@@ -218,6 +218,15 @@ def _other_names(module, functions):
     return lines
 
 
+def _combined(lines):
+    """``from m import a as a`` lines, one per module (isort's combine-as-imports)."""
+    names = {}
+    for line in sorted(lines):
+        module, name = line[len('from ') :].split(' import ')
+        names.setdefault(module, []).append(name)
+    return [f'from {m} import {", ".join(n)}' for m, n in names.items()]
+
+
 def render(namespace):
     """The text of `namespace`'s stub."""
     module = dict(_coverage.NAMESPACES)[namespace]
@@ -239,7 +248,7 @@ def render(namespace):
             * ('ndarray' in body and not any(' as ndarray' in line for line in imported))
             + [f'from ndgrad._typing import {", ".join(used)}'] * bool(used)
         ),
-        sorted(line for line in imported if line.startswith('from . ')),
+        _combined(line for line in imported if line.startswith('from . ')),
     ]
     head = '\n\n'.join('\n'.join(s) for s in sections if s)
     parts = [HEADER + head, '\n'.join(assigned), body]

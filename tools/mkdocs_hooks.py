@@ -138,8 +138,13 @@ def functions_table():
     """Markdown sections listing each public function of the generated namespaces."""
     from ndgrad import _coverage
 
-    prefix = {'np': 'np', 'linalg': 'np.linalg', 'random': 'np.random', 'fft': 'np.fft',
-              'npx': 'npx'}
+    prefix = {
+        'np': 'np',
+        'linalg': 'np.linalg',
+        'random': 'np.random',
+        'fft': 'np.fft',
+        'npx': 'npx',
+    }
     parts = []
     for namespace, module in _coverage.NAMESPACES:
         names = _coverage.public_names(namespace, module)

@@ -3,6 +3,7 @@
 ``step()`` runs the task once (forward and backward) and returns the gradients,
 which the runner compares across peers (outside the timing).
 """
+
 import numpy
 
 from .._peers import Unavailable, load
@@ -18,9 +19,11 @@ class Workload:
 
     def impl(self, peer):
         """Decorator: ``builder(quick)`` makes the step function for `peer`."""
+
         def register(builder):
             self.impls[peer] = builder
             return builder
+
         return register
 
     def build(self, peer, quick):
@@ -43,5 +46,7 @@ def ndgrad_func():
 def matrix_and_vector(n, seed):
     """A float32 n×n matrix scaled by 1/√n (so tanh(W @ x) does not saturate) and an n-vector."""
     rng = numpy.random.default_rng(seed)
-    return (rng.standard_normal((n, n), dtype=numpy.float32) / n ** 0.5,
-            rng.standard_normal(n, dtype=numpy.float32))
+    return (
+        rng.standard_normal((n, n), dtype=numpy.float32) / n**0.5,
+        rng.standard_normal(n, dtype=numpy.float32),
+    )

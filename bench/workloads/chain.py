@@ -1,5 +1,6 @@
 """1000 chained ``y = y * 1.0001 + 0.001`` on 4 floats, then the gradient of sum(y):
 the per-op overhead of recording and of the backward pass."""
+
 import numpy
 
 from ._base import Workload
@@ -24,12 +25,14 @@ def _numpy(quick):
         for _ in range(STEPS):
             g = g * 1.0001
         return g
+
     return step
 
 
 @W.impl('ndgrad')
 def _ndgrad(quick):
     from ndgrad import autograd, np
+
     x = np.array(_x())
     x.attach_grad()
 
@@ -41,12 +44,14 @@ def _ndgrad(quick):
             loss = y.sum()
         loss.backward()
         return x.grad
+
     return step
 
 
 @W.impl('torch')
 def _torch(quick):
     import torch
+
     x = torch.tensor(_x(), requires_grad=True)
 
     def step():
@@ -56,6 +61,7 @@ def _torch(quick):
             y = y * 1.0001 + 0.001
         y.sum().backward()
         return x.grad
+
     return step
 
 
@@ -65,6 +71,7 @@ def _f(np):
         for _ in range(STEPS):
             y = y * 1.0001 + 0.001
         return np.sum(y)
+
     return f
 
 
@@ -72,6 +79,7 @@ def _f(np):
 def _autograd(quick):
     import autograd
     import autograd.numpy as anp
+
     x = _x()
     g = autograd.grad(_f(anp))
     return lambda: g(x)
@@ -81,6 +89,7 @@ def _autograd(quick):
 def _jax(quick):
     import jax
     import jax.numpy as jnp
+
     x = jnp.asarray(_x())
     g = jax.jit(jax.grad(_f(jnp)))
     return lambda: g(x).block_until_ready()
@@ -89,6 +98,7 @@ def _jax(quick):
 @W.impl('mygrad')
 def _mygrad(quick):
     import mygrad as mg
+
     x = mg.tensor(_x())
 
     def step():
@@ -97,4 +107,5 @@ def _mygrad(quick):
             y = y * 1.0001 + 0.001
         mg.sum(y).backward()
         return x.grad
+
     return step

@@ -1,5 +1,6 @@
 """The full Jacobian of ``tanh(W @ x)``, 200×200, in reverse mode: a vectorized
 transform pushes all 200 cotangents through one backward pass."""
+
 import numpy
 
 from ._base import Workload, matrix_and_vector, ndgrad_func
@@ -19,6 +20,7 @@ def _numpy(quick):
     def step():
         y = numpy.tanh(A @ x)
         return (1 - y * y)[:, None] * A
+
     return step
 
 
@@ -26,6 +28,7 @@ def _numpy(quick):
 def _ndgrad(quick):
     func = ndgrad_func()
     from ndgrad import np
+
     A, x = _data()
     A, x = np.array(A), np.array(x)
     jac = func.jacrev(lambda x: np.tanh(A @ x))
@@ -35,6 +38,7 @@ def _ndgrad(quick):
 @W.impl('torch')
 def _torch(quick):
     import torch
+
     A, x = map(torch.from_numpy, _data())
     jac = torch.func.jacrev(lambda x: torch.tanh(A @ x))
     return lambda: jac(x)
@@ -44,6 +48,7 @@ def _torch(quick):
 def _autograd(quick):
     import autograd
     import autograd.numpy as anp
+
     A, x = _data()
     jac = autograd.jacobian(lambda x: anp.tanh(anp.dot(A, x)))
     return lambda: jac(x)
@@ -53,6 +58,7 @@ def _autograd(quick):
 def _jax(quick):
     import jax
     import jax.numpy as jnp
+
     A, x = map(jnp.asarray, _data())
     jac = jax.jit(jax.jacrev(lambda x: jnp.tanh(A @ x)))
     return lambda: jac(x).block_until_ready()
@@ -61,6 +67,7 @@ def _jax(quick):
 @W.impl('mygrad')
 def _mygrad(quick):
     import mygrad as mg
+
     A, x = _data()
     x = mg.tensor(x)
 
@@ -70,4 +77,5 @@ def _mygrad(quick):
             mg.tanh(mg.matmul(A, x))[i].backward()
             rows.append(x.grad)
         return numpy.stack(rows)
+
     return step

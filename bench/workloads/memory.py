@@ -5,6 +5,7 @@ Each peer runs in a fresh process (``python -m bench.workloads.memory PEER``) so
 that one library's allocations cannot hide another's. See bench/README.md for the
 method.
 """
+
 import gc
 import json
 import os
@@ -15,9 +16,13 @@ import numpy
 
 from ._base import Workload
 
-W = Workload('memory', 'peak memory, fwd+bwd of 50 layers tanh(W @ h), 1000x1000 float32 '
-             '(--quick: 10 layers, 200x200)',
-             rtol=1e-2, kind='memory')
+W = Workload(
+    'memory',
+    'peak memory, fwd+bwd of 50 layers tanh(W @ h), 1000x1000 float32 '
+    '(--quick: 10 layers, 200x200)',
+    rtol=1e-2,
+    kind='memory',
+)
 
 
 def sizes(quick):
@@ -27,7 +32,7 @@ def sizes(quick):
 def _data(quick):
     n, layers = sizes(quick)
     rng = numpy.random.default_rng(0)
-    A = rng.standard_normal((n, n), dtype=numpy.float32) / numpy.float32(n ** 0.5)
+    A = rng.standard_normal((n, n), dtype=numpy.float32) / numpy.float32(n**0.5)
     h0 = rng.standard_normal((n, n), dtype=numpy.float32)
     return A, h0, layers
 
@@ -49,12 +54,14 @@ def _numpy(quick):
             gA += g @ hs[-1].T
             g = A.T @ g
         return gA
+
     return step
 
 
 @W.impl('ndgrad')
 def _ndgrad(quick):
     from ndgrad import autograd, np
+
     A, h0, layers = _data(quick)
     A, h0 = np.array(A), np.array(h0)
     A.attach_grad()
@@ -70,12 +77,14 @@ def _ndgrad(quick):
             loss = forward()
         loss.backward()
         return A.grad
+
     return step
 
 
 @W.impl('torch')
 def _torch(quick):
     import torch
+
     A, h0, layers = _data(quick)
     A, h0 = torch.from_numpy(A).requires_grad_(), torch.from_numpy(h0)
 
@@ -90,6 +99,7 @@ def _torch(quick):
             A.grad.zero_()
         forward().backward()
         return A.grad
+
     return step
 
 
@@ -99,6 +109,7 @@ def _f(np, h0, layers):
         for _ in range(layers):
             h = np.tanh(np.dot(A, h))
         return np.sum(h)
+
     return f
 
 
@@ -106,6 +117,7 @@ def _f(np, h0, layers):
 def _autograd(quick):
     import autograd
     import autograd.numpy as anp
+
     A, h0, layers = _data(quick)
     g = autograd.grad(_f(anp, h0, layers))
     return lambda: g(A)
@@ -115,6 +127,7 @@ def _autograd(quick):
 def _jax(quick):
     import jax
     import jax.numpy as jnp
+
     A, h0, layers = _data(quick)
     A, h0 = jnp.asarray(A), jnp.asarray(h0)
     g = jax.jit(jax.grad(_f(jnp, h0, layers)))
@@ -124,6 +137,7 @@ def _jax(quick):
 @W.impl('mygrad')
 def _mygrad(quick):
     import mygrad as mg
+
     A, h0, layers = _data(quick)
     A = mg.tensor(A)
 
@@ -133,10 +147,12 @@ def _mygrad(quick):
             h = mg.tanh(mg.matmul(A, h))
         mg.sum(h).backward()
         return A.grad
+
     return step
 
 
 # --- measuring, in a fresh process -------------------------------------------------
+
 
 def _rss():
     with open('/proc/self/statm') as f:
@@ -164,6 +180,7 @@ def _peak_rss():
 def measure(peer, quick):
     """Peak and retained memory of one forward + backward (bytes), in this process."""
     import tracemalloc
+
     step = W.build(peer, quick)
     step()  # warm-up: lazy imports, compilation, gradient buffers
     gc.collect()
@@ -176,8 +193,13 @@ def measure(peer, quick):
     gnorm = float(numpy.linalg.norm(numpy.asarray(result)))
     del result
     retained = _rss() - before
-    out = {'peak_rss': peak, 'retained_rss': retained, 'seconds': seconds, 'gnorm': gnorm,
-           'peak_exact': exact}
+    out = {
+        'peak_rss': peak,
+        'retained_rss': retained,
+        'seconds': seconds,
+        'gnorm': gnorm,
+        'peak_exact': exact,
+    }
     if peer in ('ndgrad', 'numpy', 'autograd', 'mygrad'):  # NumPy reports to tracemalloc
         tracemalloc.start()
         step()  # traced too: a gradient buffer it leaves (replacing an older one) is then known
@@ -195,6 +217,7 @@ def measure(peer, quick):
 def run_child(peer, quick):
     """Run `measure` in a fresh interpreter; the dict it measured."""
     import subprocess
+
     env = dict(os.environ)
     # A fixed mmap threshold: every large buffer is mapped on allocation and unmapped
     # when freed, so RSS follows the live bytes for every library alike.
@@ -204,13 +227,17 @@ def run_child(peer, quick):
     args = [sys.executable, '-m', 'bench.workloads.memory', peer] + (['--quick'] if quick else [])
     proc = subprocess.run(args, capture_output=True, text=True, env=env, cwd=root)
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip()
-                           else f'exit status {proc.returncode}')
+        raise RuntimeError(
+            proc.stderr.strip().splitlines()[-1]
+            if proc.stderr.strip()
+            else f'exit status {proc.returncode}'
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == '__main__':
     from .._peers import Unavailable
+
     try:
         print(json.dumps(measure(sys.argv[1], '--quick' in sys.argv[2:])))
     except Unavailable as exc:

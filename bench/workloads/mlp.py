@@ -1,5 +1,6 @@
 """One training step's gradients of an MLP: 128×784 → tanh(256) → 10, softmax
 cross-entropy, float32. Dominated by matrix products: overhead must stay small."""
+
 import numpy
 
 from ._base import Workload
@@ -12,10 +13,12 @@ def _data():
     rng = numpy.random.default_rng(0)
     X = rng.standard_normal((BATCH, IN), dtype=numpy.float32)
     y = rng.integers(0, OUT, BATCH)
-    params = [(rng.standard_normal((IN, HIDDEN), dtype=numpy.float32) * 0.05),
-              numpy.zeros(HIDDEN, numpy.float32),
-              (rng.standard_normal((HIDDEN, OUT), dtype=numpy.float32) * 0.05),
-              numpy.zeros(OUT, numpy.float32)]
+    params = [
+        (rng.standard_normal((IN, HIDDEN), dtype=numpy.float32) * 0.05),
+        numpy.zeros(HIDDEN, numpy.float32),
+        (rng.standard_normal((HIDDEN, OUT), dtype=numpy.float32) * 0.05),
+        numpy.zeros(OUT, numpy.float32),
+    ]
     return X, y, params
 
 
@@ -39,12 +42,14 @@ def _numpy(quick):
         gb2 = dz.sum(axis=0)
         dh = (dz @ W2.T) * (1 - h * h)
         return X.T @ dh, dh.sum(axis=0), gW2, gb2
+
     return step
 
 
 @W.impl('ndgrad')
 def _ndgrad(quick):
     from ndgrad import autograd, np, npx
+
     X, y, params = _data()
     X = np.array(X)
     params = [np.array(p) for p in params]
@@ -59,6 +64,7 @@ def _ndgrad(quick):
             loss = npx.softmax_cross_entropy(h @ W2 + b2, labels)
         loss.backward()
         return [p.grad for p in params]
+
     return step
 
 
@@ -66,6 +72,7 @@ def _ndgrad(quick):
 def _torch(quick):
     import torch
     import torch.nn.functional as F
+
     X, y, params = _data()
     X, y = torch.from_numpy(X), torch.from_numpy(y)
     params = [torch.tensor(p, requires_grad=True) for p in params]
@@ -77,6 +84,7 @@ def _torch(quick):
         h = torch.tanh(X @ W1 + b1)
         F.cross_entropy(h @ W2 + b2, y).backward()
         return [p.grad for p in params]
+
     return step
 
 
@@ -90,6 +98,7 @@ def _loss(np, X, y):
         z = z - np.max(z, axis=1, keepdims=True)
         logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
         return -np.mean(logp[rows, y])
+
     return loss
 
 
@@ -97,6 +106,7 @@ def _loss(np, X, y):
 def _autograd(quick):
     import autograd
     import autograd.numpy as anp
+
     X, y, params = _data()
     g = autograd.grad(_loss(anp, X, y))
     return lambda: g(params)
@@ -106,6 +116,7 @@ def _autograd(quick):
 def _jax(quick):
     import jax
     import jax.numpy as jnp
+
     X, y, params = _data()
     X, y = jnp.asarray(X), jnp.asarray(y)
     params = [jnp.asarray(p) for p in params]
@@ -115,6 +126,7 @@ def _jax(quick):
         h = jnp.tanh(X @ W1 + b1)
         logp = jax.nn.log_softmax(h @ W2 + b2)
         return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
     g = jax.jit(jax.grad(loss))
     return lambda: jax.block_until_ready(g(params))
 
@@ -123,6 +135,7 @@ def _jax(quick):
 def _mygrad(quick):
     import mygrad as mg
     from mygrad.nnet import softmax_crossentropy
+
     X, y, params = _data()
     params = [mg.tensor(p) for p in params]
     W1, b1, W2, b2 = params
@@ -131,4 +144,5 @@ def _mygrad(quick):
         h = mg.tanh(mg.matmul(X, W1) + b1)
         softmax_crossentropy(mg.matmul(h, W2) + b2, y).backward()
         return [p.grad for p in params]
+
     return step

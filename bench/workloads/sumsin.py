@@ -1,5 +1,6 @@
 """``sum(np.sin(x))`` with Python's built-in sum over 200 elements, then backward:
 iteration makes one indexing op and one add per element."""
+
 import numpy
 
 from ._base import Workload
@@ -19,12 +20,14 @@ def _numpy(quick):
     def step():
         sum(numpy.sin(x))
         return numpy.cos(x)
+
     return step
 
 
 @W.impl('ndgrad')
 def _ndgrad(quick):
     from ndgrad import autograd, np
+
     x = np.array(_x())
     x.attach_grad()
 
@@ -33,18 +36,21 @@ def _ndgrad(quick):
             s = sum(np.sin(x))
         s.backward()
         return x.grad
+
     return step
 
 
 @W.impl('torch')
 def _torch(quick):
     import torch
+
     x = torch.tensor(_x(), requires_grad=True)
 
     def step():
         x.grad = None
         sum(torch.sin(x)).backward()
         return x.grad
+
     return step
 
 
@@ -52,6 +58,7 @@ def _torch(quick):
 def _autograd(quick):
     import autograd
     import autograd.numpy as anp
+
     x = _x()
     g = autograd.grad(lambda x: sum(anp.sin(x)))
     return lambda: g(x)
@@ -61,6 +68,7 @@ def _autograd(quick):
 def _jax(quick):
     import jax
     import jax.numpy as jnp
+
     x = jnp.asarray(_x())
     g = jax.jit(jax.grad(lambda x: sum(jnp.sin(x))))
     return lambda: g(x).block_until_ready()
@@ -69,9 +77,11 @@ def _jax(quick):
 @W.impl('mygrad')
 def _mygrad(quick):
     import mygrad as mg
+
     x = mg.tensor(_x())
 
     def step():
         sum(mg.sin(x)).backward()
         return x.grad
+
     return step

@@ -10,10 +10,23 @@ helpers (`utils`).
 ...     l = loss.L2Loss()(net(np.ones((4, 2))), np.zeros(4))
 >>> l.backward(); trainer.step(4)
 """
+
 from . import data, loss, nn, optimizer, utils
 from .block import Block, HybridBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 from .trainer import Trainer
 
-__all__ = ['Block', 'Constant', 'DeferredInitializationError', 'HybridBlock', 'Parameter',
-           'ParameterDict', 'Trainer', 'data', 'loss', 'nn', 'optimizer', 'utils']
+__all__ = [
+    'Block',
+    'Constant',
+    'DeferredInitializationError',
+    'HybridBlock',
+    'Parameter',
+    'ParameterDict',
+    'Trainer',
+    'data',
+    'loss',
+    'nn',
+    'optimizer',
+    'utils',
+]

@@ -15,6 +15,7 @@ and changes nothing, since ndgrad runs eagerly.
 >>> Twice()(np.array([1., 2.]))
 array([2., 4.])
 """
+
 import re
 import threading
 import warnings
@@ -38,6 +39,7 @@ __all__ = ['Block', 'HybridBlock']
 class _Names:
     """Per-thread counters of the names given to blocks created outside any
     name_scope (``dense0``, ``dense1``, ...)."""
+
     local = threading.local()
 
     @classmethod
@@ -53,6 +55,7 @@ class _Names:
 class _BlockScope:
     """The scope ``with block.name_scope():`` opens: blocks created inside are named
     after their parent (``sequential0_dense0_``)."""
+
     current = threading.local()
 
     def __init__(self, block):
@@ -67,8 +70,9 @@ class _BlockScope:
         if current is None:
             if prefix is None:
                 prefix = _Names.next(hint) + '_'
-            params = (ParameterDict(prefix) if params is None
-                      else ParameterDict(params.prefix, params))
+            params = (
+                ParameterDict(prefix) if params is None else ParameterDict(params.prefix, params)
+            )
             return prefix, params
         if prefix is None:
             count = current._counter.get(hint, 0)
@@ -123,28 +127,37 @@ class Block:
         self._forward_pre_hooks = OrderedDict()
 
     def __repr__(self):
-        modstr = '\n'.join(f'  ({key}): {indent(repr(block), 2)}'
-                           for key, block in self.__dict__.items() if isinstance(block, Block))
+        modstr = '\n'.join(
+            f'  ({key}): {indent(repr(block), 2)}'
+            for key, block in self.__dict__.items()
+            if isinstance(block, Block)
+        )
         return f'{self.__class__.__name__}(\n{modstr}\n)'
 
     def __setattr__(self, name, value):
         """Registers parameters and child blocks."""
         if isinstance(value, (Block, Parameter)) and '_children' not in self.__dict__:
-            raise RuntimeError(f'cannot assign the {type(value).__name__} {name!r} before '
-                               f'Block.__init__ ran: call super().__init__(**kwargs) first in '
-                               f'{type(self).__name__}.__init__')
+            raise RuntimeError(
+                f'cannot assign the {type(value).__name__} {name!r} before '
+                f'Block.__init__ ran: call super().__init__(**kwargs) first in '
+                f'{type(self).__name__}.__init__'
+            )
         if hasattr(self, name):
             existing = getattr(self, name)
             if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
-                raise TypeError(f'Changing attribute type for {name} from {type(existing)} to '
-                                f'{type(value)} is not allowed.')
+                raise TypeError(
+                    f'Changing attribute type for {name} from {type(existing)} to '
+                    f'{type(value)} is not allowed.'
+                )
         if isinstance(value, Block):
             self.register_child(value, name)
         elif isinstance(value, Parameter):
             if name in self._reg_params:
-                raise ValueError(f'Overriding Parameter attribute {name} is not allowed. If you '
-                                 f"want to share parameters between blocks, please set 'params' "
-                                 f'at Block construction instead.')
+                raise ValueError(
+                    f'Overriding Parameter attribute {name} is not allowed. If you '
+                    f"want to share parameters between blocks, please set 'params' "
+                    f'at Block construction instead.'
+                )
             self._reg_params[name] = value
         super().__setattr__(name, value)
 
@@ -181,14 +194,20 @@ class Block:
             return isinstance(data, Block) and id(data) not in children
 
         for key, value in self.__dict__.items():
-            if (isinstance(value, (list, tuple, dict)) and not key.startswith('__')
-                    and key != '_children' and unregistered(value)):
+            if (
+                isinstance(value, (list, tuple, dict))
+                and not key.startswith('__')
+                and key != '_children'
+                and unregistered(value)
+            ):
                 warnings.warn(
                     f'"{self.__class__.__name__}.{key}" is an unregistered container with '
                     f'Blocks. Note that Blocks inside the list, tuple or dict will not be '
                     f'registered automatically. Make sure to register them using '
                     f'register_child() or switching to nn.Sequential/nn.HybridSequential '
-                    f'instead. ', stacklevel=3)
+                    f'instead. ',
+                    stacklevel=3,
+                )
 
     def collect_params(self, select=None):
         """The parameters of this block and all its children, as a ParameterDict;
@@ -199,8 +218,7 @@ class Block:
             ret.update(self.params)
         else:
             pattern = re.compile(select)
-            ret.update({name: value for name, value in self.params.items()
-                        if pattern.match(name)})
+            ret.update({name: value for name, value in self.params.items() if pattern.match(name)})
         for child in self._children.values():
             ret.update(child.collect_params(select=select))
         return ret
@@ -223,8 +241,15 @@ class Block:
             params = {key: value for value, key in reverse.items()}
         save_arrays(filename, {key: value._reduce() for key, value in params.items()})
 
-    def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
-                        cast_dtype=False, dtype_source='current'):
+    def load_parameters(
+        self,
+        filename,
+        ctx=None,
+        allow_missing=False,
+        ignore_extra=False,
+        cast_dtype=False,
+        dtype_source='current',
+    ):
         """Load values saved by `save_parameters` into this model's parameters
         (initializing them if needed)."""
         loaded = load_arrays(filename)
@@ -232,8 +257,9 @@ class Block:
         if not loaded and not params:
             return
         if not any('.' in name for name in loaded):  # saved by ParameterDict.save
-            self.collect_params().load_dict(loaded, ctx, allow_missing, ignore_extra,
-                                            self.prefix, filename)
+            self.collect_params().load_dict(
+                loaded, ctx, allow_missing, ignore_extra, self.prefix, filename
+            )
             return
         if not allow_missing:
             names = defaultdict(list)
@@ -241,16 +267,19 @@ class Block:
                 names[value].append(key)
             for key, value in params.items():
                 if not any(k in loaded for k in names[value]):
-                    raise ValueError(f"Parameter '{key}' is missing in file '{filename}', "
-                                     f'which contains parameters: {brief_list(loaded)}. Set '
-                                     f'allow_missing=True to ignore missing parameters.')
+                    raise ValueError(
+                        f"Parameter '{key}' is missing in file '{filename}', "
+                        f'which contains parameters: {brief_list(loaded)}. Set '
+                        f'allow_missing=True to ignore missing parameters.'
+                    )
         for key, value in loaded.items():
             if key not in params:
                 if not ignore_extra:
                     raise ValueError(
                         f"Parameter '{key}' loaded from file '{filename}' is not present in "
                         f'ParameterDict, which contains parameters {brief_list(params)}. Set '
-                        f'ignore_extra=True to ignore. ')
+                        f'ignore_extra=True to ignore. '
+                    )
                 continue
             if cast_dtype and dtype_source == 'current':
                 value = value.astype(numpy.dtype(params[key].dtype))
@@ -321,15 +350,23 @@ class Block:
 
         def shape_text(args):
             if isinstance(args, (list, tuple)):
-                return str([shape_text(a) if isinstance(a, (list, tuple))
-                            else getattr(a, 'shape', a) for a in args])[1:-1]
+                return str(
+                    [
+                        shape_text(a) if isinstance(a, (list, tuple)) else getattr(a, 'shape', a)
+                        for a in args
+                    ]
+                )[1:-1]
             return str(getattr(args, 'shape', args))
 
         def register(block):
             def hook(block, _, outputs):
                 key = f'{block.__class__.__name__}-{len(summary)}'
-                entry = summary[key] = {'output_shape': shape_text(outputs), 'n_params': 0,
-                                        'trainable': 0, 'shared': 0}
+                entry = summary[key] = {
+                    'output_shape': shape_text(outputs),
+                    'n_params': 0,
+                    'trainable': 0,
+                    'shared': 0,
+                }
                 for param in block.params.values():
                     size = param.data().size
                     entry['n_params'] += size
@@ -338,12 +375,18 @@ class Block:
                         entry['shared'] += size
                     else:
                         seen.add(param)
+
             from .nn.basic_layers import HybridSequential, Sequential
+
             if not isinstance(block, (Sequential, HybridSequential)):
                 hooks.append(block.register_forward_hook(hook))
 
-        summary['Input'] = {'output_shape': shape_text(inputs), 'n_params': 0,
-                            'trainable': 0, 'shared': 0}
+        summary['Input'] = {
+            'output_shape': shape_text(inputs),
+            'n_params': 0,
+            'trainable': 0,
+            'shared': 0,
+        }
         try:
             self.apply(register)
             self(*inputs)
@@ -402,9 +445,11 @@ class HybridBlock(Block):
         """Set the unknown dimensions of this block's parameters from the inputs:
         layers with deferred initialization override it."""
         unknown = [p.name for p in self._reg_params.values() if p._deferred_init]
-        raise ValueError(f'{self.name}: cannot infer the shapes of the parameters {unknown} '
-                         f'from the input. Give their full shapes when creating them, or '
-                         f'define infer_shape(self, x, *args) to set them.')
+        raise ValueError(
+            f'{self.name}: cannot infer the shapes of the parameters {unknown} '
+            f'from the input. Give their full shapes when creating them, or '
+            f'define infer_shape(self, x, *args) to set them.'
+        )
 
     def _params_for(self, x, *args):
         try:
@@ -419,13 +464,17 @@ class HybridBlock(Block):
 
     def forward(self, x, *args):
         import ndgrad
+
         return self.hybrid_forward(ndgrad, x, *args, **self._params_for(x, *args))
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         """The computation: override it."""
         raise NotImplementedError(
-            f'{type(self).__name__} must define hybrid_forward(self, F, x, *args, **params)')
+            f'{type(self).__name__} must define hybrid_forward(self, F, x, *args, **params)'
+        )
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        raise NotImplementedError('ndgrad has no symbolic graphs to export; save the '
-                                  'parameters with save_parameters instead')
+        raise NotImplementedError(
+            'ndgrad has no symbolic graphs to export; save the '
+            'parameters with save_parameters instead'
+        )

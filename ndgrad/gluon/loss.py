@@ -11,6 +11,7 @@ entry ((n,) labels against (n, 1) predictions).
 >>> gloss.L2Loss()(np.array([[1.], [2.]]), np.array([0., 0.]))
 array([0.5, 2. ])
 """
+
 from numbers import Number
 
 from .. import numpy as _np
@@ -42,8 +43,10 @@ def _reshape_like(x, y):
     if x.shape == y.shape:
         return x
     if x.size != y.size:
-        raise ValueError(f'label of shape {x.shape} cannot be compared entry by entry with '
-                         f'a prediction of shape {y.shape}: they must have as many entries')
+        raise ValueError(
+            f'label of shape {x.shape} cannot be compared entry by entry with '
+            f'a prediction of shape {y.shape}: they must have as many entries'
+        )
     return _np.reshape(x, y.shape)
 
 
@@ -93,7 +96,7 @@ class L2Loss(Loss):
     array([2.5])
     """
 
-    def __init__(self, weight=1., batch_axis=0, **kwargs):
+    def __init__(self, weight=1.0, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
 
     def hybrid_forward(self, F, pred, label, sample_weight=None):
@@ -145,7 +148,7 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
             positive = F.np.log(pred + eps) * label
             if pos_weight is not None:
                 positive = positive * pos_weight
-            loss = -(positive + F.np.log(1. - pred + eps) * (1. - label))
+            loss = -(positive + F.np.log(1.0 - pred + eps) * (1.0 - label))
         return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
@@ -162,8 +165,9 @@ class SoftmaxCrossEntropyLoss(Loss):
     array([0.407606 , 1.0986123])
     """
 
-    def __init__(self, axis=-1, sparse_label=True, from_logits=False, weight=None,
-                 batch_axis=0, **kwargs):
+    def __init__(
+        self, axis=-1, sparse_label=True, from_logits=False, weight=None, batch_axis=0, **kwargs
+    ):
         super().__init__(weight, batch_axis, **kwargs)
         self._axis = axis
         self._sparse_label = sparse_label
@@ -178,8 +182,9 @@ class SoftmaxCrossEntropyLoss(Loss):
             if self._from_logits:
                 loss = -F.npx.pick(pred, label, axis=axis, keepdims=True)
             else:
-                loss = F.np.expand_dims(F.npx.softmax_cross_entropy(
-                    pred, label, axis=axis, reduction='none'), axis)
+                loss = F.np.expand_dims(
+                    F.npx.softmax_cross_entropy(pred, label, axis=axis, reduction='none'), axis
+                )
         else:
             logp = pred if self._from_logits else F.npx.log_softmax(pred, axis=axis)
             loss = -F.np.sum(logp * _reshape_like(label, pred), axis=axis, keepdims=True)
@@ -224,8 +229,9 @@ class HuberLoss(Loss):
     def hybrid_forward(self, F, pred, label, sample_weight=None):
         label = _reshape_like(label, pred)
         error = F.np.abs(label - pred)
-        loss = F.np.where(error > self._rho, error - 0.5 * self._rho,
-                          (0.5 / self._rho) * F.np.square(error))
+        loss = F.np.where(
+            error > self._rho, error - 0.5 * self._rho, (0.5 / self._rho) * F.np.square(error)
+        )
         return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
@@ -270,8 +276,7 @@ class LogisticLoss(Loss):
     def __init__(self, weight=None, batch_axis=0, label_format='signed', **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
         if label_format not in ('signed', 'binary'):
-            raise ValueError(f"label_format can only be signed or binary, received "
-                             f'{label_format}.')
+            raise ValueError(f'label_format can only be signed or binary, received {label_format}.')
         self._label_format = label_format
 
     def hybrid_forward(self, F, pred, label, sample_weight=None):
@@ -280,4 +285,3 @@ class LogisticLoss(Loss):
             label = (label + 1.0) / 2.0  # {-1, 1} to {0, 1}
         loss = F.npx.relu(pred) - pred * label + F.npx.softplus(-F.np.abs(pred))
         return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
-

@@ -11,6 +11,7 @@ rate and weight decay of a parameter are multiplied by its ``lr_mult`` and ``wd_
 >>> w = numpy.array([1., 2.]); opt.update(0, w, numpy.array([1., 1.]), None); w
 array([0.9, 1.9])
 """
+
 import math
 
 import numpy
@@ -42,8 +43,9 @@ def create(name, **kwargs):
     try:
         klass = _REGISTRY[name.lower()]
     except KeyError:
-        raise ValueError(f'Cannot find optimizer {name!r}; the optimizers are '
-                         f'{", ".join(sorted(_REGISTRY))}') from None
+        raise ValueError(
+            f'Cannot find optimizer {name!r}; the optimizers are {", ".join(sorted(_REGISTRY))}'
+        ) from None
     return klass(**kwargs)
 
 
@@ -56,9 +58,18 @@ class Optimizer:
     0.5
     """
 
-    def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None,
-                 learning_rate=None, lr_scheduler=None, begin_num_update=0,
-                 multi_precision=False, param_dict=None):
+    def __init__(
+        self,
+        rescale_grad=1.0,
+        param_idx2name=None,
+        wd=0.0,
+        clip_gradient=None,
+        learning_rate=None,
+        lr_scheduler=None,
+        begin_num_update=0,
+        multi_precision=False,
+        param_dict=None,
+    ):
         self.rescale_grad = rescale_grad
         self.lr_scheduler = lr_scheduler
         if lr_scheduler is None and learning_rate is None:
@@ -86,10 +97,12 @@ class Optimizer:
     def set_learning_rate(self, lr):
         """Set the learning rate (not allowed with an lr_scheduler)."""
         if self.lr_scheduler is not None:
-            raise UserWarning('LRScheduler of the optimizer has already been defined. Note '
-                              'that set_learning_rate can mutate the value of the learning '
-                              'rate of the optimizer only when the LRScheduler of the '
-                              'optimizer is undefined.')
+            raise UserWarning(
+                'LRScheduler of the optimizer has already been defined. Note '
+                'that set_learning_rate can mutate the value of the learning '
+                'rate of the optimizer only when the LRScheduler of the '
+                'optimizer is undefined.'
+            )
         self.lr = lr
 
     def set_lr_mult(self, args_lr_mult):
@@ -220,8 +233,9 @@ class Adam(Optimizer):
     array([0.9])
     """
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 lazy_update=True, **kwargs):
+    def __init__(
+        self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, lazy_update=True, **kwargs
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 
@@ -232,15 +246,15 @@ class Adam(Optimizer):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
         t = self._index_update_count[index]
-        lr *= math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
+        lr *= math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         g = grad * self.rescale_grad + wd * weight
         if self.clip_gradient is not None:
             g = numpy.clip(g, -self.clip_gradient, self.clip_gradient)
         mean, var = state
         mean *= self.beta1
-        mean += (1. - self.beta1) * g
+        mean += (1.0 - self.beta1) * g
         var *= self.beta2
-        var += (1. - self.beta2) * g * g
+        var += (1.0 - self.beta2) * g * g
         weight -= lr * mean / (numpy.sqrt(var) + self.epsilon)
 
 
@@ -290,8 +304,16 @@ class RMSProp(Optimizer):
     array([0.9])
     """
 
-    def __init__(self, learning_rate=0.001, gamma1=0.9, gamma2=0.9, epsilon=1e-8,
-                 centered=False, clip_weights=None, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        gamma1=0.9,
+        gamma2=0.9,
+        epsilon=1e-8,
+        centered=False,
+        clip_weights=None,
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.gamma1, self.gamma2, self.epsilon = gamma1, gamma2, epsilon
         self.centered = centered
@@ -352,8 +374,8 @@ class AdaDelta(Optimizer):
         g = self._rescaled(grad)
         acc_g, acc_delta = state
         acc_g *= self.rho
-        acc_g += (1. - self.rho) * g * g
+        acc_g += (1.0 - self.rho) * g * g
         delta = numpy.sqrt(acc_delta + self.epsilon) / numpy.sqrt(acc_g + self.epsilon) * g
         acc_delta *= self.rho
-        acc_delta += (1. - self.rho) * delta * delta
+        acc_delta += (1.0 - self.rho) * delta * delta
         weight -= delta + wd * weight

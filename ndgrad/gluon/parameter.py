@@ -16,15 +16,14 @@ array([[1., 1., 1.],
 >>> w
 Parameter w_weight (shape=(2, 3), dtype=<class 'numpy.float32'>)
 """
+
 import copy
 import warnings
 from collections import OrderedDict
 
 import numpy
 
-from .. import autograd
-from .. import init as _init
-from .. import numpy as _np
+from .. import autograd, init as _init, numpy as _np
 from .._ndarray import ndarray
 from .utils import brief_list, contexts, indent
 
@@ -58,20 +57,34 @@ class Parameter:
     (array([1., 1.]), array([0., 0.]))
     """
 
-    def __init__(self, name, grad_req='write', shape=None, dtype=numpy.float32, lr_mult=1.0,
-                 wd_mult=1.0, init=None, allow_deferred_init=False, differentiable=True,
-                 stype='default', grad_stype='default'):
+    def __init__(
+        self,
+        name,
+        grad_req='write',
+        shape=None,
+        dtype=numpy.float32,
+        lr_mult=1.0,
+        wd_mult=1.0,
+        init=None,
+        allow_deferred_init=False,
+        differentiable=True,
+        stype='default',
+        grad_stype='default',
+    ):
         for kind, value in (('stype', stype), ('grad_stype', grad_stype)):
             if value != 'default':
-                raise ValueError(f"Parameter '{name}': ndgrad arrays are dense, so {kind} "
-                                 f"must be 'default', got {value!r}")
+                raise ValueError(
+                    f"Parameter '{name}': ndgrad arrays are dense, so {kind} "
+                    f"must be 'default', got {value!r}"
+                )
         self._data = None
         self._deferred_init = ()
         self._differentiable = differentiable
         self._allow_deferred_init = allow_deferred_init
         self._grad_req = None
-        self._shape = (shape,) if isinstance(shape, int) else (
-            None if shape is None else tuple(shape))
+        self._shape = (
+            (shape,) if isinstance(shape, int) else (None if shape is None else tuple(shape))
+        )
         self.name = name
         self._dtype = dtype
         self.lr_mult = lr_mult
@@ -93,8 +106,7 @@ class Parameter:
     @grad_req.setter
     def grad_req(self, req):
         if req not in ('write', 'add', 'null'):
-            raise ValueError(f"grad_req must be one of 'write', 'add', or 'null', but got "
-                             f"'{req}'")
+            raise ValueError(f"grad_req must be one of 'write', 'add', or 'null', but got '{req}'")
         if not self._differentiable:
             req = 'null'
         if self._grad_req == req:
@@ -126,9 +138,12 @@ class Parameter:
             self._shape = new_shape
             return
         if len(self._shape) != len(new_shape) or not all(
-                old in (-1, 0, new) for new, old in zip(new_shape, self._shape)):
-            raise ValueError(f"Parameter '{self.name}': expected shape {self.shape} is "
-                             f'incompatible with given shape {new_shape}.')
+            old in (-1, 0, new) for new, old in zip(new_shape, self._shape)
+        ):
+            raise ValueError(
+                f"Parameter '{self.name}': expected shape {self.shape} is "
+                f'incompatible with given shape {new_shape}.'
+            )
         self._shape = new_shape
 
     # --- values -------------------------------------------------------------------------
@@ -143,12 +158,14 @@ class Parameter:
                 f'initialization was deferred. Actual initialization happens during the first '
                 f'forward pass. Please pass one batch of data through the network before '
                 f'accessing Parameters. You can also avoid deferred initialization by '
-                f'specifying in_units, num_features, etc., for network layers.')
+                f'specifying in_units, num_features, etc., for network layers.'
+            )
         raise RuntimeError(
             f"Parameter '{self.name}' has not been initialized. Note that you should "
             f'initialize parameters and create Trainer with Block.collect_params() instead '
             f'of Block.params because the later does not include Parameters of nested child '
-            f'Blocks')
+            f'Blocks'
+        )
 
     def data(self, ctx=None):
         """The parameter's array (the same object every time)."""
@@ -163,8 +180,9 @@ class Parameter:
     def grad(self, ctx=None):
         """The gradient buffer that backward fills."""
         if self._data is not None and self._grad_req == 'null':
-            raise RuntimeError(f"Cannot get gradient array for Parameter '{self.name}' "
-                               f"because grad_req='null'")
+            raise RuntimeError(
+                f"Cannot get gradient array for Parameter '{self.name}' because grad_req='null'"
+            )
         self._check_initialized(ctx)
         return self._data.grad
 
@@ -200,15 +218,17 @@ class Parameter:
             self._data[...] = data
 
     # --- initialization ---------------------------------------------------------------
-    def initialize(self, init=None, ctx=None, default_init=DEFAULT_INIT,
-                   force_reinit=False):
+    def initialize(self, init=None, ctx=None, default_init=DEFAULT_INIT, force_reinit=False):
         """Create and fill the array: with `init`, else the parameter's own ``init``,
         else `default_init`. With unknown dimensions (and ``allow_deferred_init``) this
         waits for the first forward pass. A second call warns and does nothing unless
         ``force_reinit=True`` (which refills the same array)."""
         if self._data is not None and not force_reinit:
-            warnings.warn(f"Parameter '{self.name}' is already initialized, ignoring. Set "
-                          f'force_reinit=True to re-initialize.', stacklevel=2)
+            warnings.warn(
+                f"Parameter '{self.name}' is already initialized, ignoring. Set "
+                f'force_reinit=True to re-initialize.',
+                stacklevel=2,
+            )
             return
         ctx = contexts(ctx)
         if init is None:
@@ -217,8 +237,10 @@ class Parameter:
             if self._allow_deferred_init:
                 self._deferred_init = (init, ctx, default_init, None)
                 return
-            raise ValueError(f"Cannot initialize Parameter '{self.name}' because it has "
-                             f'invalid shape: {self.shape}.')
+            raise ValueError(
+                f"Cannot initialize Parameter '{self.name}' because it has "
+                f'invalid shape: {self.shape}.'
+            )
         self._deferred_init = (init, ctx, default_init, None)
         self._finish_deferred_init()
 
@@ -228,14 +250,15 @@ class Parameter:
         init, ctx, default_init, data = self._deferred_init
         self._deferred_init = ()
         if not shape_is_known(self._shape):
-            raise ValueError(f"Cannot initialize Parameter '{self.name}' because it has "
-                             f'invalid shape: {self.shape}. Please specify in_units, '
-                             f'in_channels, etc for `Block`s.')
+            raise ValueError(
+                f"Cannot initialize Parameter '{self.name}' because it has "
+                f'invalid shape: {self.shape}. Please specify in_units, '
+                f'in_channels, etc for `Block`s.'
+            )
         with autograd.pause():
             if data is None:
                 data = _np.zeros(self._shape, dtype=self._dtype)
-                _init.create(default_init)(
-                    _init.InitDesc(self.name, {'__init__': init}), data)
+                _init.create(default_init)(_init.InitDesc(self.name, {'__init__': init}), data)
             self._init_impl(data, ctx)
 
     def _init_impl(self, data, ctx):
@@ -250,16 +273,22 @@ class Parameter:
 
     def _load_init(self, data, ctx=None):
         """(Re)initialize from loaded values."""
-        if self._shape is not None and (len(self._shape) != data.ndim or not all(
-                mine in (-1, 0, saved) for mine, saved in zip(self._shape, data.shape))):
-            raise ValueError(f"Failed loading Parameter '{self.name}' from saved params: "
-                             f'shape incompatible expected {self.shape} vs saved '
-                             f'{data.shape}')
+        if self._shape is not None and (
+            len(self._shape) != data.ndim
+            or not all(mine in (-1, 0, saved) for mine, saved in zip(self._shape, data.shape))
+        ):
+            raise ValueError(
+                f"Failed loading Parameter '{self.name}' from saved params: "
+                f'shape incompatible expected {self.shape} vs saved '
+                f'{data.shape}'
+            )
         self._shape = tuple(data.shape)
         if numpy.dtype(self._dtype) != data.dtype:
-            raise ValueError(f"Failed loading Parameter '{self.name}' from saved params: "
-                             f'dtype incompatible expected {numpy.dtype(self._dtype)} vs '
-                             f'saved {data.dtype}.')
+            raise ValueError(
+                f"Failed loading Parameter '{self.name}' from saved params: "
+                f'dtype incompatible expected {numpy.dtype(self._dtype)} vs '
+                f'saved {data.dtype}.'
+            )
         if self._data is None:
             ctx = self._deferred_init[1] if self._deferred_init else contexts(ctx)
             self._deferred_init = ()
@@ -283,8 +312,9 @@ class Parameter:
                 self._data.attach_grad(self._grad_req)
 
     def var(self):
-        raise NotImplementedError('ndgrad has no symbolic graphs: Parameter.var() is not '
-                                  'available; use data()')
+        raise NotImplementedError(
+            'ndgrad has no symbolic graphs: Parameter.var() is not available; use data()'
+        )
 
     def _reduce(self):
         """The values to save: a NumPy copy."""
@@ -306,8 +336,13 @@ class Constant(Parameter):
         if value.dtype.kind != 'f':
             value = value.astype(_np.zeros(()).dtype)
         self.value = value
-        super().__init__(name, grad_req='null', shape=value.shape, dtype=value.dtype,
-                         init=_init.Constant(value.asnumpy()))
+        super().__init__(
+            name,
+            grad_req='null',
+            shape=value.shape,
+            dtype=value.dtype,
+            init=_init.Constant(value.asnumpy()),
+        )
 
     def __repr__(self):
         return f'Constant {self.name} (shape={self.shape}, dtype={self.dtype})'
@@ -319,8 +354,11 @@ class Constant(Parameter):
     @grad_req.setter
     def grad_req(self, req):
         if req != 'null':
-            warnings.warn(f'Constant parameter "{self.name}" does not support grad_req other '
-                          f'than "null", and new value "{req}" is ignored.', stacklevel=2)
+            warnings.warn(
+                f'Constant parameter "{self.name}" does not support grad_req other '
+                f'than "null", and new value "{req}" is ignored.',
+                stacklevel=2,
+            )
         self._grad_req = 'null'
 
 
@@ -394,7 +432,8 @@ class ParameterDict:
             elif key == 'shape':
                 value = (value,) if isinstance(value, int) else tuple(value)
                 if len(value) != len(existing) or any(
-                        a != b and a > 0 and b > 0 for a, b in zip(value, existing)):
+                    a != b and a > 0 and b > 0 for a, b in zip(value, existing)
+                ):
                     self._mismatch(name, key, value, existing)
                 param._shape = tuple(b if a in (0, -1) else a for a, b in zip(value, existing))
             elif key == 'dtype':
@@ -406,9 +445,11 @@ class ParameterDict:
 
     @staticmethod
     def _mismatch(name, key, value, existing):
-        raise ValueError(f"Cannot retrieve Parameter '{name}' because desired attribute does "
-                         f"not match with stored for attribute '{key}': desired '{value}' vs "
-                         f"stored '{existing}'.")
+        raise ValueError(
+            f"Cannot retrieve Parameter '{name}' because desired attribute does "
+            f"not match with stored for attribute '{key}': desired '{value}' vs "
+            f"stored '{existing}'."
+        )
 
     def get_constant(self, name, value=None):
         """The `Constant` ``prefix + name``, created with `value` if it does not exist."""
@@ -416,25 +457,29 @@ class ParameterDict:
         param = self._get_impl(name)
         if param is None:
             if value is None:
-                raise KeyError(f"No constant named '{name}'. Please specify value if you want "
-                               f'to create a new constant.')
+                raise KeyError(
+                    f"No constant named '{name}'. Please specify value if you want "
+                    f'to create a new constant.'
+                )
             param = Constant(name, value)
             self._params[name] = param
         elif value is not None:
             if not isinstance(param, Constant):
-                raise ValueError(f"Parameter '{name}' already exists but it is not a "
-                                 f'constant.')
+                raise ValueError(f"Parameter '{name}' already exists but it is not a constant.")
             if not numpy.array_equal(param.value.asnumpy(), numpy.asarray(value)):
-                raise ValueError(f"Constant '{name}' already exists but it's value doesn't "
-                                 f'match new value')
+                raise ValueError(
+                    f"Constant '{name}' already exists but it's value doesn't match new value"
+                )
         return param
 
     def update(self, other):
         """Add the parameters of `other` (a name may not name two different ones)."""
         for key, value in other.items():
             if key in self._params and self._params[key] is not value:
-                raise ValueError(f'Cannot update self with other because they have different '
-                                 f"Parameters with the same name '{key}'")
+                raise ValueError(
+                    f'Cannot update self with other because they have different '
+                    f"Parameters with the same name '{key}'"
+                )
         for key, value in other.items():
             self._params[key] = value
 
@@ -472,38 +517,64 @@ class ParameterDict:
         arrays = {}
         for param in self.values():
             if not param.name.startswith(strip_prefix):
-                raise ValueError(f"Prefix '{strip_prefix}' is to be striped before saving, "
-                                 f"but Parameter's name '{param.name}' does not start with "
-                                 f"'{strip_prefix}'.")
-            arrays[param.name[len(strip_prefix):]] = param._reduce()
+                raise ValueError(
+                    f"Prefix '{strip_prefix}' is to be striped before saving, "
+                    f"but Parameter's name '{param.name}' does not start with "
+                    f"'{strip_prefix}'."
+                )
+            arrays[param.name[len(strip_prefix) :]] = param._reduce()
         save_arrays(filename, arrays)
 
-    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
-             restore_prefix='', cast_dtype=False, dtype_source='current'):
+    def load(
+        self,
+        filename,
+        ctx=None,
+        allow_missing=False,
+        ignore_extra=False,
+        restore_prefix='',
+        cast_dtype=False,
+        dtype_source='current',
+    ):
         """Load values saved by `save`."""
-        self.load_dict(load_arrays(filename), ctx, allow_missing, ignore_extra,
-                       restore_prefix, filename)
+        self.load_dict(
+            load_arrays(filename), ctx, allow_missing, ignore_extra, restore_prefix, filename
+        )
 
-    def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False,
-                  restore_prefix='', filename=None, cast_dtype=False, dtype_source='current'):
+    def load_dict(
+        self,
+        param_dict,
+        ctx=None,
+        allow_missing=False,
+        ignore_extra=False,
+        restore_prefix='',
+        filename=None,
+        cast_dtype=False,
+        dtype_source='current',
+    ):
         """Load values from a dict of name → array."""
-        arrays = {restore_prefix + (k[4:] if k.startswith(('arg:', 'aux:')) else k): v
-                  for k, v in param_dict.items()}
+        arrays = {
+            restore_prefix + (k[4:] if k.startswith(('arg:', 'aux:')) else k): v
+            for k, v in param_dict.items()
+        }
         where = f'file: {filename}' if filename else 'param_dict'
         if not allow_missing:
             for name in self.keys():
                 if name not in arrays:
-                    raise ValueError(f"Parameter '{name[len(restore_prefix):]}' is missing in "
-                                     f'{where}, which contains parameters: '
-                                     f'{brief_list(arrays)}. Set allow_missing=True to '
-                                     f'ignore missing parameters.')
+                    raise ValueError(
+                        f"Parameter '{name[len(restore_prefix) :]}' is missing in "
+                        f'{where}, which contains parameters: '
+                        f'{brief_list(arrays)}. Set allow_missing=True to '
+                        f'ignore missing parameters.'
+                    )
         for name, value in arrays.items():
             if name not in self._params:
                 if not ignore_extra:
-                    raise ValueError(f"Parameter '{name[len(restore_prefix):]}' loaded from "
-                                     f'{where} is not present in ParameterDict, choices are: '
-                                     f'{brief_list(self._params)}. Set ignore_extra to True '
-                                     f'to ignore.')
+                    raise ValueError(
+                        f"Parameter '{name[len(restore_prefix) :]}' loaded from "
+                        f'{where} is not present in ParameterDict, choices are: '
+                        f'{brief_list(self._params)}. Set ignore_extra to True '
+                        f'to ignore.'
+                    )
                 continue
             self._params[name]._load_init(numpy.asarray(value), ctx)
 

@@ -14,6 +14,7 @@ parameter's array in place (outside any ``record()``), so references to
 >>> net.weight.data()
 array([[-0.5, -1. ]])
 """
+
 import weakref
 
 import numpy
@@ -53,19 +54,29 @@ class Trainer:
     0.01
     """
 
-    def __init__(self, params, optimizer, optimizer_params=None, kvstore='device',
-                 compression_params=None, update_on_kvstore=None):
+    def __init__(
+        self,
+        params,
+        optimizer,
+        optimizer_params=None,
+        kvstore='device',
+        compression_params=None,
+        update_on_kvstore=None,
+    ):
         if isinstance(params, (dict, ParameterDict)):
             params = list(params.values())
         if not isinstance(params, (list, tuple)):
-            raise ValueError(f'First argument must be a list or dict of Parameters, got '
-                             f'{type(params)}.')
+            raise ValueError(
+                f'First argument must be a list or dict of Parameters, got {type(params)}.'
+            )
         self._params = []
         seen = set()
         for param in params:
             if not isinstance(param, Parameter):
-                raise ValueError(f'First argument must be a list or dict of Parameters, got '
-                                 f'list of {type(param)}.')
+                raise ValueError(
+                    f'First argument must be a list or dict of Parameters, got '
+                    f'list of {type(param)}.'
+                )
             if id(param) not in seen:
                 seen.add(id(param))
                 self._params.append(param)
@@ -80,8 +91,10 @@ class Trainer:
         param_dict = dict(enumerate(self._params))
         if isinstance(optimizer, opt.Optimizer):
             if optimizer_params:
-                raise ValueError('optimizer_params must be None if optimizer is an instance '
-                                 'of Optimizer instead of str')
+                raise ValueError(
+                    'optimizer_params must be None if optimizer is an instance '
+                    'of Optimizer instead of str'
+                )
             self._optimizer = optimizer
             optimizer.param_dict = param_dict
         else:
@@ -130,7 +143,8 @@ class Trainer:
                         f'your model that made it only use a subset of the Parameters '
                         f'(Blocks) for this iteration. If you are intentionally only using a '
                         f'subset, call step with ignore_stale_grad=True to suppress this '
-                        f'warning and skip updating of Parameters with stale gradient')
+                        f'warning and skip updating of Parameters with stale gradient'
+                    )
                 continue
             updates.append((index, param, grad))
         with autograd.pause():
@@ -139,22 +153,28 @@ class Trainer:
                 weight = data.asnumpy()
                 if index not in self._states:
                     self._states[index] = self._optimizer.create_state(index, weight)
-                self._optimizer.update(index, weight, numpy.asarray(grad),
-                                       self._states[index])
+                self._optimizer.update(index, weight, numpy.asarray(grad), self._states[index])
                 data[...] = weight
                 self._stamps[index] = _grad_stamp(param.grad())
 
     def save_states(self, fname):
         """Save the optimizer's state (momenta, moments, update counts) to `fname`."""
         import pickle
+
         with open(fname, 'wb') as f:
-            pickle.dump({'states': self._states,
-                         'counts': self._optimizer._index_update_count,
-                         'num_update': self._optimizer.num_update}, f)
+            pickle.dump(
+                {
+                    'states': self._states,
+                    'counts': self._optimizer._index_update_count,
+                    'num_update': self._optimizer.num_update,
+                },
+                f,
+            )
 
     def load_states(self, fname):
         """Load the state `save_states` saved."""
         import pickle
+
         with open(fname, 'rb') as f:
             saved = pickle.load(f)
         self._states = saved['states']

@@ -8,6 +8,7 @@ ndgrad computes on the CPU only: a device ("context") is ``npx.cpu()`` or None, 
 >>> [x.shape for x in utils.split_and_load(np.zeros((4, 3)), [npx.cpu(), npx.cpu()])]
 [(2, 3), (2, 3)]
 """
+
 import itertools
 import math
 import warnings
@@ -28,8 +29,10 @@ def contexts(ctx):
     items = list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
     for item in items:
         if not str(item).startswith('cpu'):
-            raise ValueError(f'ndgrad computes on the CPU only; got the context {item!r}. '
-                             f'Use npx.cpu() (or leave ctx=None).')
+            raise ValueError(
+                f'ndgrad computes on the CPU only; got the context {item!r}. '
+                f'Use npx.cpu() (or leave ctx=None).'
+            )
     return ['cpu(0)' for _ in items] or ['cpu(0)']
 
 
@@ -44,10 +47,13 @@ def split_data(data, num_slice, batch_axis=0, even_split=True):
         raise ValueError(
             f'data with shape {data.shape} cannot be evenly split into {num_slice} slices '
             f"along axis {batch_axis}. Use a batch size that's multiple of {num_slice} or "
-            f'set even_split=False to allow uneven partitioning of data.')
+            f'set even_split=False to allow uneven partitioning of data.'
+        )
     if size < num_slice:
-        raise ValueError(f'too many slices ({num_slice}) for data of shape {data.shape} '
-                         f'along axis {batch_axis}: use fewer contexts than examples')
+        raise ValueError(
+            f'too many slices ({num_slice}) for data of shape {data.shape} '
+            f'along axis {batch_axis}: use fewer contexts than examples'
+        )
     each, extras = divmod(size, num_slice)
     sizes = [each + 1] * extras + [each] * (num_slice - extras)
     bounds = numpy.cumsum([0] + sizes)
@@ -88,8 +94,9 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
         raise ValueError('clip_global_norm: arrays is empty')
     total = math.sqrt(sum(float(numpy.vdot(a, a)) for a in map(numpy.asarray, arrays)))
     if check_isfinite and not math.isfinite(total):
-        warnings.warn(UserWarning('nan or inf is detected. Clipping results will be '
-                                  'undefined.'), stacklevel=2)
+        warnings.warn(
+            UserWarning('nan or inf is detected. Clipping results will be undefined.'), stacklevel=2
+        )
     scale = min(max_norm / (total + 1e-8), 1.0)
     for array in arrays:
         array *= scale
@@ -99,6 +106,7 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
 def check_sha1(filename, sha1_hash):
     """Whether the file's SHA-1 digest is `sha1_hash`."""
     import hashlib
+
     sha1 = hashlib.sha1()
     with open(filename, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''):
@@ -106,17 +114,16 @@ def check_sha1(filename, sha1_hash):
     return sha1.hexdigest() == sha1_hash
 
 
-def download(url, path=None, overwrite=False, sha1_hash=None, retries=5,
-             verify_ssl=True):
+def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_ssl=True):
     """Download `url` to `path` (a file or a folder; default: the URL's file name in
     the working folder), unless it is there already with the right digest."""
     import os
     import urllib.request
+
     fname = url.split('/')[-1] if path is None else path
     if os.path.isdir(fname):
         fname = os.path.join(fname, url.split('/')[-1])
-    if (overwrite or not os.path.exists(fname)
-            or (sha1_hash and not check_sha1(fname, sha1_hash))):
+    if overwrite or not os.path.exists(fname) or (sha1_hash and not check_sha1(fname, sha1_hash)):
         folder = os.path.dirname(os.path.abspath(fname))
         os.makedirs(folder, exist_ok=True)
         for attempt in range(retries):
@@ -127,9 +134,11 @@ def download(url, path=None, overwrite=False, sha1_hash=None, retries=5,
                 if attempt == retries - 1:
                     raise
         if sha1_hash and not check_sha1(fname, sha1_hash):
-            raise UserWarning(f'File {fname} is downloaded but the content hash does not '
-                              f'match. The repo may be outdated or download may be '
-                              f'incomplete.')
+            raise UserWarning(
+                f'File {fname} is downloaded but the content hash does not '
+                f'match. The repo may be outdated or download may be '
+                f'incomplete.'
+            )
     return fname
 
 
@@ -143,8 +152,11 @@ def brief_list(items, limit=7):
     """Quoted names joined by commas, the middle elided past `limit`."""
     items = list(items)
     if len(items) > limit:
-        return (brief_list(items[:limit // 2], limit) + ', ..., '
-                + brief_list(items[-limit // 2:], limit))
+        return (
+            brief_list(items[: limit // 2], limit)
+            + ', ..., '
+            + brief_list(items[-limit // 2 :], limit)
+        )
     return ', '.join(f"'{i}'" for i in items)
 
 
@@ -176,4 +188,3 @@ class HookHandle:
 
     def __exit__(self, *exc):
         self.detach()
-

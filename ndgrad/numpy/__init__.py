@@ -5,13 +5,14 @@
 >>> np.sin(np.zeros(3))
 array([0., 0., 0.])
 """
+
 import numpy as _numpy
 
 from .. import rules as _rules  # noqa: F401  (registers the primitives)
 from .._ndarray import ndarray
 from .._primitive import exports as _exports
-from ._creation import *  # noqa: F401,F403
-from . import fft, linalg, random  # noqa: E402
+from . import fft, linalg, random
+from ._creation import *  # noqa: F403
 
 for _name, _fn in _exports('np').items():
     if _name not in globals():

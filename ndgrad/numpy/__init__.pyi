@@ -7,9 +7,7 @@ import numpy
 from ndgrad._ndarray import ndarray as ndarray
 from ndgrad._typing import ArrayLike, Axis, DTypeLike, ShapeLike
 
-from . import fft as fft
-from . import linalg as linalg
-from . import random as random
+from . import fft as fft, linalg as linalg, random as random
 
 bool_ = numpy.bool
 dtype = numpy.dtype

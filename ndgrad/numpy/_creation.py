@@ -1,5 +1,6 @@
 """Array creation with MXNet's defaults: float32 unless NumPy's are asked for
 (``npx.set_np(dtype=True)``). NumPy arrays passed in keep their dtype."""
+
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -13,8 +14,22 @@ from .._typing import ArrayLike, DTypeLike, ShapeLike
 # (what users see are the signatures in __init__.pyi; `Any` below marks values handed on
 # to NumPy's overloads unchanged, which check them)
 
-__all__ = ['array', 'asarray', 'zeros', 'ones', 'full', 'empty', 'zeros_like', 'ones_like',
-           'full_like', 'empty_like', 'arange', 'linspace', 'eye', 'identity']
+__all__ = [
+    'arange',
+    'array',
+    'asarray',
+    'empty',
+    'empty_like',
+    'eye',
+    'full',
+    'full_like',
+    'identity',
+    'linspace',
+    'ones',
+    'ones_like',
+    'zeros',
+    'zeros_like',
+]
 
 
 def _float(dtype: DTypeLike | None) -> DTypeLike:
@@ -28,8 +43,9 @@ def _default_dtype(data: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
     return data.astype(CONFIG.float_dtype)
 
 
-def array(object: Any, dtype: DTypeLike | None = None, copy: bool = True,
-          ndmin: int = 0) -> ndarray:
+def array(
+    object: Any, dtype: DTypeLike | None = None, copy: bool = True, ndmin: int = 0
+) -> ndarray:
     """An array from data. ``np.array([1, 2])`` is float32, as in MXNet.
 
     >>> np.array([1, 2, 3])
@@ -56,7 +72,7 @@ def array(object: Any, dtype: DTypeLike | None = None, copy: bool = True,
     if dtype is not None and data.dtype != dtype:
         data = data.astype(dtype)
     elif copy or data is object:  # (a NumPy array's memory is copied: NumPy writes into
-        data = data.copy()         # it could not be seen, as MXNet's arrays were their own)
+        data = data.copy()  # it could not be seen, as MXNet's arrays were their own)
     if ndmin > data.ndim:
         data = data.reshape((1,) * (ndmin - data.ndim) + data.shape)
     return wrap(data)
@@ -81,23 +97,30 @@ def asarray(a: ArrayLike, dtype: DTypeLike | None = None) -> ndarray:
     return array(a, dtype=dtype, copy=False)
 
 
-def zeros(shape: ShapeLike, dtype: DTypeLike | None = None,
-          order: Literal['C', 'F'] = 'C') -> ndarray:
+def zeros(
+    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+) -> ndarray:
     return wrap(numpy.zeros(shape, _float(dtype), order))
 
 
-def ones(shape: ShapeLike, dtype: DTypeLike | None = None,
-         order: Literal['C', 'F'] = 'C') -> ndarray:
+def ones(
+    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+) -> ndarray:
     return wrap(numpy.ones(shape, _float(dtype), order))
 
 
-def empty(shape: ShapeLike, dtype: DTypeLike | None = None,
-          order: Literal['C', 'F'] = 'C') -> ndarray:
+def empty(
+    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+) -> ndarray:
     return wrap(numpy.empty(shape, _float(dtype), order))
 
 
-def full(shape: ShapeLike, fill_value: ArrayLike, dtype: DTypeLike | None = None,
-         order: Literal['C', 'F'] = 'C') -> ndarray:
+def full(
+    shape: ShapeLike,
+    fill_value: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: Literal['C', 'F'] = 'C',
+) -> ndarray:
     fill_value = raw(fill_value)
     if dtype is None and isinstance(fill_value, (bool, numpy.bool_)):
         dtype = numpy.bool_
@@ -105,11 +128,11 @@ def full(shape: ShapeLike, fill_value: ArrayLike, dtype: DTypeLike | None = None
 
 
 def _like(fn: Callable[..., Any]) -> Callable[..., ndarray]:
-    def like(a: ArrayLike, dtype: DTypeLike | None = None, *args: Any,
-             **kwargs: Any) -> ndarray:
+    def like(a: ArrayLike, dtype: DTypeLike | None = None, *args: Any, **kwargs: Any) -> ndarray:
         return wrap(fn(numpy.asarray(a), dtype, *args, **kwargs))
+
     like.__name__ = fn.__name__
-    like.__doc__ = f'Like NumPy\'s {fn.__name__}: shape (and dtype) of `a`.'
+    like.__doc__ = f"Like NumPy's {fn.__name__}: shape (and dtype) of `a`."
     return like
 
 
@@ -128,14 +151,23 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> nd
     >>> np.arange(4)
     array([0., 1., 2., 3.])
     """
-    data = numpy.arange(start, stop, step, dtype=dtype) if stop is not None else \
-        numpy.arange(start, step=step, dtype=dtype)
+    data = (
+        numpy.arange(start, stop, step, dtype=dtype)
+        if stop is not None
+        else numpy.arange(start, step=step, dtype=dtype)
+    )
     return wrap(data if dtype is not None else _default_dtype(data))
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
-             retstep: Any = False, dtype: Any = None,
-             axis: int = 0) -> ndarray | tuple[ndarray, Any]:
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: Any = False,
+    dtype: Any = None,
+    axis: int = 0,
+) -> ndarray | tuple[ndarray, Any]:
     result = numpy.linspace(start, stop, num, endpoint, retstep, dtype, axis)
     data, step = result if retstep else (result, None)
     data = wrap(data if dtype is not None else _default_dtype(data))

@@ -1,4 +1,5 @@
 """Linear algebra (``np.linalg``) with derivatives of any order."""
+
 from .._primitive import exports as _exports
 
 globals().update(_exports('linalg'))

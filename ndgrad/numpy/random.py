@@ -17,18 +17,33 @@ back to the chosen elements.
 >>> np.random.uniform(size=(2,)).dtype
 dtype('float32')
 """
+
 import warnings as _warnings
 
 import numpy as _numpy
 
 from .._errors import GradientLostWarning as _GradientLostWarning
 from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
-from .._state import STATE as _STATE
+from .._state import CONFIG as _CONFIG, STATE as _STATE
 from .._writes import mark_written as _mark_written
-from .._state import CONFIG as _CONFIG
 
-__all__ = ['seed', 'multinomial', 'normal', 'uniform', 'randint', 'rand', 'randn', 'standard_normal',
-           'choice', 'shuffle', 'permutation', 'binomial', 'exponential', 'gamma', 'beta']
+__all__ = [
+    'beta',
+    'binomial',
+    'choice',
+    'exponential',
+    'gamma',
+    'multinomial',
+    'normal',
+    'permutation',
+    'rand',
+    'randint',
+    'randn',
+    'seed',
+    'shuffle',
+    'standard_normal',
+    'uniform',
+]
 
 
 def _out(values, dtype, out):
@@ -84,7 +99,10 @@ def _constant_draws(name, *params):
             f'np.random.{name} draws are constants: no gradient flows into its parameters, '
             f'which carry recorded history. Reparameterize (normal and uniform are: '
             f'mu + sigma * np.random.normal(size=...)), or pass constants '
-            f'(p.detach()) to say so.', _GradientLostWarning, stacklevel=3)
+            f'(p.detach()) to say so.',
+            _GradientLostWarning,
+            stacklevel=3,
+        )
 
 
 def _size(size):
@@ -255,8 +273,10 @@ def shuffle(x):
     [0.0, 1.0, 2.0, 3.0]
     """
     if type(x) is not _ndarray:
-        raise TypeError(f'np.random.shuffle needs an ndgrad array, not {type(x).__name__}; '
-                        f'convert it first (x = np.array(x))')
+        raise TypeError(
+            f'np.random.shuffle needs an ndgrad array, not {type(x).__name__}; '
+            f'convert it first (x = np.array(x))'
+        )
     if x.ndim == 0:
         raise TypeError('np.random.shuffle needs an array of at least one dimension')
     # the same draws as numpy.random.shuffle; assignment handles recording
@@ -273,8 +293,9 @@ def multinomial(n, pvals, size=None):
     _constant_draws('multinomial', pvals)
     pvals = _numpy.asarray(_raw(pvals), dtype=_numpy.float64)
     if pvals.ndim != 1:
-        raise ValueError(f'pvals must be a 1-d sequence of probabilities, not of shape '
-                         f'{pvals.shape}')
+        raise ValueError(
+            f'pvals must be a 1-d sequence of probabilities, not of shape {pvals.shape}'
+        )
     if ((pvals < 0) | (pvals > 1)).any():
         raise ValueError(f'pvals must hold probabilities between 0 and 1, got {pvals.tolist()}')
     return _wrap(_numpy.random.multinomial(int(n), pvals, _size(size)).astype(_numpy.int64))

@@ -3,10 +3,27 @@
 To add an op, add one `op(...)` entry to the module of its family; see
 `ndgrad._primitive` for what a rule receives and must return.
 """
-from . import (creation, elementwise, reduction, shape, indexing, einsum, linalg,  # noqa: F401
-               inverses, decompositions, nn, losses, special, conv)
-from . import signal, conditioning, complex, fft  # noqa: F401
-from . import _ufunc
+
 from .._primitive import REGISTRY as _REGISTRY
+from . import (  # noqa: F401
+    _ufunc,
+    complex,
+    conditioning,
+    conv,
+    creation,
+    decompositions,
+    einsum,
+    elementwise,
+    fft,
+    indexing,
+    inverses,
+    linalg,
+    losses,
+    nn,
+    reduction,
+    shape,
+    signal,
+    special,
+)
 
 _ufunc.install(_REGISTRY)  # NumPy's where=, out=, dtype= on the elementwise ops

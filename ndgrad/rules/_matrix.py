@@ -67,4 +67,3 @@ def safe_reciprocal(xp, s):
 
 def shape_of(x):
     return tuple(x.shape) if hasattr(x, 'shape') else numpy.shape(x)
-

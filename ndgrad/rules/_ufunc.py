@@ -15,6 +15,7 @@ their inputs (``np.log(x, where=x > 0)`` has a finite gradient where ``x <= 0``)
 A call with keywords runs the op's twin (`Primitive.keyed`): the same op, whose
 kernel fills the unselected entries and whose rules mask them.
 """
+
 import numpy
 
 from .._graph import Meta
@@ -45,6 +46,7 @@ def _twin(prim):
 
 def _filled(ufunc):
     """`ufunc`, with 0 where a ``where=`` mask does not hold and no ``out=`` is given."""
+
     def kernel(*args, out=None, where=True, **kwargs):
         where = raw(where)
         if out is not None:
@@ -54,6 +56,7 @@ def _filled(ufunc):
             result = numpy.asarray(result)
             numpy.copyto(result, 0, casting='unsafe', where=numpy.logical_not(where))
         return result
+
     kernel.__name__ = ufunc.__name__
     return kernel
 
@@ -82,10 +85,12 @@ def _at_selected(xp, mask, j, value):
 def _masked_vjp(rule):
     """The vjp `rule` of an op called with ``where=``: its value where the mask holds,
     0 elsewhere (as the unselected outputs are constants)."""
+
     def vjp(xp, g, ans, *args, where=True, **_):
         if where is True:
             return g if rule is identity else rule(xp, g, ans, *args)
         return _masked(rule, xp, g, ans, args, where)
+
     return vjp
 
 
@@ -93,6 +98,7 @@ def _masked_jvp(rule, i):
     """The jvp `rule` (for input `i`) of an op called with ``where=``: the tangent's
     batch axes are put in front of all the output's axes (the rule then sees inputs of
     the output's shape), and the result is masked as in `_masked_vjp`."""
+
     def jvp(xp, t, ans, *args, where=True, **_):
         if where is True:
             return t if rule is identity else rule(xp, t, ans, *args)
@@ -102,6 +108,7 @@ def _masked_jvp(rule, i):
             nb = t.ndim - ndim
             t = xp.reshape(t, t.shape[:nb] + (1,) * missing + t.shape[nb:])
         return _masked(rule, xp, t, ans, args, where)
+
     return jvp
 
 

@@ -1,5 +1,6 @@
 """Helpers shared by derivative rules. All are batch-transparent: `g` may carry
 extra leading axes (the batch axes of a vectorized Jacobian)."""
+
 import functools
 
 import numpy
@@ -23,7 +24,7 @@ def times_into(g, d):
 
 def batch_shape(g, ans):
     """The leading batch axes of `g`, a gradient (or tangent) shaped like `ans`."""
-    return g.shape[:g.ndim - len(ans.shape)]
+    return g.shape[: g.ndim - len(ans.shape)]
 
 
 def negative_axes(axis, ndim):
@@ -97,8 +98,10 @@ def no_out(out, name):
     TypeError: np.median(..., out=...) is not supported: assign the result instead ...
     """
     if out is not None:
-        raise TypeError(f'np.{name}(..., out=...) is not supported: assign the result instead '
-                        f'(y = np.{name}(...))')
+        raise TypeError(
+            f'np.{name}(..., out=...) is not supported: assign the result instead '
+            f'(y = np.{name}(...))'
+        )
 
 
 def lanes(shape, axis, keep=True):

@@ -16,11 +16,11 @@ array([0.6+0.8j], dtype=complex128)
 >>> z.conj(), z.real
 (array([3.-4.j], dtype=complex128), array([3.], dtype=float64))
 """
+
 import numpy
 
 from .._ndarray import ndarray
-from .._primitive import REC as P
-from .._primitive import composite, identity, op
+from .._primitive import REC as P, composite, identity, op
 
 
 def _imag_vjp(xp, g, ans, z):

@@ -17,16 +17,17 @@ array([[[3., 6., 9.]]])
 >>> npx.pooling(x, kernel=(2,), stride=(2,), pool_type='max')
 array([[[1., 3.]]])
 """
+
 import math
 
 import numpy
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._ndarray import raw
-from .._primitive import RAW, composite, op
-from .._primitive import REC as P
+from .._primitive import RAW, REC as P, composite, op
 
 # --- windows: unfold (im2col) and fold (col2im) -----------------------------------------
+
 
 def _inside(size, pad):
     """The index of the unpadded part of an array whose last axes were padded by `pad`."""
@@ -37,9 +38,10 @@ def _padded(x, pad, fill):
     """`x` with its last ``len(pad)`` axes padded by `pad` ((before, after) per axis)."""
     if not any(lo or hi for lo, hi in pad):
         return x
-    size = x.shape[-len(pad):]
-    out = numpy.full(x.shape[:-len(pad)] + tuple(s + lo + hi for s, (lo, hi) in zip(size, pad)),
-                     fill, x.dtype)
+    size = x.shape[-len(pad) :]
+    out = numpy.full(
+        x.shape[: -len(pad)] + tuple(s + lo + hi for s, (lo, hi) in zip(size, pad)), fill, x.dtype
+    )
     out[_inside(size, pad)] = x
     return out
 
@@ -52,11 +54,15 @@ def _windows(x, kernel, stride, dilate, pad, fill=0.0):
     x = _padded(x, pad, fill)
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilate))
     view = sliding_window_view(x, extent, axis=tuple(range(x.ndim - nd, x.ndim)))
-    view = view[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)
-                + tuple(slice(None, None, d) for d in dilate)]
+    view = view[
+        (Ellipsis,)
+        + tuple(slice(None, None, s) for s in stride)
+        + tuple(slice(None, None, d) for d in dilate)
+    ]
     lead = view.ndim - 2 * nd
-    return view.transpose(tuple(range(lead)) + tuple(range(lead + nd, lead + 2 * nd))
-                          + tuple(range(lead, lead + nd)))
+    return view.transpose(
+        tuple(range(lead)) + tuple(range(lead + nd, lead + 2 * nd)) + tuple(range(lead, lead + nd))
+    )
 
 
 def _unfold(x, kernel, stride, dilate, pad, fill=0.0):
@@ -71,8 +77,14 @@ def _unfold(x, kernel, stride, dilate, pad, fill=0.0):
 def _offsets(kernel, dilate, out, stride):
     """For each kernel position, the strided slices of the padded input it meets."""
     for offset in numpy.ndindex(*kernel):
-        yield offset, (Ellipsis,) + tuple(slice(k * d, k * d + (o - 1) * s + 1, s)
-                                          for k, d, o, s in zip(offset, dilate, out, stride))
+        yield (
+            offset,
+            (Ellipsis,)
+            + tuple(
+                slice(k * d, k * d + (o - 1) * s + 1, s)
+                for k, d, o, s in zip(offset, dilate, out, stride)
+            ),
+        )
 
 
 def _padded_zeros(lead, size, pad, dtype):
@@ -91,8 +103,8 @@ def _fold(cols, size, stride, dilate, pad):
     [1.0, 2.0, 2.0, 1.0]
     """
     nd = len(size)
-    total = _padded_zeros(cols.shape[:-2 * nd], size, pad, cols.dtype)
-    for offset, target in _offsets(cols.shape[-2 * nd:-nd], dilate, cols.shape[-nd:], stride):
+    total = _padded_zeros(cols.shape[: -2 * nd], size, pad, cols.dtype)
+    for offset, target in _offsets(cols.shape[-2 * nd : -nd], dilate, cols.shape[-nd:], stride):
         total[target] += cols[(Ellipsis,) + offset + (slice(None),) * nd]  # one slab each
     return _cropped(total, size, pad)
 
@@ -128,7 +140,7 @@ def _window_spread(g, size, kernel, stride, pad):
 
 
 def _unfold_vjp(xp, g, ans, x, kernel, stride, dilate, pad, fill=0.0):
-    return xp.fold(g, size=x.shape[-len(kernel):], stride=stride, dilate=dilate, pad=pad)
+    return xp.fold(g, size=x.shape[-len(kernel) :], stride=stride, dilate=dilate, pad=pad)
 
 
 def _unfold_jvp(xp, t, ans, x, kernel, stride, dilate, pad, fill=0.0):
@@ -137,7 +149,7 @@ def _unfold_jvp(xp, t, ans, x, kernel, stride, dilate, pad, fill=0.0):
 
 def _fold_vjp(xp, g, ans, cols, size, stride, dilate, pad):
     nd = len(size)
-    return xp.unfold(g, kernel=cols.shape[-2 * nd:-nd], stride=stride, dilate=dilate, pad=pad)
+    return xp.unfold(g, kernel=cols.shape[-2 * nd : -nd], stride=stride, dilate=dilate, pad=pad)
 
 
 def _fold_jvp(xp, t, ans, cols, size, stride, dilate, pad):
@@ -146,21 +158,36 @@ def _fold_jvp(xp, t, ans, cols, size, stride, dilate, pad):
 
 op('unfold', _unfold, _unfold_vjp, _unfold_jvp, save='shapes', export=None)
 op('fold', _fold, _fold_vjp, _fold_jvp, save='shapes', export=None)
-op('window_sum', _window_sum,
-   lambda xp, g, ans, x, kernel, stride, pad: xp.window_spread(
-       g, size=x.shape[-len(kernel):], kernel=kernel, stride=stride, pad=pad),
-   lambda xp, t, ans, x, kernel, stride, pad: xp.window_sum(
-       t, kernel=kernel, stride=stride, pad=pad), save='shapes', export=None)
-op('window_spread', _window_spread,
-   lambda xp, g, ans, y, size, kernel, stride, pad: xp.window_sum(
-       g, kernel=kernel, stride=stride, pad=pad),
-   lambda xp, t, ans, y, size, kernel, stride, pad: xp.window_spread(
-       t, size=size, kernel=kernel, stride=stride, pad=pad), save='shapes', export=None)
+op(
+    'window_sum',
+    _window_sum,
+    lambda xp, g, ans, x, kernel, stride, pad: xp.window_spread(
+        g, size=x.shape[-len(kernel) :], kernel=kernel, stride=stride, pad=pad
+    ),
+    lambda xp, t, ans, x, kernel, stride, pad: xp.window_sum(
+        t, kernel=kernel, stride=stride, pad=pad
+    ),
+    save='shapes',
+    export=None,
+)
+op(
+    'window_spread',
+    _window_spread,
+    lambda xp, g, ans, y, size, kernel, stride, pad: xp.window_sum(
+        g, kernel=kernel, stride=stride, pad=pad
+    ),
+    lambda xp, t, ans, y, size, kernel, stride, pad: xp.window_spread(
+        t, size=size, kernel=kernel, stride=stride, pad=pad
+    ),
+    save='shapes',
+    export=None,
+)
 
 
 # --- convolution as matrix products over the unfolded windows ---------------------------
 # Layouts: data (*batch, N, C, *S), weight (*batch, F, C/G, *K), output (*batch, N, F, *O);
 # the leading batch axes (a vectorized Jacobian's) broadcast through `matmul`.
+
 
 def _perm(lead, order):
     return tuple(range(lead)) + tuple(lead + i for i in order)
@@ -174,8 +201,11 @@ def _patches(xp, x, kernel, stride, dilate, pad, groups):
         cols = _windows(x, kernel, stride, dilate, pad)
     else:
         cols = xp.unfold(x, kernel=kernel, stride=stride, dilate=dilate, pad=pad)
-    lead, (n, c), out = cols.shape[:-2 - 2 * nd], cols.shape[-2 - 2 * nd:-2 * nd], \
-        cols.shape[-nd:]
+    lead, (n, c), out = (
+        cols.shape[: -2 - 2 * nd],
+        cols.shape[-2 - 2 * nd : -2 * nd],
+        cols.shape[-nd:],
+    )
     cols = xp.reshape(cols, lead + (n, groups, c // groups) + kernel + out)
     # (N, G, Cg, *K, *O) -> (G, Cg, *K, N, *O)
     order = (1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd))
@@ -185,14 +215,14 @@ def _patches(xp, x, kernel, stride, dilate, pad, groups):
 
 def _weight_matrix(xp, w, nd, groups):
     """`w` ``(*batch, F, C/G, *K)`` as matrices ``(*batch, G, F/G, C/G·K)``."""
-    return xp.reshape(w, w.shape[:-2 - nd] + (groups, w.shape[-2 - nd] // groups, -1))
+    return xp.reshape(w, w.shape[: -2 - nd] + (groups, w.shape[-2 - nd] // groups, -1))
 
 
 def _conv(xp, x, w, stride, dilate, pad, groups):
     """Cross-correlation of `x` with the filters `w` (MXNet's convolution, no bias)."""
     nd = len(stride)
     cols, out = _patches(xp, x, w.shape[-nd:], stride, dilate, pad, groups)
-    y = xp.matmul(_weight_matrix(xp, w, nd, groups), cols)     # (G, Fg, N·O)
+    y = xp.matmul(_weight_matrix(xp, w, nd, groups), cols)  # (G, Fg, N·O)
     lead, fg, n = y.shape[:-3], y.shape[-2], x.shape[-2 - nd]
     y = xp.reshape(y, lead + (groups, fg, n) + out)
     y = xp.transpose(y, _perm(len(lead), (2, 0, 1) + tuple(range(3, 3 + nd))))
@@ -201,7 +231,7 @@ def _conv(xp, x, w, stride, dilate, pad, groups):
 
 def _grad_matrix(xp, g, nd, groups):
     """`g` ``(*batch, N, F, *O)`` as matrices ``(*batch, G, F/G, N·O)``."""
-    lead, (n, f), out = g.shape[:-2 - nd], g.shape[-2 - nd:-nd], g.shape[-nd:]
+    lead, (n, f), out = g.shape[: -2 - nd], g.shape[-2 - nd : -nd], g.shape[-nd:]
     g = xp.reshape(g, lead + (n, groups, f // groups) + out)
     g = xp.transpose(g, _perm(len(lead), (1, 2, 0) + tuple(range(3, 3 + nd))))
     return xp.reshape(g, lead + (groups, f // groups, n * math.prod(out)))
@@ -221,8 +251,9 @@ def _conv_data_grad(xp, g, w, size, stride, dilate, pad, groups):
     if xp is RAW and groups == 1 and g.ndim == w.ndim == nd + 2:
         return _data_grad_kernel(g, w, size, stride, dilate, pad)
     kernel, cg = w.shape[-nd:], w.shape[-1 - nd]
-    cols = xp.matmul(xp.swapaxes(_weight_matrix(xp, w, nd, groups), -1, -2),
-                     _grad_matrix(xp, g, nd, groups))          # (G, Cg·K, N·O)
+    cols = xp.matmul(
+        xp.swapaxes(_weight_matrix(xp, w, nd, groups), -1, -2), _grad_matrix(xp, g, nd, groups)
+    )  # (G, Cg·K, N·O)
     lead, n, out = cols.shape[:-3], g.shape[-2 - nd], g.shape[-nd:]
     cols = xp.reshape(cols, lead + (groups, cg) + kernel + (n,) + out)
     # (G, Cg, *K, N, *O) -> (N, G, Cg, *K, *O)
@@ -239,10 +270,9 @@ def _data_grad_kernel(g, w, size, stride, dilate, pad):
     short."""
     (n, f), out, (c, *kernel) = g.shape[:2], g.shape[2:], w.shape[1:]
     filters = numpy.moveaxis(w.reshape(f, c, -1), 0, -1).transpose(1, 0, 2)  # (K, C, F)
-    rows = numpy.moveaxis(g, 0, -1).reshape(f, -1)                         # (F, O·N)
+    rows = numpy.moveaxis(g, 0, -1).reshape(f, -1)  # (F, O·N)
     cols = (filters.reshape(-1, f) @ rows).reshape(tuple(kernel) + (c,) + out + (n,))
-    total = numpy.zeros((c,) + tuple(s + lo + hi for s, (lo, hi) in zip(size, pad)) + (n,),
-                        g.dtype)
+    total = numpy.zeros((c,) + tuple(s + lo + hi for s, (lo, hi) in zip(size, pad)) + (n,), g.dtype)
     for offset, target in _offsets(kernel, dilate, out, stride):
         total[(slice(None),) + target[1:]] += cols[offset]
     return _cropped(numpy.moveaxis(total, -1, 0), size, pad)
@@ -253,17 +283,24 @@ def _conv_kernel(x, w, stride, dilate, pad, groups):
 
 
 def _conv_vjp_data(xp, g, ans, x, w, stride, dilate, pad, groups):
-    return _conv_data_grad(xp, g, w, x.shape[-len(stride):], stride, dilate, pad, groups)
+    return _conv_data_grad(xp, g, w, x.shape[-len(stride) :], stride, dilate, pad, groups)
 
 
 def _conv_vjp_weight(xp, g, ans, x, w, stride, dilate, pad, groups):
-    return _conv_weight_grad(xp, x, g, w.shape[-len(stride):], stride, dilate, pad, groups)
+    return _conv_weight_grad(xp, x, g, w.shape[-len(stride) :], stride, dilate, pad, groups)
 
 
 # bilinear: each input's tangent goes through the same convolution
-op('convolution', _conv_kernel, (_conv_vjp_data, _conv_vjp_weight),
-   (lambda xp, t, ans, x, w, **kw: _conv(xp, t, w, **kw),
-    lambda xp, t, ans, x, w, **kw: _conv(xp, x, t, **kw)), export=None)
+op(
+    'convolution',
+    _conv_kernel,
+    (_conv_vjp_data, _conv_vjp_weight),
+    (
+        lambda xp, t, ans, x, w, **kw: _conv(xp, t, w, **kw),
+        lambda xp, t, ans, x, w, **kw: _conv(xp, x, t, **kw),
+    ),
+    export=None,
+)
 
 
 # --- public functions ---------------------------------------------------------------------
@@ -283,8 +320,10 @@ def _axes_tuple(name, value, nd, what, default, least):
         value = (value,) * nd
     value = tuple(int(v) for v in value)
     if len(value) != nd:
-        raise ValueError(f'{name}: {what} has {len(value)} entries, but the data has {nd} '
-                         f'spatial axes; give one per axis, e.g. {what}={(value[0],) * nd}')
+        raise ValueError(
+            f'{name}: {what} has {len(value)} entries, but the data has {nd} '
+            f'spatial axes; give one per axis, e.g. {what}={(value[0],) * nd}'
+        )
     if any(v < least for v in value):
         raise ValueError(f'{name}: every entry of {what} must be at least {least}, got {value}')
     return value
@@ -294,12 +333,16 @@ def _spatial_rank(name, data, layout):
     ndim = len(_shape(data))
     nd = ndim - 2
     if nd not in _LAYOUTS:
-        raise ValueError(f'{name}: data must have 3, 4 or 5 axes (batch, channels and 1 to 3 '
-                         f'spatial axes: NCW, NCHW or NCDHW), got shape {_shape(data)}')
+        raise ValueError(
+            f'{name}: data must have 3, 4 or 5 axes (batch, channels and 1 to 3 '
+            f'spatial axes: NCW, NCHW or NCDHW), got shape {_shape(data)}'
+        )
     if layout is not None and layout != _LAYOUTS[nd]:
-        raise ValueError(f'{name}: layout {layout!r} is not supported; ndgrad computes on '
-                         f'channel-first data ({_LAYOUTS[nd]!r} for this shape): transpose the '
-                         f'data (np.moveaxis) and leave layout=None')
+        raise ValueError(
+            f'{name}: layout {layout!r} is not supported; ndgrad computes on '
+            f'channel-first data ({_LAYOUTS[nd]!r} for this shape): transpose the '
+            f'data (np.moveaxis) and leave layout=None'
+        )
     return nd
 
 
@@ -317,29 +360,45 @@ def _geometry(name, data, kernel, stride, dilate, pad, layout):
 def _check_fits(name, size, kernel, dilate, pad):
     for s, k, d, p in zip(size, kernel, dilate, pad):
         if s + 2 * p < d * (k - 1) + 1:
-            raise ValueError(f'{name}: the kernel {kernel} (dilated by {dilate}) does not fit '
-                             f'in the spatial shape {size} padded by {pad}')
+            raise ValueError(
+                f'{name}: the kernel {kernel} (dilated by {dilate}) does not fit '
+                f'in the spatial shape {size} padded by {pad}'
+            )
 
 
 def _groups(name, channels, filters, num_group):
     if num_group < 1 or channels % num_group or filters % num_group:
-        raise ValueError(f'{name}: num_group={num_group} must divide both the {channels} '
-                         f'input channels and the {filters} filters')
+        raise ValueError(
+            f'{name}: num_group={num_group} must divide both the {channels} '
+            f'input channels and the {filters} filters'
+        )
 
 
 def _add_bias(name, y, bias, filters, nd):
     if bias is None:
-        raise ValueError(f'{name}: no bias given; pass bias= (shape ({filters},)) or '
-                         f'no_bias=True')
+        raise ValueError(f'{name}: no bias given; pass bias= (shape ({filters},)) or no_bias=True')
     if _shape(bias) != (filters,):
         raise ValueError(f'{name}: bias must have shape ({filters},), got {_shape(bias)}')
     return y + P.reshape(bias, (filters,) + (1,) * nd)
 
 
 @composite(export='npx')
-def convolution(data=None, weight=None, bias=None, kernel=None, stride=None, dilate=None,
-                pad=None, num_filter=None, num_group=1, workspace=1024, no_bias=False,
-                cudnn_tune=None, cudnn_off=False, layout=None):
+def convolution(
+    data=None,
+    weight=None,
+    bias=None,
+    kernel=None,
+    stride=None,
+    dilate=None,
+    pad=None,
+    num_filter=None,
+    num_group=1,
+    workspace=1024,
+    no_bias=False,
+    cudnn_tune=None,
+    cudnn_off=False,
+    layout=None,
+):
     """MXNet's Convolution: the cross-correlation of `data` ``(N, C, *spatial)`` with
     `weight` ``(num_filter, C // num_group, *kernel)``, plus `bias` ``(num_filter,)``
     unless ``no_bias``. Differentiable to any order in `data`, `weight` and `bias`.
@@ -353,25 +412,44 @@ def convolution(data=None, weight=None, bias=None, kernel=None, stride=None, dil
             [[11., 19.],
              [43., 51.]]]])
     """
-    nd, kernel, stride, dilate, pad = _geometry('convolution', data, kernel, stride, dilate,
-                                                pad, layout)
+    nd, kernel, stride, dilate, pad = _geometry(
+        'convolution', data, kernel, stride, dilate, pad, layout
+    )
     shape, wshape = _shape(data), _shape(weight)
     filters = wshape[0] if num_filter is None and wshape else num_filter
     _groups('convolution', shape[1], filters, num_group)
     expected = (filters, shape[1] // num_group) + kernel
     if wshape != expected:
-        raise ValueError(f'convolution: weight must have shape (num_filter, channels // '
-                         f'num_group, *kernel) = {expected}, got {wshape}')
+        raise ValueError(
+            f'convolution: weight must have shape (num_filter, channels // '
+            f'num_group, *kernel) = {expected}, got {wshape}'
+        )
     _check_fits('convolution', shape[2:], kernel, dilate, pad)
-    y = P.convolution(data, weight, stride=stride, dilate=dilate,
-                      pad=tuple((p, p) for p in pad), groups=num_group)
+    y = P.convolution(
+        data, weight, stride=stride, dilate=dilate, pad=tuple((p, p) for p in pad), groups=num_group
+    )
     return y if no_bias else _add_bias('convolution', y, bias, filters, nd)
 
 
 @composite(export='npx')
-def deconvolution(data=None, weight=None, bias=None, kernel=None, stride=None, dilate=None,
-                  pad=None, adj=None, target_shape=None, num_filter=None, num_group=1,
-                  workspace=512, no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None):
+def deconvolution(
+    data=None,
+    weight=None,
+    bias=None,
+    kernel=None,
+    stride=None,
+    dilate=None,
+    pad=None,
+    adj=None,
+    target_shape=None,
+    num_filter=None,
+    num_group=1,
+    workspace=512,
+    no_bias=True,
+    cudnn_tune=None,
+    cudnn_off=False,
+    layout=None,
+):
     """MXNet's Deconvolution (transposed convolution): the gradient of `convolution`
     with respect to its data. `weight` is ``(C, num_filter // num_group, *kernel)``;
     each spatial axis grows to ``(n - 1)·stride - 2·pad + dilate·(kernel - 1) + 1 + adj``,
@@ -383,34 +461,48 @@ def deconvolution(data=None, weight=None, bias=None, kernel=None, stride=None, d
     ...                   num_filter=1)
     array([[[1., 3., 2.]]])
     """
-    nd, kernel, stride, dilate, pad = _geometry('deconvolution', data, kernel, stride, dilate,
-                                                pad, layout)
+    nd, kernel, stride, dilate, pad = _geometry(
+        'deconvolution', data, kernel, stride, dilate, pad, layout
+    )
     adj = _axes_tuple('deconvolution', adj, nd, 'adj', 0, 0)
     shape, wshape = _shape(data), _shape(weight)
     filters = wshape[1] * num_group if num_filter is None and len(wshape) > 1 else num_filter
     _groups('deconvolution', shape[1], filters, num_group)
     expected = (shape[1], filters // num_group) + kernel
     if wshape != expected:
-        raise ValueError(f'deconvolution: weight must have shape (channels, num_filter // '
-                         f'num_group, *kernel) = {expected}, got {wshape}')
+        raise ValueError(
+            f'deconvolution: weight must have shape (channels, num_filter // '
+            f'num_group, *kernel) = {expected}, got {wshape}'
+        )
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilate))
     full = tuple((n - 1) * s + e for n, s, e in zip(shape[2:], stride, extent))
     if target_shape:
         target = _axes_tuple('deconvolution', target_shape, nd, 'target_shape', 1, 1)
         total = tuple(f - t for f, t in zip(full, target))
         if any(t < 0 for t in total):
-            raise ValueError(f'deconvolution: target_shape {target} is larger than the full '
-                             f'output {full}')
+            raise ValueError(
+                f'deconvolution: target_shape {target} is larger than the full output {full}'
+            )
         pad = tuple((t + 1) // 2 for t in total)
         adj = tuple(t % 2 for t in total)
     if any(a >= s for a, s in zip(adj, stride)):
-        raise ValueError(f'deconvolution: adj {adj} (set by target_shape, or given) must be '
-                         f'smaller than the stride {stride}')
+        raise ValueError(
+            f'deconvolution: adj {adj} (set by target_shape, or given) must be '
+            f'smaller than the stride {stride}'
+        )
     size = tuple(f - 2 * p + a for f, p, a in zip(full, pad, adj))
     if any(s < 1 for s in size):
         raise ValueError(f'deconvolution: pad {pad} leaves no output (spatial shape {size})')
-    y = _conv_data_grad(P, data, weight, size, stride, dilate,
-                        tuple((p, max(p - a, 0)) for p, a in zip(pad, adj)), num_group)
+    y = _conv_data_grad(
+        P,
+        data,
+        weight,
+        size,
+        stride,
+        dilate,
+        tuple((p, max(p - a, 0)) for p, a in zip(pad, adj)),
+        num_group,
+    )
     return y if no_bias else _add_bias('deconvolution', y, bias, filters, nd)
 
 
@@ -456,23 +548,37 @@ def _pool_windows(name, data, kernel, stride, pad, layout, convention):
     """Pooling's spatial size, kernel, stride, pad, output size and the (before, after)
     padding that gives every window of the 'valid' or 'full' `convention` its data."""
     if convention not in ('valid', 'full'):
-        raise ValueError(f"{name}: pooling_convention must be 'valid' or 'full', got "
-                         f'{convention!r}')
+        raise ValueError(
+            f"{name}: pooling_convention must be 'valid' or 'full', got {convention!r}"
+        )
     _, kernel, stride, _, pad = _geometry(name, data, kernel, stride, None, pad, layout)
     size = _shape(data)[2:]
     _check_fits(name, size, kernel, (1,) * len(size), pad)
     rounding = math.ceil if convention == 'full' else math.floor
-    out = tuple(1 + rounding((s + 2 * p - k) / st)
-                for s, k, st, p in zip(size, kernel, stride, pad))
-    pads = tuple((p, max(p, (o - 1) * st + k - s - p))
-                 for s, k, st, p, o in zip(size, kernel, stride, pad, out))
+    out = tuple(
+        1 + rounding((s + 2 * p - k) / st) for s, k, st, p in zip(size, kernel, stride, pad)
+    )
+    pads = tuple(
+        (p, max(p, (o - 1) * st + k - s - p))
+        for s, k, st, p, o in zip(size, kernel, stride, pad, out)
+    )
     return size, kernel, stride, pad, out, pads
 
 
 @composite(export='npx')
-def pooling(data=None, kernel=None, pool_type='max', global_pool=False, cudnn_off=False,
-            pooling_convention='valid', stride=None, pad=None, p_value=None,
-            count_include_pad=None, layout=None):
+def pooling(
+    data=None,
+    kernel=None,
+    pool_type='max',
+    global_pool=False,
+    cudnn_off=False,
+    pooling_convention='valid',
+    stride=None,
+    pad=None,
+    p_value=None,
+    count_include_pad=None,
+    layout=None,
+):
     """MXNet's Pooling over the spatial axes of `data` ``(N, C, *spatial)``: 'max',
     'avg', 'sum' or 'lp' (``(Σ xᵖ)^(1/p)``, `p_value` 1, 2 or 3 as in MXNet) of each
     window; `global_pool` pools each whole channel. ``pooling_convention='full'`` adds
@@ -497,27 +603,39 @@ def pooling(data=None, kernel=None, pool_type='max', global_pool=False, cudnn_of
         raise ValueError(f'{name}: pool_type must be one of {_POOL_TYPES}, got {pool_type!r}')
     if pool_type == 'lp':
         if p_value is None or int(p_value) != p_value or p_value < 1:
-            raise ValueError(f"{name}: pool_type='lp' needs p_value, a positive integer "
-                             f'(MXNet supports 1, 2 and 3), got {p_value!r}')
+            raise ValueError(
+                f"{name}: pool_type='lp' needs p_value, a positive integer "
+                f'(MXNet supports 1, 2 and 3), got {p_value!r}'
+            )
         data = _power(data, int(p_value))
     axes = tuple(range(-nd, 0))
     if global_pool:
         reduce = P.max if pool_type == 'max' else P.mean if pool_type == 'avg' else P.sum
         pooled = reduce(data, axis=axes, keepdims=True)
         return _root(pooled, int(p_value)) if pool_type == 'lp' else pooled
-    size, kernel, stride, pad, out, pads = _pool_windows(name, data, kernel, stride, pad,
-                                                         layout, pooling_convention)
+    size, kernel, stride, pad, out, pads = _pool_windows(
+        name, data, kernel, stride, pad, layout, pooling_convention
+    )
     dtype = numpy.asarray(raw(data)).dtype
     # as MXNet: a window wholly in the padding ('full') gives the lowest finite value
     fill = (numpy.finfo if dtype.kind == 'f' else numpy.iinfo)(dtype).min
     if pool_type == 'max':
-        return P.max(P.unfold(data, kernel=kernel, stride=stride, dilate=(1,) * nd, pad=pads,
-                              fill=fill), axis=tuple(range(-2 * nd, -nd)))
+        return P.max(
+            P.unfold(data, kernel=kernel, stride=stride, dilate=(1,) * nd, pad=pads, fill=fill),
+            axis=tuple(range(-2 * nd, -nd)),
+        )
     pooled = P.window_sum(data, kernel=kernel, stride=stride, pad=pads)
     if pool_type == 'lp':
         return _root(pooled, int(p_value))
     if pool_type == 'sum':
         return pooled
     include = True if count_include_pad is None else bool(count_include_pad)
-    return pooled / _window_counts(size, kernel, stride, pad, out, include,
-                                   pooled.dtype if dtype.kind == 'f' else numpy.float64)
+    return pooled / _window_counts(
+        size,
+        kernel,
+        stride,
+        pad,
+        out,
+        include,
+        pooled.dtype if dtype.kind == 'f' else numpy.float64,
+    )

@@ -6,6 +6,7 @@ eigen/singular values: pairs that tie exactly contribute nothing to the
 eigenvector terms, which is right for functions that do not depend on the
 choice of basis inside the tied subspace (see docs/linalg.md).
 """
+
 import collections
 
 import numpy
@@ -38,8 +39,7 @@ def _cholesky_jvp(xp, t, ans, a, upper=False):
     return mT(xp, dl) if upper else dl
 
 
-op('cholesky', numpy.linalg.cholesky, _cholesky_vjp, _cholesky_jvp, save='output',
-   export='linalg')
+op('cholesky', numpy.linalg.cholesky, _cholesky_vjp, _cholesky_jvp, save='output', export='linalg')
 
 QRResult = collections.namedtuple('QRResult', ['Q', 'R'])
 
@@ -60,7 +60,7 @@ def _qr_square_vjp(xp, gq, gr, q, r, q2=None, gq2=None):
     b = gq + xp.matmul(q, _copyltu(xp, m))
     if q2 is not None:  # complete mode: the extra columns rotate least with A
         b = b - xp.matmul(q2, xp.matmul(mT(xp, gq2), q))
-    return mT(xp, xp.solve(r, mT(xp, b)))           # b R^-T
+    return mT(xp, xp.solve(r, mT(xp, b)))  # b R^-T
 
 
 def _qr_vjp(xp, g, ans, a, mode='reduced'):
@@ -81,7 +81,7 @@ def _qr_vjp(xp, g, ans, a, mode='reduced'):
 
 
 def _qr_square_jvp(xp, t, q, r):
-    c = mT(xp, xp.solve(mT(xp, r), mT(xp, t)))       # dA R^-1
+    c = mT(xp, xp.solve(mT(xp, r), mT(xp, t)))  # dA R^-1
     b = xp.matmul(mT(xp, q), c)
     low = b * numpy.tri(b.shape[-1], k=-1, dtype=b.dtype)
     omega = low - mT(xp, low)
@@ -99,7 +99,7 @@ def _qr_jvp(xp, t, ans, a, mode='reduced'):
         q1, q2 = q[..., :k], q[..., k:]
         dq, dr, c = _qr_square_jvp(xp, t, q1, r[..., :k, :])
         dq2 = -xp.matmul(q1, xp.matmul(mT(xp, c), q2))
-        zeros = numpy.zeros(t.shape[:t.ndim - a.ndim] + a.shape[:-2] + (m - k, n), t.dtype)
+        zeros = numpy.zeros(t.shape[: t.ndim - a.ndim] + a.shape[:-2] + (m - k, n), t.dtype)
         return xp.concatenate(dq, dq2, axis=-1), xp.concatenate(dr, zeros, axis=-2)
     dq, dr1, _ = _qr_square_jvp(xp, t[..., :k], q, r[..., :k])
     if n == k:
@@ -109,8 +109,13 @@ def _qr_jvp(xp, t, ans, a, mode='reduced'):
 
 
 op('qr', _qr, _qr_vjp, _qr_jvp, save='both', nout=2, export=None)
-op('qr_raw', lambda a: tuple(numpy.linalg.qr(a, mode='raw')), nout=2, differentiable=False,
-   export=None)
+op(
+    'qr_raw',
+    lambda a: tuple(numpy.linalg.qr(a, mode='raw')),
+    nout=2,
+    differentiable=False,
+    export=None,
+)
 
 
 @composite(export='linalg')
@@ -147,8 +152,15 @@ def _eigh_jvp(xp, t, ans, a, UPLO='L'):
     return xp.diagonal(m, axis1=-2, axis2=-1), xp.matmul(v, gap_inverse(xp, w) * m)
 
 
-op('eigh', lambda a, UPLO='L': tuple(numpy.linalg.eigh(a, UPLO)), _eigh_vjp, _eigh_jvp,
-   save='output', nout=2, export=None)
+op(
+    'eigh',
+    lambda a, UPLO='L': tuple(numpy.linalg.eigh(a, UPLO)),
+    _eigh_vjp,
+    _eigh_jvp,
+    save='output',
+    nout=2,
+    export=None,
+)
 
 
 @composite(export='linalg')
@@ -213,8 +225,7 @@ def _svd_vjp(xp, g, ans, a, full_matrices=True, hermitian=False):
             outer = outer + xp.matmul(u1 * s_inv, gvh1 - xp.matmul(mT(xp, vg), vh1))
             if vh.shape[-2] > k:
                 vh2, gvh2 = vh[..., k:, :], gvh[..., k:, :]
-                outer = outer - xp.matmul(u1 * s_inv,
-                                          xp.matmul(xp.matmul(vh1, mT(xp, gvh2)), vh2))
+                outer = outer - xp.matmul(u1 * s_inv, xp.matmul(xp.matmul(vh1, mT(xp, gvh2)), vh2))
     return xp.matmul(u1, xp.matmul(inner, vh1)) + outer
 
 
@@ -237,7 +248,9 @@ def _svd_jvp(xp, t, ans, a, full_matrices=True, hermitian=False):
     if n > k:
         dv = dv + (xp.matmul(mT(xp, t), u1) - xp.matmul(v1, mT(xp, dp))) * s_inv
         if vh.shape[-2] > k:
-            dv2 = -xp.matmul(v1 * s_inv, xp.matmul(xp.matmul(mT(xp, u1), t), mT(xp, vh[..., k:, :])))
+            dv2 = -xp.matmul(
+                v1 * s_inv, xp.matmul(xp.matmul(mT(xp, u1), t), mT(xp, vh[..., k:, :]))
+            )
             dv = xp.concatenate(dv, dv2, axis=-1)
     return du, _off_kinks(xp, xp.diagonal(dp, axis1=-2, axis2=-1), s), mT(xp, dv)
 

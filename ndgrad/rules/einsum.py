@@ -11,6 +11,7 @@ in operand i alone); rules name the batch axes of g or t with unused letters.
 array([[1., 2.],
        [3., 4.]])
 """
+
 import functools
 import string
 
@@ -18,9 +19,7 @@ import numpy
 
 from .._primitive import REC as P, composite, op
 from ._matrix import shape_of
-from ._util import no_out
-from ._util import PerInput
-
+from ._util import PerInput, no_out
 
 LABELS = string.ascii_uppercase + string.ascii_lowercase  # sublist labels 0..51
 
@@ -63,8 +62,10 @@ def einsum_vjp(i):
                 terms.append(letter)  # summed in x alone: the gradient is constant along it
                 arrays.append(numpy.ones(size, dtype=g.dtype))
             result += letter
-        return xp.einsum(*arrays, subscripts=','.join(terms) + '->' + batch + result,
-                         optimize=optimize)
+        return xp.einsum(
+            *arrays, subscripts=','.join(terms) + '->' + batch + result, optimize=optimize
+        )
+
     return vjp
 
 
@@ -74,8 +75,10 @@ def einsum_jvp(i):
         batch = ''.join(_fresh(subscripts, t.ndim - operands[i].ndim))
         terms = [batch + s if k == i else s for k, s in enumerate(inputs)]
         arrays = [t if k == i else op for k, op in enumerate(operands)]
-        return xp.einsum(*arrays, subscripts=','.join(terms) + '->' + batch + output,
-                         optimize=optimize)
+        return xp.einsum(
+            *arrays, subscripts=','.join(terms) + '->' + batch + output, optimize=optimize
+        )
+
     return jvp
 
 
@@ -97,9 +100,12 @@ def _sublists(args):
             elif isinstance(label, (int, numpy.integer)) and 0 <= label < len(LABELS):
                 out += LABELS[label]
             else:
-                raise ValueError(f'einsum: subscript labels must be integers in [0, 52) '
-                                 f'or Ellipsis, got {label!r}')
+                raise ValueError(
+                    f'einsum: subscript labels must be integers in [0, 52) '
+                    f'or Ellipsis, got {label!r}'
+                )
         return out
+
     subscripts = ','.join(letters(s) for s in sublists)
     if output is not None:
         subscripts += '->' + letters(output)
@@ -113,32 +119,39 @@ def _explicit(subscripts, shapes):
     inputs, arrow, output = subscripts.partition('->')
     terms = inputs.split(',')
     if len(terms) != len(shapes):
-        raise ValueError(f'einsum: the subscripts name {len(terms)} operands but '
-                         f'{len(shapes)} were given')
+        raise ValueError(
+            f'einsum: the subscripts name {len(terms)} operands but {len(shapes)} were given'
+        )
     for term in terms + [output]:
         letters = term.replace('...', '', 1)
         if not all(c in LABELS for c in letters):
-            raise ValueError(f"einsum: invalid subscripts {term!r}: use letters a-z, A-Z "
-                             f"and at most one '...' per operand")
+            raise ValueError(
+                f'einsum: invalid subscripts {term!r}: use letters a-z, A-Z '
+                f"and at most one '...' per operand"
+            )
     counts = []
     for term, shape in zip(terms, shapes):
         named = len(term.replace('...', ''))
         if ('...' in term and named > len(shape)) or ('...' not in term and named != len(shape)):
-            raise ValueError(f'einsum: operand with subscripts {term!r} has {len(shape)} '
-                             f'dimensions')
+            raise ValueError(
+                f'einsum: operand with subscripts {term!r} has {len(shape)} dimensions'
+            )
         counts.append(len(shape) - named)
     ellipsis = ''.join(_fresh(subscripts, max(counts, default=0)))
-    terms = [t.replace('...', ellipsis[len(ellipsis) - n:]) for t, n in zip(terms, counts)]
+    terms = [t.replace('...', ellipsis[len(ellipsis) - n :]) for t, n in zip(terms, counts)]
     if not arrow:
         letters = ''.join(terms)
-        output = ellipsis + ''.join(sorted(c for c in set(letters) - set(ellipsis)
-                                           if letters.count(c) == 1))
+        output = ellipsis + ''.join(
+            sorted(c for c in set(letters) - set(ellipsis) if letters.count(c) == 1)
+        )
     elif '...' in output:
         output = output.replace('...', ellipsis)
     elif ellipsis:
-        raise ValueError("einsum: output has more dimensions than subscripts given in "
-                         "einstein sum, but no '...' ellipsis provided to broadcast the "
-                         "extra dimensions.")
+        raise ValueError(
+            'einsum: output has more dimensions than subscripts given in '
+            "einstein sum, but no '...' ellipsis provided to broadcast the "
+            'extra dimensions.'
+        )
     return ','.join(terms) + '->' + output
 
 

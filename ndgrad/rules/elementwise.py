@@ -23,6 +23,7 @@ NumPy ``out=`` array: constants, with no gradient (see `ndgrad.rules._ufunc`).
 >>> y.backward(); x.grad
 array([0. , 0.5])
 """
+
 import math
 
 import numpy
@@ -41,18 +42,35 @@ def _is_number(y):
 # --- arithmetic --------------------------------------------------------------------------
 
 op('add', numpy.add, (identity, identity), jvp=(identity, identity), save='shapes')
-op('subtract', numpy.subtract, (identity, lambda xp, g, ans, x, y: -g),
-   jvp='elementwise', save='shapes')
-op('multiply', numpy.multiply,
-   (lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x), jvp='elementwise')
-op('divide', numpy.divide,
-   (lambda xp, g, ans, x, y: g / y, lambda xp, g, ans, x, y: -g * x / (y * y)),
-   jvp='elementwise')
+op(
+    'subtract',
+    numpy.subtract,
+    (identity, lambda xp, g, ans, x, y: -g),
+    jvp='elementwise',
+    save='shapes',
+)
+op(
+    'multiply',
+    numpy.multiply,
+    (lambda xp, g, ans, x, y: g * y, lambda xp, g, ans, x, y: g * x),
+    jvp='elementwise',
+)
+op(
+    'divide',
+    numpy.divide,
+    (lambda xp, g, ans, x, y: g / y, lambda xp, g, ans, x, y: -g * x / (y * y)),
+    jvp='elementwise',
+)
 op('negative', numpy.negative, lambda xp, g, ans, x: -g, jvp='elementwise', save='shapes')
 op('copy', numpy.copy, identity, jvp='elementwise', save='shapes')
 op('positive', numpy.positive, identity, jvp='elementwise', save='shapes')
-op('reciprocal', numpy.reciprocal, lambda xp, g, ans, x: -g * (ans * ans),
-   jvp='elementwise', save='output')
+op(
+    'reciprocal',
+    numpy.reciprocal,
+    lambda xp, g, ans, x: -g * (ans * ans),
+    jvp='elementwise',
+    save='output',
+)
 op('square', numpy.square, lambda xp, g, ans, x: g * (2 * x), jvp='elementwise')
 
 
@@ -64,10 +82,12 @@ def true_divide(x1, x2):
 
 # --- powers --------------------------------------------------------------------------------
 
+
 def _power_rules(name):
     """d/dx = ``y * x**(y-1)`` (right for a negative base and an integer exponent; 0
     where ``y == 0``, as ``x**0 == 1``). d/dy = ``x**y * log(x)`` for ``x > 0``, 0 at
     ``x == 0`` and nan (NumPy's log of a negative number) for ``x < 0``."""
+
     def dx(xp, g, ans, x, y):
         power = getattr(xp, name)
         if _is_number(y):
@@ -76,43 +96,52 @@ def _power_rules(name):
 
     def dy(xp, g, ans, x, y):
         return g * (getattr(xp, name)(x, y) * xp.log(xp.where(x == 0, 1, x)))
+
     return dx, dy
 
 
 op('power', numpy.power, _power_rules('power'), jvp='elementwise')
 op('float_power', numpy.float_power, _power_rules('float_power'), jvp='elementwise')
 op('sqrt', numpy.sqrt, lambda xp, g, ans, x: g / (2 * ans), jvp='elementwise', save='output')
-op('cbrt', numpy.cbrt, lambda xp, g, ans, x: g / (3 * (ans * ans)), jvp='elementwise',
-   save='output')
+op(
+    'cbrt',
+    numpy.cbrt,
+    lambda xp, g, ans, x: g / (3 * (ans * ans)),
+    jvp='elementwise',
+    save='output',
+)
 
 # --- exponentials and logarithms ---------------------------------------------------------
 
 op('exp', numpy.exp, lambda xp, g, ans, x: g * ans, jvp='elementwise', save='output')
-op('exp2', numpy.exp2, lambda xp, g, ans, x: g * (ans * _LN2), jvp='elementwise',
-   save='output')
-op('expm1', numpy.expm1, lambda xp, g, ans, x: g * (ans + 1), jvp='elementwise',
-   save='output')
+op('exp2', numpy.exp2, lambda xp, g, ans, x: g * (ans * _LN2), jvp='elementwise', save='output')
+op('expm1', numpy.expm1, lambda xp, g, ans, x: g * (ans + 1), jvp='elementwise', save='output')
 op('log', numpy.log, lambda xp, g, ans, x: g / x, jvp='elementwise')
 op('log2', numpy.log2, lambda xp, g, ans, x: g / (x * _LN2), jvp='elementwise')
 op('log10', numpy.log10, lambda xp, g, ans, x: g / (x * _LN10), jvp='elementwise')
 op('log1p', numpy.log1p, lambda xp, g, ans, x: g / (1 + x), jvp='elementwise')
-op('logaddexp', numpy.logaddexp,
-   (lambda xp, g, ans, x, y: g * xp.exp(x - ans), lambda xp, g, ans, x, y: g * xp.exp(y - ans)),
-   jvp='elementwise', save='both')
-op('logaddexp2', numpy.logaddexp2,
-   (lambda xp, g, ans, x, y: g * xp.exp2(x - ans),
-    lambda xp, g, ans, x, y: g * xp.exp2(y - ans)), jvp='elementwise', save='both')
+op(
+    'logaddexp',
+    numpy.logaddexp,
+    (lambda xp, g, ans, x, y: g * xp.exp(x - ans), lambda xp, g, ans, x, y: g * xp.exp(y - ans)),
+    jvp='elementwise',
+    save='both',
+)
+op(
+    'logaddexp2',
+    numpy.logaddexp2,
+    (lambda xp, g, ans, x, y: g * xp.exp2(x - ans), lambda xp, g, ans, x, y: g * xp.exp2(y - ans)),
+    jvp='elementwise',
+    save='both',
+)
 
 # --- trigonometric and hyperbolic ------------------------------------------------------------
 
 op('sin', numpy.sin, lambda xp, g, ans, x: g * xp.cos(x), jvp='elementwise')
 op('cos', numpy.cos, lambda xp, g, ans, x: -g * xp.sin(x), jvp='elementwise')
-op('tan', numpy.tan, lambda xp, g, ans, x: g * (1 + ans * ans), jvp='elementwise',
-   save='output')
-op('arcsin', numpy.arcsin, lambda xp, g, ans, x: g / xp.sqrt((1 - x) * (1 + x)),
-   jvp='elementwise')
-op('arccos', numpy.arccos, lambda xp, g, ans, x: -g / xp.sqrt((1 - x) * (1 + x)),
-   jvp='elementwise')
+op('tan', numpy.tan, lambda xp, g, ans, x: g * (1 + ans * ans), jvp='elementwise', save='output')
+op('arcsin', numpy.arcsin, lambda xp, g, ans, x: g / xp.sqrt((1 - x) * (1 + x)), jvp='elementwise')
+op('arccos', numpy.arccos, lambda xp, g, ans, x: -g / xp.sqrt((1 - x) * (1 + x)), jvp='elementwise')
 op('arctan', numpy.arctan, lambda xp, g, ans, x: g / (1 + x * x), jvp='elementwise')
 op('sinh', numpy.sinh, lambda xp, g, ans, x: g * xp.cosh(x), jvp='elementwise')
 op('cosh', numpy.cosh, lambda xp, g, ans, x: g * xp.sinh(x), jvp='elementwise')
@@ -127,12 +156,15 @@ def _tanh_vjp(xp, g, ans, x):
 
 op('tanh', numpy.tanh, _tanh_vjp, jvp='elementwise', save='output')
 op('arcsinh', numpy.arcsinh, lambda xp, g, ans, x: g / xp.sqrt(x * x + 1), jvp='elementwise')
-op('arccosh', numpy.arccosh, lambda xp, g, ans, x: g / xp.sqrt((x - 1) * (x + 1)),
-   jvp='elementwise')
+op(
+    'arccosh',
+    numpy.arccosh,
+    lambda xp, g, ans, x: g / xp.sqrt((x - 1) * (x + 1)),
+    jvp='elementwise',
+)
 op('arctanh', numpy.arctanh, lambda xp, g, ans, x: g / ((1 - x) * (1 + x)), jvp='elementwise')
 op('deg2rad', numpy.deg2rad, lambda xp, g, ans, x: g * _DEG, jvp='elementwise', save='shapes')
-op('rad2deg', numpy.rad2deg, lambda xp, g, ans, x: g * (1 / _DEG), jvp='elementwise',
-   save='shapes')
+op('rad2deg', numpy.rad2deg, lambda xp, g, ans, x: g * (1 / _DEG), jvp='elementwise', save='shapes')
 
 
 def _squared_norm(xp, x, y):
@@ -142,13 +174,25 @@ def _squared_norm(xp, x, y):
     return xp.where(r2 == 0, 1, r2)
 
 
-op('arctan2', numpy.arctan2,
-   (lambda xp, g, ans, y, x: g * x / _squared_norm(xp, x, y),
-    lambda xp, g, ans, y, x: -g * y / _squared_norm(xp, x, y)), jvp='elementwise')
-op('hypot', numpy.hypot,
-   (lambda xp, g, ans, x, y: g * x / xp.where(ans == 0, 1, ans),
-    lambda xp, g, ans, x, y: g * y / xp.where(ans == 0, 1, ans)), jvp='elementwise',
-   save='both')
+op(
+    'arctan2',
+    numpy.arctan2,
+    (
+        lambda xp, g, ans, y, x: g * x / _squared_norm(xp, x, y),
+        lambda xp, g, ans, y, x: -g * y / _squared_norm(xp, x, y),
+    ),
+    jvp='elementwise',
+)
+op(
+    'hypot',
+    numpy.hypot,
+    (
+        lambda xp, g, ans, x, y: g * x / xp.where(ans == 0, 1, ans),
+        lambda xp, g, ans, x, y: g * y / xp.where(ans == 0, 1, ans),
+    ),
+    jvp='elementwise',
+    save='both',
+)
 
 
 @composite()
@@ -166,8 +210,9 @@ def radians(x):
 # sinc'(x) = (cos(pi x) - sinc(x)) / x cancels badly near 0, where its Taylor series
 # (odd powers, coefficients (-1)^k 2k pi^2k / (2k+1)!) is used instead: exact to every
 # order at 0 (sinc'(0) = 0, sinc''(0) = -pi^2/3).
-_SINC_SERIES = [(-1) ** k * 2 * k * math.pi ** (2 * k) / math.factorial(2 * k + 1)
-                for k in range(1, 6)]
+_SINC_SERIES = [
+    (-1) ** k * 2 * k * math.pi ** (2 * k) / math.factorial(2 * k + 1) for k in range(1, 6)
+]
 _SINC_SMALL = 0.1
 
 
@@ -194,6 +239,7 @@ op('sinc', numpy.sinc, _sinc_vjp, jvp='elementwise', save='both')
 
 # --- signs, extremes, selection ----------------------------------------------------------------
 
+
 def _absolute_vjp(xp, g, ans, x):
     """``g * sign(x)``; for complex `x`, ``g * conj(x) / |x|`` (0 at 0), written
     without `sign`, whose derivative is not 0 off the real line."""
@@ -207,27 +253,59 @@ def _absolute_vjp(xp, g, ans, x):
 op('absolute', numpy.absolute, _absolute_vjp, jvp='elementwise')
 # copysign is flat in y and heaviside in x: their gradient there is a zero that
 # backward writes (a missing one would leave an earlier pass's gradient in x.grad)
-op('copysign', numpy.copysign,
-   (lambda xp, g, ans, x, y: g * (xp.sign(x) * xp.sign(ans)),
-    lambda xp, g, ans, x, y: xp.zeros_like(g)), jvp='elementwise', save='both')
-op('heaviside', numpy.heaviside,
-   (lambda xp, g, ans, x, h0: xp.zeros_like(g), lambda xp, g, ans, x, h0: g * (x == 0)),
-   jvp='elementwise')
-op('maximum', numpy.maximum,
-   (lambda xp, g, ans, x, y: g * (x > y) + (g * 0.5) * (x == y),
-    lambda xp, g, ans, x, y: g * (y > x) + (g * 0.5) * (x == y)), jvp='elementwise')
-op('minimum', numpy.minimum,
-   (lambda xp, g, ans, x, y: g * (x < y) + (g * 0.5) * (x == y),
-    lambda xp, g, ans, x, y: g * (y < x) + (g * 0.5) * (x == y)), jvp='elementwise')
+op(
+    'copysign',
+    numpy.copysign,
+    (
+        lambda xp, g, ans, x, y: g * (xp.sign(x) * xp.sign(ans)),
+        lambda xp, g, ans, x, y: xp.zeros_like(g),
+    ),
+    jvp='elementwise',
+    save='both',
+)
+op(
+    'heaviside',
+    numpy.heaviside,
+    (lambda xp, g, ans, x, h0: xp.zeros_like(g), lambda xp, g, ans, x, h0: g * (x == 0)),
+    jvp='elementwise',
+)
+op(
+    'maximum',
+    numpy.maximum,
+    (
+        lambda xp, g, ans, x, y: g * (x > y) + (g * 0.5) * (x == y),
+        lambda xp, g, ans, x, y: g * (y > x) + (g * 0.5) * (x == y),
+    ),
+    jvp='elementwise',
+)
+op(
+    'minimum',
+    numpy.minimum,
+    (
+        lambda xp, g, ans, x, y: g * (x < y) + (g * 0.5) * (x == y),
+        lambda xp, g, ans, x, y: g * (y < x) + (g * 0.5) * (x == y),
+    ),
+    jvp='elementwise',
+)
 # fmax/fmin ignore a NaN: the other input, the one returned, gets the gradient
-op('fmax', numpy.fmax,
-   (lambda xp, g, ans, x, y: g * ((x > y) | xp.isnan(y)) + (g * 0.5) * (x == y),
-    lambda xp, g, ans, x, y: g * ((y > x) | xp.isnan(x)) + (g * 0.5) * (x == y)),
-   jvp='elementwise')
-op('fmin', numpy.fmin,
-   (lambda xp, g, ans, x, y: g * ((x < y) | xp.isnan(y)) + (g * 0.5) * (x == y),
-    lambda xp, g, ans, x, y: g * ((y < x) | xp.isnan(x)) + (g * 0.5) * (x == y)),
-   jvp='elementwise')
+op(
+    'fmax',
+    numpy.fmax,
+    (
+        lambda xp, g, ans, x, y: g * ((x > y) | xp.isnan(y)) + (g * 0.5) * (x == y),
+        lambda xp, g, ans, x, y: g * ((y > x) | xp.isnan(x)) + (g * 0.5) * (x == y),
+    ),
+    jvp='elementwise',
+)
+op(
+    'fmin',
+    numpy.fmin,
+    (
+        lambda xp, g, ans, x, y: g * ((x < y) | xp.isnan(y)) + (g * 0.5) * (x == y),
+        lambda xp, g, ans, x, y: g * ((y < x) | xp.isnan(x)) + (g * 0.5) * (x == y),
+    ),
+    jvp='elementwise',
+)
 
 
 def _clip_x(xp, g, ans, x, lo, hi):
@@ -263,19 +341,31 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
     array([-1. ,  0.5,  1. ])
     """
     if out is not None:
-        raise TypeError('np.clip(..., out=...) is not supported: assign the result instead '
-                        '(y = np.clip(a, lo, hi))')
+        raise TypeError(
+            'np.clip(..., out=...) is not supported: assign the result instead '
+            '(y = np.clip(a, lo, hi))'
+        )
     if min is not None or max is not None:
         if a_min is not None or a_max is not None:
-            raise ValueError('Passing `min` or `max` keyword argument when `a_min` and '
-                             '`a_max` are provided is forbidden.')
+            raise ValueError(
+                'Passing `min` or `max` keyword argument when `a_min` and '
+                '`a_max` are provided is forbidden.'
+            )
         a_min, a_max = min, max
     return P.clip(a, a_min, a_max)
 
 
-op('where', numpy.where,
-   (None, lambda xp, g, ans, c, x, y: xp.where(c, g, 0),
-    lambda xp, g, ans, c, x, y: xp.where(c, 0, g)), jvp='elementwise', export=None)
+op(
+    'where',
+    numpy.where,
+    (
+        None,
+        lambda xp, g, ans, c, x, y: xp.where(c, g, 0),
+        lambda xp, g, ans, c, x, y: xp.where(c, 0, g),
+    ),
+    jvp='elementwise',
+    export=None,
+)
 
 
 @composite()
@@ -293,10 +383,19 @@ def where(condition, x=None, y=None):
     return P.where(condition, x, y)
 
 
-op('nan_to_num', numpy.nan_to_num, lambda xp, g, ans, x, *args, **kw: g * xp.isfinite(x),
-   jvp='elementwise')
-op('astype', lambda x, dtype, copy=True: numpy.asarray(x).astype(dtype, copy=copy),
-   lambda xp, g, ans, x, dtype, copy=True: g, jvp='elementwise', save='shapes')
+op(
+    'nan_to_num',
+    numpy.nan_to_num,
+    lambda xp, g, ans, x, *args, **kw: g * xp.isfinite(x),
+    jvp='elementwise',
+)
+op(
+    'astype',
+    lambda x, dtype, copy=True: numpy.asarray(x).astype(dtype, copy=copy),
+    lambda xp, g, ans, x, dtype, copy=True: g,
+    jvp='elementwise',
+    save='shapes',
+)
 
 
 @composite(name='abs')
@@ -307,17 +406,26 @@ def abs_(x):
 
 # --- remainders: slope 1 in the dividend, minus the integer quotient in the divisor ---------
 
+
 def _quotient(xp, x, y, ans):
     """The integer ``n`` with ``x == n * y + ans``, exactly as the kernel chose it."""
     return xp.rint((x - ans) / y)
 
 
-op('remainder', numpy.remainder,
-   (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
-   jvp='elementwise', save='both')
-op('fmod', numpy.fmod,
-   (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
-   jvp='elementwise', save='both')
+op(
+    'remainder',
+    numpy.remainder,
+    (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
+    jvp='elementwise',
+    save='both',
+)
+op(
+    'fmod',
+    numpy.fmod,
+    (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
+    jvp='elementwise',
+    save='both',
+)
 
 
 @composite()

@@ -14,11 +14,11 @@ array([10.+0.j, -2.+2.j, -2.+0.j], dtype=complex64)
 >>> func.grad(lambda x: np.fft.fft(x).real.sum())(np.array([1., 2., 3.]))
 array([3., 0., 0.])
 """
+
 import numpy
 
 from .._ndarray import ndarray, wrap
-from .._primitive import REC as P
-from .._primitive import composite, op
+from .._primitive import REC as P, composite, op
 
 
 def _array(a):
@@ -40,19 +40,31 @@ def _resize(xp, a, n, axis):
 def _rules(name):
     """The gradient (the transform of `g`, resized to the input) and the tangent (the
     transform of `t`) of the 1-d transform `name`."""
+
     def vjp(xp, g, ans, a, n=None, axis=-1, norm=None):
         return _resize(xp, getattr(xp, name)(g, axis=axis, norm=norm), a.shape[axis], axis)
 
     def jvp(xp, t, ans, a, n=None, axis=-1, norm=None):
         return getattr(xp, name)(t, n=n, axis=axis, norm=norm)
+
     return vjp, jvp
 
 
 # the primitives take a negative axis (the rules' batch axes come first)
-op('_fft', lambda a, n=None, axis=-1, norm=None: numpy.fft.fft(a, n, axis, norm),
-   *_rules('_fft'), save='shapes', export=None)
-op('_ifft', lambda a, n=None, axis=-1, norm=None: numpy.fft.ifft(a, n, axis, norm),
-   *_rules('_ifft'), save='shapes', export=None)
+op(
+    '_fft',
+    lambda a, n=None, axis=-1, norm=None: numpy.fft.fft(a, n, axis, norm),
+    *_rules('_fft'),
+    save='shapes',
+    export=None,
+)
+op(
+    '_ifft',
+    lambda a, n=None, axis=-1, norm=None: numpy.fft.ifft(a, n, axis, norm),
+    *_rules('_ifft'),
+    save='shapes',
+    export=None,
+)
 
 
 def _axis(axis, ndim):
@@ -126,7 +138,8 @@ def irfft(a, n=None, axis=-1, norm=None):
     if n % 2 == 0:
         weights[-1] = 1.0
     weights = weights.reshape((-1,) + (1,) * (-axis - 1)).astype(  # (keeps float32)
-        a.dtype if a.dtype.kind in 'fc' else numpy.float64)
+        a.dtype if a.dtype.kind in 'fc' else numpy.float64
+    )
     return P.real(P._ifft(_resize(P, a, _half(n), axis) * weights, n=n, axis=axis, norm=norm))
 
 
@@ -135,8 +148,7 @@ _SWAP = {None: 'forward', 'backward': 'forward', 'forward': 'backward', 'ortho':
 
 def _swapped(norm):
     if norm not in _SWAP:
-        raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or '
-                         f'"forward".')
+        raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
     return _SWAP[norm]
 
 

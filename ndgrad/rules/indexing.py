@@ -17,14 +17,15 @@ in front of the result even where NumPy moves the advanced-index axes first
 >>> y.backward(); x.grad
 array([2., 0., 0., 1.])
 """
+
 import numpy
 
 from .._ndarray import ndarray
 from .._primitive import REC as P, composite, op
 from ._util import as_array, lanes, neg_axis, no_out
 
-
 # --- the index itself --------------------------------------------------------------------------
+
 
 def _index_array(a):
     """An index as a NumPy array. ndgrad float arrays of whole numbers (what
@@ -35,8 +36,10 @@ def _index_array(a):
     if data.dtype.kind == 'f':
         as_int = data.astype(numpy.intp)
         if not numpy.array_equal(as_int, data):
-            raise IndexError('arrays used as indices must hold whole numbers (or booleans); '
-                             f'got values such as {data[as_int != data].flat[0]}')
+            raise IndexError(
+                'arrays used as indices must hold whole numbers (or booleans); '
+                f'got values such as {data[as_int != data].flat[0]}'
+            )
         return as_int
     return data
 
@@ -118,6 +121,7 @@ def winners(index, shape):
 
 # --- kernels -------------------------------------------------------------------------------------
 
+
 def _getitem(x, index, nbatch=0):
     if not nbatch:
         return x[index]
@@ -135,7 +139,7 @@ def _one_axis(index, nbatch):
     picks = items[k]
     if picks.ndim != 1 or picks.dtype.kind not in 'iu':
         return None
-    rest = items[:k] + items[k + 1:]
+    rest = items[:k] + items[k + 1 :]
     if not all(i is Ellipsis or i == slice(None) for i in rest) or rest.count(Ellipsis) > 1:
         return None
     if Ellipsis in items[:k]:
@@ -180,8 +184,9 @@ def add_at(out, index, g, nbatch=0):
     at = [slice(None)] * out.ndim
     if len(picks) > 2 * numpy.count_nonzero(first):  # many repeats: sum each run
         at[axis] = picks[first]
-        runs = numpy.add.reduceat(numpy.take(g, order, axis=axis), numpy.flatnonzero(first),
-                                  axis=axis)
+        runs = numpy.add.reduceat(
+            numpy.take(g, order, axis=axis), numpy.flatnonzero(first), axis=axis
+        )
         out[tuple(at)] += runs
         return
     for _ in range(8):  # few repeats: one pick of each run at a time, no repeats
@@ -215,6 +220,7 @@ def _setitem(x, value, index, nbatch=0):
 
 
 # --- rules ---------------------------------------------------------------------------------------
+
 
 def _extra(g, ans):
     return g.ndim - len(ans.shape)
@@ -250,8 +256,9 @@ def _scatter_vjp(xp, g, ans, x, index, shape, nbatch=0, accumulate=True):
 
 
 def _scatter_jvp(xp, t, ans, x, index, shape, nbatch=0, accumulate=True):
-    return xp.scatter(t, index=index, shape=shape, nbatch=t.ndim - x.ndim + nbatch,
-                      accumulate=accumulate)
+    return xp.scatter(
+        t, index=index, shape=shape, nbatch=t.ndim - x.ndim + nbatch, accumulate=accumulate
+    )
 
 
 def _setitem_x_vjp(xp, g, ans, x, value, index, nbatch=0):
@@ -272,20 +279,34 @@ def _setitem_value_jvp(xp, t, ans, x, value, index, nbatch=0):
     target = target_shape(shape, index)
     nb = t.ndim - value.ndim
     core = t.shape[nb:]
-    core = core[max(len(core) - len(target), 0):]
+    core = core[max(len(core) - len(target), 0) :]
     t = xp.reshape(t, t.shape[:nb] + (1,) * (len(target) - len(core)) + core)
     t = xp.broadcast_to(t, t.shape[:nb] + target)
     return xp.scatter(t, index=index, shape=shape, nbatch=nb, accumulate=False)
 
 
-op('getitem', _getitem, _getitem_vjp, _getitem_jvp, save='shapes', export=None,
-   accumulate=_getitem_accumulate)
+op(
+    'getitem',
+    _getitem,
+    _getitem_vjp,
+    _getitem_jvp,
+    save='shapes',
+    export=None,
+    accumulate=_getitem_accumulate,
+)
 op('scatter', _scatter, _scatter_vjp, _scatter_jvp, save='shapes', export=None)
-op('setitem', _setitem, (_setitem_x_vjp, _setitem_value_vjp),
-   (_setitem_x_jvp, _setitem_value_jvp), save='shapes', export=None)
+op(
+    'setitem',
+    _setitem,
+    (_setitem_x_vjp, _setitem_value_vjp),
+    (_setitem_x_jvp, _setitem_value_jvp),
+    save='shapes',
+    export=None,
+)
 
 
 # --- gathers built on indexing ----------------------------------------------------------------
+
 
 def _axis_index(idx, axis, ndim):
     """An index that applies `idx` along `axis` of an ndim array (batch-safe)."""
@@ -395,12 +416,14 @@ def choose(a, choices, out=None, mode='raise'):
             raise ValueError('invalid entry in choice array')
     else:
         a = _wrap_mode(a, n, mode)
-    stacked = P.stack(*[c if c.shape == shape else P.broadcast_to(c, shape) for c in choices],
-                      axis=0)
+    stacked = P.stack(
+        *[c if c.shape == shape else P.broadcast_to(c, shape) for c in choices], axis=0
+    )
     ndim = len(shape)
     index = (numpy.broadcast_to(a, shape),) + tuple(
         numpy.arange(s).reshape((1,) * d + (s,) + (1,) * (ndim - d - 1))
-        for d, s in enumerate(shape))
+        for d, s in enumerate(shape)
+    )
     return P.getitem(stacked, index=index)
 
 

@@ -4,6 +4,7 @@ the forward pass, slogdet in the backward pass (log |det| has no derivative ther
 det's gradient, the cofactor matrix, exists everywhere: ``det A^-T``, or from the
 SVD at a singular matrix; its higher derivatives come from the minors up to 4 x 4.
 """
+
 import collections
 import operator
 
@@ -20,28 +21,42 @@ def _inv_vjp(xp, g, ans, a):
     return -xp.matmul(inv_t, xp.matmul(g, inv_t))
 
 
-op('inv', numpy.linalg.inv, _inv_vjp,
-   lambda xp, t, ans, a: -xp.matmul(ans, xp.matmul(t, ans)), save='output', export='linalg')
+op(
+    'inv',
+    numpy.linalg.inv,
+    _inv_vjp,
+    lambda xp, t, ans, a: -xp.matmul(ans, xp.matmul(t, ans)),
+    save='output',
+    export='linalg',
+)
 
 
 def _pinv_vjp(xp, g, ans, a, *args, **kwargs):
     p, gt = ans, mT(xp, g)
     pt = mT(xp, p)
-    left = xp.matmul(gt, xp.matmul(p, pt))             # (I - A A+) G^T A+ A+^T
-    right = xp.matmul(xp.matmul(pt, p), gt)            # A+^T A+ G^T (I - A+ A)
-    return (-xp.matmul(pt, xp.matmul(g, pt))
-            + left - xp.matmul(a, xp.matmul(p, left))
-            + right - xp.matmul(xp.matmul(right, p), a))
+    left = xp.matmul(gt, xp.matmul(p, pt))  # (I - A A+) G^T A+ A+^T
+    right = xp.matmul(xp.matmul(pt, p), gt)  # A+^T A+ G^T (I - A+ A)
+    return (
+        -xp.matmul(pt, xp.matmul(g, pt))
+        + left
+        - xp.matmul(a, xp.matmul(p, left))
+        + right
+        - xp.matmul(xp.matmul(right, p), a)
+    )
 
 
 def _pinv_jvp(xp, t, ans, a, *args, **kwargs):
     p, tt = ans, mT(xp, t)
     pt = mT(xp, p)
-    left = xp.matmul(p, xp.matmul(pt, tt))             # A+ A+^T dA^T (I - A A+)
-    right = xp.matmul(tt, xp.matmul(pt, p))            # (I - A+ A) dA^T A+^T A+
-    return (-xp.matmul(p, xp.matmul(t, p))
-            + left - xp.matmul(xp.matmul(left, a), p)
-            + right - xp.matmul(p, xp.matmul(a, right)))
+    left = xp.matmul(p, xp.matmul(pt, tt))  # A+ A+^T dA^T (I - A A+)
+    right = xp.matmul(tt, xp.matmul(pt, p))  # (I - A+ A) dA^T A+^T A+
+    return (
+        -xp.matmul(p, xp.matmul(t, p))
+        + left
+        - xp.matmul(xp.matmul(left, a), p)
+        + right
+        - xp.matmul(p, xp.matmul(a, right))
+    )
 
 
 op('pinv', numpy.linalg.pinv, _pinv_vjp, _pinv_jvp, save='both', export='linalg')
@@ -72,8 +87,15 @@ def _solve_jvp_b(xp, t, ans, a, b):
     return uncolumn(xp, xp.solve(a, t), vector)
 
 
-op('solve', numpy.linalg.solve, (_solve_vjp_a, _solve_vjp_b), (_solve_jvp_a, _solve_jvp_b),
-   save='both', export='linalg', arrays=True)
+op(
+    'solve',
+    numpy.linalg.solve,
+    (_solve_vjp_a, _solve_vjp_b),
+    (_solve_jvp_a, _solve_jvp_b),
+    save='both',
+    export='linalg',
+    arrays=True,
+)
 
 
 def _cofactors(xp, ans, a):
@@ -105,8 +127,11 @@ def _minor_cofactors(xp, a):
     if n == 1:
         return a * 0 + 1
     keep = [numpy.array([k for k in range(n) if k != i]) for i in range(n)]
-    parts = [(-1) ** (i + j) * xp.det(xp.getitem(a, index=(Ellipsis, keep[i][:, None], keep[j])))
-             for i in range(n) for j in range(n)]
+    parts = [
+        (-1) ** (i + j) * xp.det(xp.getitem(a, index=(Ellipsis, keep[i][:, None], keep[j])))
+        for i in range(n)
+        for j in range(n)
+    ]
     return xp.reshape(xp.stack(*parts, axis=-1), a.shape)
 
 
@@ -139,8 +164,14 @@ def _slogdet_jvp(xp, t, ans, a):
     return None, xp.sum(mT(xp, xp.inv(a)) * t, axis=(-2, -1))
 
 
-op('slogdet', lambda a: tuple(numpy.linalg.slogdet(a)), _slogdet_vjp, _slogdet_jvp, nout=2,
-   export=None)
+op(
+    'slogdet',
+    lambda a: tuple(numpy.linalg.slogdet(a)),
+    _slogdet_vjp,
+    _slogdet_jvp,
+    nout=2,
+    export=None,
+)
 
 
 @composite(export='linalg')
@@ -179,9 +210,12 @@ def _lstsq_vjp_a(xp, g, ans, a, b, rcond=None):
         gx = column(xp, gx, vector)
         p = _lstsq_pinv(xp, a, rcond)
         z = xp.matmul(mT(xp, p), gx)
-        projected = gx - xp.matmul(p, xp.matmul(a, gx))   # (I - A+ A) gx
-        ga = (-xp.matmul(z, mT(xp, x)) + xp.matmul(r, mT(xp, xp.matmul(p, z)))
-              + xp.matmul(xp.matmul(mT(xp, p), x), mT(xp, projected)))
+        projected = gx - xp.matmul(p, xp.matmul(a, gx))  # (I - A+ A) gx
+        ga = (
+            -xp.matmul(z, mT(xp, x))
+            + xp.matmul(r, mT(xp, xp.matmul(p, z)))
+            + xp.matmul(xp.matmul(mT(xp, p), x), mT(xp, projected))
+        )
     if ans[1].shape[-1] and not unused(gres):
         ga = ga - 2 * xp.matmul(r * xp.expand_dims(gres, -2), mT(xp, x))
     if not unused(gs):
@@ -206,9 +240,13 @@ def _lstsq_jvp_a(xp, t, ans, a, b, rcond=None):
     vector, x, r = _lstsq_parts(xp, ans, a, b)
     p = _lstsq_pinv(xp, a, rcond)
     pt, tt = mT(xp, p), mT(xp, t)
-    w = xp.matmul(tt, xp.matmul(pt, x))                   # dA^T A+^T x
-    dx = (-xp.matmul(p, xp.matmul(t, x)) + xp.matmul(p, xp.matmul(pt, xp.matmul(tt, r)))
-          + w - xp.matmul(p, xp.matmul(a, w)))
+    w = xp.matmul(tt, xp.matmul(pt, x))  # dA^T A+^T x
+    dx = (
+        -xp.matmul(p, xp.matmul(t, x))
+        + xp.matmul(p, xp.matmul(pt, xp.matmul(tt, r)))
+        + w
+        - xp.matmul(p, xp.matmul(a, w))
+    )
     dres = -2 * xp.sum(r * xp.matmul(t, x), axis=-2) if ans[1].shape[-1] else None
     u, _, vh = xp.svd(a, full_matrices=False)
     ds = xp.sum(u * xp.matmul(t, mT(xp, vh)), axis=-2)
@@ -223,8 +261,16 @@ def _lstsq_jvp_b(xp, t, ans, a, b, rcond=None):
     return uncolumn(xp, dx, vector), dres, None, None
 
 
-op('lstsq', _lstsq, (_lstsq_vjp_a, _lstsq_vjp_b), (_lstsq_jvp_a, _lstsq_jvp_b), save='both',
-   nout=4, export='linalg', arrays=True)
+op(
+    'lstsq',
+    _lstsq,
+    (_lstsq_vjp_a, _lstsq_vjp_b),
+    (_lstsq_jvp_a, _lstsq_jvp_b),
+    save='both',
+    nout=4,
+    export='linalg',
+    arrays=True,
+)
 
 
 @composite(export='linalg')
@@ -305,7 +351,8 @@ def multi_dot(arrays, *, out=None):
     for shape in shapes:
         if len(shape) != 2:
             raise numpy.linalg.LinAlgError(
-                f'{len(shape)}-dimensional array given. Array must be two-dimensional')
+                f'{len(shape)}-dimensional array given. Array must be two-dimensional'
+            )
     split = _chain_order([s[0] for s in shapes] + [shapes[-1][1]])
     result = _chain(arrays, split, 0, len(arrays) - 1)
     if first and last:

@@ -5,17 +5,18 @@ matrices and the batch axes of vectorized Jacobians need nothing extra. Rules
 call primitives through ``xp``, so every order of derivative comes for free.
 Inverses and solves live in `inverses`, factorizations in `decompositions`.
 """
+
 import operator
 
 import numpy
 
 from .._primitive import REC as P, composite, op
 from ._matrix import lead, mT, shape_of
-from .einsum import LABELS, einsum_jvp, einsum_vjp
 from ._util import kept_shape, neg_axis, negative_axes, no_out, unreduce
-
+from .einsum import LABELS, einsum_jvp, einsum_vjp
 
 # --- matmul: 1-D operands are promoted to matrices as NumPy does ------------------------
+
 
 def _as_matrix(x, vector, row):
     """A 1-D operand as a row (``(1, k)``) or column (``(k, 1)``) matrix."""
@@ -87,11 +88,17 @@ def _matmul_jvp_b(xp, t, ans, a, b):
     return _squeeze_vectors(xp, product, a, b)
 
 
-op('matmul', numpy.matmul, (_matmul_vjp_a, _matmul_vjp_b), (_matmul_jvp_a, _matmul_jvp_b),
-   arrays=True)
+op(
+    'matmul',
+    numpy.matmul,
+    (_matmul_vjp_a, _matmul_vjp_b),
+    (_matmul_jvp_a, _matmul_jvp_b),
+    arrays=True,
+)
 
 
 # --- products composed from matmul ----------------------------------------------------
+
 
 def _prod(sizes):
     n = 1
@@ -112,8 +119,7 @@ def tensordot(a, b, axes=2):
     if isinstance(axes, (int, numpy.integer)):
         axes_a, axes_b = list(range(-axes, 0)), list(range(0, axes))
     else:
-        axes_a, axes_b = ([x] if isinstance(x, (int, numpy.integer)) else list(x)
-                          for x in axes)
+        axes_a, axes_b = ([x] if isinstance(x, (int, numpy.integer)) else list(x) for x in axes)
     if len(axes_a) != len(axes_b):
         raise ValueError('tensordot: shape-mismatch for sum (as many axes of a as of b)')
     axes_a = [x % len(sa) if sa else x for x in axes_a]
@@ -139,14 +145,15 @@ def _dot(a, b, out=None):
 
 def _dot_subscripts(a, b):
     """dot of an N-d `b` as einsum subscripts: a's last axis with b's second-to-last."""
-    letters = LABELS[:a.ndim - 1 + b.ndim]
-    fa, fb = letters[:a.ndim - 1], letters[a.ndim - 1:-1]
+    letters = LABELS[: a.ndim - 1 + b.ndim]
+    fa, fb = letters[: a.ndim - 1], letters[a.ndim - 1 : -1]
     k = letters[-1]
     return f'{fa}{k},{fb[:-1]}{k}{fb[-1]}->{fa}{fb}'
 
 
 def _dot_rule(i, matmul_rule, einsum_rule, forward=False):
     """dot is a product with a 0-d operand, matmul up to a 2-d `b`, else an einsum."""
+
     def rule(xp, g, ans, a, b, out=None):
         if a.ndim == 0 or b.ndim == 0:
             if forward:  # a tangent of operand i: its batch axes before ans's axes
@@ -155,13 +162,20 @@ def _dot_rule(i, matmul_rule, einsum_rule, forward=False):
         if b.ndim <= 2:
             return matmul_rule(xp, g, ans, a, b)
         return einsum_rule(xp, g, ans, a, b, subscripts=_dot_subscripts(a, b))
+
     return rule
 
 
-op('dot', _dot,
-   (_dot_rule(0, _matmul_vjp_a, einsum_vjp(0)), _dot_rule(1, _matmul_vjp_b, einsum_vjp(1))),
-   (_dot_rule(0, _matmul_jvp_a, einsum_jvp(0), True),
-    _dot_rule(1, _matmul_jvp_b, einsum_jvp(1), True)), arrays=True)
+op(
+    'dot',
+    _dot,
+    (_dot_rule(0, _matmul_vjp_a, einsum_vjp(0)), _dot_rule(1, _matmul_vjp_b, einsum_vjp(1))),
+    (
+        _dot_rule(0, _matmul_jvp_a, einsum_jvp(0), True),
+        _dot_rule(1, _matmul_jvp_b, einsum_jvp(1), True),
+    ),
+    arrays=True,
+)
 
 
 @composite()
@@ -219,6 +233,7 @@ def kron(a, b):
 
 # --- diagonals and triangles ----------------------------------------------------------
 
+
 def _diagonal(a, offset=0, axis1=0, axis2=1):
     return numpy.diagonal(a, offset, axis1, axis2).copy()  # NumPy's is a read-only view
 
@@ -236,21 +251,34 @@ def _embed_diagonal(d, shape, offset=0, axis1=-2, axis2=-1):
 
 
 def _diagonal_vjp(xp, g, ans, a, offset=0, axis1=0, axis2=1):
-    return xp.embed_diagonal(g, shape=a.shape, offset=offset, axis1=neg_axis(axis1, a.ndim),
-                             axis2=neg_axis(axis2, a.ndim))
+    return xp.embed_diagonal(
+        g,
+        shape=a.shape,
+        offset=offset,
+        axis1=neg_axis(axis1, a.ndim),
+        axis2=neg_axis(axis2, a.ndim),
+    )
 
 
 def _diagonal_jvp(xp, t, ans, a, offset=0, axis1=0, axis2=1):
-    return xp.diagonal(t, offset=offset, axis1=neg_axis(axis1, a.ndim), axis2=neg_axis(axis2, a.ndim))
+    return xp.diagonal(
+        t, offset=offset, axis1=neg_axis(axis1, a.ndim), axis2=neg_axis(axis2, a.ndim)
+    )
 
 
 op('diagonal', _diagonal, _diagonal_vjp, _diagonal_jvp, save='shapes')
-op('embed_diagonal', _embed_diagonal,
-   lambda xp, g, ans, d, shape, offset=0, axis1=-2, axis2=-1:
-       xp.diagonal(g, offset=offset, axis1=axis1, axis2=axis2),
-   lambda xp, t, ans, d, shape, offset=0, axis1=-2, axis2=-1:
-       xp.embed_diagonal(t, shape=shape, offset=offset, axis1=axis1, axis2=axis2),
-   save='shapes', export=None)
+op(
+    'embed_diagonal',
+    _embed_diagonal,
+    lambda xp, g, ans, d, shape, offset=0, axis1=-2, axis2=-1: xp.diagonal(
+        g, offset=offset, axis1=axis1, axis2=axis2
+    ),
+    lambda xp, t, ans, d, shape, offset=0, axis1=-2, axis2=-1: xp.embed_diagonal(
+        t, shape=shape, offset=offset, axis1=axis1, axis2=axis2
+    ),
+    save='shapes',
+    export=None,
+)
 
 
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -262,8 +290,13 @@ def _trace_vjp(xp, g, ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     n1, n2 = a.shape[axis1], a.shape[axis2]
     k = max(0, min(n1 - max(-offset, 0), n2 - max(offset, 0)))
     along = xp.broadcast_to(xp.expand_dims(g, -1), g.shape + (k,))
-    return xp.embed_diagonal(along, shape=a.shape, offset=offset, axis1=neg_axis(axis1, a.ndim),
-                             axis2=neg_axis(axis2, a.ndim))
+    return xp.embed_diagonal(
+        along,
+        shape=a.shape,
+        offset=offset,
+        axis1=neg_axis(axis1, a.ndim),
+        axis2=neg_axis(axis2, a.ndim),
+    )
 
 
 def _trace_jvp(xp, t, ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -297,13 +330,24 @@ def _as_rows(xp, t, m, ans):
     return xp.broadcast_to(xp.expand_dims(t, -2), t.shape[:-1] + ans.shape)
 
 
-op('tril', numpy.tril, lambda xp, g, ans, m, k=0: xp.tril(g, k=k),
-   lambda xp, t, ans, m, k=0: xp.tril(_as_rows(xp, t, m, ans), k=k), save='shapes')
-op('triu', numpy.triu, lambda xp, g, ans, m, k=0: xp.triu(g, k=k),
-   lambda xp, t, ans, m, k=0: xp.triu(_as_rows(xp, t, m, ans), k=k), save='shapes')
+op(
+    'tril',
+    numpy.tril,
+    lambda xp, g, ans, m, k=0: xp.tril(g, k=k),
+    lambda xp, t, ans, m, k=0: xp.tril(_as_rows(xp, t, m, ans), k=k),
+    save='shapes',
+)
+op(
+    'triu',
+    numpy.triu,
+    lambda xp, g, ans, m, k=0: xp.triu(g, k=k),
+    lambda xp, t, ans, m, k=0: xp.triu(_as_rows(xp, t, m, ans), k=k),
+    save='shapes',
+)
 
 
 # --- norms ----------------------------------------------------------------------------
+
 
 def _vector_norm_grad(xp, x, norm, ord, axes):
     """d norm / d x, with `norm` keeping the reduced axes as size 1. Zero where the
@@ -337,14 +381,13 @@ def _vector_norm_jvp(xp, t, ans, x, axis=None, keepdims=False, ord=2):
 
 
 def _vector_norm(x, axis=None, keepdims=False, ord=2):
-    if axis is None and ord == 2 or isinstance(axis, (int, numpy.integer)):
+    if (axis is None and ord == 2) or isinstance(axis, (int, numpy.integer)):
         # numpy.linalg.norm is several times faster for these
         return numpy.linalg.norm(x, None if axis is None else ord, axis, keepdims)
     return numpy.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
 
 
-op('vector_norm', _vector_norm, _vector_norm_vjp, _vector_norm_jvp, save='both',
-   export='linalg')
+op('vector_norm', _vector_norm, _vector_norm_vjp, _vector_norm_jvp, save='both', export='linalg')
 
 
 def _matrix_norm(x, ord, row, col, keepdims):

@@ -9,6 +9,7 @@ pass its softmax (``exp(logp)``) without computing it again.
 >>> npx.softmax_cross_entropy(np.array([[1., 2., 3.]]), np.array([2]))
 array(0.407606)
 """
+
 import numpy
 
 from .._ndarray import ndarray, wrap
@@ -77,8 +78,13 @@ def _cross_entropy_jvp(xp, t, ans, z, logp, index, axis, reduction):
 
 
 # `logp` is a constant input (no gradient of its own): the composite computes it
-op('softmax_cross_entropy', _cross_entropy_kernel, (_cross_entropy_vjp, None),
-   (_cross_entropy_jvp, None), export=None)
+op(
+    'softmax_cross_entropy',
+    _cross_entropy_kernel,
+    (_cross_entropy_vjp, None),
+    (_cross_entropy_jvp, None),
+    export=None,
+)
 
 
 @composite(export='npx')
@@ -101,8 +107,7 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
     if type(data) is not ndarray:
         data = wrap(numpy.asarray(data))
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', "
-                         f'got {reduction!r}')
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     z = data._data
     shape, ndim = z.shape, z.ndim
     if ndim == 0:
@@ -110,19 +115,27 @@ def softmax_cross_entropy(data, label, axis=-1, reduction='mean'):
     axis = _axis(axis, ndim, name)
     label = _whole(label, name)
     classes = shape[axis]
-    expected = shape[:ndim + axis] + shape[ndim + axis + 1:]
+    expected = shape[: ndim + axis] + shape[ndim + axis + 1 :]
     if label.shape != expected:
-        raise ValueError(f'{name}: label of shape {label.shape} does not match data of shape '
-                         f'{shape} with the class axis {axis} removed: expected one class '
-                         f'index per example, shape {expected}')
+        raise ValueError(
+            f'{name}: label of shape {label.shape} does not match data of shape '
+            f'{shape} with the class axis {axis} removed: expected one class '
+            f'index per example, shape {expected}'
+        )
     # one pass checks both ends: as unsigned numbers, negative labels are the largest
     if label.size and not _max(label.view(numpy.uint64), axis=None) < classes:
         bad = label[(label < 0) | (label >= classes)].flat[0]
-        raise IndexError(f'{name}: label {bad} is out of range for {classes} classes '
-                         f'(labels must be 0 .. {classes - 1})')
+        raise IndexError(
+            f'{name}: label {bad} is out of range for {classes} classes '
+            f'(labels must be 0 .. {classes - 1})'
+        )
     if z.dtype.kind != 'f':
         data = P.astype(data, CONFIG.float_dtype)
         z = data._data
-    return P.softmax_cross_entropy(data, _log_softmax_kernel(z, axis),
-                                   index=_label_index(label, axis, shape),
-                                   axis=axis, reduction=reduction)
+    return P.softmax_cross_entropy(
+        data,
+        _log_softmax_kernel(z, axis),
+        index=_label_index(label, axis, shape),
+        axis=axis,
+        reduction=reduction,
+    )

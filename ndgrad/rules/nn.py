@@ -9,18 +9,19 @@ functions keep MXNet's signatures; their docstrings say where ndgrad differs.
 >>> -npx.pick(npx.log_softmax(z), np.array([2.])).mean()   # cross-entropy
 array(0.407606)
 """
+
 import math
 
 import numpy
 
 from .._ndarray import raw, wrap
-from .._writes import mark_written
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, STATE
+from .._writes import mark_written
 from ._util import lanes, neg_axis, times_into
 
-
 # --- helpers ----------------------------------------------------------------------------
+
 
 def _axis(axis, ndim, name):
     """`axis` checked against `ndim` and made negative, as NumPy reports a bad axis."""
@@ -39,12 +40,16 @@ def _whole(values, name):
     if values.dtype.kind == 'f':
         as_int = values.astype(numpy.int64)
         if (as_int != values).any():
-            raise IndexError(f'{name}: indices must be whole numbers, got values such as '
-                             f'{values[as_int != values].flat[0]}')
+            raise IndexError(
+                f'{name}: indices must be whole numbers, got values such as '
+                f'{values[as_int != values].flat[0]}'
+            )
         return as_int
     if values.dtype.kind not in 'iub':
-        raise IndexError(f'{name}: indices must be integers (or floats holding whole numbers), '
-                         f'got dtype {values.dtype}')
+        raise IndexError(
+            f'{name}: indices must be integers (or floats holding whole numbers), '
+            f'got dtype {values.dtype}'
+        )
     return values.astype(numpy.int64, copy=False)
 
 
@@ -62,6 +67,7 @@ def _along(xp, v, channel, ndim):
 
 # --- activations ----------------------------------------------------------------------
 
+
 def _relu(data):
     """max(x, 0); its derivative at 0 is 0.
 
@@ -77,7 +83,7 @@ def _sigmoid(data):
     >>> npx.sigmoid(np.array([0.]))
     array([0.5])
     """
-    with numpy.errstate(over='ignore', under='ignore'):   # exp(-x) = inf gives the right 0
+    with numpy.errstate(over='ignore', under='ignore'):  # exp(-x) = inf gives the right 0
         return 1 / (1 + numpy.exp(-data))
 
 
@@ -100,8 +106,7 @@ def _sigmoid_vjp(xp, g, ans, x):
 
 op('relu', _relu, lambda xp, g, ans, x: g * (x > 0), jvp='elementwise', export='npx')
 op('sigmoid', _sigmoid, _sigmoid_vjp, jvp='elementwise', save='output', export='npx')
-op('softplus', _softplus, lambda xp, g, ans, x: g * xp.sigmoid(x), jvp='elementwise',
-   export='npx')
+op('softplus', _softplus, lambda xp, g, ans, x: g * xp.sigmoid(x), jvp='elementwise', export='npx')
 
 
 _ACT_TYPES = ('relu', 'sigmoid', 'tanh', 'softrelu', 'softsign', 'log_sigmoid', 'mish')
@@ -171,8 +176,9 @@ def _negative_exp(data, alpha):
 
 
 @composite(export='npx')
-def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125,
-               upper_bound=0.334):
+def leaky_relu(
+    data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125, upper_bound=0.334
+):
     """MXNet's LeakyReLU family, by `act_type`:
 
     'leaky' x for x > 0 else slope·x; 'prelu' the same with the learned `gamma`
@@ -204,11 +210,14 @@ def leaky_relu(data, gamma=None, act_type='leaky', slope=0.25, lower_bound=0.125
         return _SELU_LAMBDA * _negative_exp(data, _SELU_ALPHA)
     if act_type == 'gelu':
         return gelu(data)
-    raise ValueError("leaky_relu: act_type must be 'leaky', 'prelu', 'rrelu', 'elu', "
-                     f"'selu' or 'gelu', got {act_type!r}")
+    raise ValueError(
+        "leaky_relu: act_type must be 'leaky', 'prelu', 'rrelu', 'elu', "
+        f"'selu' or 'gelu', got {act_type!r}"
+    )
 
 
 # --- softmax --------------------------------------------------------------------------
+
 
 def reduce_along(ufunc, x, axis):
     """``ufunc.reduce(x, axis, keepdims=True)``, fast along a short axis: NumPy reduces a
@@ -220,7 +229,7 @@ def reduce_along(ufunc, x, axis):
     at = axis % x.ndim
     rest = tuple(range(at)) + tuple(range(at + 1, x.ndim))
     outer = numpy.ascontiguousarray(x.transpose((at,) + rest))
-    return ufunc.reduce(outer, axis=0).reshape(x.shape[:at] + (1,) + x.shape[at + 1:])
+    return ufunc.reduce(outer, axis=0).reshape(x.shape[:at] + (1,) + x.shape[at + 1 :])
 
 
 def _softmax_kernel(x, axis=-1):
@@ -250,19 +259,29 @@ def _log_softmax_jvp(xp, t, ans, x, axis=-1):
 
 
 op('softmax', _softmax_kernel, _softmax_vjp, _softmax_vjp, save='output', export=None)
-op('log_softmax', _log_softmax_kernel, _log_softmax_vjp, _log_softmax_jvp, save='output',
-   export=None)
+op(
+    'log_softmax',
+    _log_softmax_kernel,
+    _log_softmax_vjp,
+    _log_softmax_jvp,
+    save='output',
+    export=None,
+)
 
 
 def _softmax_input(name, data, length, axis, temperature, use_length):
     """The logits a softmax normalizes (divided by `temperature`, -inf past `length`
     along `axis`), `axis` made negative, and the mask of the kept entries (or None)."""
     if not isinstance(axis, (int, numpy.integer)):
-        raise TypeError(f'{name}: axis must be an int, got {type(axis).__name__}. The second '
-                        f'positional argument is `length` (as in MXNet): pass axis by keyword')
+        raise TypeError(
+            f'{name}: axis must be an int, got {type(axis).__name__}. The second '
+            f'positional argument is `length` (as in MXNet): pass axis by keyword'
+        )
     if isinstance(length, (int, numpy.integer)):
-        raise TypeError(f'{name}: length must be an array of lengths, got {length!r}; to '
-                        f'choose the axis write {name}(data, axis={length!r})')
+        raise TypeError(
+            f'{name}: length must be an array of lengths, got {length!r}; to '
+            f'choose the axis write {name}(data, axis={length!r})'
+        )
     axis = _axis(axis, data.ndim, name)
     if temperature is not None and temperature != 1:
         data = data / temperature
@@ -294,9 +313,9 @@ def softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtyp
     x, axis, kept = _softmax_input('softmax', data, length, axis, temperature, use_length)
     if kept is None:
         return _cast(P.softmax(x, axis=axis), dtype)
-    with numpy.errstate(invalid='ignore'):   # a row of length 0 is nan here...
+    with numpy.errstate(invalid='ignore'):  # a row of length 0 is nan here...
         out = P.softmax(x, axis=axis)
-    return _cast(P.where(kept, out, 0), dtype)   # ...and 0 here
+    return _cast(P.where(kept, out, 0), dtype)  # ...and 0 here
 
 
 @composite(export='npx')
@@ -318,6 +337,7 @@ def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, 
 
 # --- pick, one_hot, topk --------------------------------------------------------------
 
+
 def _along_axis(index, axis, shape):
     """The NumPy index that reads `index` along `axis` of an array of `shape` (its other
     axes enumerated); `index` lines up with the trailing axes, batch axes lead."""
@@ -334,7 +354,7 @@ def _pick_kernel(x, index, axis, keepdims):
 def _unpick_kernel(g, index, axis, shape):
     """Zeros of ``batch + shape`` with `g` put at `index` along `axis` (pick's adjoint;
     the indices along `axis` are distinct, so assignment is the sum)."""
-    out = numpy.zeros(g.shape[:g.ndim - len(shape)] + tuple(shape), dtype=g.dtype)
+    out = numpy.zeros(g.shape[: g.ndim - len(shape)] + tuple(shape), dtype=g.dtype)
     out[_along_axis(index, axis, out.shape)] = g
     return out
 
@@ -345,14 +365,24 @@ def _pick_vjp(xp, g, ans, x, index, axis, keepdims):
     return xp.unpick(g, index=index, axis=axis, shape=x.shape)
 
 
-op('pick', _pick_kernel, _pick_vjp,
-   lambda xp, t, ans, x, index, axis, keepdims:
-       xp.pick(t, index=index, axis=axis, keepdims=keepdims),
-   save='shapes', export=None)
-op('unpick', _unpick_kernel,
-   lambda xp, g, ans, x, index, axis, shape: xp.pick(g, index=index, axis=axis, keepdims=True),
-   lambda xp, t, ans, x, index, axis, shape: xp.unpick(t, index=index, axis=axis, shape=shape),
-   save='shapes', export=None)
+op(
+    'pick',
+    _pick_kernel,
+    _pick_vjp,
+    lambda xp, t, ans, x, index, axis, keepdims: xp.pick(
+        t, index=index, axis=axis, keepdims=keepdims
+    ),
+    save='shapes',
+    export=None,
+)
+op(
+    'unpick',
+    _unpick_kernel,
+    lambda xp, g, ans, x, index, axis, shape: xp.pick(g, index=index, axis=axis, keepdims=True),
+    lambda xp, t, ans, x, index, axis, shape: xp.unpick(t, index=index, axis=axis, shape=shape),
+    save='shapes',
+    export=None,
+)
 
 
 @composite(export='npx')
@@ -381,10 +411,12 @@ def pick(data, index, axis=-1, keepdims=False, mode='clip'):
     if index.ndim == data.ndim - 1:
         cut = index.ndim + axis + 1
         index = index.reshape(index.shape[:cut] + (1,) + index.shape[cut:])
-    kept = data.shape[:data.ndim + axis] + (1,) + data.shape[data.ndim + axis + 1:]
+    kept = data.shape[: data.ndim + axis] + (1,) + data.shape[data.ndim + axis + 1 :]
     if index.ndim != data.ndim or any(i not in (1, k) for i, k in zip(index.shape, kept)):
-        raise ValueError(f'pick: index of shape {index.shape} does not match data of shape '
-                         f'{data.shape} with axis {axis} removed')
+        raise ValueError(
+            f'pick: index of shape {index.shape} does not match data of shape '
+            f'{data.shape} with axis {axis} removed'
+        )
     return P.pick(data, index=index, axis=axis, keepdims=keepdims)
 
 
@@ -422,8 +454,9 @@ def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'
     array([3., 2.])
     """
     if ret_typ not in ('indices', 'value', 'both', 'mask'):
-        raise ValueError("topk: ret_typ must be 'indices', 'value', 'both' or 'mask', "
-                         f'got {ret_typ!r}')
+        raise ValueError(
+            f"topk: ret_typ must be 'indices', 'value', 'both' or 'mask', got {ret_typ!r}"
+        )
     if axis is None:
         data, axis = P.reshape(data, (-1,)), -1
     axis = _axis(axis, data.ndim, 'topk')
@@ -432,8 +465,11 @@ def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'
     if k > n:
         raise ValueError(f'topk: k={k} is larger than the {n} entries along axis {axis}')
     values = numpy.asarray(raw(data))
-    key = values if is_ascend else -values.astype(numpy.float64 if values.dtype.kind in 'ub'
-                                                  else values.dtype)
+    key = (
+        values
+        if is_ascend
+        else -values.astype(numpy.float64 if values.dtype.kind in 'ub' else values.dtype)
+    )
     order = numpy.argsort(key, axis=axis, kind='stable')
     index = order[(Ellipsis, slice(0, k)) + (slice(None),) * (-axis - 1)]
     if ret_typ == 'mask':
@@ -449,6 +485,7 @@ def topk(data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'
 
 # --- linear algebra, shapes -----------------------------------------------------------
 
+
 @composite(export='npx')
 def batch_dot(a, b, transpose_a=False, transpose_b=False, forward_stype=None):
     """Matrix products of matching batches: (..., n, k) @ (..., k, m) -> (..., n, m).
@@ -460,9 +497,11 @@ def batch_dot(a, b, transpose_a=False, transpose_b=False, forward_stype=None):
     (2, 1, 1)
     """
     if a.ndim < 3 or b.ndim < 3:
-        raise ValueError(f'batch_dot needs operands of at least 3 dimensions (batch, rows, '
-                         f'columns), got shapes {a.shape} and {b.shape}; use np.dot or '
-                         f'np.matmul for matrices')
+        raise ValueError(
+            f'batch_dot needs operands of at least 3 dimensions (batch, rows, '
+            f'columns), got shapes {a.shape} and {b.shape}; use np.dot or '
+            f'np.matmul for matrices'
+        )
     if transpose_a:
         a = P.swapaxes(a, -1, -2)
     if transpose_b:
@@ -483,8 +522,10 @@ def reshape_like(lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rhs_end
     rb, re = slice(rhs_begin, rhs_end).indices(len(rshape))[:2]
     shape = lshape[:lb] + rshape[rb:re] + lshape[le:]
     if math.prod(shape) != math.prod(lshape):
-        raise ValueError(f'reshape_like: cannot reshape an array of shape {lshape} into '
-                         f'shape {shape}: the sizes differ')
+        raise ValueError(
+            f'reshape_like: cannot reshape an array of shape {lshape} into '
+            f'shape {shape}: the sizes differ'
+        )
     return P.reshape(lhs, shape)
 
 
@@ -499,8 +540,7 @@ def batch_flatten(data):
 
 
 @composite(export='npx')
-def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
-              sparse_grad=False):
+def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32', sparse_grad=False):
     """Rows of `weight` (input_dim × output_dim) looked up by the indices in `data`:
     shape ``data.shape + (output_dim,)``. Indices are clipped into range, as MXNet
     does; repeated indices add up their gradients. `dtype` and `sparse_grad` are
@@ -511,11 +551,11 @@ def embedding(data, weight, input_dim=None, output_dim=None, dtype='float32',
            [0., 1.]])
     """
     if weight.ndim != 2:
-        raise ValueError(f'embedding: weight must be a matrix (input_dim, output_dim), got '
-                         f'shape {weight.shape}')
+        raise ValueError(
+            f'embedding: weight must be a matrix (input_dim, output_dim), got shape {weight.shape}'
+        )
     if input_dim is not None and int(input_dim) != weight.shape[0]:
-        raise ValueError(f'embedding: input_dim={input_dim} but weight has '
-                         f'{weight.shape[0]} rows')
+        raise ValueError(f'embedding: input_dim={input_dim} but weight has {weight.shape[0]} rows')
     index = numpy.clip(_whole(data, 'embedding'), 0, weight.shape[0] - 1)
     return P.getitem(weight, index=index)
 
@@ -561,14 +601,18 @@ def sequence_mask(data, sequence_length=None, use_sequence_length=False, value=0
     if sequence_length is None:
         raise ValueError('sequence_mask: use_sequence_length=True needs sequence_length=')
     if axis not in (0, 1) or data.ndim < 2:
-        raise ValueError(f'sequence_mask: axis must be 0 (time-major) or 1 (batch-major) '
-                         f'of an array of at least 2 dimensions, got axis={axis!r} and '
-                         f'shape {data.shape}')
+        raise ValueError(
+            f'sequence_mask: axis must be 0 (time-major) or 1 (batch-major) '
+            f'of an array of at least 2 dimensions, got axis={axis!r} and '
+            f'shape {data.shape}'
+        )
     lengths = _whole(sequence_length, 'sequence_mask')
     batch = data.shape[1 - axis]
     if lengths.shape != (batch,):
-        raise ValueError(f'sequence_mask: sequence_length must have shape ({batch},), one '
-                         f'length per sequence, got {lengths.shape}')
+        raise ValueError(
+            f'sequence_mask: sequence_length must have shape ({batch},), one '
+            f'length per sequence, got {lengths.shape}'
+        )
     steps = numpy.arange(data.shape[axis])
     kept = steps[:, None] < lengths[None, :] if axis == 0 else steps[None, :] < lengths[:, None]
     kept = kept.reshape(kept.shape + (1,) * (data.ndim - 2))
@@ -577,8 +621,14 @@ def sequence_mask(data, sequence_length=None, use_sequence_length=False, value=0
 
 # --- dropout --------------------------------------------------------------------------
 
-op('dropout', lambda x, mask: x * mask, lambda xp, g, ans, x, mask: g * mask,
-   jvp='elementwise', save='shapes', export=None)
+op(
+    'dropout',
+    lambda x, mask: x * mask,
+    lambda xp, g, ans, x, mask: g * mask,
+    jvp='elementwise',
+    save='shapes',
+    export=None,
+)
 
 
 @composite(export='npx')
@@ -610,6 +660,7 @@ def dropout(data, p=0.5, mode='training', axes=None, cudnn_off=True):
 
 # --- normalization --------------------------------------------------------------------
 
+
 def _moments(x, axes):
     """Mean and (biased) variance of a NumPy array over `axes`, kept as size-1 axes."""
     mean = numpy.mean(x, axis=axes, keepdims=True)
@@ -627,16 +678,23 @@ def _standardize_kernel(x, axes, eps, moments=None):
 def _standardize_rule(xp, v, ans, x, axes, eps, moments=None):
     # x̂ = (x - mean)·r has the symmetric Jacobian r·(I - 1/n - x̂x̂ᵀ/n): vjp and jvp agree
     if xp is RAW and moments is not None:
-        r = 1 / xp.sqrt(moments[1] + eps)    # the forward pass's statistics: constants here
-    else:                                       # recorded: r must carry its dependence on x
+        r = 1 / xp.sqrt(moments[1] + eps)  # the forward pass's statistics: constants here
+    else:  # recorded: r must carry its dependence on x
         centered = x - xp.mean(x, axis=axes, keepdims=True)
         r = 1 / xp.sqrt(xp.mean(centered * centered, axis=axes, keepdims=True) + eps)
-    return r * (v - xp.mean(v, axis=axes, keepdims=True)
-                - ans * xp.mean(v * ans, axis=axes, keepdims=True))
+    return r * (
+        v - xp.mean(v, axis=axes, keepdims=True) - ans * xp.mean(v * ans, axis=axes, keepdims=True)
+    )
 
 
-op('standardize', _standardize_kernel, _standardize_rule, _standardize_rule, save='both',
-   export=None)
+op(
+    'standardize',
+    _standardize_kernel,
+    _standardize_rule,
+    _standardize_rule,
+    save='both',
+    export=None,
+)
 
 
 def _norm_axes(axis, ndim, name):
@@ -653,8 +711,10 @@ def _check_channel_param(name, param, value, size):
     if not hasattr(value, 'shape'):
         raise TypeError(f'{name}: {param} must be an array, got {type(value).__name__}')
     if value.shape != (size,):
-        raise ValueError(f'{name}: {param} must have shape ({size},), one value per entry '
-                         f'of the normalized axis, got {value.shape}')
+        raise ValueError(
+            f'{name}: {param} must have shape ({size},), one value per entry '
+            f'of the normalized axis, got {value.shape}'
+        )
 
 
 @composite(export='npx')
@@ -668,8 +728,10 @@ def layer_norm(data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
     array([[-1.,  1.]])
     """
     if output_mean_var:
-        raise NotImplementedError('layer_norm: output_mean_var=True is not supported; '
-                                  'compute np.mean(x, axis) and np.var(x, axis) instead')
+        raise NotImplementedError(
+            'layer_norm: output_mean_var=True is not supported; '
+            'compute np.mean(x, axis) and np.var(x, axis) instead'
+        )
     channel = _axis(axis, data.ndim, 'layer_norm')
     for param, value in (('gamma', gamma), ('beta', beta)):
         _check_channel_param('layer_norm', param, value, data.shape[channel])
@@ -686,9 +748,22 @@ def _update_in_place(running, value):
 
 
 @composite(export='npx')
-def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-5, momentum=0.9,
-               fix_gamma=False, use_global_stats=False, output_mean_var=False, axis=1,
-               cudnn_off=False, min_calib_range=None, max_calib_range=None):
+def batch_norm(
+    x,
+    gamma,
+    beta,
+    running_mean,
+    running_var,
+    eps=1e-5,
+    momentum=0.9,
+    fix_gamma=False,
+    use_global_stats=False,
+    output_mean_var=False,
+    axis=1,
+    cudnn_off=False,
+    min_calib_range=None,
+    max_calib_range=None,
+):
     """Batch normalization over every axis but `axis` (the channels).
 
     In training mode (``autograd.record()``, ``autograd.train_mode()``) the batch's
@@ -711,17 +786,23 @@ def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-5, momentum=0.9
         raise NotImplementedError('batch_norm: output_mean_var=True is not supported')
     channel, others = _norm_axes(axis, x.ndim, 'batch_norm')
     size = x.shape[channel]
-    for param, value in (('gamma', gamma), ('beta', beta), ('running_mean', running_mean),
-                         ('running_var', running_var)):
+    for param, value in (
+        ('gamma', gamma),
+        ('beta', beta),
+        ('running_mean', running_mean),
+        ('running_var', running_var),
+    ):
         _check_channel_param('batch_norm', param, value, size)
     if fix_gamma:
         gamma = numpy.ones(size, _float_dtype(x))
     if STATE.training and not use_global_stats:
         mean, var = _moments(raw(x), others)
-        _update_in_place(running_mean, momentum * raw(running_mean)
-                         + (1 - momentum) * mean.reshape(size))
-        _update_in_place(running_var, momentum * raw(running_var)
-                         + (1 - momentum) * var.reshape(size))
+        _update_in_place(
+            running_mean, momentum * raw(running_mean) + (1 - momentum) * mean.reshape(size)
+        )
+        _update_in_place(
+            running_var, momentum * raw(running_var) + (1 - momentum) * var.reshape(size)
+        )
         xhat = P.standardize(x, axes=others, eps=eps, moments=(mean, var))
         return _affine(xhat, gamma, beta, channel, x.ndim)
     scale = gamma / numpy.sqrt(raw(running_var) + eps)

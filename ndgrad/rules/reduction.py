@@ -17,13 +17,21 @@ differences also give (`var`'s gradient there is 0 by itself).
 >>> y.backward(); x.grad
 array([0. , 0.5, 0.5])
 """
+
 import warnings
 
 import numpy
 
 from .._primitive import RAW, REC as P, composite, op
-from ._util import (inverse_permutation, kept_shape, negative_axes, neg_axis, no_out,
-                    reduced_size, unreduce)
+from ._util import (
+    inverse_permutation,
+    kept_shape,
+    neg_axis,
+    negative_axes,
+    no_out,
+    reduced_size,
+    unreduce,
+)
 
 
 def _kept(xp, ans, x_shape, axes):
@@ -44,7 +52,7 @@ def _take(xp, v, axis, index):
 def _shift(xp, v, d, axis, forward):
     """`v` moved `d` places along `axis`, zeros filling in: forward gives
     ``out[i] = v[i - d]``, backward ``out[i] = v[i + d]``."""
-    zeros = xp.zeros(v.shape[:v.ndim + axis] + (d,) + v.shape[v.ndim + axis + 1:], v.dtype)
+    zeros = xp.zeros(v.shape[: v.ndim + axis] + (d,) + v.shape[v.ndim + axis + 1 :], v.dtype)
     if forward:
         return xp.concatenate(zeros, _take(xp, v, axis, slice(None, -d)), axis=axis)
     return xp.concatenate(_take(xp, v, axis, slice(d, None)), zeros, axis=axis)
@@ -56,14 +64,17 @@ def _has_zero(value):
 
 # --- sum, mean, nansum, nanmean -----------------------------------------------------------
 
-def _sum_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-             where=None):
+
+def _sum_vjp(
+    xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None
+):
     g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
     return g if where is None else xp.where(where, g, 0)
 
 
-def _sum_jvp(xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None,
-             where=None):
+def _sum_jvp(
+    xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None
+):
     axes = negative_axes(axis, x.ndim)
     if where is not None:
         t = xp.where(where, t, 0)
@@ -116,8 +127,7 @@ def _nansum_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
 
 
 def _nansum_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
-    return xp.sum(xp.where(xp.isnan(x), 0, t), axis=negative_axes(axis, x.ndim),
-                  keepdims=keepdims)
+    return xp.sum(xp.where(xp.isnan(x), 0, t), axis=negative_axes(axis, x.ndim), keepdims=keepdims)
 
 
 def _nanmean_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
@@ -129,8 +139,7 @@ def _nanmean_vjp(xp, g, ans, x, axis=None, dtype=None, keepdims=False):
 def _nanmean_jvp(xp, t, ans, x, axis=None, dtype=None, keepdims=False):
     axes = negative_axes(axis, x.ndim)
     present, count = _present(xp, x, axes, t.dtype)
-    return xp.sum(xp.where(present, t / count, 0), axis=axes,
-                  keepdims=keepdims)
+    return xp.sum(xp.where(present, t / count, 0), axis=axes, keepdims=keepdims)
 
 
 op('nansum', _nansum, _nansum_vjp, _nansum_jvp)
@@ -207,13 +216,15 @@ def ptp(a, axis=None, keepdims=False):
 
 # --- products: no division by an input that may be zero -------------------------------------
 
+
 def _exclusive_cumprod(xp, v, axis):
     """``out[i] = prod(v[:i])`` along `axis` (negative): no division."""
     if v.shape[axis] == 0:
         return v
-    ones = xp.ones(v.shape[:v.ndim + axis] + (1,) + v.shape[v.ndim + axis + 1:], v.dtype)
-    return xp.concatenate(ones, _take(xp, xp.cumprod(v, axis=axis), axis, slice(None, -1)),
-                          axis=axis)
+    ones = xp.ones(v.shape[: v.ndim + axis] + (1,) + v.shape[v.ndim + axis + 1 :], v.dtype)
+    return xp.concatenate(
+        ones, _take(xp, xp.cumprod(v, axis=axis), axis, slice(None, -1)), axis=axis
+    )
 
 
 def _others_product(xp, x, axes):
@@ -224,9 +235,10 @@ def _others_product(xp, x, axes):
     perm = tuple(kept + reduced)
     v = x if perm == tuple(range(nd)) else xp.transpose(x, perm)
     moved = v.shape
-    v = xp.reshape(v, moved[:len(kept)] + (-1,))
-    prod = (_exclusive_cumprod(xp, v, -1)
-            * _flip(xp, _exclusive_cumprod(xp, _flip(xp, v, -1), -1), -1))
+    v = xp.reshape(v, moved[: len(kept)] + (-1,))
+    prod = _exclusive_cumprod(xp, v, -1) * _flip(
+        xp, _exclusive_cumprod(xp, _flip(xp, v, -1), -1), -1
+    )
     prod = xp.reshape(prod, moved)
     if perm == tuple(range(nd)):
         return prod
@@ -275,7 +287,7 @@ def _scan_axis(x, axis):
 def _flat(xp, v, x, axis):
     """`v` (batch + x.shape) flattened behind its batch axes when axis is None."""
     if axis is None:
-        return xp.reshape(v, v.shape[:v.ndim - x.ndim] + (-1,))
+        return xp.reshape(v, v.shape[: v.ndim - x.ndim] + (-1,))
     return v
 
 
@@ -285,7 +297,7 @@ def _reverse_cumsum(xp, g, axis):
 
 def _cumsum_vjp(xp, g, ans, x, axis=None, dtype=None):
     a = _scan_axis(x, axis)
-    return xp.reshape(_reverse_cumsum(xp, g, a), g.shape[:g.ndim - ans.ndim] + x.shape)
+    return xp.reshape(_reverse_cumsum(xp, g, a), g.shape[: g.ndim - ans.ndim] + x.shape)
 
 
 def _cumsum_jvp(xp, t, ans, x, axis=None, dtype=None):
@@ -318,7 +330,7 @@ def _cumprod_vjp(xp, g, ans, x, axis=None, dtype=None):
         # prod(x[:i]) * h[i], where h[i] = g[i] + x[i+1] * h[i+1]
         nxt = _shift(xp, v, 1, a, forward=False)
         out = _exclusive_cumprod(xp, v, a) * _linear_scan(xp, nxt, g, a, forward=False)
-    return xp.reshape(out, g.shape[:g.ndim - ans.ndim] + x.shape)
+    return xp.reshape(out, g.shape[: g.ndim - ans.ndim] + x.shape)
 
 
 def _cumprod_jvp(xp, t, ans, x, axis=None, dtype=None):
@@ -350,17 +362,21 @@ class _Order:
         self.runs = None
         if not new_run.all():
             flags = numpy.concatenate(
-                [numpy.ones(new_run.shape[:-1] + (1,), bool), new_run], axis=-1).ravel()
+                [numpy.ones(new_run.shape[:-1] + (1,), bool), new_run], axis=-1
+            ).ravel()
             starts = numpy.flatnonzero(flags)
-            self.runs = (starts, numpy.diff(numpy.append(starts, flags.size)),
-                         numpy.cumsum(flags) - 1)
+            self.runs = (
+                starts,
+                numpy.diff(numpy.append(starts, flags.size)),
+                numpy.cumsum(flags) - 1,
+            )
 
     def average_ties(self, v):
         """`v` (sorted order, axis last) with each run of ties replaced by its mean."""
         if self.runs is None:
             return v
         starts, lengths, run_of = self.runs
-        flat = v.reshape(v.shape[:v.ndim - self.ndim] + (-1,))
+        flat = v.reshape(v.shape[: v.ndim - self.ndim] + (-1,))
         means = numpy.add.reduceat(flat, starts, axis=-1) / lengths.astype(v.dtype)
         return means[..., run_of].reshape(v.shape)
 
@@ -384,10 +400,22 @@ def _sort_tangent(t, order):
 
 
 # both are linear in their input, and each other's transpose
-op('unsort', _unsort, lambda xp, g, ans, t, order: xp.sort_tangent(g, order=order),
-   lambda xp, t, ans, g, order: xp.unsort(t, order=order), save='shapes', export=None)
-op('sort_tangent', _sort_tangent, lambda xp, g, ans, t, order: xp.unsort(g, order=order),
-   lambda xp, t, ans, x, order: xp.sort_tangent(t, order=order), save='shapes', export=None)
+op(
+    'unsort',
+    _unsort,
+    lambda xp, g, ans, t, order: xp.sort_tangent(g, order=order),
+    lambda xp, t, ans, g, order: xp.unsort(t, order=order),
+    save='shapes',
+    export=None,
+)
+op(
+    'sort_tangent',
+    _sort_tangent,
+    lambda xp, g, ans, t, order: xp.unsort(g, order=order),
+    lambda xp, t, ans, x, order: xp.sort_tangent(t, order=order),
+    save='shapes',
+    export=None,
+)
 
 
 def _sort(a, axis=-1):
@@ -398,10 +426,13 @@ def _sort_axis(x, axis):
     return neg_axis(axis, x.ndim)
 
 
-op('sort', _sort,
-   lambda xp, g, ans, x, axis=-1: xp.unsort(g, order=_Order(x, _sort_axis(x, axis))),
-   lambda xp, t, ans, x, axis=-1: xp.sort_tangent(t, order=_Order(x, _sort_axis(x, axis))),
-   export=None)
+op(
+    'sort',
+    _sort,
+    lambda xp, g, ans, x, axis=-1: xp.unsort(g, order=_Order(x, _sort_axis(x, axis))),
+    lambda xp, t, ans, x, axis=-1: xp.sort_tangent(t, order=_Order(x, _sort_axis(x, axis))),
+    export=None,
+)
 
 
 @composite()
@@ -415,14 +446,17 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     array([1., 2., 3.])
     """
     if order is not None:
-        raise ValueError('order= sorts structured arrays by field, which ndgrad arrays do '
-                         'not have: sort a plain array instead')
+        raise ValueError(
+            'order= sorts structured arrays by field, which ndgrad arrays do '
+            'not have: sort a plain array instead'
+        )
     if axis is None:
         return P.sort(P.reshape(a, (-1,)), axis=-1)
     return P.sort(a, axis=axis)
 
 
 # --- order statistics: median, quantile, percentile ----------------------------------------
+
 
 def _shape(a):
     return a.shape if hasattr(a, 'shape') else numpy.shape(a)
@@ -445,8 +479,7 @@ def _nan_if_any(s, result, extra):
     last = numpy.asarray(s)[..., -1]
     if not numpy.isnan(last).any():
         return result
-    return P.where(numpy.reshape(numpy.isnan(last), last.shape + (1,) * extra), numpy.nan,
-                   result)
+    return P.where(numpy.reshape(numpy.isnan(last), last.shape + (1,) * extra), numpy.nan, result)
 
 
 def _finish(result, qdim, axes, shape, keepdims):
@@ -455,8 +488,9 @@ def _finish(result, qdim, axes, shape, keepdims):
     if qdim:
         result = P.transpose(result, tuple(range(nd - qdim, nd)) + tuple(range(nd - qdim)))
     if keepdims:
-        result = P.reshape(result, result.shape[:qdim] + kept_shape(shape, tuple(
-            a - len(shape) for a in axes)))
+        result = P.reshape(
+            result, result.shape[:qdim] + kept_shape(shape, tuple(a - len(shape) for a in axes))
+        )
     return result
 
 
@@ -478,8 +512,9 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if n % 2:
         result = P.getitem(s, index=(Ellipsis, half))
     else:
-        result = (P.getitem(s, index=(Ellipsis, half - 1))
-                  + P.getitem(s, index=(Ellipsis, half))) * 0.5
+        result = (
+            P.getitem(s, index=(Ellipsis, half - 1)) + P.getitem(s, index=(Ellipsis, half))
+        ) * 0.5
     return _finish(_nan_if_any(s, result, 0), 0, axes, shape, keepdims)
 
 
@@ -491,13 +526,15 @@ def _quantile(a, q, axis, method, keepdims, scale, name, skipna=False, out=None,
     if weights is not None:
         raise NotImplementedError(f'np.{name}(..., weights=...) is not supported')
     if method not in _METHODS:
-        raise ValueError(f'np.{name} supports method= {", ".join(map(repr, _METHODS))}; '
-                         f'got {method!r}')
+        raise ValueError(
+            f'np.{name} supports method= {", ".join(map(repr, _METHODS))}; got {method!r}'
+        )
     q_raw = numpy.asarray(q, dtype=float) / scale
     if not (numpy.all(q_raw >= 0) and numpy.all(q_raw <= 1)):
         limit = '[0, 1]' if scale == 1 else '[0, 100]'
-        raise ValueError(f'{"Quantiles" if scale == 1 else "Percentiles"} must be in the '
-                         f'range {limit}')
+        raise ValueError(
+            f'{"Quantiles" if scale == 1 else "Percentiles"} must be in the range {limit}'
+        )
     s, axes, shape = _sorted_last(a, axis)
     n = s.shape[-1]
     if n == 0:
@@ -549,8 +586,10 @@ def _numbers(s, qdim):
 def _per_slice(kept, qdim):
     """Index arrays picking each slice of a `kept`-shaped stack (then `qdim` axes)."""
     nd = len(kept)
-    return tuple(numpy.arange(k).reshape((1,) * i + (k,) + (1,) * (nd - i - 1 + qdim))
-                 for i, k in enumerate(kept))
+    return tuple(
+        numpy.arange(k).reshape((1,) * i + (k,) + (1,) * (nd - i - 1 + qdim))
+        for i, k in enumerate(kept)
+    )
 
 
 def _nan_if_empty(n, result):
@@ -562,8 +601,17 @@ def _nan_if_empty(n, result):
 
 
 @composite()
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
-             keepdims=False, *, weights=None):
+def quantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method='linear',
+    keepdims=False,
+    *,
+    weights=None,
+):
     """The `q`-th quantiles (``0 <= q <= 1``) along `axis`, by NumPy's methods
     'linear' (default: interpolating between the two nearest sorted elements, also
     differentiable in `q`), 'lower', 'higher', 'midpoint' and 'nearest'.
@@ -571,44 +619,71 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
     >>> np.quantile(np.array([1., 2., 3., 4.]), 0.5)
     array(2.5)
     """
-    return _quantile(a, q, axis, method, keepdims, 1, 'quantile',
-                     out=out, weights=weights)
+    return _quantile(a, q, axis, method, keepdims, 1, 'quantile', out=out, weights=weights)
 
 
 @composite()
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
-               keepdims=False, *, weights=None):
+def percentile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method='linear',
+    keepdims=False,
+    *,
+    weights=None,
+):
     """The `q`-th percentiles (``0 <= q <= 100``); see `quantile`.
 
     >>> np.percentile(np.array([1., 2., 3., 4.]), 50)
     array(2.5)
     """
-    return _quantile(a, q, axis, method, keepdims, 100, 'percentile',
-                     out=out, weights=weights)
+    return _quantile(a, q, axis, method, keepdims, 100, 'percentile', out=out, weights=weights)
 
 
 @composite()
-def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
-                keepdims=False, *, weights=None):
+def nanquantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method='linear',
+    keepdims=False,
+    *,
+    weights=None,
+):
     """`quantile` ignoring NaNs (NaN for a slice of NaNs only).
 
     >>> np.nanquantile(np.array([1., np.nan, 3.]), 0.5)
     array(2.)
     """
-    return _quantile(a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True,
-                     out=out, weights=weights)
+    return _quantile(
+        a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True, out=out, weights=weights
+    )
 
 
 @composite()
-def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method='linear',
-                  keepdims=False, *, weights=None):
+def nanpercentile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method='linear',
+    keepdims=False,
+    *,
+    weights=None,
+):
     """`percentile` ignoring NaNs.
 
     >>> np.nanpercentile(np.array([1., np.nan, 3.]), 50)
     array(2.)
     """
-    return _quantile(a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True,
-                     out=out, weights=weights)
+    return _quantile(
+        a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True, out=out, weights=weights
+    )
 
 
 @composite()
@@ -657,8 +732,9 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
     array(1.)
     """
     no_out(out, 'std')
-    return _root(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
-                     correction=correction))
+    return _root(
+        var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, correction=correction)
+    )
 
 
 @composite()
@@ -696,8 +772,9 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correc
     array(1.)
     """
     no_out(out, 'nanstd')
-    return _root(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
-                        correction=correction))
+    return _root(
+        nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, correction=correction)
+    )
 
 
 @composite()
@@ -747,8 +824,9 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         if len(w_shape) != 1:
             raise TypeError('1D weights expected when shapes of a and weights differ.')
         if isinstance(axis, (tuple, list)) or w_shape[0] != shape[axis]:
-            raise ValueError('Shape of weights must be consistent with shape of a along '
-                             'specified axis.')
+            raise ValueError(
+                'Shape of weights must be consistent with shape of a along specified axis.'
+            )
         axis = axis - len(shape) if axis >= 0 else axis
         weights = P.reshape(weights, w_shape + (1,) * (-axis - 1))
     total = P.sum(weights, axis=axis, keepdims=keepdims and w_shape == shape)
@@ -768,8 +846,7 @@ def _logsumexp(a, axis=None, keepdims=False):
     top = numpy.max(a, axis=axis, keepdims=True)
     top = numpy.where(numpy.isfinite(top), top, 0)
     total = numpy.sum(numpy.exp(a - top), axis=axis, keepdims=keepdims)
-    return numpy.log(total) + (top if keepdims else numpy.reshape(
-        top, numpy.shape(total)))
+    return numpy.log(total) + (top if keepdims else numpy.reshape(top, numpy.shape(total)))
 
 
 def _logsumexp_vjp(xp, g, ans, x, axis=None, keepdims=False):
@@ -779,8 +856,7 @@ def _logsumexp_vjp(xp, g, ans, x, axis=None, keepdims=False):
 
 def _logsumexp_jvp(xp, t, ans, x, axis=None, keepdims=False):
     axes = negative_axes(axis, x.ndim)
-    return xp.sum(t * xp.exp(x - _kept(xp, ans, x.shape, axes)), axis=axes,
-                  keepdims=keepdims)
+    return xp.sum(t * xp.exp(x - _kept(xp, ans, x.shape, axes)), axis=axes, keepdims=keepdims)
 
 
 op('logsumexp', _logsumexp, _logsumexp_vjp, _logsumexp_jvp, save='both', export='npx')

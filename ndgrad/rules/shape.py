@@ -12,13 +12,22 @@ come from the saved input, with the batch axes of `g` kept in front.
 array([[ 6.,  8., 10.],
        [12., 14., 16.]])
 """
+
 import numpy
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
-from ._util import (PerInput, as_array, as_ndgrad, batch_shape, inverse_permutation, neg_axis,
-                    negative_axes, no_out)
+from ._util import (
+    PerInput,
+    as_array,
+    as_ndgrad,
+    batch_shape,
+    inverse_permutation,
+    neg_axis,
+    negative_axes,
+    no_out,
+)
 from .reduction import median
 
 
@@ -30,12 +39,13 @@ def _slab(axis, ndim, item):
 
 # --- reshape, transpose, broadcast_to ------------------------------------------------------------
 
+
 def _reshape_vjp(xp, g, ans, x, shape):
     return xp.reshape(g, batch_shape(g, ans) + x.shape)
 
 
 def _reshape_jvp(xp, t, ans, x, shape):
-    return xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape)
+    return xp.reshape(t, t.shape[: t.ndim - x.ndim] + ans.shape)
 
 
 def _perm(axes, ndim):
@@ -60,23 +70,47 @@ def _broadcast_to_jvp(xp, t, ans, x, shape):
     return xp.broadcast_to(t, t.shape[:nb] + tuple(shape))
 
 
-op('reshape', lambda x, shape: numpy.reshape(x, shape), _reshape_vjp, _reshape_jvp,
-   save='shapes', export=None)
+op(
+    'reshape',
+    lambda x, shape: numpy.reshape(x, shape),
+    _reshape_vjp,
+    _reshape_jvp,
+    save='shapes',
+    export=None,
+)
 op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes', export=None)
-op('broadcast_to', lambda x, shape: numpy.broadcast_to(x, shape),
-   lambda xp, g, ans, x, shape: g, _broadcast_to_jvp, save='shapes', export=None)
-op('swapaxes', numpy.swapaxes,
-   lambda xp, g, ans, x, a, b: xp.swapaxes(g, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
-   lambda xp, t, ans, x, a, b: xp.swapaxes(t, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
-   save='shapes', export=None)
-op('expand_dims', numpy.expand_dims,
-   lambda xp, g, ans, x, axis: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
-   lambda xp, t, ans, x, axis: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
-   save='shapes', export=None)
-op('squeeze', numpy.squeeze,
-   lambda xp, g, ans, x, axis=None: xp.reshape(g, g.shape[:g.ndim - ans.ndim] + x.shape),
-   lambda xp, t, ans, x, axis=None: xp.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape),
-   save='shapes', export=None)
+op(
+    'broadcast_to',
+    lambda x, shape: numpy.broadcast_to(x, shape),
+    lambda xp, g, ans, x, shape: g,
+    _broadcast_to_jvp,
+    save='shapes',
+    export=None,
+)
+op(
+    'swapaxes',
+    numpy.swapaxes,
+    lambda xp, g, ans, x, a, b: xp.swapaxes(g, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
+    lambda xp, t, ans, x, a, b: xp.swapaxes(t, neg_axis(a, x.ndim), neg_axis(b, x.ndim)),
+    save='shapes',
+    export=None,
+)
+op(
+    'expand_dims',
+    numpy.expand_dims,
+    lambda xp, g, ans, x, axis: xp.reshape(g, g.shape[: g.ndim - ans.ndim] + x.shape),
+    lambda xp, t, ans, x, axis: xp.reshape(t, t.shape[: t.ndim - x.ndim] + ans.shape),
+    save='shapes',
+    export=None,
+)
+op(
+    'squeeze',
+    numpy.squeeze,
+    lambda xp, g, ans, x, axis=None: xp.reshape(g, g.shape[: g.ndim - ans.ndim] + x.shape),
+    lambda xp, t, ans, x, axis=None: xp.reshape(t, t.shape[: t.ndim - x.ndim] + ans.shape),
+    save='shapes',
+    export=None,
+)
 
 
 @composite()
@@ -132,8 +166,9 @@ def moveaxis(a, source, destination):
     source = normalize_axis_tuple(source, a.ndim, 'source')
     destination = normalize_axis_tuple(destination, a.ndim, 'destination')
     if len(source) != len(destination):
-        raise ValueError('`source` and `destination` arguments must have the same number '
-                         'of elements')
+        raise ValueError(
+            '`source` and `destination` arguments must have the same number of elements'
+        )
     order = [n for n in range(a.ndim) if n not in source]
     for dest, src in sorted(zip(destination, source)):
         order.insert(dest, src)
@@ -240,6 +275,7 @@ def atleast_3d(*arys):
 
 # --- joining --------------------------------------------------------------------------------------
 
+
 def _concat_index(i, xs, axis):
     ndim = xs[0].ndim
     ax = neg_axis(axis, ndim)
@@ -256,21 +292,31 @@ def _slab_rules(slab_index):
     """vjp and jvp rules of a join op whose input i fills ``slab_index(i, xs, axis)`` of
     the output: the vjp reads that slab of g; the jvp puts input i's tangent there, with
     zeros elsewhere."""
+
     def vjp(i):
         def rule(xp, g, ans, *xs, axis=0):
             return xp.getitem(g, index=slab_index(i, xs, axis))
+
         return rule
 
     def jvp(i):
         def rule(xp, t, ans, *xs, axis=0):
-            return xp.scatter(t, index=slab_index(i, xs, axis), shape=ans.shape,
-                              nbatch=t.ndim - xs[i].ndim)
+            return xp.scatter(
+                t, index=slab_index(i, xs, axis), shape=ans.shape, nbatch=t.ndim - xs[i].ndim
+            )
+
         return rule
+
     return PerInput(vjp), PerInput(jvp)
 
 
-op('concatenate', lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
-   *_slab_rules(_concat_index), save='shapes', export=None)
+op(
+    'concatenate',
+    lambda *xs, axis=0: numpy.concatenate(xs, axis=axis),
+    *_slab_rules(_concat_index),
+    save='shapes',
+    export=None,
+)
 
 
 def _stack(*xs, axis=0):
@@ -324,8 +370,9 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting='same_kind'):
 
 def _sequence(tup, name):
     if not isinstance(tup, (list, tuple, ndarray, numpy.ndarray)):
-        raise TypeError(f'np.{name} needs a sequence of arrays (a list or a tuple), not '
-                        f'{type(tup).__name__}')
+        raise TypeError(
+            f'np.{name} needs a sequence of arrays (a list or a tuple), not {type(tup).__name__}'
+        )
     return list(tup)
 
 
@@ -379,6 +426,7 @@ def column_stack(tup):
 
 # --- splitting ------------------------------------------------------------------------------------
 
+
 def _split(x, pieces, axis):
     return tuple(x[_slab(axis, x.ndim, piece)] for piece in pieces)
 
@@ -414,7 +462,6 @@ def _split_jvp(xp, t, ans, x, pieces, axis):
 op('split', _split, _split_vjp, _split_jvp, save='shapes', nout=None, export=None)
 
 
-
 def _unstack(x, axis):
     moved = numpy.moveaxis(x, axis, 0)
     return tuple(moved[i, ...] for i in range(moved.shape[0]))
@@ -422,10 +469,15 @@ def _unstack(x, axis):
 
 # one node for all the slices (iteration under record() uses it): a gradient reaching a
 # slice is kept in that slice's slot until the stack of them all is needed
-op('unstack', _unstack,
-   lambda xp, g, ans, x, axis: xp.stack(*g, axis=axis),
-   lambda xp, t, ans, x, axis: xp.unstack(t, axis),
-   save='shapes', nout=None, export=None)
+op(
+    'unstack',
+    _unstack,
+    lambda xp, g, ans, x, axis: xp.stack(*g, axis=axis),
+    lambda xp, t, ans, x, axis: xp.unstack(t, axis),
+    save='shapes',
+    nout=None,
+    export=None,
+)
 
 
 @composite()
@@ -439,6 +491,7 @@ def unstack(x, /, *, axis=0):
     if x.ndim == 0:
         raise ValueError('Input array must be at least 1-d.')
     return P.unstack(x, normalize_axis_index(axis, x.ndim) - x.ndim)
+
 
 def _split_pieces(n, indices_or_sections, equal):
     if numpy.ndim(indices_or_sections) == 0:
@@ -521,6 +574,7 @@ def dsplit(ary, indices_or_sections):
 
 # --- copies: tile, repeat ---------------------------------------------------------------------------
 
+
 @composite()
 def tile(A, reps):
     """`A` repeated `reps` times along each axis; the gradient sums the copies.
@@ -564,15 +618,16 @@ def repeat(a, repeats, axis=None):
         if r < 0:
             raise ValueError('repeats may not contain negative values.')
         # (..., n, ...) -> (..., n, 1, ...) -> broadcast to (..., n, r, ...) -> (..., n*r, ...)
-        spread = a.shape[:axis + 1] + (1,) + a.shape[axis + 1:]
-        copies = a.shape[:axis + 1] + (r,) + a.shape[axis + 1:]
+        spread = a.shape[: axis + 1] + (1,) + a.shape[axis + 1 :]
+        copies = a.shape[: axis + 1] + (r,) + a.shape[axis + 1 :]
         out = P.broadcast_to(P.reshape(a, spread), copies)
-        return P.reshape(out, a.shape[:axis] + (n * r,) + a.shape[axis + 1:])
+        return P.reshape(out, a.shape[:axis] + (n * r,) + a.shape[axis + 1 :])
     picks = numpy.repeat(numpy.arange(n), counts)
     return P.getitem(a, index=_slab(axis - a.ndim, a.ndim, picks))
 
 
 # --- flips and rolls --------------------------------------------------------------------------------
+
 
 def _flip_rule(xp, g, ans, x, axis=None):
     return xp.flip(g, axis=negative_axes(axis, x.ndim))
@@ -676,7 +731,7 @@ def _edge(value, a, axis):
     """`prepend`/`append` of diff: a scalar or 0-d becomes a slab of size 1 along axis."""
     value = as_ndgrad(value)
     if value.ndim == 0:
-        shape = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+        shape = a.shape[:axis] + (1,) + a.shape[axis + 1 :]
         value = P.broadcast_to(value, shape)
     return value
 
@@ -740,7 +795,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing='xy'):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
     ndim = len(xi)
     ones = (1,) * ndim
-    out = [P.reshape(as_array(x), ones[:i] + (-1,) + ones[i + 1:]) for i, x in enumerate(xi)]
+    out = [P.reshape(as_array(x), ones[:i] + (-1,) + ones[i + 1 :]) for i, x in enumerate(xi)]
     if indexing == 'xy' and ndim > 1:
         out[0] = P.reshape(out[0], (1, -1) + ones[2:])
         out[1] = P.reshape(out[1], (-1, 1) + ones[2:])
@@ -752,6 +807,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing='xy'):
 
 
 # --- padding --------------------------------------------------------------------------------------
+
 
 def _pad_vjp(xp, g, ans, x, pad_width, constant_values=0):
     interior = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape))
@@ -770,8 +826,8 @@ def _pad_constant(x, pad_width, constant_values=0):
     return numpy.pad(x, widths, 'constant', constant_values=constant_values)
 
 
-op('pad_constant', _pad_constant,
-   _pad_vjp, _pad_jvp, save='shapes', export=None)
+op('pad_constant', _pad_constant, _pad_vjp, _pad_jvp, save='shapes', export=None)
+
 
 def _pad_copy_vjp(xp, g, ans, x, pad_width, mode):
     """Fold each padded axis back: the interior, plus each padded entry added to
@@ -783,11 +839,10 @@ def _pad_copy_vjp(xp, g, ans, x, pad_width, mode):
             continue
         inner = xp.getitem(g, index=_slab(k - nd, nd, slice(before, before + n)))
         core[k] = n
-        outside = numpy.r_[0:before, before + n:before + n + after]
+        outside = numpy.r_[0:before, before + n : before + n + after]
         picks = numpy.pad(numpy.arange(n), (before, after), mode)[outside]
         edges = xp.getitem(g, index=_slab(k - nd, nd, outside))
-        g = inner + xp.scatter(edges, index=_slab(k - nd, nd, picks), shape=tuple(core),
-                               nbatch=nb)
+        g = inner + xp.scatter(edges, index=_slab(k - nd, nd, picks), shape=tuple(core), nbatch=nb)
     return g
 
 
@@ -795,17 +850,41 @@ def _pad_copy_jvp(xp, t, ans, x, pad_width, mode):
     return xp.pad_copy(t, ((0, 0),) * (t.ndim - x.ndim) + tuple(pad_width), mode=mode)
 
 
-op('pad_copy', lambda x, pad_width, mode: numpy.pad(x, pad_width, mode),
-   _pad_copy_vjp, _pad_copy_jvp, save='shapes', export=None)
+op(
+    'pad_copy',
+    lambda x, pad_width, mode: numpy.pad(x, pad_width, mode),
+    _pad_copy_vjp,
+    _pad_copy_jvp,
+    save='shapes',
+    export=None,
+)
 
 _GATHER_MODES = ('edge', 'reflect', 'symmetric', 'wrap')
-_MODES = ('constant', 'edge', 'linear_ramp', 'maximum', 'mean', 'median', 'minimum',
-          'reflect', 'symmetric', 'wrap', 'empty')
-_MODE_KWARGS = {'constant': {'constant_values'}, 'edge': set(), 'wrap': set(),
-                'reflect': {'reflect_type'}, 'symmetric': {'reflect_type'},
-                'mean': {'stat_length'}, 'linear_ramp': {'end_values'},
-                'maximum': {'stat_length'}, 'minimum': {'stat_length'},
-                'median': {'stat_length'}}
+_MODES = (
+    'constant',
+    'edge',
+    'linear_ramp',
+    'maximum',
+    'mean',
+    'median',
+    'minimum',
+    'reflect',
+    'symmetric',
+    'wrap',
+    'empty',
+)
+_MODE_KWARGS = {
+    'constant': {'constant_values'},
+    'edge': set(),
+    'wrap': set(),
+    'reflect': {'reflect_type'},
+    'symmetric': {'reflect_type'},
+    'mean': {'stat_length'},
+    'linear_ramp': {'end_values'},
+    'maximum': {'stat_length'},
+    'minimum': {'stat_length'},
+    'median': {'stat_length'},
+}
 
 
 def _pairs(value, ndim, name, integral=True):
@@ -826,8 +905,10 @@ def _pairs(value, ndim, name, integral=True):
     try:
         pairs = numpy.broadcast_to(arr, (ndim, 2))
     except ValueError:
-        raise ValueError(f'`{name}` of shape {arr.shape} does not broadcast to ({ndim}, 2): '
-                         f'give one (before, after) pair per axis') from None
+        raise ValueError(
+            f'`{name}` of shape {arr.shape} does not broadcast to ({ndim}, 2): '
+            f'give one (before, after) pair per axis'
+        ) from None
     return tuple((p[0].item(), p[1].item()) for p in pairs)
 
 
@@ -842,8 +923,9 @@ def _pad_stat(a, widths, stat, mode):
         if not before and not after:
             continue
         if n == 0:
-            raise ValueError(f"can't extend empty axis {axis} using modes other than "
-                             f"'constant' or 'empty'")
+            raise ValueError(
+                f"can't extend empty axis {axis} using modes other than 'constant' or 'empty'"
+            )
         ax = axis - a.ndim
         lengths = (n, n) if stat is None else tuple(min(k, n) for k in stat[axis])
         if 0 in lengths:
@@ -855,7 +937,7 @@ def _pad_stat(a, widths, stat, mode):
                 value = median(lane, axis=axis, keepdims=True)
             else:
                 value = (P.max if mode == 'maximum' else P.min)(lane, axis=axis, keepdims=True)
-            parts.append(P.broadcast_to(value, a.shape[:axis] + (width,) + a.shape[axis + 1:]))
+            parts.append(P.broadcast_to(value, a.shape[:axis] + (width,) + a.shape[axis + 1 :]))
         a = P.concatenate(parts[0], a, parts[1], axis=axis)
     return a
 
@@ -885,8 +967,9 @@ def pad(array, pad_width, mode='constant', **kwargs):
         raise ValueError(f"mode '{mode}' is not supported")
     if mode not in _MODE_KWARGS:
         raise NotImplementedError(
-            f"np.pad mode {mode!r} is not differentiable in ndgrad; use one of "
-            f"{', '.join(sorted(_MODE_KWARGS))}, or pad x.asnumpy() to get a constant")
+            f'np.pad mode {mode!r} is not differentiable in ndgrad; use one of '
+            f'{", ".join(sorted(_MODE_KWARGS))}, or pad x.asnumpy() to get a constant'
+        )
     unknown = set(kwargs) - _MODE_KWARGS[mode]
     if unknown:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unknown}")
@@ -914,12 +997,15 @@ def pad(array, pad_width, mode='constant', **kwargs):
             options['stat_length'] = (stat[axis], (1, 1))
         if mode == 'linear_ramp':
             options['end_values'] = 0
-        matrix = numpy.pad(numpy.eye(n, dtype=a.dtype if a.dtype.kind in 'fc' else float),
-                           (width, (0, 0)), mode, **options)
+        matrix = numpy.pad(
+            numpy.eye(n, dtype=a.dtype if a.dtype.kind in 'fc' else float),
+            (width, (0, 0)),
+            mode,
+            **options,
+        )
         a = _along(a, axis, matrix)
         if mode == 'linear_ramp' and end_values[axis] != (0, 0):
-            ramp = numpy.pad(numpy.zeros(n, matrix.dtype), width, mode,
-                             end_values=end_values[axis])
+            ramp = numpy.pad(numpy.zeros(n, matrix.dtype), width, mode, end_values=end_values[axis])
             a = a + ramp.reshape(ramp.shape + (1,) * (a.ndim - axis - 1))
     return a
 

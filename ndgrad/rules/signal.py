@@ -13,14 +13,14 @@ array([0. , 1. , 2.5, 4. , 1.5])
 >>> func.grad(lambda v: np.convolve(np.array([1., 2.]), v).sum())(np.array([1., 1.]))
 array([3., 3.])
 """
+
 import warnings
 
 import numpy
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._ndarray import ndarray, wrap
-from .._primitive import REC as P
-from .._primitive import composite, op
+from .._primitive import REC as P, composite, op
 from ._util import as_array, as_ndgrad
 from .shape import moveaxis
 
@@ -36,6 +36,7 @@ def _along(a, axis, index):
 
 # --- the full linear convolution: one primitive ------------------------------------------------
 
+
 def _convolve_full(x, w):
     """``out[..., k] = sum_i x[..., i] * w[..., k - i]``, the leading axes broadcast."""
     x, w = numpy.asarray(x), numpy.asarray(w)
@@ -50,17 +51,26 @@ def _convolve_full(x, w):
 def _convolve_vjp(other_index):
     """The gradient for one input: the valid correlation of `g` with the other input,
     a full convolution with it reversed, cut to this input's length."""
+
     def rule(xp, g, ans, x, w):
         this, other = (w, x) if other_index == 0 else (x, w)
         full = xp.convolve_full(g, xp.flip(other, axis=-1))
         start = other.shape[-1] - 1
         return xp.getitem(full, index=(Ellipsis, slice(start, start + this.shape[-1])))
+
     return rule
 
 
-op('convolve_full', _convolve_full, (_convolve_vjp(1), _convolve_vjp(0)),
-   (lambda xp, t, ans, x, w: xp.convolve_full(t, w),
-    lambda xp, t, ans, x, w: xp.convolve_full(x, t)), export=None)
+op(
+    'convolve_full',
+    _convolve_full,
+    (_convolve_vjp(1), _convolve_vjp(0)),
+    (
+        lambda xp, t, ans, x, w: xp.convolve_full(t, w),
+        lambda xp, t, ans, x, w: xp.convolve_full(x, t),
+    ),
+    export=None,
+)
 
 
 _MODES = ('full', 'same', 'valid')
@@ -80,8 +90,9 @@ def _vector(a, name, fn):
 def _cut(full, n, m, mode, fn, same_offset):
     """The part of the full result (length n + m - 1) NumPy's `mode` keeps."""
     if mode not in _MODES:
-        raise ValueError(f"np.{fn}: mode must be one of {', '.join(map(repr, _MODES))}, "
-                         f'got {mode!r}')
+        raise ValueError(
+            f'np.{fn}: mode must be one of {", ".join(map(repr, _MODES))}, got {mode!r}'
+        )
     if mode == 'full':
         return full
     short, long = min(n, m), max(n, m)
@@ -119,6 +130,7 @@ def correlate(a, v, mode='valid'):
 
 # --- interp -----------------------------------------------------------------------------------
 
+
 @composite()
 def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear interpolation of the samples ``(xp, fp)`` at `x`, as NumPy's;
@@ -144,16 +156,15 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         points = numpy.remainder(_values(xp), period)
         order = numpy.argsort(points, kind='stable')
         fp = P.getitem(fp, index=order)
-        xp = numpy.concatenate([points[order][-1:] - period, points[order],
-                                points[order][:1] + period])
-        fp = P.concatenate(_along(fp, -1, slice(-1, None)), fp, _along(fp, -1, slice(0, 1)),
-                           axis=0)
+        xp = numpy.concatenate(
+            [points[order][-1:] - period, points[order], points[order][:1] + period]
+        )
+        fp = P.concatenate(_along(fp, -1, slice(-1, None)), fp, _along(fp, -1, slice(0, 1)), axis=0)
     points, where = _values(xp), _values(x)
     if points.shape[0] == 1:
         inside = _along(fp, -1, 0) * P.ones_like(x)
     else:
-        lo = numpy.clip(numpy.searchsorted(points, where, side='right') - 1,
-                        0, points.shape[0] - 2)
+        lo = numpy.clip(numpy.searchsorted(points, where, side='right') - 1, 0, points.shape[0] - 2)
         x0, x1 = P.getitem(xp, index=lo), P.getitem(xp, index=lo + 1)
         f0, f1 = P.getitem(fp, index=lo), P.getitem(fp, index=lo + 1)
         inside = f0 + (f1 - f0) / (x1 - x0) * (x - x0)
@@ -164,6 +175,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 
 
 # --- trapezoid, gradient ------------------------------------------------------------------------
+
 
 @composite()
 def trapezoid(y, x=None, dx=1.0, axis=-1):
@@ -205,14 +217,16 @@ def _spacing(h, n, name):
     if h.ndim != 1:
         raise ValueError(f'np.{name}: distances must be either scalars or 1d')
     if h.shape[0] != n:
-        raise ValueError(f'np.{name}: when 1d, distances must match the length of the '
-                         f'corresponding dimension')
+        raise ValueError(
+            f'np.{name}: when 1d, distances must match the length of the corresponding dimension'
+        )
     return None, P.getitem(h, index=slice(1, None)) - P.getitem(h, index=slice(None, -1))
 
 
 def _derivative(f, axis, step, dx, edge_order):
     """df/dx along `axis` (negative) by second-order central differences inside and
     one-sided ones of `edge_order` at the ends (NumPy's formulas)."""
+
     def at(index):
         return _along(f, axis, index)
 
@@ -220,14 +234,15 @@ def _derivative(f, axis, step, dx, edge_order):
         return P.reshape(v, v.shape + (1,) * (-axis - 1))
 
     if dx is None:
-        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2. * step)
+        inner = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * step)
         if edge_order == 1:
             first = (at(slice(1, 2)) - at(slice(0, 1))) / step
             last = (at(slice(-1, None)) - at(slice(-2, -1))) / step
         else:
-            first = (-1.5 * at(slice(0, 1)) + 2. * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / step
-            last = (0.5 * at(slice(-3, -2)) - 2. * at(slice(-2, -1))
-                    + 1.5 * at(slice(-1, None))) / step
+            first = (-1.5 * at(slice(0, 1)) + 2.0 * at(slice(1, 2)) - 0.5 * at(slice(2, 3))) / step
+            last = (
+                0.5 * at(slice(-3, -2)) - 2.0 * at(slice(-2, -1)) + 1.5 * at(slice(-1, None))
+            ) / step
         return P.concatenate(first, inner, last, axis=axis)
     dx1, dx2 = P.getitem(dx, index=slice(None, -1)), P.getitem(dx, index=slice(1, None))
     a = lane(-dx2 / (dx1 * (dx1 + dx2)))
@@ -240,13 +255,17 @@ def _derivative(f, axis, step, dx, edge_order):
         last = (at(slice(-1, None)) - at(slice(-2, -1))) / h[3]
     else:
         d1, d2 = h[0], h[1]
-        first = (-(2. * d1 + d2) / (d1 * (d1 + d2)) * at(slice(0, 1))
-                 + (d1 + d2) / (d1 * d2) * at(slice(1, 2))
-                 - d1 / (d2 * (d1 + d2)) * at(slice(2, 3)))
+        first = (
+            -(2.0 * d1 + d2) / (d1 * (d1 + d2)) * at(slice(0, 1))
+            + (d1 + d2) / (d1 * d2) * at(slice(1, 2))
+            - d1 / (d2 * (d1 + d2)) * at(slice(2, 3))
+        )
         d1, d2 = h[2], h[3]
-        last = (d2 / (d1 * (d1 + d2)) * at(slice(-3, -2))
-                - (d2 + d1) / (d1 * d2) * at(slice(-2, -1))
-                + (2. * d2 + d1) / (d2 * (d1 + d2)) * at(slice(-1, None)))
+        last = (
+            d2 / (d1 * (d1 + d2)) * at(slice(-3, -2))
+            - (d2 + d1) / (d1 * d2) * at(slice(-2, -1))
+            + (2.0 * d2 + d1) / (d2 * (d1 + d2)) * at(slice(-1, None))
+        )
     return P.concatenate(first, inner, last, axis=axis)
 
 
@@ -263,8 +282,11 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     f = as_ndgrad(f)
     if f.ndim == 0:
         raise ValueError('np.gradient: f must be at least 1-D')
-    axes = tuple(range(f.ndim)) if axis is None else (
-        (axis,) if numpy.ndim(axis) == 0 else tuple(axis))
+    axes = (
+        tuple(range(f.ndim))
+        if axis is None
+        else ((axis,) if numpy.ndim(axis) == 0 else tuple(axis))
+    )
     axes = tuple(_axis(a, f.ndim) for a in axes)
     if len(set(axes)) != len(axes):
         raise ValueError('np.gradient: repeated axis')
@@ -273,8 +295,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     elif len(varargs) == 1 and numpy.ndim(_values(varargs[0])) == 0:
         varargs = varargs * len(axes)
     elif len(varargs) != len(axes):
-        raise TypeError('np.gradient: give one spacing for every axis, one scalar for all, '
-                        'or none')
+        raise TypeError('np.gradient: give one spacing for every axis, one scalar for all, or none')
     if edge_order not in (1, 2):
         raise ValueError("'edge_order' greater than 2 not supported")
     if f.dtype.kind in 'iub':
@@ -283,8 +304,10 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     for a, h in zip(axes, varargs):
         n = f.shape[a]
         if n < edge_order + 1:
-            raise ValueError('Shape of array too small to calculate a numerical gradient, '
-                             'at least (edge_order + 1) elements are required.')
+            raise ValueError(
+                'Shape of array too small to calculate a numerical gradient, '
+                'at least (edge_order + 1) elements are required.'
+            )
         step, dx = _spacing(h, n, 'gradient')
         df = _derivative(f, a - f.ndim, step, dx, edge_order)
         out.append(df if df.dtype == f.dtype else P.astype(df, f.dtype))  # (NumPy's dtype)
@@ -292,6 +315,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
 
 
 # --- cross ------------------------------------------------------------------------------------
+
 
 @composite()
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
@@ -309,21 +333,21 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         raise ValueError('np.cross: the inputs must be at least 1-D arrays of vectors')
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
-        raise ValueError('incompatible dimensions for cross product\n(dimension must be 2 '
-                         'or 3)')
+        raise ValueError('incompatible dimensions for cross product\n(dimension must be 2 or 3)')
     ax = [_along(a, -1, k) for k in range(a.shape[-1])]
     bx = [_along(b, -1, k) for k in range(b.shape[-1])]
     z = ax[0] * bx[1] - ax[1] * bx[0]
     if len(ax) == 2 and len(bx) == 2:
         return z
-    zero = 0. * ax[0]
+    zero = 0.0 * ax[0]
     a2 = ax[2] if len(ax) == 3 else zero
-    b2 = bx[2] if len(bx) == 3 else 0. * bx[0]
+    b2 = bx[2] if len(bx) == 3 else 0.0 * bx[0]
     result = P.stack(ax[1] * b2 - a2 * bx[1], a2 * bx[0] - ax[0] * b2, z, axis=-1)
     return moveaxis(result, -1, axisc)
 
 
 # --- polynomials ------------------------------------------------------------------------------
+
 
 @composite()
 def polyval(p, x):
@@ -372,9 +396,11 @@ def vander(x, N=None, increasing=False):
 def _polyfit_points(x, y, deg, cov):
     """`x` (NumPy floats), `y` and `deg` of `polyfit`, checked as NumPy checks them."""
     if cov:
-        raise NotImplementedError('np.polyfit(..., cov=True) is not supported; compute the '
-                                  'covariance from the residuals, or call numpy.polyfit on '
-                                  'x.asnumpy() for constants')
+        raise NotImplementedError(
+            'np.polyfit(..., cov=True) is not supported; compute the '
+            'covariance from the residuals, or call numpy.polyfit on '
+            'x.asnumpy() for constants'
+        )
     deg = int(deg)
     if deg < 0:
         raise ValueError('expected deg >= 0')
@@ -420,8 +446,9 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     # the coefficients are a fixed linear map of y: lstsq is linear in its right side
     solve, _, rank, singular = numpy.linalg.lstsq(lhs, numpy.eye(len(xs)), rcond)
     if rank != order and not full:
-        warnings.warn('Polyfit may be poorly conditioned', numpy.exceptions.RankWarning,
-                      stacklevel=3)
+        warnings.warn(
+            'Polyfit may be poorly conditioned', numpy.exceptions.RankWarning, stacklevel=3
+        )
     scaled = P.matmul(solve, y)
     c = scaled / (scale if y.ndim == 1 else scale[:, None])
     if not full:

@@ -15,6 +15,7 @@ on the negative axis, where the accuracy is absolute. Poles and points outside
 the domain give inf or nan with NumPy's floating-point warnings (controlled by
 ``numpy.errstate``), as SciPy's functions of the same names return them.
 """
+
 import bisect
 import math
 import sys
@@ -32,6 +33,7 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 # --- helpers ----------------------------------------------------------------------------
+
 
 def _as_float64(x, name):
     """`x` as float64, and the dtype of the result (the input's float dtype, or float64)."""
@@ -60,7 +62,7 @@ def _signal(kind, name, count):
         return
     if mode == 'raise':
         raise FloatingPointError(f'{text} encountered in {name}')
-    frame, level = sys._getframe(), 1      # point the warning at the caller's line
+    frame, level = sys._getframe(), 1  # point the warning at the caller's line
     while frame is not None and frame.f_globals.get('__name__', '').startswith('ndgrad'):
         frame, level = frame.f_back, level + 1
     warnings.warn(f'{text} encountered in {name}', RuntimeWarning, stacklevel=level)
@@ -80,7 +82,7 @@ _B2K = _bernoulli_even(16)
 def _sinpi_cospi(x):
     """sin(πx) and cos(πx), with the argument reduced exactly (no loss for large x)."""
     n = numpy.round(x)
-    r = x - n                     # exact, in [-1/2, 1/2]
+    r = x - n  # exact, in [-1/2, 1/2]
     odd = numpy.mod(n, 2) != 0
     s, c = numpy.sin(numpy.pi * r), numpy.sin(numpy.pi * (0.5 - numpy.abs(r)))  # c = 0 at ±1/2
     return numpy.where(odd, -s, s), numpy.where(odd, -c, c)
@@ -102,9 +104,10 @@ _ERF_SERIES = [1.0]
 for _n in range(1, 60):
     _ERF_SERIES.append(_ERF_SERIES[-1] * 2 / (2 * _n + 1))
 # the degree that reaches 1e-17 for each bound on x² (the tail after it is smaller still)
-_ERF_DEGREE_LIMITS = [min(((1e-17 / c) ** (1 / n) if n else math.inf), n / 2)
-                      for n, c in enumerate(_ERF_SERIES)]
-_ERF_SPLIT = 2.5    # the series below, erfc's continued fraction above
+_ERF_DEGREE_LIMITS = [
+    min(((1e-17 / c) ** (1 / n) if n else math.inf), n / 2) for n, c in enumerate(_ERF_SERIES)
+]
+_ERF_SPLIT = 2.5  # the series below, erfc's continued fraction above
 # continued-fraction depths for erfc at |x| >= bound (measured: 5e-16 relative, plus margin)
 _ERFC_BOUNDS = [2.5, 3.0, 3.5, 4.0, 5.0, 6.0]
 _ERFC_DEPTHS = [44, 33, 28, 23, 19, 16]
@@ -114,7 +117,7 @@ def _erf_small(x):
     """erf for |x| < 2.5."""
     z = x * x
     degree = bisect.bisect_left(_ERF_DEGREE_LIMITS, float(z.max(initial=0.0))) + 1
-    return _TWO_OVER_SQRT_PI * x * numpy.exp(-z) * _horner(_ERF_SERIES[:degree + 1], z)
+    return _TWO_OVER_SQRT_PI * x * numpy.exp(-z) * _horner(_ERF_SERIES[: degree + 1], z)
 
 
 def _erfc_large(a):
@@ -132,7 +135,7 @@ def _erf64(x):
     small = a < _ERF_SPLIT
     if small.all():
         return _erf_small(x)
-    out = numpy.sign(x)            # ±1 beyond 6 (erfc < 2e-17), nan stays nan
+    out = numpy.sign(x)  # ±1 beyond 6 (erfc < 2e-17), nan stays nan
     if small.any():
         out[small] = _erf_small(x[small])
     mid = (a >= _ERF_SPLIT) & (a < 6)
@@ -194,15 +197,26 @@ def _erfinv_inside(a):
     return x
 
 
-op('erf', _erf, lambda xp, g, ans, x: g * (_TWO_OVER_SQRT_PI * xp.exp(-(x * x))),
-   jvp='elementwise', export='npx')
-op('erfinv', _erfinv, lambda xp, g, ans, y: g * (_HALF_SQRT_PI * xp.exp(ans * ans)),
-   jvp='elementwise', save='output', export='npx')
+op(
+    'erf',
+    _erf,
+    lambda xp, g, ans, x: g * (_TWO_OVER_SQRT_PI * xp.exp(-(x * x))),
+    jvp='elementwise',
+    export='npx',
+)
+op(
+    'erfinv',
+    _erfinv,
+    lambda xp, g, ans, y: g * (_HALF_SQRT_PI * xp.exp(ans * ans)),
+    jvp='elementwise',
+    save='output',
+    export='npx',
+)
 
 
 # --- the gamma family -------------------------------------------------------------------
 
-_SHIFT = 10.0   # recurrences lift x to at least this before the asymptotic series
+_SHIFT = 10.0  # recurrences lift x to at least this before the asymptotic series
 
 
 def _stirling(y):
@@ -226,7 +240,7 @@ def _zeta_values(count):
     return [float(_hurwitz(k, numpy.array([1.0]))[0]) for k in range(2, count + 2)]
 
 
-_LGAMMA1 = None     # Taylor coefficients of log Γ(1 + z), made on first use
+_LGAMMA1 = None  # Taylor coefficients of log Γ(1 + z), made on first use
 
 
 def _lgamma_near_one(z):
@@ -266,7 +280,7 @@ def _lgamma_positive(x):
 
 def _gammaln64(x):
     """log|Γ(x)| for a float64 array of at least one dimension; counts the poles."""
-    out = numpy.full_like(x, numpy.inf)      # poles, and ±inf
+    out = numpy.full_like(x, numpy.inf)  # poles, and ±inf
     positive = (x > 0) & (x < numpy.inf)
     out[positive] = _lgamma_positive(x[positive])
     negative = (x < 0) & (x > -numpy.inf) & (x != numpy.floor(x))
@@ -312,7 +326,7 @@ def _gamma(x):
         odd = (flat < 0) & (numpy.mod(numpy.floor(flat), 2) != 0)
         out = numpy.where(odd, -magnitude, magnitude)
         whole = (flat >= 1) & (flat <= len(_FACTORIALS)) & (flat == numpy.floor(flat))
-        if whole.any():    # (n - 1)! exactly, as a float holds it
+        if whole.any():  # (n - 1)! exactly, as a float holds it
             out[whole] = _FACTORIALS[flat[whole].astype(numpy.int64) - 1]
         zero, negative_pole = flat == 0, _is_pole(flat) & (flat < 0)
         out[zero] = numpy.copysign(numpy.inf, flat[zero])
@@ -334,8 +348,9 @@ def _digamma_near_root(d):
     global _PSI_TAYLOR
     if _PSI_TAYLOR is None:
         root = numpy.array([_PSI_ROOT])
-        _PSI_TAYLOR = [_PSI_AT_ROOT] + [float(_polygamma_positive(k, root)[0]) / math.factorial(k)
-                                        for k in range(1, 20)]
+        _PSI_TAYLOR = [_PSI_AT_ROOT] + [
+            float(_polygamma_positive(k, root)[0]) / math.factorial(k) for k in range(1, 20)
+        ]
     return _horner(_PSI_TAYLOR, d)
 
 
@@ -346,7 +361,7 @@ def _digamma_positive(x):
     if root.any():
         out[root] = _digamma_near_root(x[root] - _PSI_ROOT)
     rest = ~root
-    y = x[rest]       # ψ(x) = ψ(x + m) - Σ_{k<m} 1/(x + k)
+    y = x[rest]  # ψ(x) = ψ(x + m) - Σ_{k<m} 1/(x + k)
     low, steps = _lift(y, _SHIFT)
     total = numpy.zeros_like(y)
     if low.any():
@@ -361,7 +376,7 @@ def _digamma_positive(x):
 
 def _hurwitz(s, x):
     """ζ(s, x) = Σ_k (x + k)^-s for a whole number s >= 2 and x > 0 (Euler–Maclaurin)."""
-    y = x.copy()      # ζ(s, x) = Σ_{k<m} (x + k)^-s + ζ(s, x + m)
+    y = x.copy()  # ζ(s, x) = Σ_{k<m} (x + k)^-s + ζ(s, x + m)
     low, steps = _lift(y, max(_SHIFT, s + 6.0))
     total = numpy.zeros_like(y)
     if low.any():
@@ -473,11 +488,26 @@ def _polygamma(n, x):
     return _polygamma_kernel(n, x, 'polygamma')
 
 
-op('gammaln', _gammaln, lambda xp, g, ans, x: g * xp.digamma(x), jvp='elementwise',
-   export='npx')
-op('gamma', _gamma, lambda xp, g, ans, x: g * (ans * xp.digamma(x)), jvp='elementwise',
-   save='both', export='npx')
-op('digamma', _digamma, lambda xp, g, ans, x: g * xp.polygamma(1, x), jvp='elementwise',
-   export='npx')
-op('polygamma', _polygamma, (None, lambda xp, g, ans, n, x: g * xp.polygamma(n + 1, x)),
-   jvp='elementwise', export='npx')
+op('gammaln', _gammaln, lambda xp, g, ans, x: g * xp.digamma(x), jvp='elementwise', export='npx')
+op(
+    'gamma',
+    _gamma,
+    lambda xp, g, ans, x: g * (ans * xp.digamma(x)),
+    jvp='elementwise',
+    save='both',
+    export='npx',
+)
+op(
+    'digamma',
+    _digamma,
+    lambda xp, g, ans, x: g * xp.polygamma(1, x),
+    jvp='elementwise',
+    export='npx',
+)
+op(
+    'polygamma',
+    _polygamma,
+    (None, lambda xp, g, ans, n, x: g * xp.polygamma(n + 1, x)),
+    jvp='elementwise',
+    export='npx',
+)

@@ -10,8 +10,9 @@ Inputs come from ``make(rng)``: a list of NumPy arrays. Float arrays are
 differentiated (or those at ``wrt``); the others (indices, conditions) are
 passed to both engines as they are (torch gets int64 or bool tensors).
 """
+
 import dataclasses
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy
 
@@ -26,25 +27,31 @@ except ImportError:  # the tests that use this module skip without torch
 
 # --- inputs ---------------------------------------------------------------------------
 
+
 def uniform(*shapes, lo=-2.0, hi=2.0):
     """Inputs uniform in (lo, hi), one per shape; lo/hi may be per-input lists."""
+
     def make(rng):
         los = lo if isinstance(lo, (list, tuple)) else [lo] * len(shapes)
         his = hi if isinstance(hi, (list, tuple)) else [hi] * len(shapes)
         return [rng.uniform(a, b, size=s) for s, a, b in zip(shapes, los, his)]
+
     return make
 
 
 def away_from_zero(*shapes, lo=0.3, hi=2.0):
     """Inputs with |x| in (lo, hi) and random signs (no kink at 0 nearby)."""
+
     def make(rng):
         return [rng.uniform(lo, hi, size=s) * rng.choice([-1.0, 1.0], size=s) for s in shapes]
+
     return make
 
 
 def distinct(*shapes, spread=2.0):
     """Inputs whose entries are all distinct and at least 0.05 apart (no ties for
     max/min/sort/median)."""
+
     def make(rng):
         out = []
         for s in shapes:
@@ -52,28 +59,32 @@ def distinct(*shapes, spread=2.0):
             values = (rng.permutation(n) + rng.uniform(0.05, 0.95, size=n)) / max(n, 1)
             out.append(((values - 0.5) * 2 * spread).reshape(s))
         return out
+
     return make
 
 
 def then(make, *extra):
     """`make`'s inputs followed by fixed extra inputs (each a function of rng)."""
+
     def combined(rng):
         return list(make(rng)) + [e(rng) if callable(e) else numpy.asarray(e) for e in extra]
+
     return combined
 
 
 # --- the table row --------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Op:
     name: str
-    nd: Callable          # on ndgrad arrays
-    th: Callable          # on torch tensors
-    make: Callable        # rng -> list of NumPy arrays
-    wrt: Optional[Sequence[int]] = None   # inputs to differentiate (default: float ones)
-    order: int = 2        # 1: first derivatives only
-    fwd: bool = True      # forward mode (jvp, hvp, jacfwd)
-    jac: bool = True      # whole Jacobians on the first seed
+    nd: Callable  # on ndgrad arrays
+    th: Callable  # on torch tensors
+    make: Callable  # rng -> list of NumPy arrays
+    wrt: Sequence[int] | None = None  # inputs to differentiate (default: float ones)
+    order: int = 2  # 1: first derivatives only
+    fwd: bool = True  # forward mode (jvp, hvp, jacfwd)
+    jac: bool = True  # whole Jacobians on the first seed
     rtol: float = 1e-7
     atol: float = 1e-9
     seeds: Sequence[int] = (0, 1, 2)
@@ -102,8 +113,9 @@ def close(got, want, what, rtol=1e-7, atol=1e-9):
     assert got.shape == want.shape, f'{what}: shape {got.shape}, torch has {want.shape}'
     finite = want[numpy.isfinite(want)]
     scale = 1.0 + (numpy.max(numpy.abs(finite)) if finite.size else 0.0)
-    numpy.testing.assert_allclose(got, want, rtol=rtol, atol=atol * scale, err_msg=what,
-                                  equal_nan=True)
+    numpy.testing.assert_allclose(
+        got, want, rtol=rtol, atol=atol * scale, err_msg=what, equal_nan=True
+    )
 
 
 def _torch_inputs(xs, wrt):
@@ -119,8 +131,13 @@ def _torch_grad(outputs, inputs, create_graph=False, retain_graph=None):
     if not live:
         return [torch.zeros_like(x) for x in inputs]
     heads = torch.stack([o.sum() for o in live]).sum() if len(live) > 1 else live[0].sum()
-    gs = torch.autograd.grad(heads, inputs, create_graph=create_graph, allow_unused=True,
-                             retain_graph=True if retain_graph is None else retain_graph)
+    gs = torch.autograd.grad(
+        heads,
+        inputs,
+        create_graph=create_graph,
+        allow_unused=True,
+        retain_graph=True if retain_graph is None else retain_graph,
+    )
     return [torch.zeros_like(x) if g is None else g for x, g in zip(inputs, gs)]
 
 
@@ -135,8 +152,9 @@ def check(op, seed):
     """Every comparison of `op` on the inputs of `seed`."""
     rng = numpy.random.default_rng(seed)
     xs = [numpy.asarray(x) for x in op.make(rng)]
-    wrt = list(op.wrt) if op.wrt is not None else [
-        i for i, x in enumerate(xs) if x.dtype.kind == 'f']
+    wrt = (
+        list(op.wrt) if op.wrt is not None else [i for i, x in enumerate(xs) if x.dtype.kind == 'f']
+    )
     tag = f'{op.name} (seed {seed})'
 
     # values
@@ -167,8 +185,9 @@ def check(op, seed):
     if live:
         autograd.backward([outs[k] for k in live], [ndgrad.np.array(heads[k]) for k in live])
     for n, i in enumerate(wrt):
-        close(arrays[i].grad, t_grad[n], f'{tag}: gradient of input {i} (backward)',
-              op.rtol, op.atol)
+        close(
+            arrays[i].grad, t_grad[n], f'{tag}: gradient of input {i} (backward)', op.rtol, op.atol
+        )
 
     # ndgrad, reverse mode, recorded backward, then reverse again
     arrays = [ndgrad.np.array(x) for x in xs]
@@ -178,14 +197,22 @@ def check(op, seed):
         outs = _flat(op.nd(*arrays))
         live = [k for k in floats if outs[k]._node is not None]
         if live:
-            grads = autograd.grad([outs[k] for k in live], [arrays[i] for i in wrt],
-                                  head_grads=[ndgrad.np.array(heads[k]) for k in live],
-                                  create_graph=True)
+            grads = autograd.grad(
+                [outs[k] for k in live],
+                [arrays[i] for i in wrt],
+                head_grads=[ndgrad.np.array(heads[k]) for k in live],
+                create_graph=True,
+            )
         else:
             grads = [ndgrad.np.zeros(xs[i].shape, dtype=xs[i].dtype) for i in wrt]
         for n, i in enumerate(wrt):
-            close(grads[n], t_grad[n], f'{tag}: gradient of input {i} (create_graph)',
-                  op.rtol, op.atol)
+            close(
+                grads[n],
+                t_grad[n],
+                f'{tag}: gradient of input {i} (create_graph)',
+                op.rtol,
+                op.atol,
+            )
         if op.order > 1:
             products = [g * ndgrad.np.array(v) for g, v in zip(grads, vs) if g._node is not None]
             s = sum(ndgrad.np.sum(p) for p in products) if products else None
@@ -196,12 +223,27 @@ def check(op, seed):
         else:
             nd_hvp = [numpy.zeros(xs[i].shape) for i in wrt]
         for n, i in enumerate(wrt):
-            close(nd_hvp[n], t_hvp[n], f'{tag}: Hessian-vector product, input {i} '
-                  f'(reverse over reverse)', op.rtol, op.atol)
+            close(
+                nd_hvp[n],
+                t_hvp[n],
+                f'{tag}: Hessian-vector product, input {i} (reverse over reverse)',
+                op.rtol,
+                op.atol,
+            )
 
     if op.fwd:
-        _check_forward(op, xs, wrt, floats, heads, vs, t_hvp if op.order > 1 else None, rng,
-                       tag, jac=op.jac and seed == op.seeds[0])
+        _check_forward(
+            op,
+            xs,
+            wrt,
+            floats,
+            heads,
+            vs,
+            t_hvp if op.order > 1 else None,
+            rng,
+            tag,
+            jac=op.jac and seed == op.seeds[0],
+        )
 
 
 def _check_forward(op, xs, wrt, floats, heads, vs, t_hvp, rng, tag, jac):
@@ -224,21 +266,31 @@ def _check_forward(op, xs, wrt, floats, heads, vs, t_hvp, rng, tag, jac):
         _, want = torch.func.jvp(f_th, t_primals, t_tangents)
     except (NotImplementedError, RuntimeError):  # no forward rule in torch: double backward
         _, want = torch.autograd.functional.jvp(f_th, t_primals, t_tangents)
-    _, got = func.jvp(f_nd, tuple(ndgrad.np.array(p) for p in primals),
-                      tuple(ndgrad.np.array(t) for t in tangents))
+    _, got = func.jvp(
+        f_nd,
+        tuple(ndgrad.np.array(p) for p in primals),
+        tuple(ndgrad.np.array(t) for t in tangents),
+    )
     for k, (a, b) in enumerate(zip(got, want)):
         close(a, b, f'{tag}: forward-mode tangent of output {floats[k]}', op.rtol, op.atol)
 
     if t_hvp is not None:
+
         def loss(*w):
             outs = f_nd(*w)
-            return sum(ndgrad.np.sum(o * ndgrad.np.array(heads[k]))
-                       for o, k in zip(outs, floats))
-        _, product = func.hvp(loss, tuple(ndgrad.np.array(p) for p in primals),
-                              tuple(ndgrad.np.array(v) for v in vs))
+            return sum(ndgrad.np.sum(o * ndgrad.np.array(heads[k])) for o, k in zip(outs, floats))
+
+        _, product = func.hvp(
+            loss, tuple(ndgrad.np.array(p) for p in primals), tuple(ndgrad.np.array(v) for v in vs)
+        )
         for n, i in enumerate(wrt):
-            close(product[n], t_hvp[n], f'{tag}: Hessian-vector product, input {i} '
-                  f'(forward over reverse, func.hvp)', op.rtol, op.atol)
+            close(
+                product[n],
+                t_hvp[n],
+                f'{tag}: Hessian-vector product, input {i} (forward over reverse, func.hvp)',
+                op.rtol,
+                op.atol,
+            )
 
     if jac:
         want = _torch_jacobian(f_th, t_primals)
@@ -248,8 +300,13 @@ def _check_forward(op, xs, wrt, floats, heads, vs, t_hvp, rng, tag, jac):
             got = transform(f_nd, argnums=argnums)(*args)
             for k in range(len(floats)):
                 for n in range(len(primals)):
-                    close(got[k][n], want[k][n], f'{tag}: {mode} block (output {floats[k]}, '
-                          f'input {wrt[n]})', op.rtol, op.atol)
+                    close(
+                        got[k][n],
+                        want[k][n],
+                        f'{tag}: {mode} block (output {floats[k]}, input {wrt[n]})',
+                        op.rtol,
+                        op.atol,
+                    )
 
 
 def _torch_jacobian(f, primals):
@@ -262,11 +319,19 @@ def _torch_jacobian(f, primals):
         rows = [[] for _ in inputs]
         flat = out.reshape(-1)
         for e in range(flat.numel()):
-            gs = _torch_grad([flat[e]], inputs) if flat.requires_grad else [
-                torch.zeros_like(x) for x in inputs]
+            gs = (
+                _torch_grad([flat[e]], inputs)
+                if flat.requires_grad
+                else [torch.zeros_like(x) for x in inputs]
+            )
             for n, g in enumerate(gs):
                 rows[n].append(g.detach())
-        want.append([torch.stack(r).reshape(tuple(out.shape) + tuple(x.shape)) if r else
-                     torch.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
-                     for r, x in zip(rows, inputs)])
+        want.append(
+            [
+                torch.stack(r).reshape(tuple(out.shape) + tuple(x.shape))
+                if r
+                else torch.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype)
+                for r, x in zip(rows, inputs)
+            ]
+        )
     return want

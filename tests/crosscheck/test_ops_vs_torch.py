@@ -13,6 +13,7 @@ derivatives are subgradient conventions.
 differentiable ones it leaves out, with the reason; a test keeps both in step
 with ``ndgrad._primitive.exports``.
 """
+
 import math
 import os
 
@@ -21,15 +22,25 @@ import pytest
 
 torch = pytest.importorskip('torch')
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import (  # noqa: E402
+    HealthCheck,
+    given,
+    settings,
+    strategies as st,  # noqa: E402
+)
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 from ndgrad import autograd, np, npx  # noqa: E402
 from ndgrad._primitive import exports  # noqa: E402
-from tests.crosscheck.engines import (Op, away_from_zero, check, distinct, then,  # noqa: E402
-                                      uniform)
 from tests.crosscheck.conv_rows import CONV  # noqa: E402
+from tests.crosscheck.engines import (
+    Op,
+    away_from_zero,
+    check,
+    distinct,
+    then,
+    uniform,
+)
 from tests.crosscheck.signal_rows import SIGNAL  # noqa: E402
 
 T = torch
@@ -107,59 +118,132 @@ def _gamma_sign(x):
     return T.where((x < 0) & odd, -T.ones_like(x), T.ones_like(x))
 
 
-MORE_ELEMENTWISE = [
-    Op('gamma/negative', npx.gamma, lambda x: _gamma_sign(x) * T.exp(T.lgamma(x)),
-       uniform((2, 3), lo=-2.9, hi=-0.1)),
-    Op('gammaln/negative', npx.gammaln, T.lgamma, uniform((2, 3), lo=-2.9, hi=-2.1)),
-    Op('erf/wide', npx.erf, T.erf, uniform((7,), lo=-6, hi=6)),
-    Op('sigmoid/wide', npx.sigmoid, T.sigmoid, uniform((7,), lo=-40, hi=40)),
-    Op('softplus/wide', npx.softplus, F.softplus, uniform((7,), lo=-40, hi=40)),
-] + [
-    Op(f'polygamma/n={n}', (lambda n: lambda x: npx.polygamma(n, x))(n),
-       (lambda n: lambda x: T.polygamma(n, x))(n), uniform((2, 3), lo=0.3, hi=4.0),
-       rtol=1e-6)
-    for n in (0, 1, 2, 3)
-] + [
-    Op('astype/float64', lambda x: np.astype(x, 'float64'), lambda x: x.to(T.float64),
-       uniform((2, 3))),
-    Op('astype/method-float32', lambda x: x.astype('float32'), lambda x: x.to(T.float32),
-       uniform((2, 3)), rtol=1e-6, atol=1e-7),
-    Op('nan_to_num', lambda x: np.nan_to_num(x, nan=0.5, posinf=3.0, neginf=-3.0),
-       lambda x: T.nan_to_num(x, nan=0.5, posinf=3.0, neginf=-3.0),
-       lambda rng: [numpy.where(rng.uniform(size=(3, 4)) < 0.3,
-                                rng.choice([numpy.nan, numpy.inf, -numpy.inf], size=(3, 4)),
-                                rng.uniform(-2, 2, (3, 4)))], fwd=False),
-    Op('nan_to_num/default', lambda x: np.nan_to_num(x), T.nan_to_num,
-       lambda rng: [numpy.where(rng.uniform(size=(3, 4)) < 0.3, numpy.nan,
-                                rng.uniform(-2, 2, (3, 4)))]),
-    Op('clip/scalars', lambda x: np.clip(x, -0.5, 0.7), lambda x: T.clamp(x, -0.5, 0.7),
-       uniform((3, 4))),
-    Op('clip/lower-only', lambda x: np.clip(x, -0.5, None), lambda x: T.clamp(x, min=-0.5),
-       uniform((3, 4))),
-    Op('clip/array-bounds', lambda x, lo, hi: np.clip(x, lo, hi),
-       lambda x, lo, hi: T.clamp(x, lo, hi),
-       uniform((3, 4), (4,), (3, 1), lo=[-2, -1.5, 0.5], hi=[2, -0.5, 1.5])),
-    Op('clip/method', lambda x: x.clip(-0.5, 0.7), lambda x: T.clamp(x, -0.5, 0.7),
-       uniform((5,))),
-    Op('where', lambda c, x, y: np.where(c, x, y), lambda c, x, y: T.where(c, x, y),
-       then(lambda rng: [], mask((2, 3)), lambda rng: rng.uniform(-1, 1, (2, 3)),
-            lambda rng: rng.uniform(-1, 1, (3,)))),
-    Op('where/scalar-branch', lambda c, x: np.where(c, x, 0.25),
-       lambda c, x: T.where(c, x, 0.25),
-       then(lambda rng: [], mask((3, 1)), lambda rng: rng.uniform(-1, 1, (3, 4)))),
-    Op('heaviside', np.heaviside,
-       lambda x, h: T.where(x > 0, 1.0, T.where(x == 0, h, 0.0)).to(T.float64)
-       .expand(T.broadcast_shapes(x.shape, h.shape)) + 0 * h,
-       lambda rng: [rng.choice([-1.0, 0.0, 1.5], size=(2, 4)), rng.uniform(0, 1, (4,))]),
-    Op('relu/method-chain', lambda x: npx.relu(x) * x, lambda x: T.relu(x) * x,
-       away_from_zero((4,))),
-]
+MORE_ELEMENTWISE = (
+    [
+        Op(
+            'gamma/negative',
+            npx.gamma,
+            lambda x: _gamma_sign(x) * T.exp(T.lgamma(x)),
+            uniform((2, 3), lo=-2.9, hi=-0.1),
+        ),
+        Op('gammaln/negative', npx.gammaln, T.lgamma, uniform((2, 3), lo=-2.9, hi=-2.1)),
+        Op('erf/wide', npx.erf, T.erf, uniform((7,), lo=-6, hi=6)),
+        Op('sigmoid/wide', npx.sigmoid, T.sigmoid, uniform((7,), lo=-40, hi=40)),
+        Op('softplus/wide', npx.softplus, F.softplus, uniform((7,), lo=-40, hi=40)),
+    ]
+    + [
+        Op(
+            f'polygamma/n={n}',
+            (lambda n: lambda x: npx.polygamma(n, x))(n),
+            (lambda n: lambda x: T.polygamma(n, x))(n),
+            uniform((2, 3), lo=0.3, hi=4.0),
+            rtol=1e-6,
+        )
+        for n in (0, 1, 2, 3)
+    ]
+    + [
+        Op(
+            'astype/float64',
+            lambda x: np.astype(x, 'float64'),
+            lambda x: x.to(T.float64),
+            uniform((2, 3)),
+        ),
+        Op(
+            'astype/method-float32',
+            lambda x: x.astype('float32'),
+            lambda x: x.to(T.float32),
+            uniform((2, 3)),
+            rtol=1e-6,
+            atol=1e-7,
+        ),
+        Op(
+            'nan_to_num',
+            lambda x: np.nan_to_num(x, nan=0.5, posinf=3.0, neginf=-3.0),
+            lambda x: T.nan_to_num(x, nan=0.5, posinf=3.0, neginf=-3.0),
+            lambda rng: [
+                numpy.where(
+                    rng.uniform(size=(3, 4)) < 0.3,
+                    rng.choice([numpy.nan, numpy.inf, -numpy.inf], size=(3, 4)),
+                    rng.uniform(-2, 2, (3, 4)),
+                )
+            ],
+            fwd=False,
+        ),
+        Op(
+            'nan_to_num/default',
+            lambda x: np.nan_to_num(x),
+            T.nan_to_num,
+            lambda rng: [
+                numpy.where(rng.uniform(size=(3, 4)) < 0.3, numpy.nan, rng.uniform(-2, 2, (3, 4)))
+            ],
+        ),
+        Op(
+            'clip/scalars',
+            lambda x: np.clip(x, -0.5, 0.7),
+            lambda x: T.clamp(x, -0.5, 0.7),
+            uniform((3, 4)),
+        ),
+        Op(
+            'clip/lower-only',
+            lambda x: np.clip(x, -0.5, None),
+            lambda x: T.clamp(x, min=-0.5),
+            uniform((3, 4)),
+        ),
+        Op(
+            'clip/array-bounds',
+            lambda x, lo, hi: np.clip(x, lo, hi),
+            lambda x, lo, hi: T.clamp(x, lo, hi),
+            uniform((3, 4), (4,), (3, 1), lo=[-2, -1.5, 0.5], hi=[2, -0.5, 1.5]),
+        ),
+        Op(
+            'clip/method',
+            lambda x: x.clip(-0.5, 0.7),
+            lambda x: T.clamp(x, -0.5, 0.7),
+            uniform((5,)),
+        ),
+        Op(
+            'where',
+            lambda c, x, y: np.where(c, x, y),
+            lambda c, x, y: T.where(c, x, y),
+            then(
+                lambda rng: [],
+                mask((2, 3)),
+                lambda rng: rng.uniform(-1, 1, (2, 3)),
+                lambda rng: rng.uniform(-1, 1, (3,)),
+            ),
+        ),
+        Op(
+            'where/scalar-branch',
+            lambda c, x: np.where(c, x, 0.25),
+            lambda c, x: T.where(c, x, 0.25),
+            then(lambda rng: [], mask((3, 1)), lambda rng: rng.uniform(-1, 1, (3, 4))),
+        ),
+        Op(
+            'heaviside',
+            np.heaviside,
+            lambda x, h: (
+                T.where(x > 0, 1.0, T.where(x == 0, h, 0.0))
+                .to(T.float64)
+                .expand(T.broadcast_shapes(x.shape, h.shape))
+                + 0 * h
+            ),
+            lambda rng: [rng.choice([-1.0, 0.0, 1.5], size=(2, 4)), rng.uniform(0, 1, (4,))],
+        ),
+        Op(
+            'relu/method-chain',
+            lambda x: npx.relu(x) * x,
+            lambda x: T.relu(x) * x,
+            away_from_zero((4,)),
+        ),
+    ]
+)
+
 
 def t_sinc_accurate(x):
     """sinc with its Taylor series below |x| = 0.1: torch.sinc's derivative cancels
     there (about 1e-8 off by half), ndgrad's does not."""
     z = (math.pi * x) ** 2
-    series = sum((-1) ** k * z ** k / math.factorial(2 * k + 1) for k in range(9))
+    series = sum((-1) ** k * z**k / math.factorial(2 * k + 1) for k in range(9))
     small = x.abs() < 0.1
     return T.where(small, series, T.sinc(T.where(small, 1.0, x)))
 
@@ -167,26 +251,48 @@ def t_sinc_accurate(x):
 def t_logaddexp(base):
     """max + log(1 + b^-|x - y|) / log b: torch.logaddexp's second derivative overflows
     to NaN when x and y are far apart (ndgrad's is the exact, tiny value)."""
+
     def ref(x, y):
         x, y = T.broadcast_tensors(x, y)
         d = (x - y).abs()
-        return T.maximum(x, y) + T.log1p(base ** -d) / math.log(base)
+        return T.maximum(x, y) + T.log1p(base**-d) / math.log(base)
+
     return ref
 
 
 ACCURACY = [
-    Op('sinc/near-zero', np.sinc, t_sinc_accurate,
-       lambda rng: [numpy.array([1e-8, -1e-5, 3e-3, 0.0, 0.09, -0.2, 1.5])]),
+    Op(
+        'sinc/near-zero',
+        np.sinc,
+        t_sinc_accurate,
+        lambda rng: [numpy.array([1e-8, -1e-5, 3e-3, 0.0, 0.09, -0.2, 1.5])],
+    ),
     # torch's pow masks the base's gradient where the exponent is 0, which drops the
     # mixed second derivative d²(x^y)/dx dy = 1/x there; exp(y log x) keeps it
-    Op('power/exponent-zero', np.power, lambda x, y: T.exp(y * T.log(x)),
-       lambda rng: [rng.uniform(0.3, 2, (2, 3)), numpy.array([0.0, 1.5, 0.0])]),
-    Op('logaddexp/far-apart', np.logaddexp, t_logaddexp(math.e),
-       lambda rng: [numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
-                    numpy.array([1000.0, -1000.0, -0.1, -50.0])]),
-    Op('logaddexp2/far-apart', np.logaddexp2, t_logaddexp(2.0),
-       lambda rng: [numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
-                    numpy.array([1000.0, -1000.0, -0.1, -50.0])]),
+    Op(
+        'power/exponent-zero',
+        np.power,
+        lambda x, y: T.exp(y * T.log(x)),
+        lambda rng: [rng.uniform(0.3, 2, (2, 3)), numpy.array([0.0, 1.5, 0.0])],
+    ),
+    Op(
+        'logaddexp/far-apart',
+        np.logaddexp,
+        t_logaddexp(math.e),
+        lambda rng: [
+            numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
+            numpy.array([1000.0, -1000.0, -0.1, -50.0]),
+        ],
+    ),
+    Op(
+        'logaddexp2/far-apart',
+        np.logaddexp2,
+        t_logaddexp(2.0),
+        lambda rng: [
+            numpy.array([-1000.0, 1000.0, 0.3, 50.0]),
+            numpy.array([1000.0, -1000.0, -0.1, -50.0]),
+        ],
+    ),
 ]
 
 BINARY = [
@@ -196,8 +302,12 @@ BINARY = [
     ('divide', np.divide, T.divide, away_from_zero),
     ('true_divide', np.true_divide, T.true_divide, away_from_zero),
     ('power', np.power, T.pow, lambda *s: uniform(*s, lo=[0.3, -2], hi=[2.0, 2])),
-    ('float_power', np.float_power, T.float_power,
-     lambda *s: uniform(*s, lo=[0.3, -2], hi=[2.0, 2])),
+    (
+        'float_power',
+        np.float_power,
+        T.float_power,
+        lambda *s: uniform(*s, lo=[0.3, -2], hi=[2.0, 2]),
+    ),
     ('maximum', np.maximum, T.maximum, uniform),
     ('minimum', np.minimum, T.minimum, uniform),
     ('fmax', np.fmax, T.fmax, uniform),
@@ -212,8 +322,13 @@ BINARY = [
     ('mod', np.mod, T.remainder, lambda *s: uniform(*s, lo=[-5, -1.3], hi=[5, -0.7])),
 ]
 
-BINARY_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)),
-                 ((1,), (2, 1, 3))]
+BINARY_SHAPES = [
+    ((2, 3), (2, 3)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((), (2, 3)),
+    ((1,), (2, 1, 3)),
+]
 
 
 def binary_rows():
@@ -229,22 +344,39 @@ OPERATORS = [
     Op('operator - reflected', lambda x: 2.0 - x, lambda x: 2.0 - x, uniform((2, 3))),
     Op('operator * scalar', lambda x: x * 3.0, lambda x: x * 3.0, uniform((2, 3))),
     Op('operator / reflected', lambda x: 2.0 / x, lambda x: 2.0 / x, away_from_zero((2, 3))),
-    Op('operator ** int', lambda x: x ** 3, lambda x: x ** 3, uniform((2, 3))),
-    Op('operator ** half', lambda x: x ** 0.5, lambda x: x ** 0.5, uniform((4,), lo=0.2)),
-    Op('operator ** reflected', lambda x: 2.0 ** x, lambda x: 2.0 ** x, uniform((4,))),
-    Op('operator ** arrays', lambda x, y: x ** y, lambda x, y: x ** y,
-       uniform((2, 3), (2, 1), lo=[0.3, -2], hi=[2, 2])),
-    Op('operator % ', lambda x, y: x % y, lambda x, y: x % y,
-       uniform((2, 3), (3,), lo=[-5, 0.7], hi=[5, 1.3])),
-    Op('operator neg/abs/pos', lambda x: -abs(x) + (+x), lambda x: -abs(x) + (+x),
-       away_from_zero((2, 3))),
+    Op('operator ** int', lambda x: x**3, lambda x: x**3, uniform((2, 3))),
+    Op('operator ** half', lambda x: x**0.5, lambda x: x**0.5, uniform((4,), lo=0.2)),
+    Op('operator ** reflected', lambda x: 2.0**x, lambda x: 2.0**x, uniform((4,))),
+    Op(
+        'operator ** arrays',
+        lambda x, y: x**y,
+        lambda x, y: x**y,
+        uniform((2, 3), (2, 1), lo=[0.3, -2], hi=[2, 2]),
+    ),
+    Op(
+        'operator % ',
+        lambda x, y: x % y,
+        lambda x, y: x % y,
+        uniform((2, 3), (3,), lo=[-5, 0.7], hi=[5, 1.3]),
+    ),
+    Op(
+        'operator neg/abs/pos',
+        lambda x: -abs(x) + (+x),
+        lambda x: -abs(x) + (+x),
+        away_from_zero((2, 3)),
+    ),
     Op('operator @', lambda a, b: a @ b, lambda a, b: a @ b, uniform((2, 3), (3, 4))),
-    Op('operator chain', lambda x, y: (x * y - x / (1 + y * y)) ** 2,
-       lambda x, y: (x * y - x / (1 + y * y)) ** 2, uniform((3,), (2, 3))),
+    Op(
+        'operator chain',
+        lambda x, y: (x * y - x / (1 + y * y)) ** 2,
+        lambda x, y: (x * y - x / (1 + y * y)) ** 2,
+        uniform((3,), (2, 3)),
+    ),
 ]
 
 
 # --- reductions -----------------------------------------------------------------------
+
 
 def _dims(axis):
     return axis if isinstance(axis, tuple) else (axis,)
@@ -252,11 +384,13 @@ def _dims(axis):
 
 def t_reduce(fn):
     """A torch reduction taking numpy's axis=None/int/tuple and keepdims."""
+
     def reduce(x, axis=None, keepdims=False):
         if axis is None:
             out = fn(x.reshape(-1), 0, False)
             return out.reshape((1,) * x.dim()) if keepdims else out
         return fn(x, _dims(axis), keepdims)
+
     return reduce
 
 
@@ -295,6 +429,7 @@ def t_nanmin(x, axis=None, keepdims=False):
 def with_nans(shape, p=0.3):
     """NaNs scattered in distinct values, no slice of the last two axes all NaN (where
     ndgrad gives the NaNs a zero gradient and torch a NaN one)."""
+
     def make(rng):
         x = distinct(shape)(rng)[0]
         nans = rng.uniform(size=shape) < p
@@ -302,6 +437,7 @@ def with_nans(shape, p=0.3):
         nans[..., :, 0] = False
         x[nans] = numpy.nan
         return [x]
+
     return make
 
 
@@ -315,21 +451,40 @@ def _reducing(fn, axis, keepdims):
 def reduction_rows():
     rows = []
     table = [
-        ('sum', np.sum, t_sum, uniform), ('mean', np.mean, t_mean, uniform),
-        ('max', np.max, t_amax, distinct), ('amax', np.amax, t_amax, distinct),
-        ('min', np.min, t_amin, distinct), ('amin', np.amin, t_amin, distinct),
+        ('sum', np.sum, t_sum, uniform),
+        ('mean', np.mean, t_mean, uniform),
+        ('max', np.max, t_amax, distinct),
+        ('amax', np.amax, t_amax, distinct),
+        ('min', np.min, t_amin, distinct),
+        ('amin', np.amin, t_amin, distinct),
         ('prod', np.prod, t_prod, lambda s: uniform(s, lo=0.5, hi=1.5)),
         ('logsumexp', np.logsumexp, t_logsumexp, uniform),
         ('npx.logsumexp', npx.logsumexp, t_logsumexp, uniform),
-        ('ptp', np.ptp, lambda x, axis=None, keepdims=False:
-         t_amax(x, axis, keepdims) - t_amin(x, axis, keepdims), distinct),
-        ('nansum', np.nansum, t_nansum, with_nans), ('nanmean', np.nanmean, t_nanmean, with_nans),
-        ('nanmax', np.nanmax, t_nanmax, with_nans), ('nanmin', np.nanmin, t_nanmin, with_nans),
-        ('var', np.var, t_var, uniform), ('std', np.std,
-                                          lambda x, axis=None, keepdims=False:
-                                          T.sqrt(t_var(x, axis, 0, keepdims)), uniform),
-        ('average', np.average, lambda x, axis=None, keepdims=False:
-         t_mean(x, axis, keepdims), uniform),
+        (
+            'ptp',
+            np.ptp,
+            lambda x, axis=None, keepdims=False: (
+                t_amax(x, axis, keepdims) - t_amin(x, axis, keepdims)
+            ),
+            distinct,
+        ),
+        ('nansum', np.nansum, t_nansum, with_nans),
+        ('nanmean', np.nanmean, t_nanmean, with_nans),
+        ('nanmax', np.nanmax, t_nanmax, with_nans),
+        ('nanmin', np.nanmin, t_nanmin, with_nans),
+        ('var', np.var, t_var, uniform),
+        (
+            'std',
+            np.std,
+            lambda x, axis=None, keepdims=False: T.sqrt(t_var(x, axis, 0, keepdims)),
+            uniform,
+        ),
+        (
+            'average',
+            np.average,
+            lambda x, axis=None, keepdims=False: t_mean(x, axis, keepdims),
+            uniform,
+        ),
     ]
     for name, fn, ref, make in table:
         for axis, keepdims in REDUCE_AXES:
@@ -340,9 +495,15 @@ def reduction_rows():
                 shape = (2, 2, 3)
             if name.startswith('nan') and axis is not None:
                 shape = (3, 5, 2) if axis != 1 else (2, 1, 3)
-            rows.append(Op(f'{name}/axis={axis}{"-keepdims" if keepdims else ""}',
-                           _reducing(fn, axis, keepdims), _reducing(ref, axis, keepdims),
-                           make(shape), seeds=(0,)))
+            rows.append(
+                Op(
+                    f'{name}/axis={axis}{"-keepdims" if keepdims else ""}',
+                    _reducing(fn, axis, keepdims),
+                    _reducing(ref, axis, keepdims),
+                    make(shape),
+                    seeds=(0,),
+                )
+            )
     return rows
 
 
@@ -377,6 +538,7 @@ def zeros_in(shape, count):
         flat = x.reshape(-1)
         flat[rng.choice(flat.size, count, replace=False)] = 0.0
         return [x]
+
     return make
 
 
@@ -388,65 +550,147 @@ REDUCTIONS_MORE = [
     Op('max/method', lambda x: x.max(axis=0), lambda x: x.amax(0), distinct((3, 2))),
     Op('prod/one-zero', lambda x: np.prod(x, axis=1), lambda x: T.prod(x, 1), zeros_in((3, 4), 2)),
     Op('prod/two-zeros', lambda x: np.prod(x), lambda x: T.prod(x), zeros_in((2, 3), 2)),
-    Op('prod/zeros-axis0', lambda x: np.prod(x, axis=0), lambda x: T.prod(x, 0),
-       zeros_in((4, 3), 3)),
+    Op(
+        'prod/zeros-axis0',
+        lambda x: np.prod(x, axis=0),
+        lambda x: T.prod(x, 0),
+        zeros_in((4, 3), 3),
+    ),
     Op('cumsum', lambda x: np.cumsum(x, axis=1), lambda x: T.cumsum(x, 1), uniform((2, 4))),
     Op('cumsum/flat', lambda x: np.cumsum(x), t_cumsum, uniform((2, 3))),
     Op('cumsum/method', lambda x: x.cumsum(axis=0), lambda x: x.cumsum(0), uniform((3, 2))),
-    Op('cumprod', lambda x: np.cumprod(x, axis=-1), lambda x: T.cumprod(x, -1),
-       uniform((2, 4), lo=0.5, hi=1.5)),
+    Op(
+        'cumprod',
+        lambda x: np.cumprod(x, axis=-1),
+        lambda x: T.cumprod(x, -1),
+        uniform((2, 4), lo=0.5, hi=1.5),
+    ),
     Op('cumprod/flat', lambda x: np.cumprod(x), t_cumprod, uniform((2, 3), lo=-1.5, hi=1.5)),
-    Op('cumprod/with-zero', lambda x: np.cumprod(x, axis=1), lambda x: T.cumprod(x, 1),
-       zeros_in((2, 5), 2)),
-    Op('var/ddof', lambda x: np.var(x, axis=0, ddof=1), lambda x: T.var(x, 0, correction=1),
-       uniform((4, 3))),
-    Op('std/ddof-keepdims', lambda x: np.std(x, axis=-1, ddof=1, keepdims=True),
-       lambda x: T.std(x, -1, correction=1, keepdim=True), uniform((2, 4))),
-    Op('std/correction', lambda x: np.std(x, correction=1), lambda x: T.std(x, correction=1),
-       uniform((2, 3))),
+    Op(
+        'cumprod/with-zero',
+        lambda x: np.cumprod(x, axis=1),
+        lambda x: T.cumprod(x, 1),
+        zeros_in((2, 5), 2),
+    ),
+    Op(
+        'var/ddof',
+        lambda x: np.var(x, axis=0, ddof=1),
+        lambda x: T.var(x, 0, correction=1),
+        uniform((4, 3)),
+    ),
+    Op(
+        'std/ddof-keepdims',
+        lambda x: np.std(x, axis=-1, ddof=1, keepdims=True),
+        lambda x: T.std(x, -1, correction=1, keepdim=True),
+        uniform((2, 4)),
+    ),
+    Op(
+        'std/correction',
+        lambda x: np.std(x, correction=1),
+        lambda x: T.std(x, correction=1),
+        uniform((2, 3)),
+    ),
     Op('var/method', lambda x: x.var(), lambda x: T.var(x, correction=0), uniform((5,))),
-    Op('average/weights', lambda a, w: np.average(a, weights=w),
-       lambda a, w: (a * w).sum() / w.sum(), uniform((2, 3), (2, 3), lo=[-2, 0.5], hi=[2, 2])),
-    Op('average/weights-axis', lambda a, w: np.average(a, axis=1, weights=w),
-       lambda a, w: t_average(a, w, 1), uniform((2, 3), (3,), lo=[-2, 0.5], hi=[2, 2])),
-    Op('average/returned', lambda a, w: np.average(a, axis=0, weights=w, returned=True),
-       lambda a, w: (t_average(a, w, 0), t_sum(w[:, None].expand_as(a), 0)),
-       uniform((3, 2), (3,), lo=[-2, 0.5], hi=[2, 2])),
-    Op('median', lambda x: np.median(x), lambda x: T.quantile(x.reshape(-1), 0.5),
-       distinct((3, 4))),
-    Op('median/axis-odd', lambda x: np.median(x, axis=1), lambda x: T.quantile(x, 0.5, dim=1),
-       distinct((2, 5))),
-    Op('median/axis-keepdims', lambda x: np.median(x, axis=0, keepdims=True),
-       lambda x: T.quantile(x, 0.5, dim=0, keepdim=True), distinct((4, 3))),
-    Op('quantile', lambda x: np.quantile(x, 0.3, axis=-1),
-       lambda x: t_quantile(x, 0.3, axis=-1), distinct((2, 6))),
-    Op('quantile/q-array', lambda x: np.quantile(x, numpy.array([0.1, 0.5, 0.77])),
-       lambda x: t_quantile(x, [0.1, 0.5, 0.77]), distinct((7,))),
-    Op('quantile/keepdims-flat', lambda x: np.quantile(x, 0.6, keepdims=True),
-       lambda x: t_quantile(x, 0.6, keepdims=True), distinct((2, 3))),
-    Op('percentile', lambda x: np.percentile(x, 35.0, axis=0),
-       lambda x: t_quantile(x, 0.35, axis=0), distinct((5, 2))),
+    Op(
+        'average/weights',
+        lambda a, w: np.average(a, weights=w),
+        lambda a, w: (a * w).sum() / w.sum(),
+        uniform((2, 3), (2, 3), lo=[-2, 0.5], hi=[2, 2]),
+    ),
+    Op(
+        'average/weights-axis',
+        lambda a, w: np.average(a, axis=1, weights=w),
+        lambda a, w: t_average(a, w, 1),
+        uniform((2, 3), (3,), lo=[-2, 0.5], hi=[2, 2]),
+    ),
+    Op(
+        'average/returned',
+        lambda a, w: np.average(a, axis=0, weights=w, returned=True),
+        lambda a, w: (t_average(a, w, 0), t_sum(w[:, None].expand_as(a), 0)),
+        uniform((3, 2), (3,), lo=[-2, 0.5], hi=[2, 2]),
+    ),
+    Op(
+        'median', lambda x: np.median(x), lambda x: T.quantile(x.reshape(-1), 0.5), distinct((3, 4))
+    ),
+    Op(
+        'median/axis-odd',
+        lambda x: np.median(x, axis=1),
+        lambda x: T.quantile(x, 0.5, dim=1),
+        distinct((2, 5)),
+    ),
+    Op(
+        'median/axis-keepdims',
+        lambda x: np.median(x, axis=0, keepdims=True),
+        lambda x: T.quantile(x, 0.5, dim=0, keepdim=True),
+        distinct((4, 3)),
+    ),
+    Op(
+        'quantile',
+        lambda x: np.quantile(x, 0.3, axis=-1),
+        lambda x: t_quantile(x, 0.3, axis=-1),
+        distinct((2, 6)),
+    ),
+    Op(
+        'quantile/q-array',
+        lambda x: np.quantile(x, numpy.array([0.1, 0.5, 0.77])),
+        lambda x: t_quantile(x, [0.1, 0.5, 0.77]),
+        distinct((7,)),
+    ),
+    Op(
+        'quantile/keepdims-flat',
+        lambda x: np.quantile(x, 0.6, keepdims=True),
+        lambda x: t_quantile(x, 0.6, keepdims=True),
+        distinct((2, 3)),
+    ),
+    Op(
+        'percentile',
+        lambda x: np.percentile(x, 35.0, axis=0),
+        lambda x: t_quantile(x, 0.35, axis=0),
+        distinct((5, 2)),
+    ),
     Op('diff', lambda x: np.diff(x), T.diff, uniform((2, 5))),
-    Op('diff/n2-axis0', lambda x: np.diff(x, n=2, axis=0), lambda x: T.diff(x, n=2, dim=0),
-       uniform((5, 2))),
-    Op('diff/prepend-append', lambda x, p, a: np.diff(x, prepend=p, append=a),
-       lambda x, p, a: T.diff(x, prepend=p, append=a), uniform((2, 4), (2, 1), (2, 2))),
+    Op(
+        'diff/n2-axis0',
+        lambda x: np.diff(x, n=2, axis=0),
+        lambda x: T.diff(x, n=2, dim=0),
+        uniform((5, 2)),
+    ),
+    Op(
+        'diff/prepend-append',
+        lambda x, p, a: np.diff(x, prepend=p, append=a),
+        lambda x, p, a: T.diff(x, prepend=p, append=a),
+        uniform((2, 4), (2, 1), (2, 2)),
+    ),
     Op('ediff1d', lambda x: np.ediff1d(x), lambda x: T.diff(x.reshape(-1)), uniform((2, 3))),
-    Op('ediff1d/ends', lambda x, b, e: np.ediff1d(x, to_end=e, to_begin=b),
-       lambda x, b, e: T.cat([b.reshape(-1), T.diff(x.reshape(-1)), e.reshape(-1)]),
-       uniform((4,), (2,), ())),
+    Op(
+        'ediff1d/ends',
+        lambda x, b, e: np.ediff1d(x, to_end=e, to_begin=b),
+        lambda x, b, e: T.cat([b.reshape(-1), T.diff(x.reshape(-1)), e.reshape(-1)]),
+        uniform((4,), (2,), ()),
+    ),
     Op('sort', lambda x: np.sort(x), lambda x: T.sort(x).values, distinct((3, 4))),
-    Op('sort/axis0', lambda x: np.sort(x, axis=0), lambda x: T.sort(x, 0).values,
-       distinct((4, 3))),
-    Op('sort/flat', lambda x: np.sort(x, axis=None), lambda x: T.sort(x.reshape(-1)).values,
-       distinct((2, 3))),
+    Op('sort/axis0', lambda x: np.sort(x, axis=0), lambda x: T.sort(x, 0).values, distinct((4, 3))),
+    Op(
+        'sort/flat',
+        lambda x: np.sort(x, axis=None),
+        lambda x: T.sort(x.reshape(-1)).values,
+        distinct((2, 3)),
+    ),
 ]
 
 
 # --- shapes and indexing --------------------------------------------------------------
 
-def t_pad(x, widths, mode='constant', constant_values=0.0, reflect_type='even',
-          stat_length=None, end_values=0.0):
+
+def t_pad(
+    x,
+    widths,
+    mode='constant',
+    constant_values=0.0,
+    reflect_type='even',
+    stat_length=None,
+    end_values=0.0,
+):
     """numpy.pad composed from torch ops, one axis after the other as NumPy does."""
     for axis, (before, after) in enumerate(widths):
         n = x.shape[axis]
@@ -499,8 +743,13 @@ def t_pad(x, widths, mode='constant', constant_values=0.0, reflect_type='even',
 
 def _pad_op(name, shape, widths, mode, **kw):
     full = numpy.broadcast_to(numpy.asarray(widths), (len(shape), 2)).tolist()
-    return Op(f'pad/{name}', lambda x: np.pad(x, widths, mode, **kw),
-              lambda x: t_pad(x, full, mode, **kw), uniform(shape), seeds=(0, 1))
+    return Op(
+        f'pad/{name}',
+        lambda x: np.pad(x, widths, mode, **kw),
+        lambda x: t_pad(x, full, mode, **kw),
+        uniform(shape),
+        seeds=(0, 1),
+    )
 
 
 PADS = [
@@ -527,12 +776,14 @@ def t_take(a, idx, axis=None):
 
 def perm_index(shape, axis, n):
     """Distinct indices into an axis of length n (no repeated writes)."""
+
     def make(rng):
         out = numpy.empty(shape, dtype=numpy.int64)
         moved = numpy.moveaxis(out, axis, -1)
         for pos in numpy.ndindex(moved.shape[:-1]):
-            moved[pos] = rng.permutation(n)[:moved.shape[-1]]
+            moved[pos] = rng.permutation(n)[: moved.shape[-1]]
         return out
+
     return make
 
 
@@ -573,59 +824,136 @@ def t_compress(cond, a, axis=None):
 SHAPES = [
     Op('reshape', lambda x: np.reshape(x, (3, -1)), lambda x: x.reshape(3, -1), uniform((2, 3))),
     Op('reshape/method', lambda x: x.reshape(6), lambda x: x.reshape(6), uniform((2, 3))),
-    Op('reshape/F-order', lambda x: np.reshape(x, (3, 2), order='F'),
-       lambda x: x.T.reshape(2, 3).T, uniform((2, 3))),
+    Op(
+        'reshape/F-order',
+        lambda x: np.reshape(x, (3, 2), order='F'),
+        lambda x: x.T.reshape(2, 3).T,
+        uniform((2, 3)),
+    ),
     Op('ravel', np.ravel, T.ravel, uniform((2, 3))),
     Op('flatten', lambda x: x.flatten(), T.flatten, uniform((2, 1, 3))),
     Op('transpose', np.transpose, lambda x: x.permute(2, 1, 0), uniform((2, 3, 4))),
-    Op('transpose/axes', lambda x: np.transpose(x, (1, 2, 0)), lambda x: x.permute(1, 2, 0),
-       uniform((2, 3, 4))),
+    Op(
+        'transpose/axes',
+        lambda x: np.transpose(x, (1, 2, 0)),
+        lambda x: x.permute(1, 2, 0),
+        uniform((2, 3, 4)),
+    ),
     Op('transpose/T', lambda x: x.T, lambda x: x.T, uniform((2, 3))),
-    Op('swapaxes', lambda x: np.swapaxes(x, 0, -1), lambda x: T.swapaxes(x, 0, -1),
-       uniform((2, 3, 4))),
-    Op('moveaxis', lambda x: np.moveaxis(x, (0, 1), (-1, 0)),
-       lambda x: T.movedim(x, (0, 1), (-1, 0)), uniform((2, 3, 4))),
-    Op('expand_dims', lambda x: np.expand_dims(x, (0, -1)),
-       lambda x: x.unsqueeze(0).unsqueeze(-1), uniform((2, 3))),
+    Op(
+        'swapaxes',
+        lambda x: np.swapaxes(x, 0, -1),
+        lambda x: T.swapaxes(x, 0, -1),
+        uniform((2, 3, 4)),
+    ),
+    Op(
+        'moveaxis',
+        lambda x: np.moveaxis(x, (0, 1), (-1, 0)),
+        lambda x: T.movedim(x, (0, 1), (-1, 0)),
+        uniform((2, 3, 4)),
+    ),
+    Op(
+        'expand_dims',
+        lambda x: np.expand_dims(x, (0, -1)),
+        lambda x: x.unsqueeze(0).unsqueeze(-1),
+        uniform((2, 3)),
+    ),
     Op('squeeze', np.squeeze, T.squeeze, uniform((1, 3, 1))),
-    Op('squeeze/axis', lambda x: np.squeeze(x, axis=-1), lambda x: x.squeeze(-1),
-       uniform((1, 3, 1))),
-    Op('broadcast_to', lambda x: np.broadcast_to(x, (2, 3, 4)), lambda x: x.expand(2, 3, 4),
-       uniform((3, 1))),
-    Op('broadcast_arrays', lambda x, y: np.broadcast_arrays(x, y),
-       lambda x, y: T.broadcast_tensors(x, y), uniform((2, 1), (3,))),
+    Op(
+        'squeeze/axis',
+        lambda x: np.squeeze(x, axis=-1),
+        lambda x: x.squeeze(-1),
+        uniform((1, 3, 1)),
+    ),
+    Op(
+        'broadcast_to',
+        lambda x: np.broadcast_to(x, (2, 3, 4)),
+        lambda x: x.expand(2, 3, 4),
+        uniform((3, 1)),
+    ),
+    Op(
+        'broadcast_arrays',
+        lambda x, y: np.broadcast_arrays(x, y),
+        lambda x, y: T.broadcast_tensors(x, y),
+        uniform((2, 1), (3,)),
+    ),
     Op('atleast_1d', np.atleast_1d, T.atleast_1d, uniform(())),
     Op('atleast_2d', np.atleast_2d, T.atleast_2d, uniform((3,))),
     Op('atleast_3d', np.atleast_3d, T.atleast_3d, uniform((3,))),
     Op('atleast_3d/2d', np.atleast_3d, T.atleast_3d, uniform((2, 3))),
-    Op('atleast_2d/several', lambda x, y: np.atleast_2d(x, y),
-       lambda x, y: T.atleast_2d((x, y)), uniform((), (3,))),
-    Op('concatenate', lambda x, y: np.concatenate([x, y], axis=1),
-       lambda x, y: T.cat([x, y], 1), uniform((2, 3), (2, 1))),
-    Op('concatenate/flat', lambda x, y: np.concatenate([x, y], axis=None),
-       lambda x, y: T.cat([x.reshape(-1), y.reshape(-1)]), uniform((2, 3), (4,))),
-    Op('stack', lambda x, y, z: np.stack([x, y, z], axis=-1),
-       lambda x, y, z: T.stack([x, y, z], -1), uniform((2, 3), (2, 3), (2, 3))),
-    Op('hstack', lambda x, y: np.hstack([x, y]), lambda x, y: T.hstack([x, y]),
-       uniform((3,), (2,))),
-    Op('vstack', lambda x, y: np.vstack([x, y]), lambda x, y: T.vstack([x, y]),
-       uniform((3,), (2, 3))),
-    Op('dstack', lambda x, y: np.dstack([x, y]), lambda x, y: T.dstack([x, y]),
-       uniform((2, 3), (2, 3, 2))),
-    Op('column_stack', lambda x, y: np.column_stack([x, y]),
-       lambda x, y: T.column_stack([x, y]), uniform((3,), (3, 2))),
-    Op('split', lambda x: np.split(x, 3, axis=1), lambda x: T.tensor_split(x, 3, 1),
-       uniform((2, 6))),
-    Op('split/indices', lambda x: np.split(x, [1, 3]), lambda x: T.tensor_split(x, [1, 3]),
-       uniform((5, 2))),
-    Op('array_split', lambda x: np.array_split(x, 3, axis=-1),
-       lambda x: T.tensor_split(x, 3, -1), uniform((2, 7))),
+    Op(
+        'atleast_2d/several',
+        lambda x, y: np.atleast_2d(x, y),
+        lambda x, y: T.atleast_2d((x, y)),
+        uniform((), (3,)),
+    ),
+    Op(
+        'concatenate',
+        lambda x, y: np.concatenate([x, y], axis=1),
+        lambda x, y: T.cat([x, y], 1),
+        uniform((2, 3), (2, 1)),
+    ),
+    Op(
+        'concatenate/flat',
+        lambda x, y: np.concatenate([x, y], axis=None),
+        lambda x, y: T.cat([x.reshape(-1), y.reshape(-1)]),
+        uniform((2, 3), (4,)),
+    ),
+    Op(
+        'stack',
+        lambda x, y, z: np.stack([x, y, z], axis=-1),
+        lambda x, y, z: T.stack([x, y, z], -1),
+        uniform((2, 3), (2, 3), (2, 3)),
+    ),
+    Op(
+        'hstack', lambda x, y: np.hstack([x, y]), lambda x, y: T.hstack([x, y]), uniform((3,), (2,))
+    ),
+    Op(
+        'vstack',
+        lambda x, y: np.vstack([x, y]),
+        lambda x, y: T.vstack([x, y]),
+        uniform((3,), (2, 3)),
+    ),
+    Op(
+        'dstack',
+        lambda x, y: np.dstack([x, y]),
+        lambda x, y: T.dstack([x, y]),
+        uniform((2, 3), (2, 3, 2)),
+    ),
+    Op(
+        'column_stack',
+        lambda x, y: np.column_stack([x, y]),
+        lambda x, y: T.column_stack([x, y]),
+        uniform((3,), (3, 2)),
+    ),
+    Op(
+        'split',
+        lambda x: np.split(x, 3, axis=1),
+        lambda x: T.tensor_split(x, 3, 1),
+        uniform((2, 6)),
+    ),
+    Op(
+        'split/indices',
+        lambda x: np.split(x, [1, 3]),
+        lambda x: T.tensor_split(x, [1, 3]),
+        uniform((5, 2)),
+    ),
+    Op(
+        'array_split',
+        lambda x: np.array_split(x, 3, axis=-1),
+        lambda x: T.tensor_split(x, 3, -1),
+        uniform((2, 7)),
+    ),
     Op('hsplit', lambda x: np.hsplit(x, 2), lambda x: T.hsplit(x, 2), uniform((3, 4))),
     Op('vsplit', lambda x: np.vsplit(x, [1]), lambda x: T.vsplit(x, [1]), uniform((3, 2))),
     Op('dsplit', lambda x: np.dsplit(x, 2), lambda x: T.dsplit(x, 2), uniform((2, 1, 4))),
     Op('unstack', np.unstack, T.unbind, uniform((3, 2))),
-    Op('unstack/axis', lambda x: np.unstack(x, axis=-1), lambda x: T.unbind(x, -1),
-       uniform((2, 1, 3))),
+    Op(
+        'unstack/axis',
+        lambda x: np.unstack(x, axis=-1),
+        lambda x: T.unbind(x, -1),
+        uniform((2, 1, 3)),
+    ),
     Op('unstack/1d', np.unstack, T.unbind, uniform((4,))),
     Op('iterate', lambda x: tuple(x), T.unbind, uniform((3, 2))),
     Op('flip', lambda x: np.flip(x, axis=1), lambda x: T.flip(x, (1,)), uniform((2, 3))),
@@ -633,98 +961,209 @@ SHAPES = [
     Op('fliplr', np.fliplr, T.fliplr, uniform((2, 3))),
     Op('flipud', np.flipud, T.flipud, uniform((3, 2))),
     Op('rot90', np.rot90, t_rot90, uniform((2, 3))),
-    Op('rot90/k-axes', lambda x: np.rot90(x, 3, axes=(2, 0)), lambda x: t_rot90(x, 3, (2, 0)),
-       uniform((2, 3, 4))),
+    Op(
+        'rot90/k-axes',
+        lambda x: np.rot90(x, 3, axes=(2, 0)),
+        lambda x: t_rot90(x, 3, (2, 0)),
+        uniform((2, 3, 4)),
+    ),
     Op('rot90/k=-2', lambda x: np.rot90(x, -2), lambda x: t_rot90(x, -2), uniform((3, 2))),
     Op('roll', lambda x: np.roll(x, 2, axis=1), lambda x: T.roll(x, 2, 1), uniform((2, 5))),
     Op('roll/flat', lambda x: np.roll(x, -4), lambda x: T.roll(x, -4), uniform((2, 3))),
-    Op('roll/several', lambda x: np.roll(x, (1, -1), axis=(0, 2)),
-       lambda x: T.roll(x, (1, -1), (0, 2)), uniform((3, 2, 4))),
-    Op('tile', lambda x: np.tile(x, (2, 1, 3)), lambda x: T.tile(x, (2, 1, 3)),
-       uniform((2, 3))),
+    Op(
+        'roll/several',
+        lambda x: np.roll(x, (1, -1), axis=(0, 2)),
+        lambda x: T.roll(x, (1, -1), (0, 2)),
+        uniform((3, 2, 4)),
+    ),
+    Op('tile', lambda x: np.tile(x, (2, 1, 3)), lambda x: T.tile(x, (2, 1, 3)), uniform((2, 3))),
     Op('tile/int', lambda x: np.tile(x, 3), lambda x: T.tile(x, (3,)), uniform((2,))),
     Op('repeat', lambda x: np.repeat(x, 2, axis=1), lambda x: t_repeat(x, 2, 1), uniform((2, 3))),
     Op('repeat/flat', lambda x: np.repeat(x, 3), lambda x: t_repeat(x, 3), uniform((2, 2))),
-    Op('repeat/counts', lambda x: np.repeat(x, [1, 0, 3], axis=0),
-       lambda x: t_repeat(x, [1, 0, 3], 0), uniform((3, 2))),
-    Op('meshgrid', lambda x, y: np.meshgrid(x, y),
-       lambda x, y: T.meshgrid(x, y, indexing='xy'), uniform((3,), (2,))),
-    Op('meshgrid/ij', lambda x, y, z: np.meshgrid(x, y, z, indexing='ij'),
-       lambda x, y, z: T.meshgrid(x, y, z, indexing='ij'), uniform((3,), (2,), (2,))),
+    Op(
+        'repeat/counts',
+        lambda x: np.repeat(x, [1, 0, 3], axis=0),
+        lambda x: t_repeat(x, [1, 0, 3], 0),
+        uniform((3, 2)),
+    ),
+    Op(
+        'meshgrid',
+        lambda x, y: np.meshgrid(x, y),
+        lambda x, y: T.meshgrid(x, y, indexing='xy'),
+        uniform((3,), (2,)),
+    ),
+    Op(
+        'meshgrid/ij',
+        lambda x, y, z: np.meshgrid(x, y, z, indexing='ij'),
+        lambda x, y, z: T.meshgrid(x, y, z, indexing='ij'),
+        uniform((3,), (2,), (2,)),
+    ),
     Op('tril', np.tril, T.tril, uniform((3, 3))),
     Op('tril/k-stacked', lambda x: np.tril(x, 1), lambda x: T.tril(x, 1), uniform((2, 3, 4))),
     Op('triu', lambda x: np.triu(x, -1), lambda x: T.triu(x, -1), uniform((3, 4))),
     Op('diag/vector', lambda v: np.diag(v, 1), lambda v: T.diag(v, 1), uniform((3,))),
     Op('diag/matrix', lambda a: np.diag(a, -1), lambda a: T.diag(a, -1), uniform((3, 4))),
     Op('diagonal', lambda a: np.diagonal(a), lambda a: T.diagonal(a, 0, 0, 1), uniform((3, 4))),
-    Op('diagonal/offset-axes', lambda a: np.diagonal(a, offset=-1, axis1=-1, axis2=0),
-       lambda a: T.diagonal(a, -1, -1, 0), uniform((3, 2, 3))),
+    Op(
+        'diagonal/offset-axes',
+        lambda a: np.diagonal(a, offset=-1, axis1=-1, axis2=0),
+        lambda a: T.diagonal(a, -1, -1, 0),
+        uniform((3, 2, 3)),
+    ),
     Op('trace', np.trace, T.trace, uniform((3, 3))),
-    Op('trace/offset-axes', lambda a: np.trace(a, 1, 2, 0),
-       lambda a: T.diagonal(a, 1, 2, 0).sum(-1), uniform((3, 2, 4))),
-    Op('reshape_like', lambda x, y: npx.reshape_like(x, y), lambda x, y: x.reshape(y.shape),
-       uniform((6,), (2, 3))),
-    Op('reshape_like/partial', lambda x, y: npx.reshape_like(x, y, lhs_begin=1, lhs_end=2,
-                                                            rhs_begin=0, rhs_end=2),
-       lambda x, y: x.reshape(2, 2, 3, 5), uniform((2, 6, 5), (2, 3))),
+    Op(
+        'trace/offset-axes',
+        lambda a: np.trace(a, 1, 2, 0),
+        lambda a: T.diagonal(a, 1, 2, 0).sum(-1),
+        uniform((3, 2, 4)),
+    ),
+    Op(
+        'reshape_like',
+        lambda x, y: npx.reshape_like(x, y),
+        lambda x, y: x.reshape(y.shape),
+        uniform((6,), (2, 3)),
+    ),
+    Op(
+        'reshape_like/partial',
+        lambda x, y: npx.reshape_like(x, y, lhs_begin=1, lhs_end=2, rhs_begin=0, rhs_end=2),
+        lambda x, y: x.reshape(2, 2, 3, 5),
+        uniform((2, 6, 5), (2, 3)),
+    ),
 ]
 
 INDEXING = [
     Op('getitem/int', lambda x: x[1], lambda x: x[1], uniform((3, 4))),
     Op('getitem/slices', lambda x: x[1:, ::2], lambda x: x[1:, ::2], uniform((3, 5))),
-    Op('getitem/negative-step', lambda x: x[::-2], lambda x: T.flip(x, (0,))[::2],
-       uniform((5, 2))),
-    Op('getitem/ellipsis-newaxis', lambda x: x[..., None, 1], lambda x: x[..., None, 1],
-       uniform((2, 3, 4))),
-    Op('getitem/int-array-repeats', lambda x, i: x[i], lambda x, i: x[i],
-       then(uniform((4, 2)), ints([0, 3, 3, 1, 0]))),
-    Op('getitem/two-int-arrays', lambda x, i, j: x[i, :, j], lambda x, i, j: x[i, :, j],
-       then(uniform((3, 2, 4)), ints([[0, 2], [2, 2]]), ints([1, 3]))),
-    Op('getitem/bool-mask', lambda x, m: x[m], lambda x, m: x[m],
-       then(uniform((3, 4)), mask((3, 4)))),
-    Op('getitem/bool-rows', lambda x, m: x[m, 1:], lambda x, m: x[m, 1:],
-       then(uniform((4, 3)), ints([True, False, True, True]))),
+    Op('getitem/negative-step', lambda x: x[::-2], lambda x: T.flip(x, (0,))[::2], uniform((5, 2))),
+    Op(
+        'getitem/ellipsis-newaxis',
+        lambda x: x[..., None, 1],
+        lambda x: x[..., None, 1],
+        uniform((2, 3, 4)),
+    ),
+    Op(
+        'getitem/int-array-repeats',
+        lambda x, i: x[i],
+        lambda x, i: x[i],
+        then(uniform((4, 2)), ints([0, 3, 3, 1, 0])),
+    ),
+    Op(
+        'getitem/two-int-arrays',
+        lambda x, i, j: x[i, :, j],
+        lambda x, i, j: x[i, :, j],
+        then(uniform((3, 2, 4)), ints([[0, 2], [2, 2]]), ints([1, 3])),
+    ),
+    Op(
+        'getitem/bool-mask',
+        lambda x, m: x[m],
+        lambda x, m: x[m],
+        then(uniform((3, 4)), mask((3, 4))),
+    ),
+    Op(
+        'getitem/bool-rows',
+        lambda x, m: x[m, 1:],
+        lambda x, m: x[m, 1:],
+        then(uniform((4, 3)), ints([True, False, True, True])),
+    ),
     Op('getitem/0d', lambda x: x[()] * x[...], lambda x: x[()] * x[...], uniform(())),
-    Op('setitem/slice', lambda x, v: nd_setitem(x, v, (slice(0, 2), 1)),
-       lambda x, v: t_setitem(x, v, (slice(0, 2), 1)), uniform((3, 4), (2,))),
-    Op('setitem/broadcast-value', lambda x, v: nd_setitem(x, v, (Ellipsis, slice(1, 3))),
-       lambda x, v: t_setitem(x, v, (Ellipsis, slice(1, 3))), uniform((3, 4), (1, 2))),
-    Op('setitem/int-array', lambda x, v, i: nd_setitem(x, v, i),
-       lambda x, v, i: t_setitem(x, v, i), then(uniform((4, 2), (2, 2)), ints([2, 0]))),
-    Op('setitem/bool-mask', lambda x, m: nd_setitem(x, 0.5 * x[m] ** 2, m),
-       lambda x, m: t_setitem(x, 0.5 * x[m] ** 2, m), then(uniform((3, 3)), mask((3, 3)))),
-    Op('take/flat', lambda a, i: np.take(a, i), t_take,
-       then(uniform((2, 3)), ints([[5, 0], [2, 2]]))),
-    Op('take/axis', lambda a, i: np.take(a, i, axis=1), lambda a, i: t_take(a, i, 1),
-       then(uniform((2, 4, 2)), ints([3, 0, 3]))),
-    Op('take/wrap', lambda a: np.take(a, [-1, 4, 7], axis=0, mode='wrap'),
-       lambda a: a[[2, 1, 1]], uniform((3, 2))),
-    Op('take/clip', lambda a: np.take(a, [-1, 4, 1], mode='clip'),
-       lambda a: a.reshape(-1)[[0, 4, 1]], uniform((3, 2))),
-    Op('take_along_axis', lambda a, i: np.take_along_axis(a, i, axis=1),
-       lambda a, i: T.take_along_dim(a, i, 1),
-       then(uniform((3, 4)), lambda rng: rng.integers(0, 4, (3, 5)))),
-    Op('take_along_axis/broadcast', lambda a, i: np.take_along_axis(a, i, axis=0),
-       lambda a, i: T.take_along_dim(a, i, 0),
-       then(uniform((3, 4)), lambda rng: rng.integers(0, 3, (2, 1)))),
-    Op('put_along_axis', lambda a, v, i: np.put_along_axis(a, i, v, axis=1),
-       lambda a, v, i: T.scatter(a, 1, i, v),
-       then(uniform((3, 5), (3, 2)), perm_index((3, 2), 1, 5))),
-    Op('put_along_axis/axis0', lambda a, v, i: np.put_along_axis(a, i, v, axis=0),
-       lambda a, v, i: T.scatter(a, 0, i, v),
-       then(uniform((4, 3), (2, 3)), perm_index((2, 3), 0, 4))),
-    Op('choose', lambda a, x, y, z: np.choose(a, [x, y, z]), t_choose,
-       lambda rng: [rng.integers(0, 3, (2, 3)), *uniform((2, 3), (3,), (2, 1))(rng)],
-       wrt=(1, 2, 3)),
-    Op('compress', lambda c, a: np.compress(c, a, axis=1), lambda c, a: t_compress(c, a, 1),
-       lambda rng: [numpy.array([True, False, True, True]), rng.uniform(-1, 1, (2, 4))],
-       wrt=(1,)),
-    Op('compress/flat', lambda c, a: np.compress(c, a), t_compress,
-       lambda rng: [numpy.array([False, True, True]), rng.uniform(-1, 1, (2, 3))], wrt=(1,)),
+    Op(
+        'setitem/slice',
+        lambda x, v: nd_setitem(x, v, (slice(0, 2), 1)),
+        lambda x, v: t_setitem(x, v, (slice(0, 2), 1)),
+        uniform((3, 4), (2,)),
+    ),
+    Op(
+        'setitem/broadcast-value',
+        lambda x, v: nd_setitem(x, v, (Ellipsis, slice(1, 3))),
+        lambda x, v: t_setitem(x, v, (Ellipsis, slice(1, 3))),
+        uniform((3, 4), (1, 2)),
+    ),
+    Op(
+        'setitem/int-array',
+        lambda x, v, i: nd_setitem(x, v, i),
+        lambda x, v, i: t_setitem(x, v, i),
+        then(uniform((4, 2), (2, 2)), ints([2, 0])),
+    ),
+    Op(
+        'setitem/bool-mask',
+        lambda x, m: nd_setitem(x, 0.5 * x[m] ** 2, m),
+        lambda x, m: t_setitem(x, 0.5 * x[m] ** 2, m),
+        then(uniform((3, 3)), mask((3, 3))),
+    ),
+    Op(
+        'take/flat',
+        lambda a, i: np.take(a, i),
+        t_take,
+        then(uniform((2, 3)), ints([[5, 0], [2, 2]])),
+    ),
+    Op(
+        'take/axis',
+        lambda a, i: np.take(a, i, axis=1),
+        lambda a, i: t_take(a, i, 1),
+        then(uniform((2, 4, 2)), ints([3, 0, 3])),
+    ),
+    Op(
+        'take/wrap',
+        lambda a: np.take(a, [-1, 4, 7], axis=0, mode='wrap'),
+        lambda a: a[[2, 1, 1]],
+        uniform((3, 2)),
+    ),
+    Op(
+        'take/clip',
+        lambda a: np.take(a, [-1, 4, 1], mode='clip'),
+        lambda a: a.reshape(-1)[[0, 4, 1]],
+        uniform((3, 2)),
+    ),
+    Op(
+        'take_along_axis',
+        lambda a, i: np.take_along_axis(a, i, axis=1),
+        lambda a, i: T.take_along_dim(a, i, 1),
+        then(uniform((3, 4)), lambda rng: rng.integers(0, 4, (3, 5))),
+    ),
+    Op(
+        'take_along_axis/broadcast',
+        lambda a, i: np.take_along_axis(a, i, axis=0),
+        lambda a, i: T.take_along_dim(a, i, 0),
+        then(uniform((3, 4)), lambda rng: rng.integers(0, 3, (2, 1))),
+    ),
+    Op(
+        'put_along_axis',
+        lambda a, v, i: np.put_along_axis(a, i, v, axis=1),
+        lambda a, v, i: T.scatter(a, 1, i, v),
+        then(uniform((3, 5), (3, 2)), perm_index((3, 2), 1, 5)),
+    ),
+    Op(
+        'put_along_axis/axis0',
+        lambda a, v, i: np.put_along_axis(a, i, v, axis=0),
+        lambda a, v, i: T.scatter(a, 0, i, v),
+        then(uniform((4, 3), (2, 3)), perm_index((2, 3), 0, 4)),
+    ),
+    Op(
+        'choose',
+        lambda a, x, y, z: np.choose(a, [x, y, z]),
+        t_choose,
+        lambda rng: [rng.integers(0, 3, (2, 3)), *uniform((2, 3), (3,), (2, 1))(rng)],
+        wrt=(1, 2, 3),
+    ),
+    Op(
+        'compress',
+        lambda c, a: np.compress(c, a, axis=1),
+        lambda c, a: t_compress(c, a, 1),
+        lambda rng: [numpy.array([True, False, True, True]), rng.uniform(-1, 1, (2, 4))],
+        wrt=(1,),
+    ),
+    Op(
+        'compress/flat',
+        lambda c, a: np.compress(c, a),
+        t_compress,
+        lambda rng: [numpy.array([False, True, True]), rng.uniform(-1, 1, (2, 3))],
+        wrt=(1,),
+    ),
 ]
 
 
 # --- linear algebra -------------------------------------------------------------------
+
 
 def well_conditioned(*shapes):
     def make(rng):
@@ -735,20 +1174,25 @@ def well_conditioned(*shapes):
                 x = x + 3 * numpy.eye(s[-1])
             out.append(x)
         return out
+
     return make
 
 
 def spread(*shapes):
     """Square matrices whose symmetric parts have well separated eigenvalues."""
+
     def make(rng):
-        return [rng.uniform(-0.3, 0.3, size=s) + numpy.diag(numpy.arange(s[-1]) * 1.5)
-                for s in shapes]
+        return [
+            rng.uniform(-0.3, 0.3, size=s) + numpy.diag(numpy.arange(s[-1]) * 1.5) for s in shapes
+        ]
+
     return make
 
 
 def separated_singular(*shapes):
     """Matrices with well separated singular values: U diag(s) Vᵀ from random
     orthogonal factors."""
+
     def make(rng):
         out = []
         for s in shapes:
@@ -760,6 +1204,7 @@ def separated_singular(*shapes):
             sv = numpy.arange(k, 0, -1) * 1.0 + rng.uniform(0, 0.3, batch + (k,))
             out.append((u * sv[..., None, :]) @ numpy.swapaxes(v, -1, -2))
         return out
+
     return make
 
 
@@ -802,186 +1247,396 @@ def t_norm(x, ord=None, axis=None, keepdims=False):
 
 
 def _norm_op(name, shape, make=uniform, **kw):
-    return Op(f'norm/{name}', lambda x: np.linalg.norm(x, **kw),
-              lambda x: t_norm(x, **kw), make(shape), seeds=(0, 1))
+    return Op(
+        f'norm/{name}',
+        lambda x: np.linalg.norm(x, **kw),
+        lambda x: t_norm(x, **kw),
+        make(shape),
+        seeds=(0, 1),
+    )
 
 
-NORMS = [
-    _norm_op('default', (2, 3)),
-    _norm_op('default-0d', (), away_from_zero),
-    _norm_op('default-keepdims', (2, 1, 3), keepdims=True),
-    _norm_op('vector', (3,)),
-    _norm_op('axis-keepdims', (2, 3), axis=0, keepdims=True),
-    _norm_op('size-1-axis', (2, 1), away_from_zero, axis=1),
-] + [
-    _norm_op(f'vector-ord{o}', (2, 3), distinct if o in (inf, -inf) else away_from_zero,
-             ord=o, axis=1)
-    for o in (1, 2, inf, -inf, 3, 0.5, -1, -2.5)
-] + [
-    _norm_op(f'matrix-ord{o}', (3, 3), separated_singular if o in ('nuc', 2, -2) else distinct,
-             ord=o) for o in ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
-] + [
-    _norm_op(f'matrix-ord{o}-axes', (2, 3, 2), distinct, ord=o, axis=(2, 0))
-    for o in ('fro', 1, -inf)
-] + [
-    Op('vector_norm', lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=3),
-       lambda x: TL.vector_norm(x, 3, (0, 2)), away_from_zero((2, 2, 3))),
-    Op('vector_norm/default', lambda x: np.linalg.vector_norm(x), TL.vector_norm,
-       uniform((2, 3))),
-    Op('vector_norm/keepdims-inf', lambda x: np.linalg.vector_norm(x, ord=inf, axis=1,
-                                                                  keepdims=True),
-       lambda x: TL.vector_norm(x, inf, 1, True), distinct((3, 4))),
-    Op('matrix_norm/2', lambda x: np.linalg.matrix_norm(x, ord=2),
-       lambda x: TL.matrix_norm(x, 2), separated_singular((2, 3, 2))),
-    Op('matrix_norm/nuc', lambda x: np.linalg.matrix_norm(x, ord='nuc'),
-       lambda x: TL.matrix_norm(x, 'nuc'), separated_singular((2, 2, 3))),
-    Op('matrix_norm/fro-keepdims', lambda x: np.linalg.matrix_norm(x, keepdims=True),
-       lambda x: TL.matrix_norm(x, keepdim=True), uniform((2, 2, 3))),
-]
-
-LINALG = [
-    Op('matmul/2d', np.matmul, T.matmul, uniform((2, 3), (3, 4))),
-    Op('matmul/vec-mat', np.matmul, T.matmul, uniform((3,), (3, 2))),
-    Op('matmul/mat-vec', np.matmul, T.matmul, uniform((2, 3), (3,))),
-    Op('matmul/vec-vec', np.matmul, T.matmul, uniform((3,), (3,))),
-    Op('matmul/broadcast', np.matmul, T.matmul, uniform((2, 1, 2, 3), (3, 3, 2))),
-    Op('dot/0d', np.dot, lambda a, b: a * b, uniform((), (2, 3))),
-    Op('dot/vec-vec', np.dot, T.dot, uniform((3,), (3,))),
-    Op('dot/mat-mat', np.dot, T.mm, uniform((2, 3), (3, 2))),
-    Op('dot/nd-vec', np.dot, T.matmul, uniform((2, 2, 3), (3,))),
-    Op('dot/nd-nd', np.dot, lambda a, b: T.tensordot(a, b, ([-1], [-2])),
-       uniform((2, 3), (2, 3, 2))),
-    Op('dot/method', lambda a, b: a.dot(b), T.matmul, uniform((2, 3), (3,))),
-    Op('vdot', np.vdot, lambda a, b: T.dot(a.reshape(-1), b.reshape(-1)),
-       uniform((2, 3), (3, 2))),
-    Op('inner/vec', np.inner, T.inner, uniform((3,), (3,))),
-    Op('inner/nd', np.inner, T.inner, uniform((2, 3), (2, 1, 3))),
-    Op('inner/0d', np.inner, T.inner, uniform((), (2,))),
-    Op('outer', np.outer, T.outer, uniform((3,), (2,))),
-    Op('outer/flattens', np.outer, lambda a, b: T.outer(a.reshape(-1), b.reshape(-1)),
-       uniform((2, 2), (3,))),
-    Op('tensordot/2', np.tensordot, t_tensordot(2), uniform((2, 3, 2), (3, 2))),
-    Op('tensordot/pairs', lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])),
-       t_tensordot(([1, 0], [0, 1])), uniform((2, 3), (3, 2, 2))),
-    Op('tensordot/0', lambda a, b: np.tensordot(a, b, axes=0), t_tensordot(0),
-       uniform((2,), (3,))),
-    Op('kron', np.kron, T.kron, uniform((2, 2), (2, 3))),
-    Op('kron/mixed', np.kron, T.kron, uniform((2,), (2, 2))),
-    Op('trace', np.trace, T.trace, uniform((3, 3))),
-    Op('multi_dot', lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
-       lambda a, b, c, d: TL.multi_dot([a, b, c, d]), uniform((2,), (2, 3), (3, 2), (2,))),
-    Op('multi_dot/matrices', lambda a, b, c: np.linalg.multi_dot([a, b, c]),
-       lambda a, b, c: TL.multi_dot([a, b, c]), uniform((3, 1), (1, 3), (3, 2))),
-    Op('batch_dot', npx.batch_dot, T.bmm, uniform((2, 3, 4), (2, 4, 2))),
-    Op('batch_dot/transposes', lambda a, b: npx.batch_dot(a, b, transpose_a=True,
-                                                        transpose_b=True),
-       lambda a, b: T.bmm(a.transpose(1, 2), b.transpose(1, 2)), uniform((2, 4, 3), (2, 2, 4))),
-] + [
-    Op(f'einsum/{spec}', (lambda s: lambda *xs: np.einsum(s, *xs))(spec),
-       (lambda s: lambda *xs: T.einsum(s, *xs))(spec), uniform(*shapes), seeds=(0,))
-    for spec, shapes in [
-        ('ij,jk->ik', [(2, 3), (3, 2)]),
-        ('i,i->', [(3,), (3,)]),
-        ('ii->i', [(3, 3)]),
-        ('ii', [(3, 3)]),
-        ('bij,bjk->bik', [(2, 2, 3), (2, 3, 2)]),
-        ('...ij,...jk->...ik', [(2, 2, 3), (3, 2)]),
-        ('ij->ji', [(2, 3)]),
-        ('i,j->ij', [(3,), (2,)]),
-        ('ij,jk', [(2, 3), (3, 2)]),
-        ('ij->', [(2, 3)]),
-        ('iij->j', [(2, 2, 3)]),
-        ('ii,i->i', [(3, 3), (3,)]),
-        ('ij,ij->ij', [(2, 1), (2, 3)]),
-        ('ij,jk,kl->il', [(2, 3), (3, 2), (2, 2)]),
-        ('i...->...', [(2, 3)]),
-        ('abc,cd,db->a', [(2, 3, 2), (2, 3), (3, 3)]),
+NORMS = (
+    [
+        _norm_op('default', (2, 3)),
+        _norm_op('default-0d', (), away_from_zero),
+        _norm_op('default-keepdims', (2, 1, 3), keepdims=True),
+        _norm_op('vector', (3,)),
+        _norm_op('axis-keepdims', (2, 3), axis=0, keepdims=True),
+        _norm_op('size-1-axis', (2, 1), away_from_zero, axis=1),
     ]
-] + [
-    Op('einsum/sublists', lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]),
-       lambda a, b: T.einsum(a, [0, 1], b, [1, 2], [0, 2]), uniform((2, 3), (3, 2))),
-    Op('inv', np.linalg.inv, TL.inv, well_conditioned((3, 3))),
-    Op('inv/stacked', np.linalg.inv, TL.inv, well_conditioned((2, 2, 2))),
-    Op('pinv/tall', np.linalg.pinv, TL.pinv, separated_singular((3, 2)), rtol=1e-6),
-    Op('pinv/wide-stacked', np.linalg.pinv, TL.pinv, separated_singular((2, 2, 3)), rtol=1e-6),
-    Op('det', np.linalg.det, TL.det, uniform((3, 3))),
-    Op('det/stacked', np.linalg.det, TL.det, uniform((2, 2, 2))),
-    Op('det/1x1', np.linalg.det, TL.det, uniform((1, 1))),
-    Op('slogdet', lambda a: np.linalg.slogdet(a), TL.slogdet, uniform((3, 3))),
-    Op('slogdet/stacked', lambda a: np.linalg.slogdet(a), TL.slogdet, uniform((2, 2, 2))),
-    Op('solve/vector', np.linalg.solve, TL.solve, well_conditioned((3, 3), (3,))),
-    Op('solve/matrix', np.linalg.solve, TL.solve, well_conditioned((3, 3), (3, 2))),
-    Op('solve/stacked-a-vector-b', np.linalg.solve, TL.solve,
-       well_conditioned((2, 2, 2), (2,))),
-    Op('solve/broadcast', np.linalg.solve, TL.solve, well_conditioned((2, 1, 2, 2), (3, 2, 2))),
-    Op('lstsq/tall-vector', nd_lstsq, t_lstsq,
-       lambda rng: [separated_singular((4, 2))(rng)[0], rng.uniform(-1, 1, (4,))], rtol=1e-6),
-    Op('lstsq/tall-matrix', nd_lstsq, t_lstsq,
-       lambda rng: [separated_singular((4, 3))(rng)[0], rng.uniform(-1, 1, (4, 2))], rtol=1e-6),
-    Op('lstsq/wide', lambda a, b: np.linalg.lstsq(a, b)[0], lambda a, b: t_lstsq(a, b)[0],
-       lambda rng: [separated_singular((2, 3))(rng)[0], rng.uniform(-1, 1, (2,))], rtol=1e-6),
-    Op('lstsq/wide-singular-values', lambda a, b: np.linalg.lstsq(a, b)[3],
-       lambda a, b: TL.svdvals(a),
-       lambda rng: [separated_singular((2, 3))(rng)[0], rng.uniform(-1, 1, (2,))], rtol=1e-6),
-] + [
-    Op(f'matrix_power/{n}', (lambda n: lambda a: np.linalg.matrix_power(a, n))(n),
-       (lambda n: lambda a: TL.matrix_power(a, n))(n), well_conditioned((2, 2, 2)),
-       seeds=(0,))
-    for n in (0, 1, 2, 3, 5, -2)
-] + [
-    Op('cholesky', lambda a: np.linalg.cholesky(sym(a, np)),
-       lambda a: TL.cholesky(sym(a, T)), uniform((3, 3), lo=-1, hi=1)),
-    Op('cholesky/stacked-upper', lambda a: np.linalg.cholesky(sym(a, np), upper=True),
-       lambda a: TL.cholesky(sym(a, T), upper=True), uniform((2, 3, 3), lo=-1, hi=1)),
-    Op('qr/tall', lambda a: tuple(np.linalg.qr(a)), lambda a: tuple(TL.qr(a)),
-       separated_singular((4, 2)), rtol=1e-6),
-    Op('qr/square', lambda a: tuple(np.linalg.qr(a)), lambda a: tuple(TL.qr(a)),
-       well_conditioned((3, 3)), rtol=1e-6),
-    Op('qr/wide', lambda a: tuple(np.linalg.qr(a)), lambda a: tuple(TL.qr(a)),
-       separated_singular((2, 3)), rtol=1e-6),
-    Op('qr/stacked', lambda a: tuple(np.linalg.qr(a)), lambda a: tuple(TL.qr(a)),
-       separated_singular((2, 3, 2)), rtol=1e-6),
-    Op('qr/r-mode', lambda a: np.linalg.qr(a, mode='r'),
-       lambda a: TL.qr(a, mode='reduced')[1], separated_singular((3, 2)), rtol=1e-6),
-    Op('qr/complete-square', lambda a: tuple(np.linalg.qr(a, mode='complete')),
-       lambda a: tuple(TL.qr(a, mode='complete')), well_conditioned((3, 3)), rtol=1e-6),
-    Op('eigh/eigenvalues', lambda a: np.linalg.eigh(eig_input(a, np)).eigenvalues,
-       lambda a: TL.eigh(eig_input(a, T)).eigenvalues, spread((3, 3))),
-    Op('eigh/eigenvectors', lambda a: gauge_free(np.linalg.eigh(eig_input(a, np))[1], np),
-       lambda a: gauge_free(TL.eigh(eig_input(a, T))[1], T), spread((3, 3)), rtol=1e-6),
-    Op('eigh/stacked-upper', lambda a: tuple(
-        f(x) for f, x in zip((lambda w: w, lambda v: gauge_free(v, np)),
-                             np.linalg.eigh(eig_input(a, np), UPLO='U'))),
-       lambda a: tuple(f(x) for f, x in zip((lambda w: w, lambda v: gauge_free(v, T)),
-                                            TL.eigh(eig_input(a, T), UPLO='U'))),
-       spread((2, 3, 3)), rtol=1e-6),
-    Op('eigh/lower-triangle-only', lambda a: np.linalg.eigh(a)[0] + 0 * a[0, 0],
-       lambda a: TL.eigh(a)[0], spread((3, 3))),
-    Op('eigvalsh', lambda a: np.linalg.eigvalsh(eig_input(a, np)),
-       lambda a: TL.eigvalsh(eig_input(a, T)), spread((2, 3, 3))),
-    Op('eigvalsh/upper-triangle-only', lambda a: np.linalg.eigvalsh(a, UPLO='U'),
-       lambda a: TL.eigvalsh(a, UPLO='U'), spread((3, 3))),
-    Op('svdvals', np.linalg.svdvals, TL.svdvals, separated_singular((2, 3))),
-    Op('svd/values-only', lambda a: np.linalg.svd(a, compute_uv=False),
-       lambda a: TL.svdvals(a), separated_singular((2, 3, 2))),
-    Op('svd/reduced-gauge-free', lambda a: (lambda u, s, vh: (
-        gauge_free(u, np), s, gauge_free(np.swapaxes(vh, -1, -2), np), u @ vh))(
-        *np.linalg.svd(a, full_matrices=False)),
-       lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T), u @ vh))(
-        *TL.svd(a, full_matrices=False)), separated_singular((3, 2)), rtol=1e-6),
-    Op('svd/wide-stacked', lambda a: (lambda u, s, vh: (
-        gauge_free(u, np), s, gauge_free(np.swapaxes(vh, -1, -2), np)))(
-        *np.linalg.svd(a, full_matrices=False)),
-       lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T)))(
-        *TL.svd(a, full_matrices=False)), separated_singular((2, 2, 3)), rtol=1e-6),
-    Op('svd/square-full', lambda a: (lambda u, s, vh: (
-        gauge_free(u, np), s, gauge_free(np.swapaxes(vh, -1, -2), np)))(*np.linalg.svd(a)),
-       lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T)))(*TL.svd(a)),
-       separated_singular((3, 3)), rtol=1e-6),
-] + NORMS
+    + [
+        _norm_op(
+            f'vector-ord{o}',
+            (2, 3),
+            distinct if o in (inf, -inf) else away_from_zero,
+            ord=o,
+            axis=1,
+        )
+        for o in (1, 2, inf, -inf, 3, 0.5, -1, -2.5)
+    ]
+    + [
+        _norm_op(
+            f'matrix-ord{o}', (3, 3), separated_singular if o in ('nuc', 2, -2) else distinct, ord=o
+        )
+        for o in ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
+    ]
+    + [
+        _norm_op(f'matrix-ord{o}-axes', (2, 3, 2), distinct, ord=o, axis=(2, 0))
+        for o in ('fro', 1, -inf)
+    ]
+    + [
+        Op(
+            'vector_norm',
+            lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=3),
+            lambda x: TL.vector_norm(x, 3, (0, 2)),
+            away_from_zero((2, 2, 3)),
+        ),
+        Op(
+            'vector_norm/default',
+            lambda x: np.linalg.vector_norm(x),
+            TL.vector_norm,
+            uniform((2, 3)),
+        ),
+        Op(
+            'vector_norm/keepdims-inf',
+            lambda x: np.linalg.vector_norm(x, ord=inf, axis=1, keepdims=True),
+            lambda x: TL.vector_norm(x, inf, 1, True),
+            distinct((3, 4)),
+        ),
+        Op(
+            'matrix_norm/2',
+            lambda x: np.linalg.matrix_norm(x, ord=2),
+            lambda x: TL.matrix_norm(x, 2),
+            separated_singular((2, 3, 2)),
+        ),
+        Op(
+            'matrix_norm/nuc',
+            lambda x: np.linalg.matrix_norm(x, ord='nuc'),
+            lambda x: TL.matrix_norm(x, 'nuc'),
+            separated_singular((2, 2, 3)),
+        ),
+        Op(
+            'matrix_norm/fro-keepdims',
+            lambda x: np.linalg.matrix_norm(x, keepdims=True),
+            lambda x: TL.matrix_norm(x, keepdim=True),
+            uniform((2, 2, 3)),
+        ),
+    ]
+)
+
+LINALG = (
+    [
+        Op('matmul/2d', np.matmul, T.matmul, uniform((2, 3), (3, 4))),
+        Op('matmul/vec-mat', np.matmul, T.matmul, uniform((3,), (3, 2))),
+        Op('matmul/mat-vec', np.matmul, T.matmul, uniform((2, 3), (3,))),
+        Op('matmul/vec-vec', np.matmul, T.matmul, uniform((3,), (3,))),
+        Op('matmul/broadcast', np.matmul, T.matmul, uniform((2, 1, 2, 3), (3, 3, 2))),
+        Op('dot/0d', np.dot, lambda a, b: a * b, uniform((), (2, 3))),
+        Op('dot/vec-vec', np.dot, T.dot, uniform((3,), (3,))),
+        Op('dot/mat-mat', np.dot, T.mm, uniform((2, 3), (3, 2))),
+        Op('dot/nd-vec', np.dot, T.matmul, uniform((2, 2, 3), (3,))),
+        Op(
+            'dot/nd-nd',
+            np.dot,
+            lambda a, b: T.tensordot(a, b, ([-1], [-2])),
+            uniform((2, 3), (2, 3, 2)),
+        ),
+        Op('dot/method', lambda a, b: a.dot(b), T.matmul, uniform((2, 3), (3,))),
+        Op(
+            'vdot',
+            np.vdot,
+            lambda a, b: T.dot(a.reshape(-1), b.reshape(-1)),
+            uniform((2, 3), (3, 2)),
+        ),
+        Op('inner/vec', np.inner, T.inner, uniform((3,), (3,))),
+        Op('inner/nd', np.inner, T.inner, uniform((2, 3), (2, 1, 3))),
+        Op('inner/0d', np.inner, T.inner, uniform((), (2,))),
+        Op('outer', np.outer, T.outer, uniform((3,), (2,))),
+        Op(
+            'outer/flattens',
+            np.outer,
+            lambda a, b: T.outer(a.reshape(-1), b.reshape(-1)),
+            uniform((2, 2), (3,)),
+        ),
+        Op('tensordot/2', np.tensordot, t_tensordot(2), uniform((2, 3, 2), (3, 2))),
+        Op(
+            'tensordot/pairs',
+            lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])),
+            t_tensordot(([1, 0], [0, 1])),
+            uniform((2, 3), (3, 2, 2)),
+        ),
+        Op(
+            'tensordot/0',
+            lambda a, b: np.tensordot(a, b, axes=0),
+            t_tensordot(0),
+            uniform((2,), (3,)),
+        ),
+        Op('kron', np.kron, T.kron, uniform((2, 2), (2, 3))),
+        Op('kron/mixed', np.kron, T.kron, uniform((2,), (2, 2))),
+        Op('trace', np.trace, T.trace, uniform((3, 3))),
+        Op(
+            'multi_dot',
+            lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
+            lambda a, b, c, d: TL.multi_dot([a, b, c, d]),
+            uniform((2,), (2, 3), (3, 2), (2,)),
+        ),
+        Op(
+            'multi_dot/matrices',
+            lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+            lambda a, b, c: TL.multi_dot([a, b, c]),
+            uniform((3, 1), (1, 3), (3, 2)),
+        ),
+        Op('batch_dot', npx.batch_dot, T.bmm, uniform((2, 3, 4), (2, 4, 2))),
+        Op(
+            'batch_dot/transposes',
+            lambda a, b: npx.batch_dot(a, b, transpose_a=True, transpose_b=True),
+            lambda a, b: T.bmm(a.transpose(1, 2), b.transpose(1, 2)),
+            uniform((2, 4, 3), (2, 2, 4)),
+        ),
+    ]
+    + [
+        Op(
+            f'einsum/{spec}',
+            (lambda s: lambda *xs: np.einsum(s, *xs))(spec),
+            (lambda s: lambda *xs: T.einsum(s, *xs))(spec),
+            uniform(*shapes),
+            seeds=(0,),
+        )
+        for spec, shapes in [
+            ('ij,jk->ik', [(2, 3), (3, 2)]),
+            ('i,i->', [(3,), (3,)]),
+            ('ii->i', [(3, 3)]),
+            ('ii', [(3, 3)]),
+            ('bij,bjk->bik', [(2, 2, 3), (2, 3, 2)]),
+            ('...ij,...jk->...ik', [(2, 2, 3), (3, 2)]),
+            ('ij->ji', [(2, 3)]),
+            ('i,j->ij', [(3,), (2,)]),
+            ('ij,jk', [(2, 3), (3, 2)]),
+            ('ij->', [(2, 3)]),
+            ('iij->j', [(2, 2, 3)]),
+            ('ii,i->i', [(3, 3), (3,)]),
+            ('ij,ij->ij', [(2, 1), (2, 3)]),
+            ('ij,jk,kl->il', [(2, 3), (3, 2), (2, 2)]),
+            ('i...->...', [(2, 3)]),
+            ('abc,cd,db->a', [(2, 3, 2), (2, 3), (3, 3)]),
+        ]
+    ]
+    + [
+        Op(
+            'einsum/sublists',
+            lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+            lambda a, b: T.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+            uniform((2, 3), (3, 2)),
+        ),
+        Op('inv', np.linalg.inv, TL.inv, well_conditioned((3, 3))),
+        Op('inv/stacked', np.linalg.inv, TL.inv, well_conditioned((2, 2, 2))),
+        Op('pinv/tall', np.linalg.pinv, TL.pinv, separated_singular((3, 2)), rtol=1e-6),
+        Op('pinv/wide-stacked', np.linalg.pinv, TL.pinv, separated_singular((2, 2, 3)), rtol=1e-6),
+        Op('det', np.linalg.det, TL.det, uniform((3, 3))),
+        Op('det/stacked', np.linalg.det, TL.det, uniform((2, 2, 2))),
+        Op('det/1x1', np.linalg.det, TL.det, uniform((1, 1))),
+        Op('slogdet', lambda a: np.linalg.slogdet(a), TL.slogdet, uniform((3, 3))),
+        Op('slogdet/stacked', lambda a: np.linalg.slogdet(a), TL.slogdet, uniform((2, 2, 2))),
+        Op('solve/vector', np.linalg.solve, TL.solve, well_conditioned((3, 3), (3,))),
+        Op('solve/matrix', np.linalg.solve, TL.solve, well_conditioned((3, 3), (3, 2))),
+        Op(
+            'solve/stacked-a-vector-b', np.linalg.solve, TL.solve, well_conditioned((2, 2, 2), (2,))
+        ),
+        Op('solve/broadcast', np.linalg.solve, TL.solve, well_conditioned((2, 1, 2, 2), (3, 2, 2))),
+        Op(
+            'lstsq/tall-vector',
+            nd_lstsq,
+            t_lstsq,
+            lambda rng: [separated_singular((4, 2))(rng)[0], rng.uniform(-1, 1, (4,))],
+            rtol=1e-6,
+        ),
+        Op(
+            'lstsq/tall-matrix',
+            nd_lstsq,
+            t_lstsq,
+            lambda rng: [separated_singular((4, 3))(rng)[0], rng.uniform(-1, 1, (4, 2))],
+            rtol=1e-6,
+        ),
+        Op(
+            'lstsq/wide',
+            lambda a, b: np.linalg.lstsq(a, b)[0],
+            lambda a, b: t_lstsq(a, b)[0],
+            lambda rng: [separated_singular((2, 3))(rng)[0], rng.uniform(-1, 1, (2,))],
+            rtol=1e-6,
+        ),
+        Op(
+            'lstsq/wide-singular-values',
+            lambda a, b: np.linalg.lstsq(a, b)[3],
+            lambda a, b: TL.svdvals(a),
+            lambda rng: [separated_singular((2, 3))(rng)[0], rng.uniform(-1, 1, (2,))],
+            rtol=1e-6,
+        ),
+    ]
+    + [
+        Op(
+            f'matrix_power/{n}',
+            (lambda n: lambda a: np.linalg.matrix_power(a, n))(n),
+            (lambda n: lambda a: TL.matrix_power(a, n))(n),
+            well_conditioned((2, 2, 2)),
+            seeds=(0,),
+        )
+        for n in (0, 1, 2, 3, 5, -2)
+    ]
+    + [
+        Op(
+            'cholesky',
+            lambda a: np.linalg.cholesky(sym(a, np)),
+            lambda a: TL.cholesky(sym(a, T)),
+            uniform((3, 3), lo=-1, hi=1),
+        ),
+        Op(
+            'cholesky/stacked-upper',
+            lambda a: np.linalg.cholesky(sym(a, np), upper=True),
+            lambda a: TL.cholesky(sym(a, T), upper=True),
+            uniform((2, 3, 3), lo=-1, hi=1),
+        ),
+        Op(
+            'qr/tall',
+            lambda a: tuple(np.linalg.qr(a)),
+            lambda a: tuple(TL.qr(a)),
+            separated_singular((4, 2)),
+            rtol=1e-6,
+        ),
+        Op(
+            'qr/square',
+            lambda a: tuple(np.linalg.qr(a)),
+            lambda a: tuple(TL.qr(a)),
+            well_conditioned((3, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'qr/wide',
+            lambda a: tuple(np.linalg.qr(a)),
+            lambda a: tuple(TL.qr(a)),
+            separated_singular((2, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'qr/stacked',
+            lambda a: tuple(np.linalg.qr(a)),
+            lambda a: tuple(TL.qr(a)),
+            separated_singular((2, 3, 2)),
+            rtol=1e-6,
+        ),
+        Op(
+            'qr/r-mode',
+            lambda a: np.linalg.qr(a, mode='r'),
+            lambda a: TL.qr(a, mode='reduced')[1],
+            separated_singular((3, 2)),
+            rtol=1e-6,
+        ),
+        Op(
+            'qr/complete-square',
+            lambda a: tuple(np.linalg.qr(a, mode='complete')),
+            lambda a: tuple(TL.qr(a, mode='complete')),
+            well_conditioned((3, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'eigh/eigenvalues',
+            lambda a: np.linalg.eigh(eig_input(a, np)).eigenvalues,
+            lambda a: TL.eigh(eig_input(a, T)).eigenvalues,
+            spread((3, 3)),
+        ),
+        Op(
+            'eigh/eigenvectors',
+            lambda a: gauge_free(np.linalg.eigh(eig_input(a, np))[1], np),
+            lambda a: gauge_free(TL.eigh(eig_input(a, T))[1], T),
+            spread((3, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'eigh/stacked-upper',
+            lambda a: tuple(
+                f(x)
+                for f, x in zip(
+                    (lambda w: w, lambda v: gauge_free(v, np)),
+                    np.linalg.eigh(eig_input(a, np), UPLO='U'),
+                )
+            ),
+            lambda a: tuple(
+                f(x)
+                for f, x in zip(
+                    (lambda w: w, lambda v: gauge_free(v, T)), TL.eigh(eig_input(a, T), UPLO='U')
+                )
+            ),
+            spread((2, 3, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'eigh/lower-triangle-only',
+            lambda a: np.linalg.eigh(a)[0] + 0 * a[0, 0],
+            lambda a: TL.eigh(a)[0],
+            spread((3, 3)),
+        ),
+        Op(
+            'eigvalsh',
+            lambda a: np.linalg.eigvalsh(eig_input(a, np)),
+            lambda a: TL.eigvalsh(eig_input(a, T)),
+            spread((2, 3, 3)),
+        ),
+        Op(
+            'eigvalsh/upper-triangle-only',
+            lambda a: np.linalg.eigvalsh(a, UPLO='U'),
+            lambda a: TL.eigvalsh(a, UPLO='U'),
+            spread((3, 3)),
+        ),
+        Op('svdvals', np.linalg.svdvals, TL.svdvals, separated_singular((2, 3))),
+        Op(
+            'svd/values-only',
+            lambda a: np.linalg.svd(a, compute_uv=False),
+            lambda a: TL.svdvals(a),
+            separated_singular((2, 3, 2)),
+        ),
+        Op(
+            'svd/reduced-gauge-free',
+            lambda a: (
+                lambda u, s, vh: (
+                    gauge_free(u, np),
+                    s,
+                    gauge_free(np.swapaxes(vh, -1, -2), np),
+                    u @ vh,
+                )
+            )(*np.linalg.svd(a, full_matrices=False)),
+            lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T), u @ vh))(
+                *TL.svd(a, full_matrices=False)
+            ),
+            separated_singular((3, 2)),
+            rtol=1e-6,
+        ),
+        Op(
+            'svd/wide-stacked',
+            lambda a: (
+                lambda u, s, vh: (gauge_free(u, np), s, gauge_free(np.swapaxes(vh, -1, -2), np))
+            )(*np.linalg.svd(a, full_matrices=False)),
+            lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T)))(
+                *TL.svd(a, full_matrices=False)
+            ),
+            separated_singular((2, 2, 3)),
+            rtol=1e-6,
+        ),
+        Op(
+            'svd/square-full',
+            lambda a: (
+                lambda u, s, vh: (gauge_free(u, np), s, gauge_free(np.swapaxes(vh, -1, -2), np))
+            )(*np.linalg.svd(a)),
+            lambda a: (lambda u, s, vh: (gauge_free(u, T), s, gauge_free(vh.mT, T)))(*TL.svd(a)),
+            separated_singular((3, 3)),
+            rtol=1e-6,
+        ),
+    ]
+    + NORMS
+)
 
 
 # --- neural-network ops ---------------------------------------------------------------
+
 
 def t_softmax_len(x, length, axis, log=False):
     axis = axis - x.dim() if axis >= 0 else axis
@@ -989,7 +1644,7 @@ def t_softmax_len(x, length, axis, log=False):
     kept = steps < length.unsqueeze(axis)
     z = T.where(kept, x, -inf)
     out = T.log_softmax(z, axis) if log else T.softmax(z, axis)
-    return T.where(kept, out, 0.0)   # MXNet: 0 past the length, and no gradient from there
+    return T.where(kept, out, 0.0)  # MXNet: 0 past the length, and no gradient from there
 
 
 def t_pick(x, index, axis=-1, keepdims=False, mode='clip'):
@@ -1011,14 +1666,17 @@ def nd_train(fn):
     def wrapped(*args):
         with autograd.train_mode():
             return fn(*args)
+
     return wrapped
 
 
 def nd_predict(fn):
     """`fn` in prediction mode, even inside ``record()`` (which trains by default)."""
+
     def wrapped(*args):
         with autograd.predict_mode():
             return fn(*args)
+
     return wrapped
 
 
@@ -1038,106 +1696,250 @@ def positive(*shapes):
 
 
 NN = [
-    Op(f'activation/{name}', (lambda a: lambda x: npx.activation(x, act_type=a))(name), ref,
-       away_from_zero((2, 3)), seeds=(0, 1))
-    for name, ref in [('relu', T.relu), ('sigmoid', T.sigmoid), ('tanh', T.tanh),
-                      ('softrelu', F.softplus), ('softsign', F.softsign),
-                      ('log_sigmoid', F.logsigmoid), ('mish', F.mish)]
+    Op(
+        f'activation/{name}',
+        (lambda a: lambda x: npx.activation(x, act_type=a))(name),
+        ref,
+        away_from_zero((2, 3)),
+        seeds=(0, 1),
+    )
+    for name, ref in [
+        ('relu', T.relu),
+        ('sigmoid', T.sigmoid),
+        ('tanh', T.tanh),
+        ('softrelu', F.softplus),
+        ('softsign', F.softsign),
+        ('log_sigmoid', F.logsigmoid),
+        ('mish', F.mish),
+    ]
 ] + [
     Op('gelu', npx.gelu, F.gelu, uniform((2, 3), lo=-3, hi=3)),
-    Op('gelu/tanh', lambda x: npx.gelu(x, approximation='tanh'),
-       lambda x: F.gelu(x, approximate='tanh'), uniform((2, 3), lo=-3, hi=3)),
-    Op('leaky_relu', lambda x: npx.leaky_relu(x, slope=0.1), lambda x: F.leaky_relu(x, 0.1),
-       away_from_zero((2, 3))),
-    Op('leaky_relu/prelu', lambda x, g: npx.leaky_relu(x, g, act_type='prelu'), F.prelu,
-       then(away_from_zero((2, 3, 2)), lambda rng: rng.uniform(0.1, 0.5, (3,)))),
-    Op('leaky_relu/prelu-scalar', lambda x, g: npx.leaky_relu(x, g, act_type='prelu'),
-       F.prelu, then(away_from_zero((4,)), lambda rng: rng.uniform(0.1, 0.5, (1,)))),
-    Op('leaky_relu/elu', lambda x: npx.leaky_relu(x, act_type='elu', slope=0.7),
-       lambda x: F.elu(x, 0.7), away_from_zero((2, 3))),
-    Op('leaky_relu/selu', lambda x: npx.leaky_relu(x, act_type='selu'), F.selu,
-       away_from_zero((2, 3))),
-    Op('leaky_relu/gelu', lambda x: npx.leaky_relu(x, act_type='gelu'), F.gelu,
-       uniform((2, 3))),
-    Op('leaky_relu/rrelu-predict', nd_predict(lambda x: npx.leaky_relu(x, act_type='rrelu')),
-       lambda x: F.rrelu(x, 0.125, 0.334, training=False), away_from_zero((2, 3))),
+    Op(
+        'gelu/tanh',
+        lambda x: npx.gelu(x, approximation='tanh'),
+        lambda x: F.gelu(x, approximate='tanh'),
+        uniform((2, 3), lo=-3, hi=3),
+    ),
+    Op(
+        'leaky_relu',
+        lambda x: npx.leaky_relu(x, slope=0.1),
+        lambda x: F.leaky_relu(x, 0.1),
+        away_from_zero((2, 3)),
+    ),
+    Op(
+        'leaky_relu/prelu',
+        lambda x, g: npx.leaky_relu(x, g, act_type='prelu'),
+        F.prelu,
+        then(away_from_zero((2, 3, 2)), lambda rng: rng.uniform(0.1, 0.5, (3,))),
+    ),
+    Op(
+        'leaky_relu/prelu-scalar',
+        lambda x, g: npx.leaky_relu(x, g, act_type='prelu'),
+        F.prelu,
+        then(away_from_zero((4,)), lambda rng: rng.uniform(0.1, 0.5, (1,))),
+    ),
+    Op(
+        'leaky_relu/elu',
+        lambda x: npx.leaky_relu(x, act_type='elu', slope=0.7),
+        lambda x: F.elu(x, 0.7),
+        away_from_zero((2, 3)),
+    ),
+    Op(
+        'leaky_relu/selu',
+        lambda x: npx.leaky_relu(x, act_type='selu'),
+        F.selu,
+        away_from_zero((2, 3)),
+    ),
+    Op('leaky_relu/gelu', lambda x: npx.leaky_relu(x, act_type='gelu'), F.gelu, uniform((2, 3))),
+    Op(
+        'leaky_relu/rrelu-predict',
+        nd_predict(lambda x: npx.leaky_relu(x, act_type='rrelu')),
+        lambda x: F.rrelu(x, 0.125, 0.334, training=False),
+        away_from_zero((2, 3)),
+    ),
     Op('softmax', npx.softmax, lambda x: T.softmax(x, -1), uniform((2, 4))),
-    Op('softmax/axis0-temperature', lambda x: npx.softmax(x, axis=0, temperature=2.5),
-       lambda x: T.softmax(x / 2.5, 0), uniform((3, 2, 2))),
-    Op('softmax/length', lambda x, n: npx.softmax(x, n, use_length=True),
-       lambda x, n: t_softmax_len(x, n, -1), then(uniform((3, 5)), ints([1, 5, 3]))),
-    Op('softmax/length-axis0', lambda x, n: npx.softmax(x, n, axis=0, use_length=True),
-       lambda x, n: t_softmax_len(x, n, 0), then(uniform((4, 2)), ints([2, 4]))),
+    Op(
+        'softmax/axis0-temperature',
+        lambda x: npx.softmax(x, axis=0, temperature=2.5),
+        lambda x: T.softmax(x / 2.5, 0),
+        uniform((3, 2, 2)),
+    ),
+    Op(
+        'softmax/length',
+        lambda x, n: npx.softmax(x, n, use_length=True),
+        lambda x, n: t_softmax_len(x, n, -1),
+        then(uniform((3, 5)), ints([1, 5, 3])),
+    ),
+    Op(
+        'softmax/length-axis0',
+        lambda x, n: npx.softmax(x, n, axis=0, use_length=True),
+        lambda x, n: t_softmax_len(x, n, 0),
+        then(uniform((4, 2)), ints([2, 4])),
+    ),
     Op('log_softmax', npx.log_softmax, lambda x: T.log_softmax(x, -1), uniform((2, 4))),
-    Op('log_softmax/axis1', lambda x: npx.log_softmax(x, axis=1),
-       lambda x: T.log_softmax(x, 1), uniform((2, 3, 2))),
-    Op('log_softmax/length', lambda x, n: npx.log_softmax(x, n, use_length=True),
-       lambda x, n: t_softmax_len(x, n, -1, log=True), then(uniform((2, 4)), ints([4, 2]))),
-    Op('softmax_cross_entropy', lambda x, y: npx.softmax_cross_entropy(x, y),
-       F.cross_entropy, then(uniform((3, 4)), ints([0, 3, 1]))),
-    Op('softmax_cross_entropy/sum', lambda x, y: npx.softmax_cross_entropy(x, y, reduction='sum'),
-       lambda x, y: F.cross_entropy(x, y, reduction='sum'), then(uniform((2, 5)), ints([4, 0]))),
-    Op('softmax_cross_entropy/none-axis1',
-       lambda x, y: npx.softmax_cross_entropy(x, y, axis=1, reduction='none'),
-       lambda x, y: F.cross_entropy(x, y, reduction='none'),
-       then(uniform((2, 3, 2)), ints([[0, 2], [1, 1]]))),
-    Op('pick', lambda x, i: npx.pick(x, i), t_pick,
-       then(uniform((3, 4)), ints([0, 3, 1]))),
-    Op('pick/axis0-keepdims', lambda x, i: npx.pick(x, i, axis=0, keepdims=True),
-       lambda x, i: t_pick(x, i, 0, True), then(uniform((3, 2, 2)), ints([[2, 0], [1, 1]]))),
-    Op('pick/wrap', lambda x, i: npx.pick(x, i, mode='wrap'),
-       lambda x, i: t_pick(x, i, mode='wrap'), then(uniform((2, 3)), ints([-1, 4]))),
-    Op('pick/clip', lambda x, i: npx.pick(x, i, mode='clip'), t_pick,
-       then(uniform((2, 3)), ints([-1, 4]))),
-    Op('topk/value', lambda x: npx.topk(x, k=2, ret_typ='value'),
-       lambda x: T.topk(x, 2, -1).values, distinct((3, 4))),
-    Op('topk/ascend-axis0', lambda x: npx.topk(x, axis=0, k=2, ret_typ='value', is_ascend=True),
-       lambda x: T.topk(x, 2, 0, largest=False).values, distinct((4, 3))),
-    Op('topk/both', lambda x: npx.topk(x, k=3, ret_typ='both', dtype='int64'),
-       lambda x: list(T.topk(x, 3, -1)), distinct((2, 5))),
-    Op('layer_norm', npx.layer_norm, lambda x, g, b: F.layer_norm(x, (4,), g, b, 1e-5),
-       uniform((3, 4), (4,), (4,))),
-    Op('layer_norm/axis0-eps', lambda x, g, b: npx.layer_norm(x, g, b, axis=0, eps=0.1),
-       lambda x, g, b: t_layer_norm(x, g, b, 0, 0.1), uniform((3, 2, 2), (3,), (3,))),
-    Op('batch_norm/train', nd_train(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v)),
-       lambda x, g, b, m, v: F.batch_norm(x, m.clone(), v.clone(), g, b, True, 0.1, 1e-5),
-       then(uniform((4, 3, 2), (3,), (3,)), lambda rng: rng.uniform(-1, 1, (3,)),
-            lambda rng: rng.uniform(0.5, 2, (3,))), wrt=(0, 1, 2)),
-    Op('batch_norm/train-axis-last', nd_train(lambda x, g, b, m, v: npx.batch_norm(
-        x, g, b, m, v, axis=-1, eps=1e-3)),
-       lambda x, g, b, m, v: F.batch_norm(x.reshape(-1, 2), m.clone(), v.clone(), g, b, True,
-                                          0.1, 1e-3).reshape(x.shape),
-       then(uniform((3, 2, 2), (2,), (2,)), lambda rng: rng.uniform(-1, 1, (2,)),
-            lambda rng: rng.uniform(0.5, 2, (2,))), wrt=(0, 1, 2)),
-    Op('batch_norm/predict', nd_predict(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v)),
-       lambda x, g, b, m, v: F.batch_norm(x, m, v, g, b, False, 0.1, 1e-5),
-       then(uniform((4, 3), (3,), (3,)), lambda rng: rng.uniform(-1, 1, (3,)),
-            lambda rng: rng.uniform(0.5, 2, (3,))), wrt=(0, 1, 2)),
-    Op('batch_norm/fix-gamma', nd_train(lambda x, g, b, m, v: npx.batch_norm(
-        x, g, b, m, v, fix_gamma=True)),
-       lambda x, g, b, m, v: F.batch_norm(x, m.clone(), v.clone(), T.ones_like(b), b, True, 0.1,
-                                                  1e-5),
-       then(uniform((4, 3), (3,), (3,)), lambda rng: rng.uniform(-1, 1, (3,)),
-            lambda rng: rng.uniform(0.5, 2, (3,))), wrt=(0, 1, 2)),
-    Op('dropout/predict', nd_predict(lambda x: npx.dropout(x, p=0.4)),
-       lambda x: F.dropout(x, 0.4, training=False), uniform((2, 3))),
+    Op(
+        'log_softmax/axis1',
+        lambda x: npx.log_softmax(x, axis=1),
+        lambda x: T.log_softmax(x, 1),
+        uniform((2, 3, 2)),
+    ),
+    Op(
+        'log_softmax/length',
+        lambda x, n: npx.log_softmax(x, n, use_length=True),
+        lambda x, n: t_softmax_len(x, n, -1, log=True),
+        then(uniform((2, 4)), ints([4, 2])),
+    ),
+    Op(
+        'softmax_cross_entropy',
+        lambda x, y: npx.softmax_cross_entropy(x, y),
+        F.cross_entropy,
+        then(uniform((3, 4)), ints([0, 3, 1])),
+    ),
+    Op(
+        'softmax_cross_entropy/sum',
+        lambda x, y: npx.softmax_cross_entropy(x, y, reduction='sum'),
+        lambda x, y: F.cross_entropy(x, y, reduction='sum'),
+        then(uniform((2, 5)), ints([4, 0])),
+    ),
+    Op(
+        'softmax_cross_entropy/none-axis1',
+        lambda x, y: npx.softmax_cross_entropy(x, y, axis=1, reduction='none'),
+        lambda x, y: F.cross_entropy(x, y, reduction='none'),
+        then(uniform((2, 3, 2)), ints([[0, 2], [1, 1]])),
+    ),
+    Op('pick', lambda x, i: npx.pick(x, i), t_pick, then(uniform((3, 4)), ints([0, 3, 1]))),
+    Op(
+        'pick/axis0-keepdims',
+        lambda x, i: npx.pick(x, i, axis=0, keepdims=True),
+        lambda x, i: t_pick(x, i, 0, True),
+        then(uniform((3, 2, 2)), ints([[2, 0], [1, 1]])),
+    ),
+    Op(
+        'pick/wrap',
+        lambda x, i: npx.pick(x, i, mode='wrap'),
+        lambda x, i: t_pick(x, i, mode='wrap'),
+        then(uniform((2, 3)), ints([-1, 4])),
+    ),
+    Op(
+        'pick/clip',
+        lambda x, i: npx.pick(x, i, mode='clip'),
+        t_pick,
+        then(uniform((2, 3)), ints([-1, 4])),
+    ),
+    Op(
+        'topk/value',
+        lambda x: npx.topk(x, k=2, ret_typ='value'),
+        lambda x: T.topk(x, 2, -1).values,
+        distinct((3, 4)),
+    ),
+    Op(
+        'topk/ascend-axis0',
+        lambda x: npx.topk(x, axis=0, k=2, ret_typ='value', is_ascend=True),
+        lambda x: T.topk(x, 2, 0, largest=False).values,
+        distinct((4, 3)),
+    ),
+    Op(
+        'topk/both',
+        lambda x: npx.topk(x, k=3, ret_typ='both', dtype='int64'),
+        lambda x: list(T.topk(x, 3, -1)),
+        distinct((2, 5)),
+    ),
+    Op(
+        'layer_norm',
+        npx.layer_norm,
+        lambda x, g, b: F.layer_norm(x, (4,), g, b, 1e-5),
+        uniform((3, 4), (4,), (4,)),
+    ),
+    Op(
+        'layer_norm/axis0-eps',
+        lambda x, g, b: npx.layer_norm(x, g, b, axis=0, eps=0.1),
+        lambda x, g, b: t_layer_norm(x, g, b, 0, 0.1),
+        uniform((3, 2, 2), (3,), (3,)),
+    ),
+    Op(
+        'batch_norm/train',
+        nd_train(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v)),
+        lambda x, g, b, m, v: F.batch_norm(x, m.clone(), v.clone(), g, b, True, 0.1, 1e-5),
+        then(
+            uniform((4, 3, 2), (3,), (3,)),
+            lambda rng: rng.uniform(-1, 1, (3,)),
+            lambda rng: rng.uniform(0.5, 2, (3,)),
+        ),
+        wrt=(0, 1, 2),
+    ),
+    Op(
+        'batch_norm/train-axis-last',
+        nd_train(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v, axis=-1, eps=1e-3)),
+        lambda x, g, b, m, v: F.batch_norm(
+            x.reshape(-1, 2), m.clone(), v.clone(), g, b, True, 0.1, 1e-3
+        ).reshape(x.shape),
+        then(
+            uniform((3, 2, 2), (2,), (2,)),
+            lambda rng: rng.uniform(-1, 1, (2,)),
+            lambda rng: rng.uniform(0.5, 2, (2,)),
+        ),
+        wrt=(0, 1, 2),
+    ),
+    Op(
+        'batch_norm/predict',
+        nd_predict(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v)),
+        lambda x, g, b, m, v: F.batch_norm(x, m, v, g, b, False, 0.1, 1e-5),
+        then(
+            uniform((4, 3), (3,), (3,)),
+            lambda rng: rng.uniform(-1, 1, (3,)),
+            lambda rng: rng.uniform(0.5, 2, (3,)),
+        ),
+        wrt=(0, 1, 2),
+    ),
+    Op(
+        'batch_norm/fix-gamma',
+        nd_train(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v, fix_gamma=True)),
+        lambda x, g, b, m, v: F.batch_norm(
+            x, m.clone(), v.clone(), T.ones_like(b), b, True, 0.1, 1e-5
+        ),
+        then(
+            uniform((4, 3), (3,), (3,)),
+            lambda rng: rng.uniform(-1, 1, (3,)),
+            lambda rng: rng.uniform(0.5, 2, (3,)),
+        ),
+        wrt=(0, 1, 2),
+    ),
+    Op(
+        'dropout/predict',
+        nd_predict(lambda x: npx.dropout(x, p=0.4)),
+        lambda x: F.dropout(x, 0.4, training=False),
+        uniform((2, 3)),
+    ),
     Op('dropout/train-seeded-mask', nd_dropout, t_dropout, uniform((3, 4))),
-    Op('embedding', lambda i, w: npx.embedding(i, w, 4, 3),
-       lambda i, w: F.embedding(i.long().clamp(0, 3), w),
-       lambda rng: [numpy.array([[0.0, 3.0, 3.0], [5.0, -1.0, 2.0]]), rng.uniform(-1, 1, (4, 3))],
-       wrt=(1,)),
-    Op('embedding/int-indices', lambda i, w: npx.embedding(i, w),
-       lambda i, w: F.embedding(i, w), then(lambda rng: [rng.integers(0, 5, (4,))],
-                                            lambda rng: rng.uniform(-1, 1, (5, 2))), wrt=(1,)),
-    Op('batch_flatten', npx.batch_flatten, lambda x: x.reshape(x.shape[0], -1),
-       uniform((2, 3, 2))),
-    Op('sequence_mask', lambda x, n: npx.sequence_mask(x, n, True, value=-1.0),
-       lambda x, n: T.where((T.arange(3)[:, None] < n[None, :])[..., None], x, -1.0),
-       then(uniform((3, 2, 2)), ints([1, 3]))),
-    Op('sequence_mask/axis1', lambda x, n: npx.sequence_mask(x, n, True, axis=1),
-       lambda x, n: T.where(T.arange(4)[None, :] < n[:, None], x, 0.0),
-       then(uniform((2, 4)), ints([2, 4]))),
+    Op(
+        'embedding',
+        lambda i, w: npx.embedding(i, w, 4, 3),
+        lambda i, w: F.embedding(i.long().clamp(0, 3), w),
+        lambda rng: [numpy.array([[0.0, 3.0, 3.0], [5.0, -1.0, 2.0]]), rng.uniform(-1, 1, (4, 3))],
+        wrt=(1,),
+    ),
+    Op(
+        'embedding/int-indices',
+        lambda i, w: npx.embedding(i, w),
+        lambda i, w: F.embedding(i, w),
+        then(lambda rng: [rng.integers(0, 5, (4,))], lambda rng: rng.uniform(-1, 1, (5, 2))),
+        wrt=(1,),
+    ),
+    Op('batch_flatten', npx.batch_flatten, lambda x: x.reshape(x.shape[0], -1), uniform((2, 3, 2))),
+    Op(
+        'sequence_mask',
+        lambda x, n: npx.sequence_mask(x, n, True, value=-1.0),
+        lambda x, n: T.where((T.arange(3)[:, None] < n[None, :])[..., None], x, -1.0),
+        then(uniform((3, 2, 2)), ints([1, 3])),
+    ),
+    Op(
+        'sequence_mask/axis1',
+        lambda x, n: npx.sequence_mask(x, n, True, axis=1),
+        lambda x, n: T.where(T.arange(4)[None, :] < n[:, None], x, 0.0),
+        then(uniform((2, 4)), ints([2, 4])),
+    ),
 ]
+
 
 def _times(step):
     """x·step(x): a piecewise-constant op must act as a constant (zero derivative)."""
@@ -1147,20 +1949,34 @@ def _times(step):
 PIECEWISE_CONSTANT = [
     Op(f'{name}/as-constant', _times(fn), _times(ref), uniform((2, 3), lo=-3, hi=3))
     for name, fn, ref in [
-        ('floor', np.floor, T.floor), ('ceil', np.ceil, T.ceil), ('trunc', np.trunc, T.trunc),
-        ('fix', np.fix, T.trunc), ('rint', np.rint, T.round), ('round', np.round, T.round),
-        ('around', np.around, T.round), ('sign', np.sign, T.sign),
+        ('floor', np.floor, T.floor),
+        ('ceil', np.ceil, T.ceil),
+        ('trunc', np.trunc, T.trunc),
+        ('fix', np.fix, T.trunc),
+        ('rint', np.rint, T.round),
+        ('round', np.round, T.round),
+        ('around', np.around, T.round),
+        ('sign', np.sign, T.sign),
         ('floor_divide', lambda x: np.floor_divide(x, 0.7), lambda x: T.floor(x / 0.7)),
     ]
 ] + [
-    Op('argmax/as-index', lambda x: x[np.argmax(x)] * x, lambda x: x[T.argmax(x)] * x,
-       distinct((5,))),
-    Op('greater/as-mask', lambda x, y: np.where(np.greater(x, y), x * y, x - y),
-       lambda x, y: T.where(x > y, x * y, x - y), uniform((2, 3), (3,))),
+    Op(
+        'argmax/as-index',
+        lambda x: x[np.argmax(x)] * x,
+        lambda x: x[T.argmax(x)] * x,
+        distinct((5,)),
+    ),
+    Op(
+        'greater/as-mask',
+        lambda x, y: np.where(np.greater(x, y), x * y, x - y),
+        lambda x, y: T.where(x > y, x * y, x - y),
+        uniform((2, 3), (3,)),
+    ),
 ]
 
 # --- graphs: fan-out through views and identities, in-place updates under record(),
 # NumPy functions called on ndgrad arrays, a loop --------------------------------------
+
 
 def graph_views(x, xp):
     y = x.T
@@ -1188,8 +2004,14 @@ def graph_identities_th(x):
 
 
 def graph_same_arguments(x, xp):
-    return (xp.maximum(x, x * 0.5) + xp.matmul(x, x) + xp.multiply(x, x) + (x - x)
-            + xp.hypot(x, x) + x / x)
+    return (
+        xp.maximum(x, x * 0.5)
+        + xp.matmul(x, x)
+        + xp.multiply(x, x)
+        + (x - x)
+        + xp.hypot(x, x)
+        + x / x
+    )
 
 
 def graph_inplace_nd(x):
@@ -1263,8 +2085,11 @@ def graph_entropy_th(x):
 
 def graph_numpy_calls_nd(x):
     """NumPy's own functions on ndgrad arrays dispatch to ndgrad's."""
-    return (numpy.sum(numpy.sin(x) * numpy.exp(x), axis=0) + numpy.linalg.norm(x, axis=0)
-            + numpy.cumsum(x, axis=0)[-1])
+    return (
+        numpy.sum(numpy.sin(x) * numpy.exp(x), axis=0)
+        + numpy.linalg.norm(x, axis=0)
+        + numpy.cumsum(x, axis=0)[-1]
+    )
 
 
 def graph_numpy_calls_th(x):
@@ -1300,155 +2125,390 @@ GRAPHS = [
 # --- more argument variants: mixed advanced indices, empty and size-1 axes, tuple axes,
 # quantile methods, float indices as MXNet passes them ------------------------------------
 
+
 def _norm_params(c):
-    return then(uniform((4, c, 2), (c,), (c,)), lambda rng: rng.uniform(-1, 1, (c,)),
-                lambda rng: rng.uniform(0.5, 2, (c,)))
+    return then(
+        uniform((4, c, 2), (c,), (c,)),
+        lambda rng: rng.uniform(-1, 1, (c,)),
+        lambda rng: rng.uniform(0.5, 2, (c,)),
+    )
 
 
-VARIANTS = [
-    Op('getitem/advanced-separated', lambda x, i, j: x[i, :, j], lambda x, i, j: x[i, :, j],
-       then(uniform((3, 2, 4)), ints([0, -1]), ints([1, -3]))),
-    Op('getitem/advanced-after-slice', lambda x, i: x[:, i, 1:], lambda x, i: x[:, i, 1:],
-       then(uniform((3, 4, 3)), ints([[0, 2], [3, -1]]))),
-    Op('getitem/bool-and-int', lambda x, m, i: x[m, i], lambda x, m, i: x[m, i],
-       then(uniform((3, 4)), ints([True, False, True]), ints([0, 3]))),
-    Op('getitem/negative-ints', lambda x: x[-1, -2], lambda x: x[-1, -2], uniform((3, 4))),
-    Op('getitem/ellipsis-advanced', lambda x, i: x[..., i], lambda x, i: x[..., i],
-       then(uniform((2, 3, 4)), ints([[0, 1], [3, 3]]))),
-    Op('getitem/newaxis-advanced', lambda x, i: x[None, i, None], lambda x, i: x[None, i, None],
-       then(uniform((4, 2)), ints([1, 1, 0]))),
-    Op('setitem/advanced-separated', lambda x, v, i, j: nd_setitem(x, v, (i, slice(None), j)),
-       lambda x, v, i, j: t_setitem(x, v, (i, slice(None), j)),
-       then(uniform((3, 2, 4), (2, 2)), ints([0, 2]), ints([1, -1]))),
-    Op('setitem/0d-value', lambda x, v: nd_setitem(x, v, (slice(None), 0)),
-       lambda x, v: t_setitem(x, v, (slice(None), 0)), uniform((3, 2), ())),
-    Op('setitem/step', lambda x, v: nd_setitem(x, v, slice(None, None, 2)),
-       lambda x, v: t_setitem(x, v, slice(None, None, 2)), uniform((5, 2), (3, 1))),
-    Op('take/negative', lambda a, i: np.take(a, i, axis=-1), lambda a, i: a[..., i],
-       then(uniform((2, 4)), ints([-1, -4, 2]))),
-    Op('einsum/ellipsis-both', lambda a, b: np.einsum('...i,...i->...', a, b),
-       lambda a, b: T.einsum('...i,...i->...', a, b), uniform((2, 1, 3), (4, 3))),
-    Op('einsum/trace-times-matrix', lambda a, b: np.einsum('ii,jk->jk', a, b),
-       lambda a, b: T.einsum('ii,jk->jk', a, b), uniform((3, 3), (2, 2))),
-    Op('einsum/cycle', lambda a, b, c, d: np.einsum('ab,bc,cd,da->', a, b, c, d),
-       lambda a, b, c, d: T.einsum('ab,bc,cd,da->', a, b, c, d),
-       uniform((2, 3), (3, 2), (2, 2), (2, 2))),
-    Op('tensordot/1', lambda a, b: np.tensordot(a, b, 1), t_tensordot(1), uniform((2, 3), (3, 4))),
-    Op('tensordot/negative-pairs', lambda a, b: np.tensordot(a, b, ([-1, 0], [0, -1])),
-       t_tensordot(([-1, 0], [0, -1])), uniform((2, 3, 4), (4, 3, 2))),
-    Op('solve/stacked-column', np.linalg.solve, TL.solve, well_conditioned((2, 3, 3), (2, 3, 1))),
-    Op('norm/axes-of-a-matrix', lambda x: np.linalg.norm(x, axis=(0, 1)),
-       lambda x: TL.matrix_norm(x, 'fro', (0, 1)), uniform((3, 2))),
-    Op('norm/vector-keepdims', lambda x: np.linalg.norm(x, 2, keepdims=True),
-       lambda x: TL.vector_norm(x, 2, keepdim=True), uniform((4,))),
-    Op('pick/float-index', lambda x, i: npx.pick(x, i), lambda x, i: t_pick(x, i.long()),
-       lambda rng: [rng.uniform(-1, 1, (3, 4)), numpy.array([0.0, 3.0, 1.0])], wrt=(0,)),
-    Op('pick/negative-axis-keepdims', lambda x, i: npx.pick(x, i, axis=-2, keepdims=True),
-       lambda x, i: t_pick(x, i, -2, True), then(uniform((2, 3, 2)), ints([[0, 2], [1, 1]]))),
-    Op('softmax/temperature-length', lambda x, n: npx.softmax(x, n, temperature=0.5,
-                                                            use_length=True),
-       lambda x, n: t_softmax_len(x / 0.5, n, -1), then(uniform((2, 4)), ints([3, 1]))),
-    Op('softmax/dtype', lambda x: npx.softmax(x, dtype='float64'), lambda x: T.softmax(x, -1),
-       uniform((2, 3))),
-    Op('log_softmax/3d-axis1-length', lambda x, n: npx.log_softmax(x, n, axis=1,
-                                                                 use_length=True),
-       lambda x, n: t_softmax_len(x, n, 1, log=True),
-       then(uniform((2, 4, 3)), ints([[4, 2, 1], [3, 3, 4]]))),
-    Op('batch_norm/global-stats-in-training', nd_train(
-        lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v, use_global_stats=True)),
-       lambda x, g, b, m, v: F.batch_norm(x, m, v, g, b, False, 0.1, 1e-5), _norm_params(3),
-       wrt=(0, 1, 2)),
-    Op('layer_norm/3d-axis1', lambda x, g, b: npx.layer_norm(x, g, b, axis=1),
-       lambda x, g, b: t_layer_norm(x, g, b, 1), uniform((2, 3, 2), (3,), (3,))),
-    Op('leaky_relu/prelu-4d', lambda x, g: npx.leaky_relu(x, g, act_type='prelu'), F.prelu,
-       then(away_from_zero((2, 3, 2, 2)), lambda rng: rng.uniform(0.1, 0.5, (3,)))),
-    Op('clip/upper-only', lambda x: np.clip(x, None, 0.3), lambda x: T.clamp(x, max=0.3),
-       uniform((5,))),
-    Op('clip/min-max-keywords', lambda x: np.clip(x, min=-0.3, max=0.3),
-       lambda x: T.clamp(x, -0.3, 0.3), uniform((5,))),
-    Op('where/broadcast-condition', lambda c, x, y: np.where(c, x, y),
-       lambda c, x, y: T.where(c, x, y),
-       then(lambda rng: [], mask((3, 1)), lambda rng: rng.uniform(-1, 1, (1, 4)),
-            lambda rng: rng.uniform(-1, 1, ()))),
-    Op('diff/prepend-scalar', lambda x: np.diff(x, prepend=0.5),
-       lambda x: T.diff(x, prepend=T.full(x.shape[:-1] + (1,), 0.5, dtype=x.dtype)),
-       uniform((2, 3))),
-    Op('cumsum/negative-axis', lambda x: np.cumsum(x, axis=-2), lambda x: T.cumsum(x, -2),
-       uniform((3, 2, 2))),
-    Op('mean/empty-axis-tuple', lambda x: np.mean(x, axis=()), lambda x: x * 1.0,
-       uniform((2, 3))),
-    Op('sum/empty-axis-tuple', lambda x: np.sum(x, axis=()), lambda x: x * 1.0, uniform((2, 3))),
-    Op('var/axis-tuple-ddof', lambda x: np.var(x, axis=(0, 2), ddof=1),
-       lambda x: T.var(x, (0, 2), correction=1), uniform((2, 3, 2))),
-    Op('std/axis-tuple-keepdims', lambda x: np.std(x, axis=(1, 2), keepdims=True),
-       lambda x: T.std(x, (1, 2), correction=0, keepdim=True), uniform((2, 3, 2))),
-    Op('median/axis-tuple', lambda x: np.median(x, axis=(0, 2)),
-       lambda x: T.quantile(x.permute(1, 0, 2).reshape(3, -1), 0.5, dim=1), distinct((2, 3, 2))),
-] + [
-    Op(f'quantile/method-{method}', (lambda m: lambda x: np.quantile(x, 0.3, method=m))(method),
-       (lambda m: lambda x: T.quantile(x, 0.3, interpolation=m))(method), distinct((7,)))
-    for method in ('lower', 'higher', 'midpoint', 'nearest')
-] + [
-    Op('average/axis-tuple', lambda a, w: np.average(a, axis=(0, 1), weights=w),
-       lambda a, w: (a * w).sum((0, 1)) / w.sum((0, 1)),
-       uniform((2, 3, 2), (2, 3, 2), lo=[-1, 0.5], hi=[1, 2])),
-    Op('logsumexp/axis-tuple-keepdims', lambda x: np.logsumexp(x, axis=(0, 2), keepdims=True),
-       lambda x: T.logsumexp(x, (0, 2), keepdim=True), uniform((2, 3, 2))),
-    Op('prod/axis-tuple', lambda x: np.prod(x, axis=(0, 2)), lambda x: x.prod(2).prod(0),
-       uniform((2, 3, 2))),
-    Op('repeat/counts-flat', lambda x: np.repeat(x, [1, 2, 0, 3]),
-       lambda x: T.repeat_interleave(x.reshape(-1), T.tensor([1, 2, 0, 3])), uniform((2, 2))),
-    Op('tile/fewer-reps', lambda x: np.tile(x, (2,)), lambda x: T.tile(x, (2,)), uniform((2, 3))),
-    Op('roll/shift-past-length', lambda x: np.roll(x, 7, axis=-1), lambda x: T.roll(x, 7, -1),
-       uniform((2, 3))),
-    Op('squeeze/axis-tuple', lambda x: np.squeeze(x, axis=(0, 2)), lambda x: x.squeeze((0, 2)),
-       uniform((1, 3, 1, 2))),
-    Op('moveaxis/negative', lambda x: np.moveaxis(x, -1, 0), lambda x: T.movedim(x, -1, 0),
-       uniform((2, 3, 4))),
-    Op('broadcast_to/0d', lambda x: np.broadcast_to(x, (2, 3)), lambda x: x.expand(2, 3),
-       uniform(())),
-    Op('stack/0d-negative-axis', lambda x, y: np.stack([x, y], axis=-1),
-       lambda x, y: T.stack([x, y], -1), uniform((), ())),
-    Op('concatenate/empty-part', lambda x, y: np.concatenate([x, y], axis=0),
-       lambda x, y: T.cat([x, y], 0), uniform((0, 3), (2, 3))),
-    Op('matmul/empty-contraction', np.matmul, T.matmul, uniform((2, 0), (0, 3))),
-    Op('sum/empty', lambda x: np.sum(x, axis=0), lambda x: T.sum(x, 0), uniform((0, 3))),
-    Op('prod/empty', lambda x: np.prod(x, axis=0), lambda x: T.prod(x, 0), uniform((0, 3))),
-    Op('max/size-1-axis', lambda x: np.max(x, axis=1), lambda x: T.amax(x, 1), uniform((3, 1))),
-    Op('cumprod/size-1-axis', lambda x: np.cumprod(x, axis=1), lambda x: T.cumprod(x, 1),
-       uniform((3, 1))),
-    Op('inv/batch-of-one', np.linalg.inv, TL.inv, well_conditioned((1, 2, 2))),
-    Op('det/empty-batch', np.linalg.det, TL.det, uniform((0, 2, 2))),
-    Op('kron/3d', np.kron, T.kron, uniform((2, 1, 2), (1, 3, 2))),
-    Op('outer/0d', np.outer, lambda a, b: T.outer(a.reshape(-1), b.reshape(-1)),
-       uniform((), (3,))),
-    Op('inner/3d-2d', np.inner, T.inner, uniform((2, 2, 3), (4, 3))),
-    Op('vdot/vectors', np.vdot, T.vdot, uniform((3,), (3,))),
-    Op('trace/non-square-offset', lambda a: np.trace(a, -1), lambda a: T.diagonal(a, -1).sum(),
-       uniform((4, 3))),
-    Op('diag/far-offset', lambda v: np.diag(v, -3), lambda v: T.diag(v, -3), uniform((2,))),
-    Op('diag/offset-past-matrix', lambda a: np.diag(a, 3), lambda a: T.diag(a, 3),
-       uniform((2, 4))),
-    Op('tril/offset-past-matrix', lambda a: np.tril(a, -5), lambda a: T.tril(a, -5),
-       uniform((3, 3))),
-    Op('matrix_power/stacked-inverse', lambda a: np.linalg.matrix_power(a, -1),
-       lambda a: TL.matrix_power(a, -1), well_conditioned((2, 3, 3))),
-    Op('eigh/2x2', lambda a: np.linalg.eigh(eig_input(a, np))[0],
-       lambda a: TL.eigh(eig_input(a, T))[0], spread((2, 2))),
-    Op('qr/one-column', lambda a: tuple(np.linalg.qr(a)), lambda a: tuple(TL.qr(a)),
-       uniform((3, 1))),
-    Op('svd/one-row-values', lambda a: np.linalg.svd(a, compute_uv=False), TL.svdvals,
-       uniform((1, 3))),
-    Op('lstsq/square', lambda a, b: np.linalg.lstsq(a, b)[0], lambda a, b: TL.solve(a, b),
-       well_conditioned((3, 3), (3,))),
-]
+VARIANTS = (
+    [
+        Op(
+            'getitem/advanced-separated',
+            lambda x, i, j: x[i, :, j],
+            lambda x, i, j: x[i, :, j],
+            then(uniform((3, 2, 4)), ints([0, -1]), ints([1, -3])),
+        ),
+        Op(
+            'getitem/advanced-after-slice',
+            lambda x, i: x[:, i, 1:],
+            lambda x, i: x[:, i, 1:],
+            then(uniform((3, 4, 3)), ints([[0, 2], [3, -1]])),
+        ),
+        Op(
+            'getitem/bool-and-int',
+            lambda x, m, i: x[m, i],
+            lambda x, m, i: x[m, i],
+            then(uniform((3, 4)), ints([True, False, True]), ints([0, 3])),
+        ),
+        Op('getitem/negative-ints', lambda x: x[-1, -2], lambda x: x[-1, -2], uniform((3, 4))),
+        Op(
+            'getitem/ellipsis-advanced',
+            lambda x, i: x[..., i],
+            lambda x, i: x[..., i],
+            then(uniform((2, 3, 4)), ints([[0, 1], [3, 3]])),
+        ),
+        Op(
+            'getitem/newaxis-advanced',
+            lambda x, i: x[None, i, None],
+            lambda x, i: x[None, i, None],
+            then(uniform((4, 2)), ints([1, 1, 0])),
+        ),
+        Op(
+            'setitem/advanced-separated',
+            lambda x, v, i, j: nd_setitem(x, v, (i, slice(None), j)),
+            lambda x, v, i, j: t_setitem(x, v, (i, slice(None), j)),
+            then(uniform((3, 2, 4), (2, 2)), ints([0, 2]), ints([1, -1])),
+        ),
+        Op(
+            'setitem/0d-value',
+            lambda x, v: nd_setitem(x, v, (slice(None), 0)),
+            lambda x, v: t_setitem(x, v, (slice(None), 0)),
+            uniform((3, 2), ()),
+        ),
+        Op(
+            'setitem/step',
+            lambda x, v: nd_setitem(x, v, slice(None, None, 2)),
+            lambda x, v: t_setitem(x, v, slice(None, None, 2)),
+            uniform((5, 2), (3, 1)),
+        ),
+        Op(
+            'take/negative',
+            lambda a, i: np.take(a, i, axis=-1),
+            lambda a, i: a[..., i],
+            then(uniform((2, 4)), ints([-1, -4, 2])),
+        ),
+        Op(
+            'einsum/ellipsis-both',
+            lambda a, b: np.einsum('...i,...i->...', a, b),
+            lambda a, b: T.einsum('...i,...i->...', a, b),
+            uniform((2, 1, 3), (4, 3)),
+        ),
+        Op(
+            'einsum/trace-times-matrix',
+            lambda a, b: np.einsum('ii,jk->jk', a, b),
+            lambda a, b: T.einsum('ii,jk->jk', a, b),
+            uniform((3, 3), (2, 2)),
+        ),
+        Op(
+            'einsum/cycle',
+            lambda a, b, c, d: np.einsum('ab,bc,cd,da->', a, b, c, d),
+            lambda a, b, c, d: T.einsum('ab,bc,cd,da->', a, b, c, d),
+            uniform((2, 3), (3, 2), (2, 2), (2, 2)),
+        ),
+        Op(
+            'tensordot/1',
+            lambda a, b: np.tensordot(a, b, 1),
+            t_tensordot(1),
+            uniform((2, 3), (3, 4)),
+        ),
+        Op(
+            'tensordot/negative-pairs',
+            lambda a, b: np.tensordot(a, b, ([-1, 0], [0, -1])),
+            t_tensordot(([-1, 0], [0, -1])),
+            uniform((2, 3, 4), (4, 3, 2)),
+        ),
+        Op(
+            'solve/stacked-column',
+            np.linalg.solve,
+            TL.solve,
+            well_conditioned((2, 3, 3), (2, 3, 1)),
+        ),
+        Op(
+            'norm/axes-of-a-matrix',
+            lambda x: np.linalg.norm(x, axis=(0, 1)),
+            lambda x: TL.matrix_norm(x, 'fro', (0, 1)),
+            uniform((3, 2)),
+        ),
+        Op(
+            'norm/vector-keepdims',
+            lambda x: np.linalg.norm(x, 2, keepdims=True),
+            lambda x: TL.vector_norm(x, 2, keepdim=True),
+            uniform((4,)),
+        ),
+        Op(
+            'pick/float-index',
+            lambda x, i: npx.pick(x, i),
+            lambda x, i: t_pick(x, i.long()),
+            lambda rng: [rng.uniform(-1, 1, (3, 4)), numpy.array([0.0, 3.0, 1.0])],
+            wrt=(0,),
+        ),
+        Op(
+            'pick/negative-axis-keepdims',
+            lambda x, i: npx.pick(x, i, axis=-2, keepdims=True),
+            lambda x, i: t_pick(x, i, -2, True),
+            then(uniform((2, 3, 2)), ints([[0, 2], [1, 1]])),
+        ),
+        Op(
+            'softmax/temperature-length',
+            lambda x, n: npx.softmax(x, n, temperature=0.5, use_length=True),
+            lambda x, n: t_softmax_len(x / 0.5, n, -1),
+            then(uniform((2, 4)), ints([3, 1])),
+        ),
+        Op(
+            'softmax/dtype',
+            lambda x: npx.softmax(x, dtype='float64'),
+            lambda x: T.softmax(x, -1),
+            uniform((2, 3)),
+        ),
+        Op(
+            'log_softmax/3d-axis1-length',
+            lambda x, n: npx.log_softmax(x, n, axis=1, use_length=True),
+            lambda x, n: t_softmax_len(x, n, 1, log=True),
+            then(uniform((2, 4, 3)), ints([[4, 2, 1], [3, 3, 4]])),
+        ),
+        Op(
+            'batch_norm/global-stats-in-training',
+            nd_train(lambda x, g, b, m, v: npx.batch_norm(x, g, b, m, v, use_global_stats=True)),
+            lambda x, g, b, m, v: F.batch_norm(x, m, v, g, b, False, 0.1, 1e-5),
+            _norm_params(3),
+            wrt=(0, 1, 2),
+        ),
+        Op(
+            'layer_norm/3d-axis1',
+            lambda x, g, b: npx.layer_norm(x, g, b, axis=1),
+            lambda x, g, b: t_layer_norm(x, g, b, 1),
+            uniform((2, 3, 2), (3,), (3,)),
+        ),
+        Op(
+            'leaky_relu/prelu-4d',
+            lambda x, g: npx.leaky_relu(x, g, act_type='prelu'),
+            F.prelu,
+            then(away_from_zero((2, 3, 2, 2)), lambda rng: rng.uniform(0.1, 0.5, (3,))),
+        ),
+        Op(
+            'clip/upper-only',
+            lambda x: np.clip(x, None, 0.3),
+            lambda x: T.clamp(x, max=0.3),
+            uniform((5,)),
+        ),
+        Op(
+            'clip/min-max-keywords',
+            lambda x: np.clip(x, min=-0.3, max=0.3),
+            lambda x: T.clamp(x, -0.3, 0.3),
+            uniform((5,)),
+        ),
+        Op(
+            'where/broadcast-condition',
+            lambda c, x, y: np.where(c, x, y),
+            lambda c, x, y: T.where(c, x, y),
+            then(
+                lambda rng: [],
+                mask((3, 1)),
+                lambda rng: rng.uniform(-1, 1, (1, 4)),
+                lambda rng: rng.uniform(-1, 1, ()),
+            ),
+        ),
+        Op(
+            'diff/prepend-scalar',
+            lambda x: np.diff(x, prepend=0.5),
+            lambda x: T.diff(x, prepend=T.full(x.shape[:-1] + (1,), 0.5, dtype=x.dtype)),
+            uniform((2, 3)),
+        ),
+        Op(
+            'cumsum/negative-axis',
+            lambda x: np.cumsum(x, axis=-2),
+            lambda x: T.cumsum(x, -2),
+            uniform((3, 2, 2)),
+        ),
+        Op(
+            'mean/empty-axis-tuple',
+            lambda x: np.mean(x, axis=()),
+            lambda x: x * 1.0,
+            uniform((2, 3)),
+        ),
+        Op(
+            'sum/empty-axis-tuple', lambda x: np.sum(x, axis=()), lambda x: x * 1.0, uniform((2, 3))
+        ),
+        Op(
+            'var/axis-tuple-ddof',
+            lambda x: np.var(x, axis=(0, 2), ddof=1),
+            lambda x: T.var(x, (0, 2), correction=1),
+            uniform((2, 3, 2)),
+        ),
+        Op(
+            'std/axis-tuple-keepdims',
+            lambda x: np.std(x, axis=(1, 2), keepdims=True),
+            lambda x: T.std(x, (1, 2), correction=0, keepdim=True),
+            uniform((2, 3, 2)),
+        ),
+        Op(
+            'median/axis-tuple',
+            lambda x: np.median(x, axis=(0, 2)),
+            lambda x: T.quantile(x.permute(1, 0, 2).reshape(3, -1), 0.5, dim=1),
+            distinct((2, 3, 2)),
+        ),
+    ]
+    + [
+        Op(
+            f'quantile/method-{method}',
+            (lambda m: lambda x: np.quantile(x, 0.3, method=m))(method),
+            (lambda m: lambda x: T.quantile(x, 0.3, interpolation=m))(method),
+            distinct((7,)),
+        )
+        for method in ('lower', 'higher', 'midpoint', 'nearest')
+    ]
+    + [
+        Op(
+            'average/axis-tuple',
+            lambda a, w: np.average(a, axis=(0, 1), weights=w),
+            lambda a, w: (a * w).sum((0, 1)) / w.sum((0, 1)),
+            uniform((2, 3, 2), (2, 3, 2), lo=[-1, 0.5], hi=[1, 2]),
+        ),
+        Op(
+            'logsumexp/axis-tuple-keepdims',
+            lambda x: np.logsumexp(x, axis=(0, 2), keepdims=True),
+            lambda x: T.logsumexp(x, (0, 2), keepdim=True),
+            uniform((2, 3, 2)),
+        ),
+        Op(
+            'prod/axis-tuple',
+            lambda x: np.prod(x, axis=(0, 2)),
+            lambda x: x.prod(2).prod(0),
+            uniform((2, 3, 2)),
+        ),
+        Op(
+            'repeat/counts-flat',
+            lambda x: np.repeat(x, [1, 2, 0, 3]),
+            lambda x: T.repeat_interleave(x.reshape(-1), T.tensor([1, 2, 0, 3])),
+            uniform((2, 2)),
+        ),
+        Op(
+            'tile/fewer-reps',
+            lambda x: np.tile(x, (2,)),
+            lambda x: T.tile(x, (2,)),
+            uniform((2, 3)),
+        ),
+        Op(
+            'roll/shift-past-length',
+            lambda x: np.roll(x, 7, axis=-1),
+            lambda x: T.roll(x, 7, -1),
+            uniform((2, 3)),
+        ),
+        Op(
+            'squeeze/axis-tuple',
+            lambda x: np.squeeze(x, axis=(0, 2)),
+            lambda x: x.squeeze((0, 2)),
+            uniform((1, 3, 1, 2)),
+        ),
+        Op(
+            'moveaxis/negative',
+            lambda x: np.moveaxis(x, -1, 0),
+            lambda x: T.movedim(x, -1, 0),
+            uniform((2, 3, 4)),
+        ),
+        Op(
+            'broadcast_to/0d',
+            lambda x: np.broadcast_to(x, (2, 3)),
+            lambda x: x.expand(2, 3),
+            uniform(()),
+        ),
+        Op(
+            'stack/0d-negative-axis',
+            lambda x, y: np.stack([x, y], axis=-1),
+            lambda x, y: T.stack([x, y], -1),
+            uniform((), ()),
+        ),
+        Op(
+            'concatenate/empty-part',
+            lambda x, y: np.concatenate([x, y], axis=0),
+            lambda x, y: T.cat([x, y], 0),
+            uniform((0, 3), (2, 3)),
+        ),
+        Op('matmul/empty-contraction', np.matmul, T.matmul, uniform((2, 0), (0, 3))),
+        Op('sum/empty', lambda x: np.sum(x, axis=0), lambda x: T.sum(x, 0), uniform((0, 3))),
+        Op('prod/empty', lambda x: np.prod(x, axis=0), lambda x: T.prod(x, 0), uniform((0, 3))),
+        Op('max/size-1-axis', lambda x: np.max(x, axis=1), lambda x: T.amax(x, 1), uniform((3, 1))),
+        Op(
+            'cumprod/size-1-axis',
+            lambda x: np.cumprod(x, axis=1),
+            lambda x: T.cumprod(x, 1),
+            uniform((3, 1)),
+        ),
+        Op('inv/batch-of-one', np.linalg.inv, TL.inv, well_conditioned((1, 2, 2))),
+        Op('det/empty-batch', np.linalg.det, TL.det, uniform((0, 2, 2))),
+        Op('kron/3d', np.kron, T.kron, uniform((2, 1, 2), (1, 3, 2))),
+        Op(
+            'outer/0d',
+            np.outer,
+            lambda a, b: T.outer(a.reshape(-1), b.reshape(-1)),
+            uniform((), (3,)),
+        ),
+        Op('inner/3d-2d', np.inner, T.inner, uniform((2, 2, 3), (4, 3))),
+        Op('vdot/vectors', np.vdot, T.vdot, uniform((3,), (3,))),
+        Op(
+            'trace/non-square-offset',
+            lambda a: np.trace(a, -1),
+            lambda a: T.diagonal(a, -1).sum(),
+            uniform((4, 3)),
+        ),
+        Op('diag/far-offset', lambda v: np.diag(v, -3), lambda v: T.diag(v, -3), uniform((2,))),
+        Op(
+            'diag/offset-past-matrix',
+            lambda a: np.diag(a, 3),
+            lambda a: T.diag(a, 3),
+            uniform((2, 4)),
+        ),
+        Op(
+            'tril/offset-past-matrix',
+            lambda a: np.tril(a, -5),
+            lambda a: T.tril(a, -5),
+            uniform((3, 3)),
+        ),
+        Op(
+            'matrix_power/stacked-inverse',
+            lambda a: np.linalg.matrix_power(a, -1),
+            lambda a: TL.matrix_power(a, -1),
+            well_conditioned((2, 3, 3)),
+        ),
+        Op(
+            'eigh/2x2',
+            lambda a: np.linalg.eigh(eig_input(a, np))[0],
+            lambda a: TL.eigh(eig_input(a, T))[0],
+            spread((2, 2)),
+        ),
+        Op(
+            'qr/one-column',
+            lambda a: tuple(np.linalg.qr(a)),
+            lambda a: tuple(TL.qr(a)),
+            uniform((3, 1)),
+        ),
+        Op(
+            'svd/one-row-values',
+            lambda a: np.linalg.svd(a, compute_uv=False),
+            TL.svdvals,
+            uniform((1, 3)),
+        ),
+        Op(
+            'lstsq/square',
+            lambda a, b: np.linalg.lstsq(a, b)[0],
+            lambda a, b: TL.solve(a, b),
+            well_conditioned((3, 3), (3,)),
+        ),
+    ]
+)
 
 # --- np.random: draws are NumPy's (same seed, same numbers) and constants; choice and
 # permutation of an array are gathers -----------------------------------------------------
 
+
 def seeded(nd_fn, draw):
     """(ndgrad, torch) pair: `nd_fn` after seeding NumPy's global generator; torch gets
     the draw `draw()` makes from the same seed."""
+
     def on_nd(*args):
         numpy.random.seed(5)
         return nd_fn(*args)
@@ -1456,6 +2516,7 @@ def seeded(nd_fn, draw):
     def on_th(*args):
         numpy.random.seed(5)
         return draw(*args)
+
     return on_nd, on_th
 
 
@@ -1466,28 +2527,65 @@ def nd_shuffled(x):
 
 
 RANDOM = [
-    Op('random.permutation', *seeded(
-        lambda x: np.random.permutation(x) * x,
-        lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x), uniform((5, 2))),
-    Op('random.choice', *seeded(
-        lambda x: np.random.choice(x, size=(3, 4)),
-        lambda x: x[T.from_numpy(numpy.random.choice(x.shape[0], (3, 4)))]), uniform((4,))),
-    Op('random.choice/p', *seeded(
-        lambda x: np.random.choice(x, size=6, p=[0.1, 0.6, 0.3]),
-        lambda x: x[T.from_numpy(numpy.random.choice(3, 6, True, [0.1, 0.6, 0.3]))]),
-       uniform((3,))),
-    Op('random.shuffle', *seeded(
-        nd_shuffled, lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x),
-       uniform((4, 3))),
-    Op('random.normal/reparameterized', *seeded(
-        lambda mu, sigma: mu + sigma * np.random.normal(size=(2, 3), dtype='float64'),
-        lambda mu, sigma: mu + sigma * T.from_numpy(numpy.random.normal(size=(2, 3)))),
-       uniform((3,), (2, 1), lo=[-1, 0.5], hi=[1, 2])),
+    Op(
+        'random.permutation',
+        *seeded(
+            lambda x: np.random.permutation(x) * x,
+            lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x,
+        ),
+        uniform((5, 2)),
+    ),
+    Op(
+        'random.choice',
+        *seeded(
+            lambda x: np.random.choice(x, size=(3, 4)),
+            lambda x: x[T.from_numpy(numpy.random.choice(x.shape[0], (3, 4)))],
+        ),
+        uniform((4,)),
+    ),
+    Op(
+        'random.choice/p',
+        *seeded(
+            lambda x: np.random.choice(x, size=6, p=[0.1, 0.6, 0.3]),
+            lambda x: x[T.from_numpy(numpy.random.choice(3, 6, True, [0.1, 0.6, 0.3]))],
+        ),
+        uniform((3,)),
+    ),
+    Op(
+        'random.shuffle',
+        *seeded(nd_shuffled, lambda x: x[T.from_numpy(numpy.random.permutation(x.shape[0]))] * x),
+        uniform((4, 3)),
+    ),
+    Op(
+        'random.normal/reparameterized',
+        *seeded(
+            lambda mu, sigma: mu + sigma * np.random.normal(size=(2, 3), dtype='float64'),
+            lambda mu, sigma: mu + sigma * T.from_numpy(numpy.random.normal(size=(2, 3))),
+        ),
+        uniform((3,), (2, 1), lo=[-1, 0.5], hi=[1, 2]),
+    ),
 ]
 
-ALL = (unary_rows() + MORE_ELEMENTWISE + binary_rows() + OPERATORS + reduction_rows()
-       + REDUCTIONS_MORE + PADS + SHAPES + INDEXING + LINALG + NN + PIECEWISE_CONSTANT
-       + ACCURACY + GRAPHS + VARIANTS + RANDOM + SIGNAL + CONV)
+ALL = (
+    unary_rows()
+    + MORE_ELEMENTWISE
+    + binary_rows()
+    + OPERATORS
+    + reduction_rows()
+    + REDUCTIONS_MORE
+    + PADS
+    + SHAPES
+    + INDEXING
+    + LINALG
+    + NN
+    + PIECEWISE_CONSTANT
+    + ACCURACY
+    + GRAPHS
+    + VARIANTS
+    + RANDOM
+    + SIGNAL
+    + CONV
+)
 CASES = [(op, seed) for op in ALL for seed in op.seeds]
 
 
@@ -1519,11 +2617,16 @@ def test_every_differentiable_export_is_compared():
     missing = []
     for namespace in ('np', 'linalg', 'npx'):
         for name, fn in sorted(exports(namespace).items()):
-            if getattr(fn, 'differentiable', True) and (namespace, name) not in covered \
-                    and (namespace, name) not in NOT_COMPARED:
+            if (
+                getattr(fn, 'differentiable', True)
+                and (namespace, name) not in covered
+                and (namespace, name) not in NOT_COMPARED
+            ):
                 missing.append(f'{namespace}.{name}')
-    assert not missing, (f'differentiable functions with no torch cross-check row: '
-                         f'{missing}; add a row (or a reason to NOT_COMPARED)')
+    assert not missing, (
+        f'differentiable functions with no torch cross-check row: '
+        f'{missing}; add a row (or a reason to NOT_COMPARED)'
+    )
 
 
 @pytest.mark.parametrize('op,seed', CASES, ids=[f'{op.name}-{seed}' for op, seed in CASES])
@@ -1534,52 +2637,79 @@ def test_op_matches_torch(op, seed):
 # --- unseen shapes --------------------------------------------------------------------
 
 # CROSSCHECK_EXAMPLES=500 for a longer hunt
-FAST = settings(max_examples=int(os.environ.get('CROSSCHECK_EXAMPLES', 25)), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=int(os.environ.get('CROSSCHECK_EXAMPLES', 25)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @FAST
-@given(st.sampled_from(BINARY), hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3,
-                                                                  max_side=3),
-       st.integers(0, 2 ** 16))
+@given(
+    st.sampled_from(BINARY),
+    hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+    st.integers(0, 2**16),
+)
 def test_binary_broadcasting_matches_torch(row, shapes, seed):
     name, fn, ref, make = row
     check(Op(f'{name}/{shapes.input_shapes}', fn, ref, make(*shapes.input_shapes)), seed)
 
 
 REDUCERS = [
-    ('sum', np.sum, t_sum, uniform), ('mean', np.mean, t_mean, uniform),
-    ('max', np.max, t_amax, distinct), ('min', np.min, t_amin, distinct),
+    ('sum', np.sum, t_sum, uniform),
+    ('mean', np.mean, t_mean, uniform),
+    ('max', np.max, t_amax, distinct),
+    ('min', np.min, t_amin, distinct),
     ('prod', np.prod, t_prod, lambda s: uniform(s, lo=0.5, hi=1.5)),
     ('logsumexp', np.logsumexp, t_logsumexp, uniform),
     ('var', np.var, lambda x, axis=None, keepdims=False: t_var(x, axis, 0, keepdims), uniform),
-    ('norm', lambda x, axis=None, keepdims=False: np.linalg.vector_norm(x, axis=axis,
-                                                                       keepdims=keepdims),
-     lambda x, axis=None, keepdims=False: TL.vector_norm(x, 2, axis, keepdims), away_from_zero),
+    (
+        'norm',
+        lambda x, axis=None, keepdims=False: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims),
+        lambda x, axis=None, keepdims=False: TL.vector_norm(x, 2, axis, keepdims),
+        away_from_zero,
+    ),
 ]
 
 
 @FAST
-@given(st.sampled_from(REDUCERS), hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
-       st.data(), st.booleans(), st.integers(0, 2 ** 16))
+@given(
+    st.sampled_from(REDUCERS),
+    hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+    st.data(),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
 def test_reductions_on_any_axes_match_torch(row, shape, data, keepdims, seed):
     name, fn, ref, make = row
     axes = st.none()
     if shape:
-        axes = axes | hnp.valid_tuple_axes(len(shape), min_size=1) | st.integers(
-            -len(shape), len(shape) - 1)
+        axes = (
+            axes
+            | hnp.valid_tuple_axes(len(shape), min_size=1)
+            | st.integers(-len(shape), len(shape) - 1)
+        )
     axis = data.draw(axes)
     if name == 'norm' and isinstance(axis, tuple):
         axis = tuple(a % len(shape) for a in axis)
-    check(Op(f'{name}/{shape}/axis={axis}/keepdims={keepdims}',
-             lambda x: fn(x, axis=axis, keepdims=keepdims),
-             lambda x: ref(x, axis=axis, keepdims=keepdims), make(shape)), seed)
+    check(
+        Op(
+            f'{name}/{shape}/axis={axis}/keepdims={keepdims}',
+            lambda x: fn(x, axis=axis, keepdims=keepdims),
+            lambda x: ref(x, axis=axis, keepdims=keepdims),
+            make(shape),
+        ),
+        seed,
+    )
 
 
 @FAST
-@given(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).flatmap(
-    lambda shape: st.tuples(st.just(shape), hnp.basic_indices(shape, allow_newaxis=True))),
-    st.integers(0, 2 ** 16))
+@given(
+    hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).flatmap(
+        lambda shape: st.tuples(st.just(shape), hnp.basic_indices(shape, allow_newaxis=True))
+    ),
+    st.integers(0, 2**16),
+)
 def test_basic_indexing_matches_torch_gather(shape_index, seed):
     """Any basic index (slices with any step, ints, None, Ellipsis): torch gathers the
     same entries by their flat positions."""

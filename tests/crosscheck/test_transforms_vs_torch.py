@@ -5,6 +5,7 @@ ops; the transforms (grad, value_and_grad, vjp, jvp, jacrev, jacfwd, hessian,
 hvp, and their compositions) must give the same values and the same pytree
 structures.
 """
+
 import math
 
 import numpy
@@ -20,6 +21,7 @@ TF = torch.func
 
 
 # --- helpers --------------------------------------------------------------------------
+
 
 def nd(x):
     """NumPy leaves of a pytree as ndgrad arrays."""
@@ -43,15 +45,17 @@ def _map(fn, tree):
 def assert_same(got, want, what, rtol=1e-9, atol=1e-11):
     """Same pytree structure (dict keys, tuple/list lengths), same leaves."""
     if isinstance(want, dict):
-        assert isinstance(got, dict) and set(got) == set(want), \
+        assert isinstance(got, dict) and set(got) == set(want), (
             f'{what}: keys {sorted(got) if isinstance(got, dict) else type(got)}'
+        )
         for k in want:
             assert_same(got[k], want[k], f'{what}[{k!r}]', rtol, atol)
         return
     if isinstance(want, (tuple, list)):
-        assert type(got) is type(want) and len(got) == len(want), \
-            f'{what}: {type(got).__name__} where torch has a {type(want).__name__} of ' \
+        assert type(got) is type(want) and len(got) == len(want), (
+            f'{what}: {type(got).__name__} where torch has a {type(want).__name__} of '
             f'{len(want)} items'
+        )
         for k, (g, w) in enumerate(zip(got, want)):
             assert_same(g, w, f'{what}[{k}]', rtol, atol)
         return
@@ -71,6 +75,7 @@ def normal(*shape, scale=1.0):
 
 
 # --- the functions, in both APIs ------------------------------------------------------
+
 
 def mlp_layer_nd(w, b, x):
     return np.sum(np.tanh(x @ w + b) ** 2)
@@ -119,25 +124,33 @@ def logdet_th(a):
 
 
 def norms_nd(x, m):
-    return (np.linalg.norm(x) + np.linalg.norm(x, ord=3) * np.linalg.norm(m, 'fro')
-            + np.linalg.norm(m, 'nuc') + np.linalg.vector_norm(m, ord=1, axis=0).sum())
+    return (
+        np.linalg.norm(x)
+        + np.linalg.norm(x, ord=3) * np.linalg.norm(m, 'fro')
+        + np.linalg.norm(m, 'nuc')
+        + np.linalg.vector_norm(m, ord=1, axis=0).sum()
+    )
 
 
 def norms_th(x, m):
-    return (T.linalg.vector_norm(x) + T.linalg.vector_norm(x, 3) * T.linalg.matrix_norm(m)
-            + T.linalg.matrix_norm(m, 'nuc') + T.linalg.vector_norm(m, 1, 0).sum())
+    return (
+        T.linalg.vector_norm(x)
+        + T.linalg.vector_norm(x, 3) * T.linalg.matrix_norm(m)
+        + T.linalg.matrix_norm(m, 'nuc')
+        + T.linalg.vector_norm(m, 1, 0).sum()
+    )
 
 
 def pytree_nd(pair, scale, table):
     a, b = pair
-    return (np.sum(np.sin(a) * b) * scale
-            + np.sum(table['c'] ** 3) / (1 + np.sum(table['d'][0] ** 2)))
+    return np.sum(np.sin(a) * b) * scale + np.sum(table['c'] ** 3) / (
+        1 + np.sum(table['d'][0] ** 2)
+    )
 
 
 def pytree_th(pair, scale, table):
     a, b = pair
-    return (T.sum(T.sin(a) * b) * scale
-            + T.sum(table['c'] ** 3) / (1 + T.sum(table['d'][0] ** 2)))
+    return T.sum(T.sin(a) * b) * scale + T.sum(table['c'] ** 3) / (1 + T.sum(table['d'][0] ** 2))
 
 
 def attention_nd(q, k, v):
@@ -185,8 +198,12 @@ def two_outputs_th(a, b):
 # --- inputs ---------------------------------------------------------------------------
 
 W, B, X = normal(3, 4), normal(4), normal(5, 3)
-PARAMS = {'w1': normal(3, 4, scale=0.7), 'b1': normal(4), 'w2': normal(4, 2, scale=0.7),
-          'b2': normal(2)}
+PARAMS = {
+    'w1': normal(3, 4, scale=0.7),
+    'b1': normal(4),
+    'w2': normal(4, 2, scale=0.7),
+    'b2': normal(2),
+}
 Y = normal(5, 2)
 XW, XX = normal(3, 3), normal(4, 3)
 A = normal(3, 3)
@@ -199,6 +216,7 @@ LX, LG, LB = normal(2, 4), normal(4), normal(4)
 
 
 # --- reverse mode ---------------------------------------------------------------------
+
 
 def test_grad_of_an_mlp_layer_with_argnums_tuple():
     got = func.grad(mlp_layer_nd, argnums=(0, 1))(*nd((W, B, X)))
@@ -260,10 +278,17 @@ def test_grad_of_logdet_of_an_spd_matrix():
 
 def test_norms_grad_and_hessian_with_argnums():
     args = (VEC, MAT)
-    assert_same(func.grad(norms_nd, argnums=(0, 1))(*nd(args)),
-                TF.grad(norms_th, argnums=(0, 1))(*th(args)), 'grad')
-    assert_same(func.hessian(norms_nd, argnums=(0, 1))(*nd(args)),
-                TF.hessian(norms_th, argnums=(0, 1))(*th(args)), 'hessian blocks', rtol=1e-8)
+    assert_same(
+        func.grad(norms_nd, argnums=(0, 1))(*nd(args)),
+        TF.grad(norms_th, argnums=(0, 1))(*th(args)),
+        'grad',
+    )
+    assert_same(
+        func.hessian(norms_nd, argnums=(0, 1))(*nd(args)),
+        TF.hessian(norms_th, argnums=(0, 1))(*th(args)),
+        'hessian blocks',
+        rtol=1e-8,
+    )
 
 
 def test_pytree_arguments_and_argnums():
@@ -280,6 +305,7 @@ def test_pytree_arguments_and_argnums():
 
 
 # --- forward mode ---------------------------------------------------------------------
+
 
 def test_jvp_of_two_outputs():
     a, b = normal(3, 2), normal(2, 3)
@@ -307,10 +333,10 @@ def test_jacfwd_and_jacrev_of_layer_norm_chain():
 
 # --- second and higher order ----------------------------------------------------------
 
+
 def test_hessian_and_hvp_of_rosenbrock():
     v = normal(4)
-    assert_same(func.hessian(rosenbrock_nd)(nd(ROS)), TF.hessian(rosenbrock_th)(th(ROS)),
-                'hessian')
+    assert_same(func.hessian(rosenbrock_nd)(nd(ROS)), TF.hessian(rosenbrock_th)(th(ROS)), 'hessian')
     value, (product,) = func.hvp(rosenbrock_nd, (nd(ROS),), (nd(v),))
     want_value, want = TF.jvp(TF.grad(rosenbrock_th), (th(ROS),), (th(v),))
     assert_same(product, want, 'hvp')
@@ -326,10 +352,10 @@ def test_hvp_of_an_mlp_over_a_parameter_dict():
 
 def test_jacfwd_of_jacrev_and_jacrev_of_jacrev_of_a_vector_function():
     def f_nd(x):
-        return np.stack([np.sum(x ** 3), np.prod(np.sin(x)), np.linalg.norm(x) * x[0]])
+        return np.stack([np.sum(x**3), np.prod(np.sin(x)), np.linalg.norm(x) * x[0]])
 
     def f_th(x):
-        return T.stack([T.sum(x ** 3), T.prod(T.sin(x)), T.linalg.vector_norm(x) * x[0]])
+        return T.stack([T.sum(x**3), T.prod(T.sin(x)), T.linalg.vector_norm(x) * x[0]])
 
     x = normal(3)
     want = TF.jacfwd(TF.jacrev(f_th))(th(x))
@@ -352,6 +378,7 @@ def test_third_derivatives_grad_of_grad_of_grad():
 
 def test_grad_through_an_inner_gradient_step():
     """Meta-learning: the loss after one gradient step, differentiated through it."""
+
     def inner_nd(w):
         return np.sum(np.tanh(nd(XX) @ w) ** 2)
 
@@ -359,14 +386,15 @@ def test_grad_through_an_inner_gradient_step():
         return T.sum(T.tanh(th(XX) @ w) ** 2)
 
     def outer_nd(w):
-        return inner_nd(w - 0.1 * func.grad(inner_nd)(w)) + np.sum(w ** 2)
+        return inner_nd(w - 0.1 * func.grad(inner_nd)(w)) + np.sum(w**2)
 
     def outer_th(w):
-        return inner_th(w - 0.1 * TF.grad(inner_th)(w)) + T.sum(w ** 2)
+        return inner_th(w - 0.1 * TF.grad(inner_th)(w)) + T.sum(w**2)
 
     assert_same(func.grad(outer_nd)(nd(XW)), TF.grad(outer_th)(th(XW)), 'meta-gradient')
-    assert_same(func.hessian(outer_nd)(nd(XW)), TF.hessian(outer_th)(th(XW)),
-                'meta-Hessian', rtol=1e-8)
+    assert_same(
+        func.hessian(outer_nd)(nd(XW)), TF.hessian(outer_th)(th(XW)), 'meta-Hessian', rtol=1e-8
+    )
 
 
 def test_hessian_of_cross_entropy_over_argnums():
@@ -382,6 +410,7 @@ def test_hessian_of_cross_entropy_over_argnums():
 
 
 # --- structured outputs ---------------------------------------------------------------
+
 
 def dict_out_nd(x, y):
     return {'prod': np.outer(x, y), 'mixed': (np.sum(np.exp(x)) * y, np.dot(x[:2], y))}
@@ -435,7 +464,11 @@ def test_scalar_and_0d_arguments():
         got = func.value_and_grad(scalar_nd)(x)
         want = TF.grad_and_value(scalar_th)(T.tensor(x, dtype=T.float64))
         assert_same(got, want[::-1], f'value_and_grad at {x!r}')
-        assert_same(func.hessian(scalar_nd)(x),
-                    TF.hessian(scalar_th)(T.tensor(x, dtype=T.float64)), 'hessian')
-        assert_same(func.jacfwd(scalar_nd)(x),
-                    TF.jacfwd(scalar_th)(T.tensor(x, dtype=T.float64)), 'jacfwd')
+        assert_same(
+            func.hessian(scalar_nd)(x),
+            TF.hessian(scalar_th)(T.tensor(x, dtype=T.float64)),
+            'hessian',
+        )
+        assert_same(
+            func.jacfwd(scalar_nd)(x), TF.jacfwd(scalar_th)(T.tensor(x, dtype=T.float64)), 'jacfwd'
+        )

@@ -1,17 +1,21 @@
 """autograd.Function and autograd.custom_vjp: user-given derivatives, first order,
 through a hand-written backward to second and third order, forward mode (given or
 transposed), several outputs, batching, and clear errors."""
+
 import numpy
 import pytest
 
-from ndgrad import InPlaceModificationError, GraphFreedError, autograd, func, np
+from ndgrad import GraphFreedError, InPlaceModificationError, autograd, func, np
 from ndgrad.testing import check_grad
 
 
 def close(actual, expected, rtol=1e-7, atol=1e-9):
-    numpy.testing.assert_allclose(numpy.asarray(actual, dtype=numpy.float64),
-                                  numpy.asarray(expected, dtype=numpy.float64),
-                                  rtol=rtol, atol=atol)
+    numpy.testing.assert_allclose(
+        numpy.asarray(actual, dtype=numpy.float64),
+        numpy.asarray(expected, dtype=numpy.float64),
+        rtol=rtol,
+        atol=atol,
+    )
 
 
 def sigmoid(x):
@@ -68,6 +72,7 @@ X = numpy.array([-1.5, 0.0, 0.4, 2.0])
 
 # --- autograd.Function ---------------------------------------------------------------------
 
+
 def test_function_in_the_imperative_api_with_head_gradient():
     x = np.array(X.tolist())  # float32, MXNet's default
     x.attach_grad()
@@ -89,16 +94,18 @@ def test_function_second_and_third_order_through_the_backward():
     f = lambda x: Sigmoid()(x).sum()  # noqa: E731
     close(func.grad(f)(X), d1)
     close(func.hessian(f)(X), numpy.diag(d2))
-    close(func.grad(lambda x: func.grad(func.grad(lambda y: Sigmoid()(y)))(x))(2.0),
-          d3[-1])
+    close(func.grad(lambda x: func.grad(func.grad(lambda y: Sigmoid()(y)))(x))(2.0), d3[-1])
     close(func.grad(func.grad(func.grad(lambda x: Cube()(x))))(1.7), 6.0)
 
 
 def test_function_passes_check_grad_in_both_modes_to_second_order():
     check_grad(lambda x: Sigmoid()(x) * x, [X], order=2)
     check_grad(lambda x: Cube()(x * 0.5), [X], order=2)
-    check_grad(lambda r, t: PolarParts()(r, t)[0] * PolarParts()(r, t)[1] ** 2,
-               [numpy.array([0.5, 1.5]), numpy.array([0.3, -2.0])], order=2)
+    check_grad(
+        lambda r, t: PolarParts()(r, t)[0] * PolarParts()(r, t)[1] ** 2,
+        [numpy.array([0.5, 1.5]), numpy.array([0.3, -2.0])],
+        order=2,
+    )
 
 
 def test_check_grad_catches_a_wrong_backward():
@@ -116,8 +123,8 @@ def test_function_with_two_outputs_first_and_second_order():
     # f = r^3 cos^2 t sin t
     c, s = numpy.cos(t), numpy.sin(t)
     gr, gt = func.grad(f, argnums=(0, 1))(r, t)
-    close(gr, 3 * r ** 2 * c * c * s)
-    close(gt, r ** 3 * (c ** 3 - 2 * c * s * s))
+    close(gr, 3 * r**2 * c * c * s)
+    close(gt, r**3 * (c**3 - 2 * c * s * s))
     Hrr = func.hessian(f, argnums=0)(r, t)
     close(Hrr, numpy.diag(6 * r * c * c * s))
 
@@ -182,7 +189,7 @@ def test_forward_is_not_recorded_and_instances_can_be_reused():
     assert seen == [False, False]
     ya.backward()
     yb.backward()
-    close(a.grad, [3.0, 12.0])   # the first call's saved input, not the second's
+    close(a.grad, [3.0, 12.0])  # the first call's saved input, not the second's
     close(b.grad, [27.0])
 
 
@@ -200,7 +207,8 @@ def test_function_with_a_non_differentiable_index_input():
             return dx, None
 
     g = func.grad(lambda x: (Pick()(x, numpy.array([2, 0])) * np.array([1.0, 10.0])).sum())(
-        numpy.ones(3))
+        numpy.ones(3)
+    )
     close(g, [10.0, 0.0, 1.0])
 
 
@@ -209,7 +217,7 @@ def test_saved_input_modified_in_place_is_detected():
     v.attach_grad()
     with autograd.record():
         u = v * 1.0
-        y = Cube()(u)   # saves u
+        y = Cube()(u)  # saves u
     u[0] = 7.0
     with pytest.raises(InPlaceModificationError):
         y.backward()
@@ -244,7 +252,7 @@ def test_backward_returning_the_wrong_count_or_shape_is_reported():
     with pytest.raises(ValueError, match='shape \\(\\) .* shape \\(4,\\)'):
         func.grad(lambda x: BadShape()(x).sum())(X)
     # NumPy results are fine for first order; a second order needs ndgrad ops
-    close(func.grad(lambda x: NumpyBackward()(x).sum())(X), 3 * X ** 2)
+    close(func.grad(lambda x: NumpyBackward()(x).sum())(X), 3 * X**2)
     with pytest.raises(TypeError, match='ndgrad ops'):
         func.hessian(lambda x: NumpyBackward()(x).sum())(X)
 
@@ -265,6 +273,7 @@ def test_float32_stays_float32():
 
 # --- autograd.custom_vjp --------------------------------------------------------------------
 
+
 @autograd.custom_vjp
 def clip_gradient(x, bound=1.0):
     """Identity forward; the gradient is clipped to [-bound, bound]."""
@@ -278,10 +287,14 @@ def _clip_vjp(g, ans, x, bound=1.0):
 
 def test_custom_vjp_clip_gradient_with_keyword_constant():
     x = numpy.array([1.0, 2.0, 3.0])
-    close(func.grad(lambda x: (clip_gradient(x) * np.array([0.5, 3.0, -4.0])).sum())(x),
-          [0.5, 1.0, -1.0])
-    close(func.grad(lambda x: (clip_gradient(x, bound=2.5) * np.array([0.5, 3.0, -4.0])).sum())(x),
-          [0.5, 2.5, -2.5])
+    close(
+        func.grad(lambda x: (clip_gradient(x) * np.array([0.5, 3.0, -4.0])).sum())(x),
+        [0.5, 1.0, -1.0],
+    )
+    close(
+        func.grad(lambda x: (clip_gradient(x, bound=2.5) * np.array([0.5, 3.0, -4.0])).sum())(x),
+        [0.5, 2.5, -2.5],
+    )
     assert clip_gradient.__name__ == 'clip_gradient' and 'clipped' in clip_gradient.__doc__
 
 
@@ -355,6 +368,7 @@ def test_custom_vjp_without_a_vjp_rule():
 
 
 # --- retained graphs: every pass calls the user's derivative afresh ------------------------
+
 
 class Scale(autograd.Function):
     """x * c: two inputs, each saved for the other's gradient; counts its backward calls."""
@@ -484,8 +498,9 @@ def test_concurrent_passes_through_one_retained_custom_node():
         head = np.array([k, -k], dtype='float64')
         for _ in range(200):
             gx, gc = autograd.grad(y, [x, c], head_grads=head, retain_graph=True)
-            if not (numpy.allclose(gx, [3.0 * k, -4.0 * k])
-                    and numpy.allclose(gc, [1.0 * k, -2.0 * k])):
+            if not (
+                numpy.allclose(gx, [3.0 * k, -4.0 * k]) and numpy.allclose(gc, [1.0 * k, -2.0 * k])
+            ):
                 errors.append((k, gx, gc))
 
     interval = sys.getswitchinterval()
@@ -519,14 +534,17 @@ def test_engine_passes_with_the_same_cotangent_object(call):
 
 # --- results of the wrong kind ----------------------------------------------------------------
 
+
 def _replaced(forward=None, backward=None):
     """A one-input Function (2 x) whose forward or backward result is replaced."""
+
     class Twice(autograd.Function):
         def forward(self, x):
             return x * 2 if forward is None else forward(x)
 
         def backward(self, dy):
             return dy * 2 if backward is None else backward(dy)
+
     return Twice()
 
 
@@ -540,25 +558,36 @@ def _grad_through(f):
     return x.grad
 
 
-@pytest.mark.parametrize('forward,match', [
-    (lambda x: None, r'forward of Twice returned None.*return'),
-    (lambda x: (x * 2, None), r'forward of Twice returned None at position 1'),
-    (lambda x: 'twice', r'forward of Twice returned a str'),
-    (lambda x: numpy.array(['a', 'b']), r'forward of Twice returned an array of dtype <U1'),
-], ids=['None', 'None-in-tuple', 'str', 'str-array'])
+@pytest.mark.parametrize(
+    'forward,match',
+    [
+        (lambda x: None, r'forward of Twice returned None.*return'),
+        (lambda x: (x * 2, None), r'forward of Twice returned None at position 1'),
+        (lambda x: 'twice', r'forward of Twice returned a str'),
+        (lambda x: numpy.array(['a', 'b']), r'forward of Twice returned an array of dtype <U1'),
+    ],
+    ids=['None', 'None-in-tuple', 'str', 'str-array'],
+)
 def test_forward_returning_no_array_is_a_type_error(forward, match):
     with pytest.raises(TypeError, match=match):
         _grad_through(_replaced(forward=forward))
 
 
-@pytest.mark.parametrize('backward,match', [
-    (lambda dy: 'grad', r'backward of Twice returned a str at position 0.*None for an input'),
-    (lambda dy: {'g': dy}, r'backward of Twice returned a dict'),
-    (lambda dy: numpy.array([1j, 1.0]), r'backward of Twice returned a complex array.*'
-                                         r'not differentiable'),
-    (lambda dy: 1j, r'backward of Twice returned a complex number'),
-    (lambda dy: numpy.array([None, None]), r'an array of dtype object'),
-], ids=['str', 'dict', 'complex-array', 'complex-number', 'object-array'])
+@pytest.mark.parametrize(
+    'backward,match',
+    [
+        (lambda dy: 'grad', r'backward of Twice returned a str at position 0.*None for an input'),
+        (lambda dy: {'g': dy}, r'backward of Twice returned a dict'),
+        (
+            lambda dy: numpy.array([1j, 1.0]),
+            r'backward of Twice returned a complex array.*'
+            r'not differentiable',
+        ),
+        (lambda dy: 1j, r'backward of Twice returned a complex number'),
+        (lambda dy: numpy.array([None, None]), r'an array of dtype object'),
+    ],
+    ids=['str', 'dict', 'complex-array', 'complex-number', 'object-array'],
+)
 def test_backward_returning_no_array_is_a_type_error(backward, match):
     with pytest.raises(TypeError, match=match):
         _grad_through(_replaced(backward=backward))
@@ -588,8 +617,11 @@ def test_custom_vjp_returning_a_string_is_a_type_error():
         func.grad(lambda x: f(x).sum())(numpy.ones(2))
 
 
-@pytest.mark.parametrize('forward', [lambda x: x, lambda x: x[::-1], lambda x: x.reshape(2, 1)],
-                         ids=['itself', 'reversed-view', 'reshaped-view'])
+@pytest.mark.parametrize(
+    'forward',
+    [lambda x: x, lambda x: x[::-1], lambda x: x.reshape(2, 1)],
+    ids=['itself', 'reversed-view', 'reshaped-view'],
+)
 def test_forward_returning_its_input_gives_an_output_of_its_own(forward):
     class Alias(autograd.Function):
         def forward(self, x):
@@ -611,23 +643,24 @@ def test_forward_returning_its_input_gives_an_output_of_its_own(forward):
 def test_user_code_cannot_write_into_the_arrays_it_receives(where):
     """A write into forward's inputs or backward's saved arrays would change the variable
     (or a value the graph needs) unseen: they are read-only."""
+
     class Square(autograd.Function):
         def forward(self, x):
             if where == 'forward':
-                x[0] = 100.
+                x[0] = 100.0
             self.save_for_backward(x)
             return x * x
 
         def backward(self, dy):
-            x, = self.saved_tensors
+            (x,) = self.saved_tensors
             if where == 'backward':
-                x[0] = 100.
+                x[0] = 100.0
             return 2 * x * dy
 
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with pytest.raises(ValueError, match='read-only'):
         with autograd.record():
             y = Square()(x).sum()
         y.backward()
-    assert x.tolist() == [1., 2.]
+    assert x.tolist() == [1.0, 2.0]

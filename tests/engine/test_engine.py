@@ -1,12 +1,12 @@
 """The engine's own guarantees, independent of any particular op table."""
+
 import gc
 import weakref
 
 import numpy
 import pytest
 
-from ndgrad import autograd, np
-from ndgrad import _engine
+from ndgrad import _engine, autograd, np
 from ndgrad._primitive import Primitive
 from ndgrad.testing import check_grad
 
@@ -17,10 +17,13 @@ def _halves(x):
 
 # A two-output primitive built outside the registry (so no public name appears).
 HALVES = Primitive(
-    'halves', _halves,
+    'halves',
+    _halves,
     vjps=(lambda xp, g, ans, x: xp.concatenate(g[0] * 2.0, g[1] * 3.0, axis=-1),),
     jvps=(lambda xp, t, ans, x: (t[..., :1] * 2.0, t[..., 1:] * 3.0),),
-    save='shapes', nout=2)
+    save='shapes',
+    nout=2,
+)
 
 
 def test_multi_output_gradients_fill_unused_outputs_with_zeros():
@@ -34,15 +37,20 @@ def test_multi_output_gradients_fill_unused_outputs_with_zeros():
 
 
 def test_multi_output_to_second_order_and_forward_mode():
-    check_grad(lambda x: HALVES(x)[0] * HALVES(x)[1][..., :1] ** 2,
-               [numpy.array([0.5, 1.5, 2.0])], order=2)
+    check_grad(
+        lambda x: HALVES(x)[0] * HALVES(x)[1][..., :1] ** 2, [numpy.array([0.5, 1.5, 2.0])], order=2
+    )
 
 
 # Two outputs (exp(x), exp(2x)) whose vjp rule reads the saved outputs.
 EXPS = Primitive(
-    'exps', lambda x: (numpy.exp(x), numpy.exp(2 * x)),
+    'exps',
+    lambda x: (numpy.exp(x), numpy.exp(2 * x)),
     vjps=(lambda xp, g, ans, x: g[0] * ans[0] + g[1] * 2 * ans[1],),
-    jvps=(lambda xp, t, ans, x: (t * ans[0], t * 2 * ans[1]),), save='output', nout=2)
+    jvps=(lambda xp, t, ans, x: (t * ans[0], t * 2 * ans[1]),),
+    save='output',
+    nout=2,
+)
 
 
 def test_multi_output_rules_reading_outputs_differentiate_through_them():
@@ -66,7 +74,7 @@ def test_saved_buffers_are_released_after_backward():
     x = np.ones((100, 100))
     x.attach_grad()
     with autograd.record():
-        h = np.tanh(x)        # saves its output
+        h = np.tanh(x)  # saves its output
         y = (h * h).sum()
     ref = weakref.ref(h._node)
     del h
@@ -89,8 +97,12 @@ def test_retain_graph_keeps_buffers_and_second_pass_matches():
 
 def test_only_paths_to_requested_variables_are_computed():
     calls = []
-    spy = Primitive('spy', lambda w: w * 1.0,
-                    vjps=(lambda xp, g, ans, w: calls.append('w') or g,), save='shapes')
+    spy = Primitive(
+        'spy',
+        lambda w: w * 1.0,
+        vjps=(lambda xp, g, ans, w: calls.append('w') or g,),
+        save='shapes',
+    )
     x, w = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     x.attach_grad()
     w.attach_grad()
@@ -114,6 +126,7 @@ def test_in_place_change_of_a_saved_input_is_detected():
 
 def autograd_error(name):
     import ndgrad
+
     return getattr(ndgrad, name)
 
 
@@ -132,8 +145,12 @@ def test_batched_backward_equals_looped_backward():
 
 def test_forward_mode_falls_back_to_the_transposed_vjp():
     upper = numpy.triu(numpy.ones((3, 3)))  # x @ upper is a cumulative sum
-    no_jvp = Primitive('no_jvp', lambda x: x @ upper,
-                       vjps=(lambda xp, g, ans, x: xp.matmul(g, upper.T),), save='shapes')
+    no_jvp = Primitive(
+        'no_jvp',
+        lambda x: x @ upper,
+        vjps=(lambda xp, g, ans, x: xp.matmul(g, upper.T),),
+        save='shapes',
+    )
     leaf = np.array(numpy.array([0.5, 1.0, 2.0]))
     leaf.attach_grad()
     with autograd.record():
@@ -186,8 +203,8 @@ def test_assignment_outside_record_detaches_a_recorded_array():
     x.attach_grad()
     with autograd.record():
         y = x * 2.0
-        z = (y + x).sum()   # add saves nothing of y
-        w = (y * x).sum()   # multiply saves y's values
+        z = (y + x).sum()  # add saves nothing of y
+        w = (y * x).sum()  # multiply saves y's values
     y[0] = 5.0  # y's history (2x) no longer describes y
     with pytest.raises(autograd_error('NotRecordedError')):
         y.backward()
@@ -199,8 +216,10 @@ def test_assignment_outside_record_detaches_a_recorded_array():
 
 # --- threads --------------------------------------------------------------------------------
 
+
 def test_concurrent_backward_passes_into_one_add_buffer_lose_nothing():
     import threading
+
     w = np.ones(100_000, dtype='float64')
     w.attach_grad('add')
     threads, passes = 8, 40
@@ -221,6 +240,7 @@ def test_concurrent_backward_passes_into_one_add_buffer_lose_nothing():
 
 def test_detect_anomaly_is_per_thread():
     import threading
+
     seen = {}
 
     def other():
@@ -244,40 +264,41 @@ def test_detect_anomaly_is_per_thread():
 
 # --- functions linear in a variable: derivatives of every order --------------------------------
 
+
 def test_second_derivative_of_a_linear_function_is_zero_through_grad():
-    a, b = np.array([1., 2.]), np.array([3., 4.])
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     a.attach_grad()
     b.attach_grad()
-    v = np.array([5., 6.])
+    v = np.array([5.0, 6.0])
     with autograd.record():
         y = a + b
         g = autograd.grad(y, [a], create_graph=True)[0]
         s = (g * v).sum()
-    assert g.tolist() == [1., 1.]
+    assert g.tolist() == [1.0, 1.0]
     s.backward()
-    assert a.grad.tolist() == [0., 0.] and b.grad.tolist() == [0., 0.]
+    assert a.grad.tolist() == [0.0, 0.0] and b.grad.tolist() == [0.0, 0.0]
     with autograd.record():
         y = 3 * a
         g = autograd.grad(y, [a, b], create_graph=True)  # b not used: zeros
         s = (g[0] * g[1] + g[0]).sum()
-    assert [r.tolist() for r in autograd.grad(s, [a, b])] == [[0., 0.], [0., 0.]]
+    assert [r.tolist() for r in autograd.grad(s, [a, b])] == [[0.0, 0.0], [0.0, 0.0]]
 
 
 def test_second_derivative_of_a_linear_function_is_zero_through_grad_buffers():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = (x * 3).sum()
     autograd.backward(y, create_graph=True)
-    assert x.grad.tolist() == [3., 3.]
+    assert x.grad.tolist() == [3.0, 3.0]
     with autograd.record():
         s = (x.grad * x.grad).sum()
     s.backward()
-    assert x.grad.tolist() == [0., 0.]
+    assert x.grad.tolist() == [0.0, 0.0]
 
 
 def test_a_constant_result_is_still_not_recorded():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     with autograd.record():
         y = (x * 2).sum()  # no variable at all
     with pytest.raises(autograd_error('NotRecordedError'), match='attach_grad'):
@@ -290,23 +311,23 @@ def test_a_constant_result_is_still_not_recorded():
 
 
 def test_a_complex_intermediate_of_a_recorded_array_keeps_its_gradient():
-    x = np.array([1., -2.], dtype='float64')
+    x = np.array([1.0, -2.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        y = np.abs(x * numpy.array([1j, 2.]))
-    assert y.tolist() == [1., 4.]
+        y = np.abs(x * numpy.array([1j, 2.0]))
+    assert y.tolist() == [1.0, 4.0]
     y.backward()  # d|x * c|/dx = |c| sign(x), in x's real dtype
-    assert x.grad.dtype == numpy.float64 and x.grad.tolist() == [1., -2.]
+    assert x.grad.dtype == numpy.float64 and x.grad.tolist() == [1.0, -2.0]
     with autograd.pause():  # a constant
-        assert np.abs(x * numpy.array([1j, 2.])).tolist() == [1., 4.]
+        assert np.abs(x * numpy.array([1j, 2.0])).tolist() == [1.0, 4.0]
 
 
 def test_a_gradient_buffer_that_is_a_view_keeps_receiving_gradients():
     flat = numpy.zeros(5)
-    a, b = np.array([1., 2.], dtype='float64'), np.array([3., 4., 5.], dtype='float64')
+    a, b = np.array([1.0, 2.0], dtype='float64'), np.array([3.0, 4.0, 5.0], dtype='float64')
     autograd.mark_variables([a, b], [flat[:2], flat[2:]])  # views of one flat array
-    for scale in (1., 3.):
+    for scale in (1.0, 3.0):
         with autograd.record():
             loss = (a * a * scale).sum() + (b * 2).sum()
         loss.backward()  # (a fresh gradient nothing else holds: never swapped in)
-        assert flat.tolist() == [2. * scale, 4. * scale, 2., 2., 2.]
+        assert flat.tolist() == [2.0 * scale, 4.0 * scale, 2.0, 2.0, 2.0]

@@ -1,5 +1,6 @@
 """The engine's fast paths (in-place accumulation, accumulate rules) give the same
 gradients as the general path."""
+
 import numpy
 import pytest
 
@@ -21,14 +22,17 @@ def test_python_sum_over_elements_accumulates_in_place():
     numpy.testing.assert_allclose(_grad(lambda x: sum(np.sin(x)), x), numpy.cos(x), rtol=1e-6)
 
 
-@pytest.mark.parametrize('index', [0, -1, slice(1, 3), (Ellipsis, 1),
-                                   numpy.array([0, 0, 2]), numpy.array([True, False, True])])
+@pytest.mark.parametrize(
+    'index',
+    [0, -1, slice(1, 3), (Ellipsis, 1), numpy.array([0, 0, 2]), numpy.array([True, False, True])],
+)
 def test_getitem_gradient_mixed_with_other_uses(index):
     """The first gradient reaching `h` may be a rule's result (not owned), a getitem's,
     or a broadcast view; all must add up exactly."""
     x = numpy.array([0.5, -1.0, 2.0])
-    grad = _grad(lambda x: (lambda h: h[index].sum() * 3 + (h * h).sum() + h[index].sum())(
-        np.tanh(x)), x)
+    grad = _grad(
+        lambda x: (lambda h: h[index].sum() * 3 + (h * h).sum() + h[index].sum())(np.tanh(x)), x
+    )
     h = numpy.tanh(x)
     dh = 2 * h
     picked = numpy.zeros(3)
@@ -36,8 +40,9 @@ def test_getitem_gradient_mixed_with_other_uses(index):
     numpy.testing.assert_allclose(grad, (dh + picked) * (1 - h * h), rtol=1e-6)
 
 
-@pytest.mark.parametrize('f, derivative', [(np.tanh, lambda y: 1 - y * y),
-                                           (npx.sigmoid, lambda y: y * (1 - y))])
+@pytest.mark.parametrize(
+    'f, derivative', [(np.tanh, lambda y: 1 - y * y), (npx.sigmoid, lambda y: y * (1 - y))]
+)
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
 def test_activation_gradient_made_in_one_buffer_leaves_its_inputs_alone(f, derivative, dtype):
     """A plain backward pass of tanh or sigmoid writes the derivative and its product with
@@ -67,8 +72,9 @@ def test_getitem_under_create_graph_and_batched():
     f = lambda x: x[0] ** 2 * x[1] + x[1:].sum()
     x = np.array([1.5, -2.0, 3.0])
     numpy.testing.assert_allclose(func.grad(f)(x).asnumpy(), [-6.0, 3.25, 1.0])
-    numpy.testing.assert_allclose(func.hessian(f)(x).asnumpy(),
-                                  [[-4.0, 3.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    numpy.testing.assert_allclose(
+        func.hessian(f)(x).asnumpy(), [[-4.0, 3.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    )
     jac = func.jacrev(lambda x: np.stack([x[0] * x[2], x[1]]))(x).asnumpy()
     numpy.testing.assert_allclose(jac, [[3.0, 0.0, 1.5], [0.0, 1.0, 0.0]])
 
@@ -91,6 +97,7 @@ def test_toposort_puts_parents_first_and_visits_each_node_once():
 
 # --- a fresh gradient becomes the buffer's memory only where no one can tell -------------
 
+
 def _leaf(values):
     x = np.array(values)
     x.attach_grad()
@@ -98,9 +105,9 @@ def _leaf(values):
 
 
 def test_gradient_buffer_keeps_its_identity_and_is_adopted_when_unshared():
-    x = _leaf([1., 2., 3.])
+    x = _leaf([1.0, 2.0, 3.0])
     buffer = x.grad
-    for scale in (1., 3.):
+    for scale in (1.0, 3.0):
         with autograd.record():
             y = (x * x * scale).sum()
         y.backward()
@@ -110,35 +117,36 @@ def test_gradient_buffer_keeps_its_identity_and_is_adopted_when_unshared():
 
 @pytest.mark.parametrize('alias', [numpy.asarray, lambda g: g[1:], lambda g: g.reshape(3, 1)])
 def test_aliases_of_a_gradient_buffer_see_every_backward(alias):
-    x = _leaf([1., 2., 3.])
+    x = _leaf([1.0, 2.0, 3.0])
     seen = alias(x.grad)  # kept across passes: the buffer must be written in place
-    for scale in (1., 5.):
+    for scale in (1.0, 5.0):
         with autograd.record():
             y = (x * x * scale).sum()
         y.backward()
-        numpy.testing.assert_allclose(numpy.asarray(seen).ravel(),
-                                      (2 * scale * x.asnumpy()).ravel()[-numpy.size(seen):])
+        numpy.testing.assert_allclose(
+            numpy.asarray(seen).ravel(), (2 * scale * x.asnumpy()).ravel()[-numpy.size(seen) :]
+        )
 
 
 def test_head_gradients_and_shared_gradients_are_copied_not_adopted():
-    x = _leaf([1., 2.])
-    head = np.array([1., 1.])
+    x = _leaf([1.0, 2.0])
+    head = np.array([1.0, 1.0])
     with autograd.record():
         y = x + 0  # passes the head gradient through unchanged
     y.backward(head)
-    head[0] = 7.
-    numpy.testing.assert_array_equal(x.grad.asnumpy(), [1., 1.])
+    head[0] = 7.0
+    numpy.testing.assert_array_equal(x.grad.asnumpy(), [1.0, 1.0])
 
-    a, b = _leaf([1., 2.]), _leaf([3., 4.])
+    a, b = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
     with autograd.record():
         y = a + b  # one gradient array reaches both leaves
     y.backward()
-    a.grad[0] = 9.
-    numpy.testing.assert_array_equal(b.grad.asnumpy(), [1., 1.])
+    a.grad[0] = 9.0
+    numpy.testing.assert_array_equal(b.grad.asnumpy(), [1.0, 1.0])
 
 
 def test_add_requests_accumulate_into_the_same_memory():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad(grad_req='add')
     seen = numpy.asarray(x.grad)
     for _ in range(3):

@@ -2,6 +2,7 @@
 (see tests/engine/test_graph_properties.py): accumulation over repeated uses, pruning,
 linearity in the head gradient, batched passes against loops of single passes,
 forward mode as transposed reverse mode, float32 end to end, and threads."""
+
 import threading
 
 import numpy
@@ -15,10 +16,16 @@ from ndgrad._ndarray import wrap
 from ndgrad._primitive import Primitive
 from ndgrad._state import STATE
 from ndgrad.testing import numerical_jacobian
-from tests.engine.test_graph_properties import (SETTINGS, _inputs, _reference, _weights, close,
-                                      programs)
+from tests.engine.test_graph_properties import (
+    SETTINGS,
+    _inputs,
+    _reference,
+    _weights,
+    close,
+    programs,
+)
 
-SEEDS = st.integers(0, 2 ** 16)
+SEEDS = st.integers(0, 2**16)
 
 
 def _variables(xs, req='write'):
@@ -39,11 +46,11 @@ def _grads(program, xs, w, **kwargs):
     """autograd.grad of the program with head gradient `w`, as NumPy arrays."""
     variables = _variables(xs)
     y = _record(program, variables)
-    return [g.asnumpy() for g in autograd.grad(y, variables, head_grads=np.array(w),
-                                               **kwargs)]
+    return [g.asnumpy() for g in autograd.grad(y, variables, head_grads=np.array(w), **kwargs)]
 
 
 # --- accumulation --------------------------------------------------------------------
+
 
 @settings(max_examples=50, **SETTINGS)
 @given(program=programs(), seed=SEEDS)
@@ -75,13 +82,16 @@ def test_a_function_used_twice_accumulates_both_uses(program, seed):
     for v, a, b in zip(variables, g1, g2):
         close(v.grad, a + b, rtol=1e-10, atol=1e-12, what="'add' over two passes")
 
-    sum_twice = func.grad(lambda *a: (program(*a) * w1).sum() + (program(*a) * w2).sum(),
-                          argnums=tuple(range(len(xs))))(*xs)
+    sum_twice = func.grad(
+        lambda *a: (program(*a) * w1).sum() + (program(*a) * w2).sum(),
+        argnums=tuple(range(len(xs))),
+    )(*xs)
     for g, a, b in zip(sum_twice, g1, g2):
         close(g, a + b, rtol=1e-10, atol=1e-12, what='func.grad')
 
 
 # --- pruning -------------------------------------------------------------------------
+
 
 class Spy:
     """An identity primitive per input whose rules count their calls."""
@@ -98,8 +108,7 @@ class Spy:
             self.jvp_calls += 1
             return t
 
-        self.prim = Primitive('spy', lambda x: x.copy(), vjps=(vjp,), jvps=(jvp,),
-                              save='shapes')
+        self.prim = Primitive('spy', lambda x: x.copy(), vjps=(vjp,), jvps=(jvp,), save='shapes')
 
 
 @settings(max_examples=50, **SETTINGS)
@@ -118,8 +127,9 @@ def test_pruning_never_runs_the_rules_of_other_variables(program, seed, data):
     with autograd.record():
         y = program(*[s.prim(v) for s, v in zip(spies, variables)])
     w = _weights(program.out_shape, seed)
-    grads = autograd.grad(y, [variables[i] for i in wanted], head_grads=np.array(w),
-                          retain_graph=True)
+    grads = autograd.grad(
+        y, [variables[i] for i in wanted], head_grads=np.array(w), retain_graph=True
+    )
     for i, spy in enumerate(spies):
         assert spy.vjp_calls == (1 if i in wanted else 0), (i, wanted)
         assert spy.jvp_calls == 0
@@ -140,9 +150,14 @@ def test_pruning_never_runs_the_rules_of_other_variables(program, seed, data):
 
 # --- linearity in the head gradient --------------------------------------------------
 
+
 @settings(max_examples=50, **SETTINGS)
-@given(program=programs(), seed=SEEDS, a=st.sampled_from([0.0, 1.0, -2.5, 0.125]),
-       b=st.sampled_from([1.0, -1.0, 3.0]))
+@given(
+    program=programs(),
+    seed=SEEDS,
+    a=st.sampled_from([0.0, 1.0, -2.5, 0.125]),
+    b=st.sampled_from([1.0, -1.0, 3.0]),
+)
 def test_backward_is_linear_in_the_head_gradient(program, seed, a, b):
     note(program.describe())
     xs = _inputs(program, seed)
@@ -168,9 +183,12 @@ def test_backward_is_linear_in_the_head_gradient(program, seed, a, b):
 
 # --- batched passes ------------------------------------------------------------------
 
+
 def _leaves(xs):
-    return [wrap(numpy.array(x), Leaf(numpy.shape(x), numpy.asarray(x).dtype,
-                                                    None, 'write')) for x in xs]
+    return [
+        wrap(numpy.array(x), Leaf(numpy.shape(x), numpy.asarray(x).dtype, None, 'write'))
+        for x in xs
+    ]
 
 
 def _recorded(program, leaves):
@@ -189,10 +207,13 @@ def _value(g, shape):
 
 
 @settings(max_examples=50, **SETTINGS)
-@given(program=programs(), seed=SEEDS, batch=st.sampled_from([(1,), (3,), (2, 2)]),
-       create_graph=st.booleans())
-def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch,
-                                                            create_graph):
+@given(
+    program=programs(),
+    seed=SEEDS,
+    batch=st.sampled_from([(1,), (3,), (2, 2)]),
+    create_graph=st.booleans(),
+)
+def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch, create_graph):
     note(program.describe())
     xs = _inputs(program, seed)
     _reference(program, xs)
@@ -201,22 +222,32 @@ def test_batched_backward_equals_a_loop_of_single_backwards(program, seed, batch
     leaves = _leaves(xs)
     y = _recorded(program, leaves)
     head = wrap(seeds) if create_graph else seeds
-    batched = _engine.backward([y], [head], variables=[v._node for v in leaves],
-                               create_graph=create_graph, retain_graph=True,
-                               nbatch=len(batch))
+    batched = _engine.backward(
+        [y],
+        [head],
+        variables=[v._node for v in leaves],
+        create_graph=create_graph,
+        retain_graph=True,
+        nbatch=len(batch),
+    )
     for idx in numpy.ndindex(*batch):
-        single = _engine.backward([y], [seeds[idx]], variables=[v._node for v in leaves],
-                                  retain_graph=True)
+        single = _engine.backward(
+            [y], [seeds[idx]], variables=[v._node for v in leaves], retain_graph=True
+        )
         for b, s, x in zip(batched, single, xs):
             b = _value(b, batch + x.shape)
             assert b.shape == batch + x.shape
-            close(b[idx], _value(s, x.shape), rtol=1e-10, atol=1e-12,
-                  what=f'batch entry {idx}')
+            close(b[idx], _value(s, x.shape), rtol=1e-10, atol=1e-12, what=f'batch entry {idx}')
 
 
 @settings(max_examples=50, **SETTINGS)
-@given(program=programs(), seed=SEEDS, batch=st.sampled_from([(), (1,), (3,), (2, 2)]),
-       create_graph=st.booleans(), data=st.data())
+@given(
+    program=programs(),
+    seed=SEEDS,
+    batch=st.sampled_from([(), (1,), (3,), (2, 2)]),
+    create_graph=st.booleans(),
+    data=st.data(),
+)
 def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_graph, data):
     """<u, J v> = <J^T u, v> for random u and (batches of) v, J the program's Jacobian
     with respect to one input, and J v from push_tangents."""
@@ -230,8 +261,9 @@ def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_gr
     leaves = _leaves(xs)
     y = _recorded(program, leaves)
     seed_v = wrap(v) if create_graph else v
-    (jv,) = _engine.push_tangents([y._node], {leaves[i]._node: seed_v},
-                                  create_graph=create_graph, nbatch=len(batch))
+    (jv,) = _engine.push_tangents(
+        [y._node], {leaves[i]._node: seed_v}, create_graph=create_graph, nbatch=len(batch)
+    )
     jv = _value(jv, batch + program.out_shape)
     assert jv.shape == batch + program.out_shape
     (jtu,) = _engine.backward([y], [u], variables=[leaves[i]._node])
@@ -243,6 +275,7 @@ def test_forward_mode_is_transposed_reverse_mode(program, seed, batch, create_gr
 
 
 # --- float32 -------------------------------------------------------------------------
+
 
 @settings(max_examples=40, **SETTINGS)
 @given(program=programs(max_size=16), seed=SEEDS)
@@ -282,8 +315,9 @@ def test_float32_inputs_give_float32_gradients(program, seed):
         close(contracted, e, what='jacfwd', **tol)
 
     hess = func.hessian(loss, argnums=0)(*xs)
-    hess64 = func.hessian(lambda *a: (program(*a) * w.astype(numpy.float64)).sum(),
-                          argnums=0)(*[x.astype(numpy.float64) for x in xs])
+    hess64 = func.hessian(lambda *a: (program(*a) * w.astype(numpy.float64)).sum(), argnums=0)(
+        *[x.astype(numpy.float64) for x in xs]
+    )
     assert hess.dtype == numpy.float32
     close(hess, hess64, what='hessian', rtol=5e-3, atol=1e-3)
 
@@ -296,8 +330,10 @@ def test_mixed_precision_inputs_get_gradients_of_their_own_dtype(program, seed, 
     note(program.describe())
     xs64 = _inputs(program, seed)
     _reference(program, xs64)
-    dtypes = [data.draw(st.sampled_from([numpy.float32, numpy.float64]), label=f'dtype {i}')
-              for i in range(len(xs64))]
+    dtypes = [
+        data.draw(st.sampled_from([numpy.float32, numpy.float64]), label=f'dtype {i}')
+        for i in range(len(xs64))
+    ]
     xs = [x.astype(d) for x, d in zip(xs64, dtypes)]
     variables = _variables(xs)
     y = _record(program, variables)
@@ -306,8 +342,7 @@ def test_mixed_precision_inputs_get_gradients_of_their_own_dtype(program, seed, 
     tol = dict(rtol=2e-3, atol=2e-4)
     y.backward(np.array(w), retain_graph=True)
     grads = autograd.grad(y, variables, head_grads=np.array(w))
-    by_func = func.grad(lambda *a: (program(*a) * w).sum(),
-                        argnums=tuple(range(len(xs))))(*xs)
+    by_func = func.grad(lambda *a: (program(*a) * w).sum(), argnums=tuple(range(len(xs))))(*xs)
     jac = func.jacrev(program, argnums=tuple(range(len(xs))))(*xs)
     for v, g, f, j, e, d in zip(variables, grads, by_func, jac, expected, dtypes):
         assert v.grad.dtype == d and g.dtype == d and f.dtype == d and j.dtype == d
@@ -322,6 +357,7 @@ def test_mixed_precision_inputs_get_gradients_of_their_own_dtype(program, seed, 
 
 
 # --- threads -------------------------------------------------------------------------
+
 
 @settings(max_examples=10, **SETTINGS)
 @given(a=programs(max_size=12), b=programs(max_size=12), seed=SEEDS)
@@ -368,8 +404,10 @@ def test_two_threads_record_and_differentiate_independent_graphs(a, b, seed):
         with autograd.record():  # this thread records; the other must not notice
             work(*job, True)
 
-    threads = [threading.Thread(target=work, args=(*jobs[0], False)),
-               threading.Thread(target=recording, args=jobs[1])]
+    threads = [
+        threading.Thread(target=work, args=(*jobs[0], False)),
+        threading.Thread(target=recording, args=jobs[1]),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -383,12 +421,18 @@ def test_two_threads_record_and_differentiate_independent_graphs(a, b, seed):
 
 # --- gradient buffers that carry a history -------------------------------------------
 
+
 @settings(max_examples=40, **SETTINGS)
-@given(program=programs(max_size=12, max_ops=5), seed=SEEDS,
-       req=st.sampled_from(['write', 'add']), passes=st.integers(1, 2),
-       then_plain=st.booleans())
-def test_grad_buffers_filled_with_create_graph_are_differentiable(program, seed, req, passes,
-                                                                  then_plain):
+@given(
+    program=programs(max_size=12, max_ops=5),
+    seed=SEEDS,
+    req=st.sampled_from(['write', 'add']),
+    passes=st.integers(1, 2),
+    then_plain=st.booleans(),
+)
+def test_grad_buffers_filled_with_create_graph_are_differentiable(
+    program, seed, req, passes, then_plain
+):
     """After backward(create_graph=True), d/dx sum(x.grad * r) is the Hessian-vector
     product (times the number of passes for 'add'), as central differences of the
     first derivative give it; a later plain pass into a 'write' buffer leaves a
@@ -398,8 +442,7 @@ def test_grad_buffers_filled_with_create_graph_are_differentiable(program, seed,
     _reference(program, xs)
     n = len(xs)
     w = _weights(program.out_shape, seed)
-    rs = [numpy.random.default_rng(seed + 5 + i).standard_normal(x.shape)
-          for i, x in enumerate(xs)]
+    rs = [numpy.random.default_rng(seed + 5 + i).standard_normal(x.shape) for i, x in enumerate(xs)]
     variables = _variables(xs, req)
     for _ in range(passes):
         y = _record(program, variables)
@@ -420,11 +463,17 @@ def test_grad_buffers_filled_with_create_graph_are_differentiable(program, seed,
         s = sum((v.grad * r).sum() for v, r in zip(variables, rs))
         s = s + sum((v * 0.0).sum() for v in variables)  # a history even if s is constant
     for i, g in enumerate(autograd.grad(s, variables)):
-        close(g, factor * numerical_jacobian(grad_dot_r, xs, i), rtol=1e-5, atol=1e-6,
-              what=f'input {i}')
+        close(
+            g,
+            factor * numerical_jacobian(grad_dot_r, xs, i),
+            rtol=1e-5,
+            atol=1e-6,
+            what=f'input {i}',
+        )
 
 
 # --- regressions ---------------------------------------------------------------------
+
 
 def test_plain_write_backward_after_create_graph_drops_the_old_history_of_grad():
     """A create_graph pass leaves x.grad recorded (3x^2 as a function of x); a later
@@ -434,7 +483,7 @@ def test_plain_write_backward_after_create_graph_drops_the_old_history_of_grad()
     x.attach_grad()
     buf = x.grad
     with autograd.record():
-        y = x ** 3
+        y = x**3
     autograd.backward(y, create_graph=True)
     close(x.grad, [3.0, 12.0], rtol=1e-15)
     with autograd.record():
@@ -455,7 +504,7 @@ def test_add_backward_after_create_graph_keeps_differentiating_the_recorded_part
     x = np.array(numpy.array([1.0, 2.0]))
     x.attach_grad('add')
     with autograd.record():
-        y = x ** 3
+        y = x**3
     autograd.backward(y, create_graph=True)
     assert x.grad._node is not None  # the sum 0 + 3x^2 was recorded
     with autograd.record():
@@ -481,10 +530,13 @@ def test_autograd_grad_results_never_alias_the_head_gradient_or_each_other(creat
         with autograd.record():
             y = a + b
             r = np.reshape(y, (2, 1))
-        for head, hg in ((y, head_grads), (r, None if head_grads is None
-                                             else np.reshape(head_grads, (2, 1)))):
-            ga, gb = autograd.grad(head, [a, b], head_grads=hg, create_graph=create_graph,
-                                   retain_graph=True)
+        for head, hg in (
+            (y, head_grads),
+            (r, None if head_grads is None else np.reshape(head_grads, (2, 1))),
+        ):
+            ga, gb = autograd.grad(
+                head, [a, b], head_grads=hg, create_graph=create_graph, retain_graph=True
+            )
             ga[...] = 7.0  # outside record: an in-place update of a returned array
             close(w, [1.0, -1.0], rtol=0)
             close(gb, [1.0, -1.0] if head_grads is not None else [1.0, 1.0], rtol=0)
@@ -501,8 +553,9 @@ def test_autograd_grad_of_a_head_with_respect_to_itself_is_a_copy():
     close(w, [0.5, 0.25], rtol=0)
 
 
-@pytest.mark.parametrize('case', ['detached alias', 'reshape', 'slice', 'transpose',
-                                  'broadcast_to'])
+@pytest.mark.parametrize(
+    'case', ['detached alias', 'reshape', 'slice', 'transpose', 'broadcast_to']
+)
 def test_inplace_update_through_a_detached_alias_is_detected(case):
     x = np.array(numpy.array([1.0, 2.0]))
     x.attach_grad()
@@ -513,9 +566,12 @@ def test_inplace_update_through_a_detached_alias_is_detected(case):
         if case == 'detached alias':
             y = x * d  # d shares z's memory; multiply saved d's values
         else:
-            view = {'reshape': lambda: np.reshape(x, (2, 1)), 'slice': lambda: x[0:2],
-                    'transpose': lambda: x.T,
-                    'broadcast_to': lambda: np.broadcast_to(x, (2, 2))}[case]()
+            view = {
+                'reshape': lambda: np.reshape(x, (2, 1)),
+                'slice': lambda: x[0:2],
+                'transpose': lambda: x.T,
+                'broadcast_to': lambda: np.broadcast_to(x, (2, 2)),
+            }[case]()
             y = np.sin(view)  # sin saved the view, which shares x's memory
     if case == 'detached alias':
         z += 1.0  # changes d, which multiply saved
@@ -538,7 +594,7 @@ def test_second_derivative_through_grad_buffers_for_both_grad_reqs(req):
     x.attach_grad(req)
     for _ in range(2):
         with autograd.record():
-            y = x ** 3
+            y = x**3
         autograd.backward(y, create_graph=True)
     factor = 2.0 if req == 'add' else 1.0
     close(x.grad, factor * 3 * x.asnumpy() ** 2, rtol=1e-15)

@@ -60,6 +60,7 @@ For each program ``f`` and a random head ``w`` (loss = sum(f * w)) and direction
 When a program fails, each of its ops is checked alone on its operands' values, and
 the report names the ops that also fail alone.
 """
+
 import dataclasses
 import itertools
 import math
@@ -76,19 +77,18 @@ from ndgrad import autograd, func, np, npx
 from ndgrad._primitive import RAW, REGISTRY
 
 DEFAULT_PROGRAMS = 150
-EPS = 1e-6          # central-difference step
-RTOL = 1e-5         # tolerances: |got - want| <= ATOL * (1 + max|want|) + RTOL * |want|
+EPS = 1e-6  # central-difference step
+RTOL = 1e-5  # tolerances: |got - want| <= ATOL * (1 + max|want|) + RTOL * |want|
 ATOL = 2e-6
-KINK = 3e-3         # the distance kept from kinks and ties
-BOUND = 30.0        # no value of a program exceeds this
-MAX_SIZE = 48       # nor has more elements
+KINK = 3e-3  # the distance kept from kinks and ties
+BOUND = 30.0  # no value of a program exceeds this
+MAX_SIZE = 48  # nor has more elements
 MAX_INPUT_SIZE = 16  # all inputs together
 
 
 # Known bugs of ndgrad: the op variant that shows each one, and what is wrong. These
 # variants are not drawn unless NDGRAD_FUZZ_KNOWN=1. Delete an entry once its bug is fixed.
-KNOWN = {
-}
+KNOWN = {}
 # More variants to leave out, to look past a bug: NDGRAD_FUZZ_EXCLUDE=name,name
 SKIP = set(filter(None, os.environ.get('NDGRAD_FUZZ_EXCLUDE', '').split(',')))
 if not os.environ.get('NDGRAD_FUZZ_KNOWN'):
@@ -105,12 +105,13 @@ class Reject(Exception):
 
 # --- programs ---------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Op:
     name: str
     family: str
-    fn: object     # fn(*ndgrad arrays, **params) -> one array
-    make: object   # make(gen) -> (operand positions, params, per-operand affine maps)
+    fn: object  # fn(*ndgrad arrays, **params) -> one array
+    make: object  # make(gen) -> (operand positions, params, per-operand affine maps)
 
 
 OPS = {}
@@ -129,8 +130,7 @@ def _fmt(value):
     if isinstance(value, float):
         return f'{value:.6g}'
     if isinstance(value, slice):
-        return ':'.join('' if x is None else str(x) for x in (value.start, value.stop,
-                                                                value.step))
+        return ':'.join('' if x is None else str(x) for x in (value.start, value.stop, value.step))
     if isinstance(value, tuple):
         return '(' + ', '.join(_fmt(v) for v in value) + (',)' if len(value) == 1 else ')')
     if isinstance(value, list):
@@ -152,8 +152,10 @@ class Step:
         return OPS[self.op].fn(*args, **self.params)
 
     def describe(self, out):
-        names = [f'v{i}' if p is None else f'(v{i}*{p[0]:.6g}{p[1]:+.6g})'
-                 for i, p in zip(self.operands, self.pre)]
+        names = [
+            f'v{i}' if p is None else f'(v{i}*{p[0]:.6g}{p[1]:+.6g})'
+            for i, p in zip(self.operands, self.pre)
+        ]
         params = ''.join(f', {k}={_fmt(v)}' for k, v in self.params.items())
         return f'v{out} = {self.op}({", ".join(names)}{params})'
 
@@ -161,7 +163,7 @@ class Step:
 @dataclasses.dataclass
 class Program:
     seed: object
-    inputs: list   # float64 NumPy arrays
+    inputs: list  # float64 NumPy arrays
     steps: list
 
     def __call__(self, *xs):
@@ -177,8 +179,10 @@ class Program:
         return out
 
     def describe(self):
-        lines = [f'program {self.seed}: inputs '
-                 + ', '.join(f'v{i}{tuple(x.shape)}' for i, x in enumerate(self.inputs))]
+        lines = [
+            f'program {self.seed}: inputs '
+            + ', '.join(f'v{i}{tuple(x.shape)}' for i, x in enumerate(self.inputs))
+        ]
         n = len(self.inputs)
         lines += [f'  {s.describe(n + k)}' for k, s in enumerate(self.steps)]
         return '\n'.join(lines)
@@ -210,10 +214,12 @@ class Gen:
 
     def partner(self, shape, into=False):
         """A value broadcasting against `shape` (`into`: to exactly `shape`)."""
+
         def ok(v):
             if not _shapes_broadcast(v.shape, shape):
                 return False
             return not into or numpy.broadcast_shapes(v.shape, shape) == tuple(shape)
+
         return self.pick(ok)
 
     def choice(self, options):
@@ -236,8 +242,9 @@ class Gen:
 
     def axes(self, ndim, none=True, tuples=True):
         """None, an int, or a tuple of distinct axes (either sign)."""
-        kinds = (['none'] if none else []) + (['int'] if ndim else []) + (
-            ['tuple'] if tuples else [])
+        kinds = (
+            (['none'] if none else []) + (['int'] if ndim else []) + (['tuple'] if tuples else [])
+        )
         kind = self.choice(kinds)
         if kind == 'none':
             return None
@@ -253,12 +260,14 @@ class Gen:
 
 # --- domains and kinks ----------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class Dom:
     """Where an op is smooth: inside [lo, hi], `margin` away from its kinks."""
+
     lo: float = -math.inf
     hi: float = math.inf
-    kinks: object = None   # None, a number, or 'int' / 'half' (the (half-)integers)
+    kinks: object = None  # None, a number, or 'int' / 'half' (the (half-)integers)
     margin: float = KINK
 
     def distance(self, u):
@@ -271,8 +280,9 @@ class Dom:
         return numpy.abs(u - self.kinks).min(initial=math.inf)
 
     def holds(self, u):
-        return (u.size == 0 or (self.lo <= u.min() and u.max() <= self.hi)) \
-            and self.distance(u) >= self.margin
+        return (u.size == 0 or (self.lo <= u.min() and u.max() <= self.hi)) and self.distance(
+            u
+        ) >= self.margin
 
 
 def _apply(v, pre):
@@ -319,8 +329,11 @@ def tie_free(v, axis=None, margin=KINK):
     if axis is None:
         groups = v.reshape(1, -1)
     else:
-        axes = sorted({a % v.ndim for a in ((axis,) if isinstance(axis, int) else axis)}) \
-            if v.ndim else []
+        axes = (
+            sorted({a % v.ndim for a in ((axis,) if isinstance(axis, int) else axis)})
+            if v.ndim
+            else []
+        )
         rest = [i for i in range(v.ndim) if i not in axes]
         k = int(numpy.prod([v.shape[a] for a in axes]))
         groups = numpy.transpose(v, rest + axes).reshape(-1, k)
@@ -336,10 +349,12 @@ def need(condition):
 
 # --- elementwise unary ------------------------------------------------------------------
 
+
 def unary(name, fn, dom=None, family='unary'):
     def make(g):
         a = g.pick()
         return (a,), {}, (fit(g, g.values[a], dom),)
+
     register(name, family, lambda a: fn(a), make)
 
 
@@ -400,33 +415,60 @@ unary('polygamma1', lambda a: npx.polygamma(1, a), Dom(0.5, 8))
 
 def _power_const(a, p, form):
     if form == '**':
-        return a ** p
+        return a**p
     return (np.power if form == 'power' else np.float_power)(a, p)
 
 
 def _make_power_const(g):
     p = g.choice([2, 3, -1, -2, 0.5, 1.5, -0.5, 2.5, 1 / 3])
     a = g.pick()
-    dom = (None if p in (2, 3) else Dom(kinks=0.0, margin=0.3) if p in (-1, -2)
-           else Dom(0.25, 8))
-    return (a,), {'p': p, 'form': g.choice(['**', 'power', 'float_power'])}, (
-        fit(g, g.values[a], dom),)
+    dom = None if p in (2, 3) else Dom(kinks=0.0, margin=0.3) if p in (-1, -2) else Dom(0.25, 8)
+    return (
+        (a,),
+        {'p': p, 'form': g.choice(['**', 'power', 'float_power'])},
+        (fit(g, g.values[a], dom),),
+    )
 
 
 register('power_const', 'unary', _power_const, _make_power_const)
 
 
 def _scalar_op(a, c, form):
-    return {'a+c': lambda: a + c, 'c+a': lambda: c + a, 'a-c': lambda: a - c,
-            'c-a': lambda: c - a, 'a*c': lambda: a * c, 'c*a': lambda: c * a,
-            'a/c': lambda: a / c, 'c/a': lambda: c / a, 'c**a': lambda: c ** a,
-            'np.add(a,c)': lambda: np.add(a, c), 'np.multiply(c,a)': lambda: np.multiply(c, a),
-            'np.power(c,a)': lambda: np.power(c, a), 'a%c': lambda: a % c}[form]()
+    return {
+        'a+c': lambda: a + c,
+        'c+a': lambda: c + a,
+        'a-c': lambda: a - c,
+        'c-a': lambda: c - a,
+        'a*c': lambda: a * c,
+        'c*a': lambda: c * a,
+        'a/c': lambda: a / c,
+        'c/a': lambda: c / a,
+        'c**a': lambda: c**a,
+        'np.add(a,c)': lambda: np.add(a, c),
+        'np.multiply(c,a)': lambda: np.multiply(c, a),
+        'np.power(c,a)': lambda: np.power(c, a),
+        'a%c': lambda: a % c,
+    }[form]()
 
 
 def _make_scalar_op(g):
-    form = g.choice(['a+c', 'c+a', 'a-c', 'c-a', 'a*c', 'c*a', 'a/c', 'c/a', 'c**a',
-                     'np.add(a,c)', 'np.multiply(c,a)', 'np.power(c,a)', 'a%c'])
+    form = g.choice(
+        [
+            'a+c',
+            'c+a',
+            'a-c',
+            'c-a',
+            'a*c',
+            'c*a',
+            'a/c',
+            'c/a',
+            'c**a',
+            'np.add(a,c)',
+            'np.multiply(c,a)',
+            'np.power(c,a)',
+            'a%c',
+        ]
+    )
     c = g.choice([0.5, -1.25, 2.0, 1.7])
     dom = None
     if form == 'c/a':
@@ -476,9 +518,14 @@ register('clip', 'unary', _clip, _make_clip)
 # piecewise constant (zero gradient) times a smooth partner
 
 PIECEWISE = {
-    'floor': (np.floor, 'int'), 'ceil': (np.ceil, 'int'), 'trunc': (np.trunc, 'int'),
-    'fix': (np.fix, 'int'), 'rint': (np.rint, 'half'), 'round': (np.round, 'half'),
-    'around': (np.around, 'half'), 'sign': (np.sign, 0.0),
+    'floor': (np.floor, 'int'),
+    'ceil': (np.ceil, 'int'),
+    'trunc': (np.trunc, 'int'),
+    'fix': (np.fix, 'int'),
+    'rint': (np.rint, 'half'),
+    'round': (np.round, 'half'),
+    'around': (np.around, 'half'),
+    'sign': (np.sign, 0.0),
     'heaviside': (lambda a: np.heaviside(a, 0.5), 0.0),
     'floor_divide': (lambda a: a // 1.0, 'int'),
     'round_method': (lambda a: a.round(), 'half'),
@@ -503,6 +550,7 @@ register('piecewise', 'piecewise', _piecewise, _make_piecewise)
 
 # --- elementwise binary -----------------------------------------------------------------
 
+
 def binary(name, fn, dom_a=None, dom_b=None, ok=None):
     def make(g):
         a = g.pick()
@@ -521,6 +569,7 @@ def binary(name, fn, dom_a=None, dom_b=None, ok=None):
             else:
                 raise Reject
         return (a, b), {}, (pa, pb)
+
     register(name, 'binary', fn, make)
 
 
@@ -530,8 +579,7 @@ def _apart(a, b):
 
 def _off_cut(y, x):  # arctan2(y, x): away from the origin and the cut y = 0, x < 0
     y, x = numpy.broadcast_arrays(y, x)
-    return (numpy.hypot(y, x).min(initial=1) > 0.2
-            and (numpy.abs(y) >= KINK)[x < 0.1].all())
+    return numpy.hypot(y, x).min(initial=1) > 0.2 and (numpy.abs(y) >= KINK)[x < 0.1].all()
 
 
 def _remainder_ok(trunc):
@@ -539,8 +587,12 @@ def _remainder_ok(trunc):
         q = a / b
         q = numpy.trunc(q) if trunc else numpy.floor(q)
         r = a / b - q
-        return numpy.minimum(r, 1 - r).min(initial=1) >= 1e-2 if not trunc else \
-            numpy.minimum(numpy.abs(r), 1 - numpy.abs(r)).min(initial=1) >= 1e-2
+        return (
+            numpy.minimum(r, 1 - r).min(initial=1) >= 1e-2
+            if not trunc
+            else numpy.minimum(numpy.abs(r), 1 - numpy.abs(r)).min(initial=1) >= 1e-2
+        )
+
     return ok
 
 
@@ -554,7 +606,7 @@ binary('np.multiply', np.multiply)
 binary('divide', lambda a, b: a / b, dom_b=NONZERO)
 binary('np.divide', np.divide, dom_b=NONZERO)
 binary('true_divide', np.true_divide, dom_b=NONZERO)
-binary('power', lambda a, b: a ** b, dom_a=Dom(0.3, 3), dom_b=Dom(-2, 2.5))
+binary('power', lambda a, b: a**b, dom_a=Dom(0.3, 3), dom_b=Dom(-2, 2.5))
 binary('np.power', np.power, dom_a=Dom(0.3, 3), dom_b=Dom(-2, 2.5))
 binary('float_power', np.float_power, dom_a=Dom(0.3, 3), dom_b=Dom(-2, 2.5))
 binary('arctan2', np.arctan2, ok=_off_cut)
@@ -579,7 +631,7 @@ def _make_where_mask(g):
     a = g.pick()
     b = g.partner(g.values[a].shape)
     full = numpy.broadcast_shapes(g.values[a].shape, g.values[b].shape)
-    shape = tuple(s if g.coin() else 1 for s in full)[g.int(0, len(full)):]
+    shape = tuple(s if g.coin() else 1 for s in full)[g.int(0, len(full)) :]
     return (a, b), {'mask': g.rng.random(shape) < 0.5}, (None, None)
 
 
@@ -598,27 +650,29 @@ def _make_where_cmp(g):
 
 register('where_mask', 'where', _where_mask, _make_where_mask)
 
+
 def _ufunc_where(*args, ufunc, mask):
     return getattr(np, ufunc)(*args, where=mask)
 
 
 def _make_ufunc_where(g):
     """A ufunc computed only where a mask holds (0 elsewhere, with zero gradient)."""
-    ufunc = g.choice(['sin', 'exp', 'tanh', 'log', 'sqrt', 'add', 'multiply', 'subtract',
-                      'divide', 'maximum'])
+    ufunc = g.choice(
+        ['sin', 'exp', 'tanh', 'log', 'sqrt', 'add', 'multiply', 'subtract', 'divide', 'maximum']
+    )
     a = g.pick()
     va = g.values[a]
     if ufunc in ('log', 'sqrt'):  # where=x > 0: the masked-out entries are outside the domain
         need(numpy.abs(va - 0.1).min(initial=1) >= KINK and (va > 0.1).any())
         return (a,), {'ufunc': ufunc, 'mask': va > 0.1}, (None,)
     if ufunc in ('sin', 'exp', 'tanh'):
-        shape = tuple(k if g.coin() else 1 for k in va.shape)[g.int(0, va.ndim):]
+        shape = tuple(k if g.coin() else 1 for k in va.shape)[g.int(0, va.ndim) :]
         pre = fit(g, va, Dom(-4, 2.5)) if ufunc == 'exp' else None
         return (a,), {'ufunc': ufunc, 'mask': g.rng.random(shape) < 0.6}, (pre,)
     b = g.partner(va.shape)
     vb = g.values[b]
     full = numpy.broadcast_shapes(va.shape, vb.shape)
-    shape = tuple(k if g.coin() else 1 for k in full)[g.int(0, len(full)):]
+    shape = tuple(k if g.coin() else 1 for k in full)[g.int(0, len(full)) :]
     pb = fit(g, vb, NONZERO) if ufunc == 'divide' else None
     if ufunc == 'maximum':
         need(_apart(va, vb))
@@ -631,6 +685,7 @@ register('where_cmp', 'where', _where_cmp, _make_where_cmp)
 
 # --- reductions -------------------------------------------------------------------------
 
+
 def reduction(name, fn, ties=False, forms=('np',), dom=None):
     def make(g):
         a = g.pick()
@@ -640,6 +695,7 @@ def reduction(name, fn, ties=False, forms=('np',), dom=None):
             need(tie_free(v, axis))
         form = g.choice(forms)
         return (a,), {'axis': axis, 'keepdims': g.coin(), 'form': form}, (fit(g, v, dom),)
+
     register(name, 'reduction', fn, make)
 
 
@@ -648,27 +704,35 @@ def _red(np_fn, method=None):
         if form == 'method':
             return getattr(a, method)(axis=axis, keepdims=keepdims)
         return np_fn(a, axis=axis, keepdims=keepdims)
+
     return fn
 
 
 reduction('sum', _red(np.sum, 'sum'), forms=('np', 'method'))
 reduction('mean', _red(np.mean, 'mean'), forms=('np', 'method'))
+
+
 def _through_zero(g, v, name):
     """A map into [-1.6, 1.6] that sometimes takes one entry to 0 (up to rounding: the
     entry is 0 or within 1e-15 of it), where the derivatives of products still exist."""
     pre = fit(g, v, Dom(-1.6, 1.6))
     if v.size and allowed(f'{name}_zero') and g.coin(0.3):
         u = _apply(v, pre).ravel()
-        pre = (1.0 if pre is None else pre[0], (0.0 if pre is None else pre[1])
-               - float(u[g.int(0, u.size - 1)]))
+        pre = (
+            1.0 if pre is None else pre[0],
+            (0.0 if pre is None else pre[1]) - float(u[g.int(0, u.size - 1)]),
+        )
     return pre
 
 
 def _make_prod(g):
     a = g.pick()
     v = g.values[a]
-    return (a,), {'axis': g.axes(v.ndim), 'keepdims': g.coin(),
-                  'form': g.choice(['np', 'method'])}, (_through_zero(g, v, 'prod'),)
+    return (
+        (a,),
+        {'axis': g.axes(v.ndim), 'keepdims': g.coin(), 'form': g.choice(['np', 'method'])},
+        (_through_zero(g, v, 'prod'),),
+    )
 
 
 register('prod', 'reduction', _red(np.prod, 'prod'), _make_prod)
@@ -701,8 +765,17 @@ def _make_stat(g):
     need(n > ddof and (n > 1 or allowed('std_1')))
     if kind == 'std' and n > 1:
         need(numpy.var(v, axis=axis).min(initial=1) >= 1e-2)
-    return (a,), {'axis': axis, 'keepdims': g.coin(), 'ddof': ddof, 'kind': kind,
-                  'form': g.choice(['np', 'method'])}, (None,)
+    return (
+        (a,),
+        {
+            'axis': axis,
+            'keepdims': g.coin(),
+            'ddof': ddof,
+            'kind': kind,
+            'form': g.choice(['np', 'method']),
+        },
+        (None,),
+    )
 
 
 register('std/var', 'reduction', _stat, _make_stat)
@@ -710,8 +783,9 @@ register('std/var', 'reduction', _stat, _make_stat)
 
 def _quantile(a, q, axis, keepdims, kind, method):
     fn = np.percentile if kind == 'percentile' else np.quantile
-    return fn(a, q * 100 if kind == 'percentile' else q, axis=axis, keepdims=keepdims,
-              method=method)
+    return fn(
+        a, q * 100 if kind == 'percentile' else q, axis=axis, keepdims=keepdims, method=method
+    )
 
 
 def _make_quantile(g):
@@ -720,10 +794,17 @@ def _make_quantile(g):
     axis = g.choice([None, g.axis(v.ndim)])
     need(tie_free(v, axis))
     q = g.choice([0.3, 0.75, numpy.array([0.1, 0.5, 0.95])])
-    return (a,), {'q': q, 'axis': axis, 'keepdims': g.coin(),
-                  'kind': g.choice(['percentile', 'quantile']),
-                  'method': g.choice(['linear', 'linear', 'lower', 'higher', 'midpoint'])}, (
-                      None,)
+    return (
+        (a,),
+        {
+            'q': q,
+            'axis': axis,
+            'keepdims': g.coin(),
+            'kind': g.choice(['percentile', 'quantile']),
+            'method': g.choice(['linear', 'linear', 'lower', 'higher', 'midpoint']),
+        },
+        (None,),
+    )
 
 
 register('quantile', 'reduction', _quantile, _make_quantile)
@@ -740,10 +821,12 @@ def _make_average(g):
     wshape = v.shape if axis is None or g.coin() else (v.shape[axis],)
     w = g.pick(lambda u: u.shape == wshape) if g.coin(0.6) else None
     if w is None:
-        return (a,), {'weights': g.rng.uniform(0.5, 2, wshape).round(3), 'axis': axis,
-                      'keepdims': g.coin()}, (None,)
-    return (a, w), {'axis': axis, 'keepdims': g.coin()}, (None, fit(g, g.values[w],
-                                                                    Dom(0.5, 2)))
+        return (
+            (a,),
+            {'weights': g.rng.uniform(0.5, 2, wshape).round(3), 'axis': axis, 'keepdims': g.coin()},
+            (None,),
+        )
+    return (a, w), {'axis': axis, 'keepdims': g.coin()}, (None, fit(g, g.values[w], Dom(0.5, 2)))
 
 
 register('average', 'reduction', _average, _make_average)
@@ -761,8 +844,7 @@ def _make_norm(g):
     kind = g.choice(['norm', 'vector_norm'])
     if kind == 'norm':
         axis = g.choice([None] + ([g.axis(v.ndim)] if v.ndim else []))
-        ords = [None, 2] if axis is None and v.ndim > 1 else [None, 2, 1, 3, math.inf,
-                                                                 -math.inf]
+        ords = [None, 2] if axis is None and v.ndim > 1 else [None, 2, 1, 3, math.inf, -math.inf]
         if axis is None and v.ndim != 1:
             ords = [None, 2] if v.ndim == 2 else [None]
     else:
@@ -798,6 +880,7 @@ register('trace', 'reduction', _trace, _make_trace)
 
 
 # --- cumulative ---------------------------------------------------------------------------
+
 
 def _cum(a, axis, kind, form):
     if form == 'method':
@@ -836,8 +919,14 @@ def _ediff1d(a, to_begin, to_end):
 
 def _make_ediff1d(g):
     a = g.pick(lambda v: v.size > 1)
-    return (a,), {'to_begin': g.choice([None, numpy.array([0.5])]),
-                  'to_end': g.choice([None, numpy.array([1.0, -2.0])])}, (None,)
+    return (
+        (a,),
+        {
+            'to_begin': g.choice([None, numpy.array([0.5])]),
+            'to_end': g.choice([None, numpy.array([1.0, -2.0])]),
+        },
+        (None,),
+    )
 
 
 register('cum', 'cumulative', _cum, _make_cum)
@@ -847,18 +936,28 @@ register('ediff1d', 'cumulative', _ediff1d, _make_ediff1d)
 
 # --- shape ops ----------------------------------------------------------------------------
 
+
 def shape_op(name, fn, make_params, ok=None):
     def make(g):
         a = g.pick(ok)
         return (a,), make_params(g, g.values[a].shape), (None,)
+
     register(name, 'shape', fn, make)
 
 
 def _reshape_target(g, shape):
     size = int(numpy.prod(shape))
     squeezed = tuple(s for s in shape if s != 1)
-    options = [(size,), (-1,), (1, size), (size, 1), shape[::-1], squeezed,
-               squeezed + (1,), (1,) + tuple(shape)]
+    options = [
+        (size,),
+        (-1,),
+        (1, size),
+        (size, 1),
+        shape[::-1],
+        squeezed,
+        squeezed + (1,),
+        (1,) + tuple(shape),
+    ]
     if size == 1:
         options += [(), (1, 1, 1)]
     if size % 2 == 0 and size > 2:
@@ -874,10 +973,16 @@ def _reshape(a, shape, form):
     return np.reshape(a, shape)
 
 
-shape_op('reshape', _reshape, lambda g, s: {'shape': _reshape_target(g, s),
-                                            'form': g.choice(['np', 'method', 'method*'])})
-shape_op('ravel', lambda a, form: np.ravel(a) if form == 'np' else getattr(a, form)(),
-         lambda g, s: {'form': g.choice(['np', 'ravel', 'flatten'])})
+shape_op(
+    'reshape',
+    _reshape,
+    lambda g, s: {'shape': _reshape_target(g, s), 'form': g.choice(['np', 'method', 'method*'])},
+)
+shape_op(
+    'ravel',
+    lambda a, form: np.ravel(a) if form == 'np' else getattr(a, form)(),
+    lambda g, s: {'form': g.choice(['np', 'ravel', 'flatten'])},
+)
 shape_op('T', lambda a: a.T, lambda g, s: {})
 
 
@@ -887,16 +992,35 @@ def _transpose(a, axes, form):
     return np.transpose(a, axes)
 
 
-shape_op('transpose', _transpose,
-         lambda g, s: {'axes': None if g.coin(0.3) else tuple(
-             int(x) for x in g.rng.permutation(len(s))), 'form': g.choice(['np', 'method'])})
-shape_op('swapaxes', lambda a, a1, a2: np.swapaxes(a, a1, a2),
-         lambda g, s: {'a1': g.axis(len(s)), 'a2': g.axis(len(s))}, ok=lambda v: v.ndim)
-shape_op('moveaxis', lambda a, src, dst: np.moveaxis(a, src, dst),
-         lambda g, s: {'src': g.axis(len(s)), 'dst': g.axis(len(s))}, ok=lambda v: v.ndim)
-shape_op('expand_dims', lambda a, axis: np.expand_dims(a, axis),
-         lambda g, s: {'axis': g.int(-len(s) - 1, len(s)) if g.coin(0.7) else tuple(
-             int(x) for x in g.rng.permutation(len(s) + 2)[:2])})
+shape_op(
+    'transpose',
+    _transpose,
+    lambda g, s: {
+        'axes': None if g.coin(0.3) else tuple(int(x) for x in g.rng.permutation(len(s))),
+        'form': g.choice(['np', 'method']),
+    },
+)
+shape_op(
+    'swapaxes',
+    lambda a, a1, a2: np.swapaxes(a, a1, a2),
+    lambda g, s: {'a1': g.axis(len(s)), 'a2': g.axis(len(s))},
+    ok=lambda v: v.ndim,
+)
+shape_op(
+    'moveaxis',
+    lambda a, src, dst: np.moveaxis(a, src, dst),
+    lambda g, s: {'src': g.axis(len(s)), 'dst': g.axis(len(s))},
+    ok=lambda v: v.ndim,
+)
+shape_op(
+    'expand_dims',
+    lambda a, axis: np.expand_dims(a, axis),
+    lambda g, s: {
+        'axis': g.int(-len(s) - 1, len(s))
+        if g.coin(0.7)
+        else tuple(int(x) for x in g.rng.permutation(len(s) + 2)[:2])
+    },
+)
 
 
 def _squeeze_params(g, s):
@@ -909,14 +1033,16 @@ def _squeeze_params(g, s):
 def _make_squeeze(g):
     a = g.pick()
     s = g.values[a].shape
-    need(1 in s or g.origins[a] not in ('setitem', 'inplace')
-         or allowed('squeeze_after_assign'))
+    need(1 in s or g.origins[a] not in ('setitem', 'inplace') or allowed('squeeze_after_assign'))
     return (a,), _squeeze_params(g, s), (None,)
 
 
 register('squeeze', 'shape', lambda a, axis: np.squeeze(a, axis), _make_squeeze)
-shape_op('flip', lambda a, axis: np.flip(a, axis),
-         lambda g, s: {'axis': g.axes(len(s)) if len(s) else None})
+shape_op(
+    'flip',
+    lambda a, axis: np.flip(a, axis),
+    lambda g, s: {'axis': g.axes(len(s)) if len(s) else None},
+)
 shape_op('fliplr', np.fliplr, lambda g, s: {}, ok=lambda v: v.ndim >= 2)
 shape_op('flipud', np.flipud, lambda g, s: {}, ok=lambda v: v.ndim >= 1)
 
@@ -931,9 +1057,12 @@ def _roll_params(g, s):
 
 
 shape_op('roll', lambda a, shift, axis: np.roll(a, shift, axis), _roll_params)
-shape_op('rot90', lambda a, k, axes: np.rot90(a, k, axes),
-         lambda g, s: {'k': g.int(-1, 2), 'axes': tuple(
-             int(x) for x in g.rng.permutation(len(s))[:2])}, ok=lambda v: v.ndim >= 2)
+shape_op(
+    'rot90',
+    lambda a, k, axes: np.rot90(a, k, axes),
+    lambda g, s: {'k': g.int(-1, 2), 'axes': tuple(int(x) for x in g.rng.permutation(len(s))[:2])},
+    ok=lambda v: v.ndim >= 2,
+)
 
 
 def _broadcast_params(g, s):
@@ -942,8 +1071,11 @@ def _broadcast_params(g, s):
 
 
 shape_op('broadcast_to', lambda a, shape: np.broadcast_to(a, shape), _broadcast_params)
-shape_op('tile', lambda a, reps: np.tile(a, reps),
-         lambda g, s: {'reps': tuple(g.int(1, 2) for _ in range(g.int(1, len(s) + 1)))})
+shape_op(
+    'tile',
+    lambda a, reps: np.tile(a, reps),
+    lambda g, s: {'reps': tuple(g.int(1, 2) for _ in range(g.int(1, len(s) + 1)))},
+)
 
 
 def _repeat_params(g, s):
@@ -975,10 +1107,13 @@ def _pad_params(g, s):
 
 
 shape_op('pad', _pad, _pad_params, ok=lambda v: v.ndim >= 1)
-shape_op('atleast', lambda a, k: getattr(np, f'atleast_{k}d')(a),
-         lambda g, s: {'k': g.int(1, 3)})
-shape_op('diag', lambda a, k: np.diag(a, k), lambda g, s: {'k': g.int(-1, 1)},
-         ok=lambda v: v.ndim in (1, 2))
+shape_op('atleast', lambda a, k: getattr(np, f'atleast_{k}d')(a), lambda g, s: {'k': g.int(1, 3)})
+shape_op(
+    'diag',
+    lambda a, k: np.diag(a, k),
+    lambda g, s: {'k': g.int(-1, 1)},
+    ok=lambda v: v.ndim in (1, 2),
+)
 
 
 def _diagonal_params(g, s):
@@ -987,11 +1122,18 @@ def _diagonal_params(g, s):
     return {'offset': g.int(-n + 1, n - 1), 'axis1': a1, 'axis2': a2}
 
 
-shape_op('diagonal', lambda a, offset, axis1, axis2: np.diagonal(a, offset, axis1, axis2),
-         _diagonal_params, ok=lambda v: v.ndim >= 2)
-shape_op('tril/triu', lambda a, k, kind: getattr(np, kind)(a, k),
-         lambda g, s: {'k': g.int(-1, 1), 'kind': g.choice(['tril', 'triu'])},
-         ok=lambda v: v.ndim >= 2)
+shape_op(
+    'diagonal',
+    lambda a, offset, axis1, axis2: np.diagonal(a, offset, axis1, axis2),
+    _diagonal_params,
+    ok=lambda v: v.ndim >= 2,
+)
+shape_op(
+    'tril/triu',
+    lambda a, k, kind: getattr(np, kind)(a, k),
+    lambda g, s: {'k': g.int(-1, 1), 'kind': g.choice(['tril', 'triu'])},
+    ok=lambda v: v.ndim >= 2,
+)
 shape_op('batch_flatten', npx.batch_flatten, lambda g, s: {}, ok=lambda v: v.ndim >= 1)
 
 
@@ -1024,6 +1166,7 @@ register('broadcast_arrays', 'shape', _broadcast_arrays, _make_broadcast_arrays)
 
 # --- joins and splits ---------------------------------------------------------------------
 
+
 def _join(*arrays, kind, axis):
     if kind == 'concatenate':
         return np.concatenate(arrays, axis=axis)
@@ -1048,8 +1191,10 @@ def _joinable(kind, shapes, axis):
 
 
 def _make_join(g):
-    kind = g.choice(['concatenate', 'concatenate', 'stack', 'hstack', 'vstack', 'dstack',
-                     'column_stack'] + (['array'] if allowed('array_of_list') else []))
+    kind = g.choice(
+        ['concatenate', 'concatenate', 'stack', 'hstack', 'vstack', 'dstack', 'column_stack']
+        + (['array'] if allowed('array_of_list') else [])
+    )
     a = g.pick()
     s = g.values[a].shape
     axis = None
@@ -1059,8 +1204,9 @@ def _make_join(g):
         axis = g.int(-len(s) - 1, len(s))
     others = []
     for _ in range(g.int(1, 2)):
-        b = g.pick(lambda v: _joinable(kind, [s] + [g.values[o].shape for o in others]
-                                       + [v.shape], axis))
+        b = g.pick(
+            lambda v: _joinable(kind, [s] + [g.values[o].shape for o in others] + [v.shape], axis)
+        )
         others.append(b)
     return (a, *others), {'kind': kind, 'axis': axis}, (None,) * (1 + len(others))
 
@@ -1081,8 +1227,11 @@ def _list_op(a, b, kind):
 def _make_list_op(g):
     a = g.pick(lambda v: v.ndim <= 1)
     b = g.pick(lambda v: v.shape == g.values[a].shape)
-    kinds = ['sum', 'mean'] + (['max'] if _apart(g.values[a], g.values[b]) else []) + (
-        ['dot'] if g.values[a].ndim == 1 else [])
+    kinds = (
+        ['sum', 'mean']
+        + (['max'] if _apart(g.values[a], g.values[b]) else [])
+        + (['dot'] if g.values[a].ndim == 1 else [])
+    )
     return (a, b), {'kind': g.choice(kinds)}, (None, None)
 
 
@@ -1105,8 +1254,7 @@ def _split(a, kind, sections, axis, pick):
 def _make_split(g):
     a = g.pick(lambda v: v.ndim >= 1)
     s = g.values[a].shape
-    kind = g.choice(['split', 'array_split', 'hsplit', 'vsplit', 'dsplit', 'unstack',
-                     'iterate'])
+    kind = g.choice(['split', 'array_split', 'hsplit', 'vsplit', 'dsplit', 'unstack', 'iterate'])
     axis = g.axis(len(s))
     if kind == 'hsplit':
         axis = 1 if len(s) > 1 else 0
@@ -1135,6 +1283,7 @@ register('split', 'split', _split, _make_split)
 
 
 # --- indexing -----------------------------------------------------------------------------
+
 
 def _basic_index(g, shape):
     items, ellipsis, axis = [], False, 0
@@ -1195,9 +1344,13 @@ def _make_advanced(g):
         index = (_int_array(g, s[0], (2,)), slice(None), _int_array(g, s[2], (2,)))
     elif kind == 'mixed':
         need(len(s) >= 2)
-        index = g.choice([(_int_array(g, s[0], (3,)), slice(1, None)),
-                          (slice(None, None, -1), _int_array(g, s[1], (2,))),
-                          (None, _int_array(g, s[0], (2,)), Ellipsis)])
+        index = g.choice(
+            [
+                (_int_array(g, s[0], (3,)), slice(1, None)),
+                (slice(None, None, -1), _int_array(g, s[1], (2,))),
+                (None, _int_array(g, s[0], (2,)), Ellipsis),
+            ]
+        )
     elif kind == 'list':
         index = [int(i) for i in _int_array(g, s[0], (g.int(1, 3),))]
     else:
@@ -1214,7 +1367,7 @@ def _make_boolean(g):
         mask = g.rng.random(v.shape) < 0.6
         index = mask
     elif kind == 'lead':
-        mask = g.rng.random(v.shape[:g.int(1, v.ndim)]) < 0.6
+        mask = g.rng.random(v.shape[: g.int(1, v.ndim)]) < 0.6
         index = mask
     else:
         need(v.ndim >= 2)
@@ -1282,11 +1435,16 @@ def _make_put_along(g):
     axis = g.axis(len(s))
     k = g.int(1, s[axis])
     others = [m for i, m in enumerate(s) if i != axis % len(s)]
-    perms = numpy.stack([g.rng.permutation(s[axis])[:k] for _ in range(int(numpy.prod(
-        others)))], axis=-1).reshape((k,) + tuple(others))
+    perms = numpy.stack(
+        [g.rng.permutation(s[axis])[:k] for _ in range(int(numpy.prod(others)))], axis=-1
+    ).reshape((k,) + tuple(others))
     indices = numpy.moveaxis(perms, 0, axis % len(s))  # distinct along the axis
-    b = g.pick(lambda v: _shapes_broadcast(v.shape, indices.shape)
-               and numpy.broadcast_shapes(v.shape, indices.shape) == indices.shape)
+    b = g.pick(
+        lambda v: (
+            _shapes_broadcast(v.shape, indices.shape)
+            and numpy.broadcast_shapes(v.shape, indices.shape) == indices.shape
+        )
+    )
     return (a, b), {'indices': indices, 'axis': axis}, (None, None)
 
 
@@ -1328,8 +1486,16 @@ def _make_pick(g):
     mode = g.choice(['clip', 'wrap'])
     n = s[axis]
     idx = g.rng.integers(0, n, shape) if g.coin() else g.rng.integers(-n, 2 * n, shape)
-    return (a,), {'index': idx.astype(g.choice(['int64', 'float64'])), 'axis': axis,
-                  'keepdims': g.coin(), 'mode': mode}, (None,)
+    return (
+        (a,),
+        {
+            'index': idx.astype(g.choice(['int64', 'float64'])),
+            'axis': axis,
+            'keepdims': g.coin(),
+            'mode': mode,
+        },
+        (None,),
+    )
 
 
 def _embedding(w, idx):
@@ -1365,18 +1531,28 @@ def _make_setitem(g):
         index = _basic_index(g, v.shape)
     elif kind == 'int':
         axis = g.int(0, v.ndim - 1)
-        idx = g.rng.permutation(v.shape[axis])[:g.int(1, v.shape[axis])]
+        idx = g.rng.permutation(v.shape[axis])[: g.int(1, v.shape[axis])]
         index = (slice(None),) * axis + (idx,)
     else:
         index = g.rng.random(v.shape) < 0.5
     target = numpy.zeros(v.shape)[index].shape
     need(int(numpy.prod(target)) > 0)
     value = g.choice(['array', 'array', 'mean', 'const'])
-    b = g.pick(lambda u: _shapes_broadcast(u.shape, target)
-               and numpy.broadcast_shapes(u.shape, target) == target) \
-        if value == 'array' else g.pick()
-    return (a, b), {'index': index, 'value': value,
-                    'via': g.choice(['copy', 'mul', 'add'])}, (None, None)
+    b = (
+        g.pick(
+            lambda u: (
+                _shapes_broadcast(u.shape, target)
+                and numpy.broadcast_shapes(u.shape, target) == target
+            )
+        )
+        if value == 'array'
+        else g.pick()
+    )
+    return (
+        (a, b),
+        {'index': index, 'value': value, 'via': g.choice(['copy', 'mul', 'add'])},
+        (None, None),
+    )
 
 
 def _inplace(a, b, op):
@@ -1406,6 +1582,7 @@ register('inplace', 'assign', _inplace, _make_inplace)
 
 # --- products -----------------------------------------------------------------------------
 
+
 def _valid(fn, *shapes):
     try:
         out = fn(*[numpy.zeros(s) for s in shapes])
@@ -1417,17 +1594,32 @@ def _valid(fn, *shapes):
 def _product(a, b, kind, transpose_b):
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
-    return {'@': lambda: a @ b, 'matmul': lambda: np.matmul(a, b), 'dot': lambda: np.dot(a, b),
-            'a.dot': lambda: a.dot(b), 'inner': lambda: np.inner(a, b),
-            'outer': lambda: np.outer(a, b), 'vdot': lambda: np.vdot(a, b),
-            'kron': lambda: np.kron(a, b)}[kind]()
+    return {
+        '@': lambda: a @ b,
+        'matmul': lambda: np.matmul(a, b),
+        'dot': lambda: np.dot(a, b),
+        'a.dot': lambda: a.dot(b),
+        'inner': lambda: np.inner(a, b),
+        'outer': lambda: np.outer(a, b),
+        'vdot': lambda: np.vdot(a, b),
+        'kron': lambda: np.kron(a, b),
+    }[kind]()
 
 
-NUMPY_PRODUCTS = {'@': numpy.matmul, 'matmul': numpy.matmul, 'dot': numpy.dot,
-                  'a.dot': numpy.dot, 'inner': numpy.inner, 'outer': numpy.outer,
-                  'vdot': lambda a, b: numpy.vdot(a, b) if a.size == b.size else
-                  numpy.zeros(a.size + b.size).reshape(1, -1) @ numpy.zeros(1),
-                  'kron': numpy.kron}
+NUMPY_PRODUCTS = {
+    '@': numpy.matmul,
+    'matmul': numpy.matmul,
+    'dot': numpy.dot,
+    'a.dot': numpy.dot,
+    'inner': numpy.inner,
+    'outer': numpy.outer,
+    'vdot': lambda a, b: (
+        numpy.vdot(a, b)
+        if a.size == b.size
+        else numpy.zeros(a.size + b.size).reshape(1, -1) @ numpy.zeros(1)
+    ),
+    'kron': numpy.kron,
+}
 
 
 def _make_product(g):
@@ -1513,14 +1705,16 @@ def _make_einsum(g):
         # '...' for the leading axes of every operand: they broadcast against each other
         lead = [g.int(0, len(t) - 1) for t in terms]
         shapes = [g.values[o].shape[:k] for o, k in zip(ops, lead)]
-        need(all(_shapes_broadcast(shapes[0], sh) for sh in shapes)
-             and _shapes_broadcast(numpy.broadcast_shapes(*shapes), ()))
+        need(
+            all(_shapes_broadcast(shapes[0], sh) for sh in shapes)
+            and _shapes_broadcast(numpy.broadcast_shapes(*shapes), ())
+        )
         rest = [t[k:] for t, k in zip(terms, lead)]
         kept = list(dict.fromkeys(c for t in rest for c in t))
-        out = [kept[int(i)] for i in g.rng.permutation(len(kept))[:g.int(0, len(kept))]]
+        out = [kept[int(i)] for i in g.rng.permutation(len(kept))[: g.int(0, len(kept))]]
         subscripts = ','.join('...' + ''.join(t) for t in rest) + '->...' + ''.join(out)
     else:
-        out = [every[int(i)] for i in g.rng.permutation(len(every))[:g.int(0, len(every))]]
+        out = [every[int(i)] for i in g.rng.permutation(len(every))[: g.int(0, len(every))]]
         subscripts = ','.join(''.join(t) for t in terms) + '->' + ''.join(out)
     need(_valid(lambda *x: numpy.einsum(subscripts, *x), *[g.values[o].shape for o in ops]))
     return ops, {'subscripts': subscripts}, (None,) * len(ops)
@@ -1537,10 +1731,17 @@ def _make_batch_dot(g):
     a = g.pick(lambda v: v.ndim == 3)
     ta = g.coin()
     sa = g.values[a].shape
-    options = [(b, tb) for b, v in enumerate(g.values) for tb in (False, True)
-               if v.ndim == 3 and _valid(
-                   numpy.matmul, sa[:1] + (sa[2:0:-1] if ta else sa[1:]),
-                   v.shape[:1] + (v.shape[2:0:-1] if tb else v.shape[1:]))]
+    options = [
+        (b, tb)
+        for b, v in enumerate(g.values)
+        for tb in (False, True)
+        if v.ndim == 3
+        and _valid(
+            numpy.matmul,
+            sa[:1] + (sa[2:0:-1] if ta else sa[1:]),
+            v.shape[:1] + (v.shape[2:0:-1] if tb else v.shape[1:]),
+        )
+    ]
     b, tb = g.choice(options)
     return (a, b), {'transpose_a': ta, 'transpose_b': tb}, (None, None)
 
@@ -1551,12 +1752,16 @@ def _multi_dot(a, form):
 
 
 register('batch_dot', 'product', _batch_dot, _make_batch_dot)
-register('multi_dot', 'product', _multi_dot,
-         lambda g: ((g.pick(lambda v: v.ndim == 2),), {'form': g.choice(['aTa', 'tata'])},
-                    (None,)))
+register(
+    'multi_dot',
+    'product',
+    _multi_dot,
+    lambda g: ((g.pick(lambda v: v.ndim == 2),), {'form': g.choice(['aTa', 'tata'])}, (None,)),
+)
 
 
 # --- softmax and normalization ----------------------------------------------------------
+
 
 def _softmax(a, kind, axis, temperature):
     return getattr(npx, kind)(a, axis=axis, temperature=temperature)
@@ -1564,9 +1769,15 @@ def _softmax(a, kind, axis, temperature):
 
 def _make_softmax(g):
     a = g.pick(lambda v: v.ndim > 0)
-    return (a,), {'kind': g.choice(['softmax', 'log_softmax']),
-                  'axis': g.axis(g.values[a].ndim),
-                  'temperature': g.choice([None, None, 0.5, 2.0])}, (None,)
+    return (
+        (a,),
+        {
+            'kind': g.choice(['softmax', 'log_softmax']),
+            'axis': g.axis(g.values[a].ndim),
+            'temperature': g.choice([None, None, 0.5, 2.0]),
+        },
+        (None,),
+    )
 
 
 def _softmax_ce(a, label):
@@ -1589,18 +1800,19 @@ def _affine_operands(g, n):
 
 def _with_affine(fn):
     """fn(x, gamma, beta, **params), with gamma/beta taken from the operands or consts."""
+
     def call(x, *arrays, slots, consts, **params):
         arrays = list(arrays)
         gamma, beta = (arrays.pop(0) if slot else const for slot, const in zip(slots, consts))
         return fn(x, gamma, beta, **params)
+
     return call
 
 
 def _make_normalization(g, n, x, params):
     gamma, beta = _affine_operands(g, n)
     ops = (x,) + tuple(k for k in (gamma, beta) if k is not None)
-    params.update(slots=(gamma is not None, beta is not None),
-                  consts=(g.normal(n), g.normal(n)))
+    params.update(slots=(gamma is not None, beta is not None), consts=(g.normal(n), g.normal(n)))
     return ops, params, (None,) * len(ops)
 
 
@@ -1616,9 +1828,12 @@ def _make_layer_norm(g):
 def _make_batch_norm(g):
     x = g.pick(lambda v: v.ndim >= 2)
     c = g.values[x].shape[1]
-    return _make_normalization(g, c, x, {'mean': g.normal(c),
-                                         'var': g.rng.uniform(0.5, 2, c).round(3),
-                                         'fix_gamma': g.coin(0.2)})
+    return _make_normalization(
+        g,
+        c,
+        x,
+        {'mean': g.normal(c), 'var': g.rng.uniform(0.5, 2, c).round(3), 'fix_gamma': g.coin(0.2)},
+    )
 
 
 def _layer_norm(x, gamma, beta, axis):
@@ -1627,8 +1842,9 @@ def _layer_norm(x, gamma, beta, axis):
 
 def _batch_norm(x, gamma, beta, mean, var, fix_gamma):
     # (use_global_stats: the running statistics normalize, in every mode)
-    return npx.batch_norm(x, gamma, beta, mean.copy(), var.copy(), use_global_stats=True,
-                          fix_gamma=fix_gamma)
+    return npx.batch_norm(
+        x, gamma, beta, mean.copy(), var.copy(), use_global_stats=True, fix_gamma=fix_gamma
+    )
 
 
 def _sequence_mask(a, length, axis, value):
@@ -1639,8 +1855,15 @@ def _make_sequence_mask(g):
     a = g.pick(lambda v: v.ndim >= 2)
     s = g.values[a].shape
     axis = g.choice([0, 1])
-    return (a,), {'length': g.rng.integers(0, s[axis] + 1, s[1 - axis]), 'axis': axis,
-                  'value': g.choice([0.0, -1.5])}, (None,)
+    return (
+        (a,),
+        {
+            'length': g.rng.integers(0, s[axis] + 1, s[1 - axis]),
+            'axis': axis,
+            'value': g.choice([0.0, -1.5]),
+        },
+        (None,),
+    )
 
 
 register('softmax', 'nn', _softmax, _make_softmax)
@@ -1651,6 +1874,7 @@ register('sequence_mask', 'nn', _sequence_mask, _make_sequence_mask)
 
 
 # --- sorting ------------------------------------------------------------------------------
+
 
 def _sort(a, kind, axis, k, ascend):
     if kind == 'sort':
@@ -1681,12 +1905,13 @@ register('sort', 'sort', _sort, _make_sort)
 
 # --- linear algebra -----------------------------------------------------------------------
 
+
 def _matrix(a, prep):
     """The matrix an op works on: `a` itself, or the first m*n entries of `a`."""
     if prep is None:
         return a
     m, n = prep
-    return np.reshape(np.ravel(a)[:m * n], (m, n))
+    return np.reshape(np.ravel(a)[: m * n], (m, n))
 
 
 def _build(a, prep, kind, s, c):
@@ -1706,11 +1931,13 @@ def _build(a, prep, kind, s, c):
 
 def _make_matrix(g, kind, square=True, tall=False, batch=True):
     """Operand, prep and constants for a matrix of `kind`."""
+
     def direct(v):
         if v.ndim < 2 or (v.ndim > 2 and not batch) or v.shape[-1] > 3 or v.shape[-2] > 3:
             return False
         m, n = v.shape[-2:]
         return (m == n) if square else (m >= n if tall else True)
+
     candidates = [i for i, v in enumerate(g.values) if direct(v)]
     if candidates and g.coin(0.7):
         a = g.pick(direct)
@@ -1724,11 +1951,15 @@ def _make_matrix(g, kind, square=True, tall=False, batch=True):
             shapes += [(3, 2)] + ([(2, 3)] if not tall else [])
             shapes += [(3, 1), (2, 1)] + ([(1, 3)] if not tall else [])
         prep = g.choice([s for s in shapes if s[0] * s[1] <= size])
-        M = g.values[a].ravel()[:prep[0] * prep[1]].reshape(prep)
+        M = g.values[a].ravel()[: prep[0] * prep[1]].reshape(prep)
     norms = numpy.sqrt((M * M).sum(axis=(-1, -2)))
     s = _r(min(0.45 / max(norms.max(), 1e-3), 3.0))
-    c = {'general': g.choice([1.0, -1.2, 1.5]), 'spd': g.choice([0.6, 1.0]),
-         'sym': g.choice([-1.0, 0.5]), 'rect': g.choice([1.0, -1.0])}[kind]
+    c = {
+        'general': g.choice([1.0, -1.2, 1.5]),
+        'spd': g.choice([0.6, 1.0]),
+        'sym': g.choice([-1.0, 0.5]),
+        'rect': g.choice([1.0, -1.0]),
+    }[kind]
     return a, {'prep': prep, 'build': kind, 's': s, 'c': c}
 
 
@@ -1737,12 +1968,14 @@ def linalg(name, fn, kind, extra=lambda g, params: {}, square=True, tall=False, 
         a, params = _make_matrix(g, kind, square, tall, batch)
         params.update(extra(g, params))
         return (a,), params, (None,)
+
     register(name, 'linalg', fn, make)
 
 
 def _lin(op):
     def fn(a, prep, build, s, c, **kw):
         return op(_build(a, prep, build, s, c), **kw)
+
     return fn
 
 
@@ -1765,11 +1998,19 @@ def _make_det_singular(g):
 
 register('det_singular', 'linalg', _det_singular, _make_det_singular)
 linalg('slogdet', _lin(lambda A: (lambda r: r[1] + r[0])(np.linalg.slogdet(A))), 'general')
-linalg('matrix_power', _lin(lambda A, k: np.linalg.matrix_power(A, k)), 'general',
-       lambda g, p: {'k': g.choice([0, 1, 2, 3, -1, -2])})
+linalg(
+    'matrix_power',
+    _lin(lambda A, k: np.linalg.matrix_power(A, k)),
+    'general',
+    lambda g, p: {'k': g.choice([0, 1, 2, 3, -1, -2])},
+)
 linalg('pinv', _lin(np.linalg.pinv), 'rect', square=False)
-linalg('cholesky', _lin(lambda A, upper: np.linalg.cholesky(A, upper=upper)), 'spd',
-       lambda g, p: {'upper': g.coin()})
+linalg(
+    'cholesky',
+    _lin(lambda A, upper: np.linalg.cholesky(A, upper=upper)),
+    'spd',
+    lambda g, p: {'upper': g.coin()},
+)
 linalg('eigvalsh', _lin(np.linalg.eigvalsh), 'sym')
 linalg('svdvals', _lin(np.linalg.svdvals), 'rect', square=False)
 
@@ -1781,8 +2022,14 @@ def _qr(A, part):
     return q if part == 'q' else r if part == 'r' else q * 2.0 + np.sum(r)
 
 
-linalg('qr', _lin(_qr), 'rect', lambda g, p: {'part': g.choice(['q', 'r', 'both', 'mode=r'])},
-       square=False, tall=True)
+linalg(
+    'qr',
+    _lin(_qr),
+    'rect',
+    lambda g, p: {'part': g.choice(['q', 'r', 'both', 'mode=r'])},
+    square=False,
+    tall=True,
+)
 
 
 def _eigh(A, part):
@@ -1808,8 +2055,13 @@ def _svd(A, part):
     return (u * np.sin(s)[..., None, :]) @ vh
 
 
-linalg('svd', _lin(_svd), 'rect', lambda g, p: {'part': g.choice(['s', 'uu', 'vv', 'usv'])},
-       square=False)
+linalg(
+    'svd',
+    _lin(_svd),
+    'rect',
+    lambda g, p: {'part': g.choice(['s', 'uu', 'vv', 'usv'])},
+    square=False,
+)
 
 
 def _matnorm(A, ord, kind):
@@ -1818,17 +2070,27 @@ def _matnorm(A, ord, kind):
     return np.linalg.matrix_norm(A, ord=ord)
 
 
-linalg('matrix_norm', _lin(_matnorm), 'rect',
-       lambda g, p: {'ord': g.choice(['fro', 'nuc', 2, -2]),
-                     'kind': g.choice(['norm', 'matrix_norm'])}, square=False)
+linalg(
+    'matrix_norm',
+    _lin(_matnorm),
+    'rect',
+    lambda g, p: {
+        'ord': g.choice(['fro', 'nuc', 2, -2]),
+        'kind': g.choice(['norm', 'matrix_norm']),
+    },
+    square=False,
+)
 
 
 def _make_abs_norm(g):
     a, params = _make_matrix(g, 'general')
     ord = g.choice([1, -1, math.inf, -math.inf])
     # the matrix as NumPy sees it, to keep away from kinks (zero entries, tied sums)
-    M = g.values[a] if params['prep'] is None else g.values[a].ravel()[
-        :params['prep'][0] * params['prep'][1]].reshape(params['prep'])
+    M = (
+        g.values[a]
+        if params['prep'] is None
+        else g.values[a].ravel()[: params['prep'][0] * params['prep'][1]].reshape(params['prep'])
+    )
     A = M * params['s'] + params['c'] * numpy.eye(M.shape[-1])
     need(numpy.abs(A).min() >= KINK)
     sums = numpy.abs(A).sum(axis=-2 if ord in (1, -1) else -1)
@@ -1857,6 +2119,7 @@ def _make_solve(g):
         if v.ndim < 2 or v.shape[-2] != n:
             return False
         return _shapes_broadcast(v.shape[:-2], batch)
+
     if any(ok(v) for v in g.values) and g.coin(0.7):
         b = g.pick(ok)
         return (a, b), {**params, 'form': 'b'}, (None, None)
@@ -1891,24 +2154,61 @@ def _lstsq_call(a, b=None, **params):
 
 register('lstsq', 'linalg', _lstsq_call, _make_lstsq)
 
-FAMILY_WEIGHTS = {'unary': 4, 'binary': 3, 'piecewise': 0.5, 'where': 1, 'reduction': 3,
-                  'cumulative': 1, 'shape': 3, 'join': 1.5, 'split': 1, 'index': 3,
-                  'assign': 1.5, 'product': 2, 'nn': 1.5, 'sort': 1, 'linalg': 2.5}
+FAMILY_WEIGHTS = {
+    'unary': 4,
+    'binary': 3,
+    'piecewise': 0.5,
+    'where': 1,
+    'reduction': 3,
+    'cumulative': 1,
+    'shape': 3,
+    'join': 1.5,
+    'split': 1,
+    'index': 3,
+    'assign': 1.5,
+    'product': 2,
+    'nn': 1.5,
+    'sort': 1,
+    'linalg': 2.5,
+}
 assert set(FAMILY_WEIGHTS) == set(FAMILIES), set(FAMILIES) ^ set(FAMILY_WEIGHTS)
 
 
 # --- drawing a program --------------------------------------------------------------------
 
-INPUT_SHAPES = [(), (), (1,), (2,), (3,), (4,), (1, 1), (1, 3), (3, 1), (2, 2), (2, 3), (3, 2),
-                (3, 3), (1, 2, 3), (2, 1, 3), (2, 2, 2), (2, 3, 1), (1, 3, 3), (2, 2, 3)]
+INPUT_SHAPES = [
+    (),
+    (),
+    (1,),
+    (2,),
+    (3,),
+    (4,),
+    (1, 1),
+    (1, 3),
+    (3, 1),
+    (2, 2),
+    (2, 3),
+    (3, 2),
+    (3, 3),
+    (1, 2, 3),
+    (2, 1, 3),
+    (2, 2, 2),
+    (2, 3, 1),
+    (1, 3, 3),
+    (2, 2, 3),
+]
 
 
 def _draw_inputs(rng):
     n = int(rng.integers(1, 4))
     if rng.random() < 0.4:  # shapes that broadcast against each other
         base = INPUT_SHAPES[int(rng.integers(len(INPUT_SHAPES)))]
-        shapes = [tuple(1 if rng.random() < 0.3 else k
-                        for k in base[int(rng.integers(0, len(base) + 1)):]) for _ in range(n)]
+        shapes = [
+            tuple(
+                1 if rng.random() < 0.3 else k for k in base[int(rng.integers(0, len(base) + 1)) :]
+            )
+            for _ in range(n)
+        ]
         shapes[0] = base
     else:
         shapes = [INPUT_SHAPES[int(rng.integers(len(INPUT_SHAPES)))] for _ in range(n)]
@@ -1982,6 +2282,7 @@ def generate(seed):
 
 # --- checking a program -------------------------------------------------------------------
 
+
 def _plain(f, xs):
     """f on plain (unrecorded) arrays, as float64 NumPy."""
     return numpy.asarray(f(*[np.array(x) for x in xs]).asnumpy(), numpy.float64)
@@ -2011,8 +2312,10 @@ def _directional(fn, xs, ts):
     """d/de fn(xs + e ts) at 0, by central differences; fn returns a tuple of arrays."""
     plus = fn(*[x + EPS * t for x, t in zip(xs, ts)])
     minus = fn(*[x - EPS * t for x, t in zip(xs, ts)])
-    return [(numpy.asarray(p, numpy.float64) - numpy.asarray(m, numpy.float64)) / (2 * EPS)
-            for p, m in zip(plus, minus)]
+    return [
+        (numpy.asarray(p, numpy.float64) - numpy.asarray(m, numpy.float64)) / (2 * EPS)
+        for p, m in zip(plus, minus)
+    ]
 
 
 def _contract(a, b, k):
@@ -2028,8 +2331,11 @@ def _close(what, got, want):
     scale = 1 + numpy.abs(want).max(initial=0)
     bad = ~(numpy.abs(got - want) <= ATOL * scale + RTOL * numpy.abs(want))
     if bad.any():
-        rows = '\n'.join(f'      at {tuple(int(k) for k in j)}: expected {want[tuple(j)]!r}, '
-                         f'got {got[tuple(j)]!r}' for j in numpy.argwhere(bad)[:4])
+        rows = '\n'.join(
+            f'      at {tuple(int(k) for k in j)}: expected {want[tuple(j)]!r}, '
+            f'got {got[tuple(j)]!r}'
+            for j in numpy.argwhere(bad)[:4]
+        )
         raise AssertionError(f'{what}: {int(bad.sum())} of {bad.size} entries differ\n{rows}')
 
 
@@ -2066,8 +2372,12 @@ def check(program, salt=7):
     _close('recorded forward value', out, y)
     if out._node is None:  # recorded nothing (matrix_power(a, 0)): a constant function
         for i, j in enumerate(jacs):
-            _close(f'the output has no recorded history, so the derivative wrt input {i} '
-                   f'must be zero, but central differences', numpy.zeros(j.shape), j)
+            _close(
+                f'the output has no recorded history, so the derivative wrt input {i} '
+                f'must be zero, but central differences',
+                numpy.zeros(j.shape),
+                j,
+            )
         for i, g in enumerate(_tuple(func.grad(loss, argnums=argnums)(*xs))):
             _close(f'func.grad (no history): input {i}', g, grads[i])
         return
@@ -2110,21 +2420,24 @@ def check(program, salt=7):
         s.backward()
         for i, v in enumerate(variables):
             _close(f'autograd.grad(create_graph=True) then backward: input {i}', v.grad, ht[i])
-    gg = func.grad(lambda *a: sum((g * t).sum() for g, t in zip(gradient(*a), ts)),
-                   argnums=argnums)(*xs)
+    gg = func.grad(
+        lambda *a: sum((g * t).sum() for g, t in zip(gradient(*a), ts)), argnums=argnums
+    )(*xs)
     for i, g in enumerate(_tuple(gg)):
         _close(f'func.grad of func.grad: input {i}', g, ht[i])
     for i, g in enumerate(func.hvp(loss, tuple(xs), tuple(ts))[1]):
         _close(f'func.hvp: input {i}', g, ht[i])
     hess = func.hessian(loss, argnums=argnums)(*xs)
     for i in range(n):
-        got = sum(_contract(numpy.asarray(hess[i][j]), ts[j], ts[j].ndim)
-                  for j in range(n))
+        got = sum(_contract(numpy.asarray(hess[i][j]), ts[j], ts[j].ndim) for j in range(n))
         _close(f'func.hessian: row {i}', got, ht[i])
     jvp_t = lambda *a: func.jvp(f, a, tuple(ts))[1]  # noqa: E731
     for i, j in enumerate(func.jacrev(jvp_t, argnums=argnums)(*xs)):
-        _close(f'func.jacrev of func.jvp: input {i}, contracted with w',
-               _contract(w, numpy.asarray(j), y.ndim), ht[i])
+        _close(
+            f'func.jacrev of func.jvp: input {i}, contracted with w',
+            _contract(w, numpy.asarray(j), y.ndim),
+            ht[i],
+        )
     (d2,) = _directional(lambda *a: [numpy.asarray(jvp_t(*a))], xs, ts)
     _close('func.jvp of func.jvp', func.jvp(jvp_t, tuple(xs), tuple(ts))[1], d2)
 
@@ -2137,13 +2450,17 @@ def _isolate(program):
     found = []
     for k, step in enumerate(program.steps):
         positions = list(dict.fromkeys(step.operands))
-        alone = Step(step.op, tuple(positions.index(i) for i in step.operands), step.params,
-                     step.pre)
-        single = Program(f'{program.seed}, op v{len(program.inputs) + k} alone',
-                         [values[i].asnumpy().copy() for i in positions], [alone])
+        alone = Step(
+            step.op, tuple(positions.index(i) for i in step.operands), step.params, step.pre
+        )
+        single = Program(
+            f'{program.seed}, op v{len(program.inputs) + k} alone',
+            [values[i].asnumpy().copy() for i in positions],
+            [alone],
+        )
         try:
             check(single)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             found.append(f'{single.describe()}\n    {_summary(error)}')
     return found
 
@@ -2151,8 +2468,11 @@ def _isolate(program):
 def _summary(error):
     if isinstance(error, AssertionError):
         return str(error)
-    return ''.join(traceback.format_exception_only(type(error), error)).strip() + '\n' + \
-        ''.join(traceback.format_tb(error.__traceback__)[-3:])
+    return (
+        ''.join(traceback.format_exception_only(type(error), error)).strip()
+        + '\n'
+        + ''.join(traceback.format_tb(error.__traceback__)[-3:])
+    )
 
 
 def run_seed(seed):
@@ -2160,15 +2480,21 @@ def run_seed(seed):
     program = generate(seed)
     try:
         check(program)
-    except Exception as error:  # noqa: BLE001
-        lines = [program.describe(), f'  FAILED: {_summary(error)}',
-                 f'  reproduce: NDGRAD_FUZZ_SEED={seed} pytest tests/engine/test_fuzz.py']
+    except Exception as error:
+        lines = [
+            program.describe(),
+            f'  FAILED: {_summary(error)}',
+            f'  reproduce: NDGRAD_FUZZ_SEED={seed} pytest tests/engine/test_fuzz.py',
+        ]
         try:
             alone = _isolate(program)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             alone = [f'(isolating failed: {e!r})']
-        lines += ['  ops that fail alone:'] + [f'  {a}' for a in alone] if alone else \
-            ['  no op fails alone']
+        lines += (
+            ['  ops that fail alone:'] + [f'  {a}' for a in alone]
+            if alone
+            else ['  no op fails alone']
+        )
         return '\n'.join(lines)
     return None
 
@@ -2193,7 +2519,8 @@ def test_random_programs_match_central_differences():
         head = '\n\n'.join(report for _, report in failures[:5])
         raise AssertionError(
             f'{len(failures)} of {len(seeds)} random programs failed (seeds '
-            f'{[s for s, _ in failures]}):\n\n{head}')
+            f'{[s for s, _ in failures]}):\n\n{head}'
+        )
 
 
 def test_every_family_draws_and_keeps_ops():
@@ -2216,10 +2543,12 @@ def test_a_wrong_rule_fails_the_fuzz(monkeypatch, order):
     def wrong(xp, g, ans, x):
         off = 1.01 if (xp is RAW) == (order == 1) else 1.0
         return rule(xp, g, ans, x) * off
+
     monkeypatch.setattr(prim, 'vjps', (wrong,))
     programs = (generate(seed) for seed in range(DEFAULT_PROGRAMS, 10 * DEFAULT_PROGRAMS))
-    using = list(itertools.islice(
-        (p for p in programs if any(step.op == 'tanh' for step in p.steps)), 3))
+    using = list(
+        itertools.islice((p for p in programs if any(step.op == 'tanh' for step in p.steps)), 3)
+    )
     assert using
     first = 'backward|autograd.grad|func.grad|func.vjp|func.jacrev'
     second = 'create_graph|func.grad of func.grad|func.hvp|func.hessian|jacrev of func.jvp'
@@ -2237,9 +2566,12 @@ def _main(argv):
             generate(seed)
         print(f'{count} programs drawn in {time.perf_counter() - start:.1f}s')
         for name, (drawn, kept, errors, forward) in sorted(
-                STATS.items(), key=lambda kv: OPS[kv[0]].family):
-            print(f'  {OPS[name].family:11s} {name:22s} drawn {drawn:6d}  kept {kept:6d}'
-                  f'  maker errors {errors}  forward errors {forward}')
+            STATS.items(), key=lambda kv: OPS[kv[0]].family
+        ):
+            print(
+                f'  {OPS[name].family:11s} {name:22s} drawn {drawn:6d}  kept {kept:6d}'
+                f'  maker errors {errors}  forward errors {forward}'
+            )
         for name, error in ERRORS.items():
             print(f'  forward error of {name}: {error}')
         missing = set(OPS) - {n for n, (_, k, _, _) in STATS.items() if k}

@@ -16,28 +16,37 @@ A stateful machine then interleaves variables ('write' and 'add'), recording,
 backward with and without ``retain_graph``, detach and in-place updates, and checks
 the engine's invariants against an independent float64 reference.
 """
+
 import dataclasses
 
 import numpy
 import pytest
 from hypothesis import HealthCheck, assume, event, given, note, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize,
-                                 invariant, precondition, rule)
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from ndgrad import autograd, func, np
 from ndgrad._errors import GraphFreedError, InPlaceModificationError
 from ndgrad.testing import check_grad, numerical_jacobian
 
-SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                       HealthCheck.filter_too_much])
+SETTINGS = dict(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 # --- random programs ------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One op of a program: `kind` applied to the values at `operands`."""
+
     kind: str
     operands: tuple
     params: tuple = ()  # (name, value) pairs
@@ -50,6 +59,7 @@ class Step:
 class Program:
     """Inputs of `shapes`, then `steps`; the output is the last value plus the means of
     every other value no step consumed (so every input reaches the output)."""
+
     shapes: tuple
     steps: tuple
     out_shape: tuple
@@ -67,8 +77,7 @@ class Program:
             args = [values[i] for i in step.operands]
             used.update(step.operands)
             value = _apply(ns, step, args)
-            values.append(value if cut is None or len(values) not in cut
-                          else cut[len(values)])
+            values.append(value if cut is None or len(values) not in cut else cut[len(values)])
         if trace is not None:
             trace.extend(values)
         out = values[-1]
@@ -78,10 +87,11 @@ class Program:
         return out
 
     def describe(self):
-        return (f'inputs {list(self.shapes)}\n'
-                + '\n'.join(f'  v{len(self.shapes) + k} = {s.kind}'
-                            f'{tuple(f"v{i}" for i in s.operands)} {dict(s.params)}'
-                            for k, s in enumerate(self.steps)))
+        return f'inputs {list(self.shapes)}\n' + '\n'.join(
+            f'  v{len(self.shapes) + k} = {s.kind}'
+            f'{tuple(f"v{i}" for i in s.operands)} {dict(s.params)}'
+            for k, s in enumerate(self.steps)
+        )
 
 
 def _apply(ns, step, args):
@@ -190,10 +200,32 @@ def _broadcasts(a, b):
 
 UNARY = ['sin', 'tanh', 'exp', 'square', 'negative', 'scale']
 BINARY = ['add', 'subtract', 'multiply', 'divide', 'where']
-STRUCTURAL = ['sum', 'mean', 'reshape', 'transpose', 'swapaxes', 'getitem', 'take',
-              'matmul', 'concatenate', 'broadcast_to']
-MORE = ['split', 'stack', 'expand_dims', 'squeeze', 'flip', 'cumsum', 'repeat', 'tile',
-        'pad', 'moveaxis', 'setitem', 'iadd']
+STRUCTURAL = [
+    'sum',
+    'mean',
+    'reshape',
+    'transpose',
+    'swapaxes',
+    'getitem',
+    'take',
+    'matmul',
+    'concatenate',
+    'broadcast_to',
+]
+MORE = [
+    'split',
+    'stack',
+    'expand_dims',
+    'squeeze',
+    'flip',
+    'cumsum',
+    'repeat',
+    'tile',
+    'pad',
+    'moveaxis',
+    'setitem',
+    'iadd',
+]
 KINDS = UNARY + BINARY + STRUCTURAL + MORE
 
 
@@ -213,8 +245,16 @@ def _axis_param(draw, ndim):
 def _reshape_target(draw, shape):
     size = int(numpy.prod(shape))
     squeezed = tuple(s for s in shape if s != 1)
-    options = [(size,), (-1,), (1, size), (size, 1), shape[::-1], squeezed,
-               squeezed + (1,), (1,) + shape]
+    options = [
+        (size,),
+        (-1,),
+        (1, size),
+        (size, 1),
+        shape[::-1],
+        squeezed,
+        squeezed + (1,),
+        (1,) + shape,
+    ]
     if size == 1:
         options += [(), (1, 1, 1)]
     if size % 2 == 0 and size > 2:
@@ -256,8 +296,10 @@ def _draw_step(draw, shapes, kind):
     params = ()
     if kind in UNARY:
         if kind == 'scale':
-            params = (('c', draw(st.sampled_from([0.5, -1.5, 2.0]))),
-                      ('d', draw(st.sampled_from([0.0, 0.25]))))
+            params = (
+                ('c', draw(st.sampled_from([0.5, -1.5, 2.0]))),
+                ('d', draw(st.sampled_from([0.0, 0.25]))),
+            )
         return Step(kind, (a,), params)
     if kind in BINARY:
         partners = [b for b in range(n) if _broadcasts(sa, shapes[b])]
@@ -269,7 +311,7 @@ def _draw_step(draw, shapes, kind):
         if kind == 'where':
             full = numpy.broadcast_shapes(shapes[a], shapes[b])
             mask_shape = tuple(s if draw(st.booleans()) else 1 for s in full)
-            mask_shape = mask_shape[draw(st.integers(0, len(mask_shape))):]
+            mask_shape = mask_shape[draw(st.integers(0, len(mask_shape))) :]
             params = (('mask_shape', mask_shape), ('seed', draw(st.integers(0, 1000))))
         return Step(kind, (a, b), params)
     ndim = len(sa)
@@ -291,13 +333,16 @@ def _draw_step(draw, shapes, kind):
         if ndim == 0:
             return None
         axis = draw(st.integers(0, ndim - 1))
-        index = tuple(draw(st.lists(st.integers(-sa[axis], sa[axis] - 1), min_size=1,
-                                    max_size=4)))
+        index = tuple(draw(st.lists(st.integers(-sa[axis], sa[axis] - 1), min_size=1, max_size=4)))
         return Step(kind, (a,), (('axis', axis), ('index', index)))
     if kind == 'matmul':
-        options = [(b, t) for b in range(n) for t in (False, True)
-                   if not (t and len(shapes[b]) < 2)
-                   and _shape_of(kind, [sa, shapes[b]], (('transpose_b', t),)) is not None]
+        options = [
+            (b, t)
+            for b in range(n)
+            for t in (False, True)
+            if not (t and len(shapes[b]) < 2)
+            and _shape_of(kind, [sa, shapes[b]], (('transpose_b', t),)) is not None
+        ]
         if not options:
             return None
         b, t = draw(st.sampled_from(options))
@@ -306,8 +351,9 @@ def _draw_step(draw, shapes, kind):
         if ndim == 0:
             return None
         axis = draw(st.integers(-ndim, ndim - 1))
-        partners = [b for b in range(n) if _shape_of(kind, [sa, shapes[b]],
-                                                     (('axis', axis),)) is not None]
+        partners = [
+            b for b in range(n) if _shape_of(kind, [sa, shapes[b]], (('axis', axis),)) is not None
+        ]
         others = draw(st.lists(st.sampled_from(partners), min_size=1, max_size=2))
         return Step(kind, (a, *others), (('axis', axis),))
     if kind == 'broadcast_to':
@@ -323,8 +369,14 @@ def _draw_step(draw, shapes, kind):
     if kind == 'moveaxis':
         if ndim == 0:
             return None
-        return Step(kind, (a,), (('source', draw(st.integers(-ndim, ndim - 1))),
-                                 ('destination', draw(st.integers(-ndim, ndim - 1)))))
+        return Step(
+            kind,
+            (a,),
+            (
+                ('source', draw(st.integers(-ndim, ndim - 1))),
+                ('destination', draw(st.integers(-ndim, ndim - 1))),
+            ),
+        )
     if kind == 'tile':
         reps = tuple(draw(st.lists(st.integers(1, 2), min_size=1, max_size=ndim + 1)))
         return Step(kind, (a,), (('reps', reps),))
@@ -344,8 +396,12 @@ def _draw_step(draw, shapes, kind):
     if kind in ('flip', 'cumsum'):
         return Step(kind, (a,), (('axis', axis),))
     if kind == 'repeat':
-        repeats = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(0, 2), min_size=sa[axis],
-                                                             max_size=sa[axis]).map(tuple)))
+        repeats = draw(
+            st.one_of(
+                st.integers(1, 2),
+                st.lists(st.integers(0, 2), min_size=sa[axis], max_size=sa[axis]).map(tuple),
+            )
+        )
         return Step(kind, (a,), (('repeats', repeats), ('axis', axis)))
     if kind == 'pad':
         width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in sa)
@@ -356,16 +412,26 @@ def _draw_step(draw, shapes, kind):
         target = _shape_of('getitem', [sa], (('index', index),))
         if target is None:
             return None
-        partners = [b for b in range(n) if _broadcasts(target, shapes[b])
-                    and numpy.broadcast_shapes(target, shapes[b]) == target]
+        partners = [
+            b
+            for b in range(n)
+            if _broadcasts(target, shapes[b])
+            and numpy.broadcast_shapes(target, shapes[b]) == target
+        ]
         reduce = not partners or draw(st.booleans())
         b = draw(st.sampled_from(partners)) if not reduce else draw(st.integers(0, n - 1))
         return Step(kind, (a, b), (('index', index), ('reduce', reduce)))
     if kind == 'iadd':
-        partners = [b for b in range(n) if _broadcasts(sa, shapes[b])
-                    and numpy.broadcast_shapes(sa, shapes[b]) == sa]
-        return Step(kind, (a, draw(st.sampled_from(partners))),
-                    (('op', draw(st.sampled_from(['+=', '*=']))),))
+        partners = [
+            b
+            for b in range(n)
+            if _broadcasts(sa, shapes[b]) and numpy.broadcast_shapes(sa, shapes[b]) == sa
+        ]
+        return Step(
+            kind,
+            (a, draw(st.sampled_from(partners))),
+            (('op', draw(st.sampled_from(['+=', '*=']))),),
+        )
     raise AssertionError(kind)
 
 
@@ -375,11 +441,13 @@ def programs(draw, max_inputs=3, max_ops=6, max_size=24, kinds=KINDS):
     1-`max_ops` steps."""
     n = draw(st.integers(1, max_inputs))
     if draw(st.booleans()):
-        shapes = draw(mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3,
-                                                    max_side=3)).input_shapes
+        shapes = draw(
+            mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3, max_side=3)
+        ).input_shapes
     else:
-        shapes = tuple(draw(st.lists(array_shapes(min_dims=0, max_dims=3, max_side=3),
-                                     min_size=n, max_size=n)))
+        shapes = tuple(
+            draw(st.lists(array_shapes(min_dims=0, max_dims=3, max_side=3), min_size=n, max_size=n))
+        )
     assume(sum(int(numpy.prod(s)) for s in shapes) <= max_size)
     shapes = list(shapes)
     steps = []
@@ -407,8 +475,7 @@ def _inputs(program, seed, dtype=numpy.float64):
 def _reference(program, xs):
     """The program run by NumPy in float64 (assumes its values stay moderate)."""
     with numpy.errstate(all='raise'):
-        out = numpy.asarray(program(*[numpy.asarray(x, numpy.float64) for x in xs],
-                                    ns=numpy))
+        out = numpy.asarray(program(*[numpy.asarray(x, numpy.float64) for x in xs], ns=numpy))
     assume(numpy.all(numpy.abs(out) < 50))
     return out
 
@@ -418,15 +485,20 @@ def _weights(shape, seed):
 
 
 def close(actual, expected, rtol=1e-5, atol=1e-6, what=''):
-    numpy.testing.assert_allclose(numpy.asarray(actual, numpy.float64),
-                                  numpy.asarray(expected, numpy.float64),
-                                  rtol=rtol, atol=atol, err_msg=what)
+    numpy.testing.assert_allclose(
+        numpy.asarray(actual, numpy.float64),
+        numpy.asarray(expected, numpy.float64),
+        rtol=rtol,
+        atol=atol,
+        err_msg=what,
+    )
 
 
 # --- derivatives of random programs ---------------------------------------------------
 
+
 @settings(max_examples=100, **SETTINGS)
-@given(program=programs(), seed=st.integers(0, 2 ** 16))
+@given(program=programs(), seed=st.integers(0, 2**16))
 def test_forward_values_match_numpy(program, seed):
     note(program.describe())
     xs = _inputs(program, seed)
@@ -443,7 +515,7 @@ def test_forward_values_match_numpy(program, seed):
 
 
 @settings(max_examples=80, **SETTINGS)
-@given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16))
+@given(program=programs(max_size=16), seed=st.integers(0, 2**16))
 def test_check_grad_to_second_order(program, seed):
     """Reverse Jacobian (batched), single VJP and forward Jacobian of the program and of
     its reverse-mode derivative, against central differences."""
@@ -454,7 +526,7 @@ def test_check_grad_to_second_order(program, seed):
 
 
 @settings(max_examples=40, **SETTINGS)
-@given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2 ** 16))
+@given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2**16))
 def test_check_grad_forward_over_forward(program, seed):
     """Second order through forward mode only (the derivative function is a JVP)."""
     note(program.describe())
@@ -468,7 +540,7 @@ def _loss(program, w):
 
 
 @settings(max_examples=60, **SETTINGS)
-@given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16))
+@given(program=programs(max_size=16), seed=st.integers(0, 2**16))
 def test_gradient_apis_agree_with_central_differences(program, seed):
     """backward (scalar loss and a head gradient on the raw output), autograd.grad and
     func.grad, then Hessian-vector products through each of them."""
@@ -521,7 +593,7 @@ def test_gradient_apis_agree_with_central_differences(program, seed):
 
     expected2 = [numerical_jacobian(grad_dot_v, xs, i) for i in range(n)]
     variables = [np.array(x) for x in xs]  # fresh buffers: a variable that the
-    for v in variables:                    # gradient does not depend on keeps its grad
+    for v in variables:  # gradient does not depend on keeps its grad
         v.attach_grad()
     with autograd.record():
         out = loss(*variables)
@@ -578,6 +650,7 @@ def _binary(ns, name, a, b):
 @dataclasses.dataclass
 class Plan:
     """acc = first(source 0); acc = op(acc, [mean of] source k) ...; head = last(acc)."""
+
     first: str
     terms: list  # (source position, binary op, reduce to a scalar first)
     last: str
@@ -593,9 +666,9 @@ class Plan:
 class Var:
     def __init__(self, array, req, history):
         self.array, self.req = array, req
-        self.buf = array.grad          # the gradient buffer, whose identity must stay
+        self.buf = array.grad  # the gradient buffer, whose identity must stay
         self.expected = numpy.zeros(array.shape)  # what the buffer must hold
-        self.history = history         # value at each version (in-place update count)
+        self.history = history  # value at each version (in-place update count)
 
     @property
     def version(self):
@@ -605,13 +678,13 @@ class Var:
 class Graph:
     def __init__(self, head, fn, keys, deps, aliases, w):
         self.head = head
-        self.fn = fn            # env {(var, version): value} -> float64 head value
-        self.keys = keys        # the (var, version) pairs the head is a function of
-        self.deps = deps        # graphs whose heads this one was built from (transitive)
+        self.fn = fn  # env {(var, version): value} -> float64 head value
+        self.keys = keys  # the (var, version) pairs the head is a function of
+        self.deps = deps  # graphs whose heads this one was built from (transitive)
         self.aliases = aliases  # variables whose detached aliases are constants here
-        self.w = w              # its head gradient
-        self.status = 'live'    # its own nodes: 'live', 'freed' or 'unknown'
-        self.tainted = False    # an aliased variable was updated in place since
+        self.w = w  # its head gradient
+        self.status = 'live'  # its own nodes: 'live', 'freed' or 'unknown'
+        self.tainted = False  # an aliased variable was updated in place since
 
 
 class Const:
@@ -652,14 +725,18 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- model helpers -------------------------------------------------------------
     def _env(self):
-        return {(i, k): value for i, var in enumerate(self.vars)
-                for k, value in enumerate(var.history)}
+        return {
+            (i, k): value for i, var in enumerate(self.vars) for k, value in enumerate(var.history)
+        }
 
     def _effective(self, graph, requested):
         """The graph's state as a pass to `requested` sees it: the graphs it was built
         from matter only where they lead to a requested variable."""
-        states = {graph.status} | {self.graphs[d].status for d in graph.deps
-                                   if any(i in requested for i, _ in self.graphs[d].keys)}
+        states = {graph.status} | {
+            self.graphs[d].status
+            for d in graph.deps
+            if any(i in requested for i, _ in self.graphs[d].keys)
+        }
         return 'freed' if 'freed' in states else 'unknown' if 'unknown' in states else 'live'
 
     def _modified(self, graph):
@@ -686,14 +763,20 @@ class EngineMachine(RuleBasedStateMachine):
                     dep.status = 'freed' if ok else 'unknown'
 
     # -- rules ---------------------------------------------------------------------
-    @initialize(shape=st.sampled_from(VAR_SHAPES), req=st.sampled_from(['write', 'add']),
-                seed=st.integers(0, 1000))
+    @initialize(
+        shape=st.sampled_from(VAR_SHAPES),
+        req=st.sampled_from(['write', 'add']),
+        seed=st.integers(0, 1000),
+    )
     def first_variable(self, shape, req, seed):
         self.new_variable(shape, req, seed)
 
     @precondition(lambda self: len(self.vars) < 5)
-    @rule(shape=st.sampled_from(VAR_SHAPES), req=st.sampled_from(['write', 'add']),
-          seed=st.integers(0, 1000))
+    @rule(
+        shape=st.sampled_from(VAR_SHAPES),
+        req=st.sampled_from(['write', 'add']),
+        seed=st.integers(0, 1000),
+    )
     def new_variable(self, shape, req, seed):
         value = numpy.random.default_rng(seed).uniform(-1.5, 1.5, shape)
         x = np.array(value)
@@ -722,13 +805,19 @@ class EngineMachine(RuleBasedStateMachine):
             terms.append((pos, draw(st.sampled_from(ops)), reduce))
 
         for _ in range(draw(st.integers(0, 3))):  # sources reused: diamonds
-            term(draw(st.integers(0, len(sources) - 1)),
-                 ['add', 'subtract', 'multiply', 'divide'], True)
+            term(
+                draw(st.integers(0, len(sources) - 1)),
+                ['add', 'subtract', 'multiply', 'divide'],
+                True,
+            )
         for pos in range(1, len(sources)):  # every source reaches the head
             if all(pos != k for k, _, _ in terms):
                 term(pos, ['add', 'multiply'], False)
-        plan = Plan(draw(st.sampled_from(['sin', 'tanh', 'exp', 'square', 'shift', 'scale'])),
-                    terms, draw(st.sampled_from(FINAL)))
+        plan = Plan(
+            draw(st.sampled_from(['sin', 'tanh', 'exp', 'square', 'shift', 'scale'])),
+            terms,
+            draw(st.sampled_from(FINAL)),
+        )
 
         keys, deps, aliases, fns = set(), set(), set(), []
         arrays = []
@@ -777,9 +866,13 @@ class EngineMachine(RuleBasedStateMachine):
         return (pool[j].array if kind != 'graph' else pool[j].head).shape
 
     @precondition(lambda self: any(not g.tainted for g in self.graphs))
-    @rule(data=st.data(), retain=st.booleans(),
-          how=st.sampled_from(['method', 'autograd.backward', 'autograd.grad']),
-          precheck=st.booleans(), create_graph=st.booleans())
+    @rule(
+        data=st.data(),
+        retain=st.booleans(),
+        how=st.sampled_from(['method', 'autograd.backward', 'autograd.grad']),
+        precheck=st.booleans(),
+        create_graph=st.booleans(),
+    )
     def backward(self, data, retain, how, precheck, create_graph):
         """A pass (recorded itself with create_graph) through one graph: it raises
         GraphFreedError where the model says a node on its way was released,
@@ -792,13 +885,11 @@ class EngineMachine(RuleBasedStateMachine):
         # Graphs holding a detached alias of a variable updated in place since raise
         # InPlaceModificationError (test_inplace_update_through_a_detached_alias_is_detected
         # pins that); this model does not track which of their nodes saved the alias.
-        index = data.draw(st.sampled_from([k for k, g in enumerate(self.graphs)
-                                           if not g.tainted]))
+        index = data.draw(st.sampled_from([k for k, g in enumerate(self.graphs) if not g.tainted]))
         graph = self.graphs[index]
         involved = sorted({i for i, _ in graph.keys})
         if how == 'autograd.grad':
-            requested = data.draw(st.lists(st.sampled_from(involved), min_size=1,
-                                           unique=True))
+            requested = data.draw(st.lists(st.sampled_from(involved), min_size=1, unique=True))
         else:
             requested = involved
         state, modified = self._effective(graph, requested), self._modified(graph)
@@ -818,8 +909,12 @@ class EngineMachine(RuleBasedStateMachine):
         if precheck and self._effective(graph, involved) == 'live' and not modified:
             # the engine's own gradients, on a retained pass: the real pass must match
             # them bit for bit (write) or add exactly them (add)
-            exact = autograd.grad(graph.head, [self.vars[i].array for i in involved],
-                                  head_grads=np.array(graph.w), retain_graph=True)
+            exact = autograd.grad(
+                graph.head,
+                [self.vars[i].array for i in involved],
+                head_grads=np.array(graph.w),
+                retain_graph=True,
+            )
             exact = {i: g.asnumpy() for i, g in zip(involved, exact)}
         before = {i: self.vars[i].buf.asnumpy() for i in involved}
         try:
@@ -856,10 +951,16 @@ class EngineMachine(RuleBasedStateMachine):
         if how == 'method':
             return graph.head.backward(w, retain_graph=retain)
         if how == 'autograd.backward':
-            return autograd.backward([graph.head], [w], retain_graph=retain,
-                                     create_graph=create_graph)
-        return autograd.grad(graph.head, [self.vars[i].array for i in requested],
-                             head_grads=w, retain_graph=retain, create_graph=create_graph)
+            return autograd.backward(
+                [graph.head], [w], retain_graph=retain, create_graph=create_graph
+            )
+        return autograd.grad(
+            graph.head,
+            [self.vars[i].array for i in requested],
+            head_grads=w,
+            retain_graph=retain,
+            create_graph=create_graph,
+        )
 
     @precondition(lambda self: self.vars or self.graphs)
     @rule(data=st.data())
@@ -879,8 +980,11 @@ class EngineMachine(RuleBasedStateMachine):
         self.consts.append(Const(d, alias))
 
     @precondition(lambda self: self.vars)
-    @rule(data=st.data(), how=st.sampled_from(['+=', '-= lr * grad', '*=', 'setitem']),
-          paused=st.booleans())
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(['+=', '-= lr * grad', '*=', 'setitem']),
+        paused=st.booleans(),
+    )
     def update_in_place(self, data, how, paused):
         j = data.draw(st.integers(0, len(self.vars) - 1))
         var = self.vars[j]
@@ -933,13 +1037,12 @@ class EngineMachine(RuleBasedStateMachine):
             numpy.testing.assert_array_equal(var.array.asnumpy(), var.history[-1])
 
 
-EngineMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30,
-                                           **SETTINGS)
+EngineMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, **SETTINGS)
 test_engine_machine = EngineMachine.TestCase
 
 
 @settings(max_examples=50, **SETTINGS)
-@given(program=programs(max_size=16), seed=st.integers(0, 2 ** 16), data=st.data())
+@given(program=programs(max_size=16), seed=st.integers(0, 2**16), data=st.data())
 def test_intermediates_and_several_heads(program, seed, data):
     """autograd.grad with respect to intermediates and inputs at once (an intermediate
     gets the gradient of the loss with it cut free; the inputs still get the total
@@ -964,8 +1067,8 @@ def test_intermediates_and_several_heads(program, seed, data):
         close(g, e, what='input, with an intermediate requested too')
     reference = [numpy.asarray(v._data, numpy.float64) for v in trace]
     cut = numerical_jacobian(
-        lambda *a: loss(*[np.array(r) for r in reference[:n]], cut={k: a[0]}),
-        [reference[k]], 0)
+        lambda *a: loss(*[np.array(r) for r in reference[:n]], cut={k: a[0]}), [reference[k]], 0
+    )
     assert grads[-1].shape == trace[k].shape
     close(grads[-1], cut, what=f'intermediate v{k}')
 
@@ -988,7 +1091,7 @@ def test_intermediates_and_several_heads(program, seed, data):
 
 
 @settings(max_examples=40, **SETTINGS)
-@given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2 ** 16))
+@given(program=programs(max_size=12, max_ops=5), seed=st.integers(0, 2**16))
 def test_jacobians_hessians_and_anomaly_mode(program, seed):
     """func.jacrev and func.jacfwd against central differences, func.hessian of the
     weighted loss against central differences of its gradient, and the same
@@ -1005,8 +1108,7 @@ def test_jacobians_hessians_and_anomaly_mode(program, seed):
     w = _weights(program.out_shape, seed)
     loss = _loss(program, w)
     grad = func.grad(loss, argnums=0)
-    close(func.hessian(loss, argnums=0)(*xs), numerical_jacobian(grad, xs, 0),
-          what='hessian')
+    close(func.hessian(loss, argnums=0)(*xs), numerical_jacobian(grad, xs, 0), what='hessian')
 
     plain = func.grad(loss, argnums=argnums)(*xs)
     with autograd.detect_anomaly():

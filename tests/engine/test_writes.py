@@ -1,5 +1,6 @@
 """In-place writes: NumPy's aliasing holds, and no write can make a gradient silently
 wrong (every alias route, saved inputs and outputs, stale histories, regions)."""
+
 import numpy
 import pytest
 
@@ -59,8 +60,9 @@ def test_writes_older_than_the_log_count_as_touching_everything():
 
 # --- writes into values a recorded node saved ----------------------------------------------
 
+
 def _exp_graph():
-    x = np.array([1., 2.], dtype='float64')
+    x = np.array([1.0, 2.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
         y = np.exp(x)  # exp's derivative reads its output
@@ -69,11 +71,11 @@ def _exp_graph():
 
 
 ALIASES_OF_Y = {
-    'detach': lambda y: y.detach().__setitem__(0, 100.),
-    'slice of a slice': lambda y: y[0:1].__setitem__(0, 100.),
-    'reshape view': lambda y: y.reshape(2, 1).__setitem__((0, 0), 100.),
-    'transpose view': lambda y: y.T.__setitem__(0, 100.),
-    'detached += ': lambda y: y.detach().__iadd__(1.),
+    'detach': lambda y: y.detach().__setitem__(0, 100.0),
+    'slice of a slice': lambda y: y[0:1].__setitem__(0, 100.0),
+    'reshape view': lambda y: y.reshape(2, 1).__setitem__((0, 0), 100.0),
+    'transpose view': lambda y: y.T.__setitem__(0, 100.0),
+    'detached += ': lambda y: y.detach().__iadd__(1.0),
 }
 
 
@@ -91,13 +93,13 @@ def test_numpy_views_of_ndgrad_arrays_are_read_only(alias):
     (as for JAX arrays); asnumpy() gives a writeable copy."""
     x, y, z = _exp_graph()
     with pytest.raises(ValueError, match='read-only'):
-        numpy.asarray(alias(y))[0] = 1.
+        numpy.asarray(alias(y))[0] = 1.0
     with pytest.raises(ValueError, match='read-only'):
-        numpy.asarray(x)[0] = 1.
+        numpy.asarray(x)[0] = 1.0
     copy = y.asnumpy()
-    copy[0] = 1.
+    copy[0] = 1.0
     z.backward()
-    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.exp([1., 2.]))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.exp([1.0, 2.0]))
 
 
 @pytest.mark.parametrize('op', [np.tanh, np.sqrt, np.exp, lambda v: 1 / (1 + np.exp(-v))])
@@ -107,39 +109,40 @@ def test_every_op_that_saves_its_output_checks_it(op):
     with autograd.record():
         y = op(x)
         z = (y * y).sum()
-    y.detach()[1] = 3.
+    y.detach()[1] = 3.0
     with pytest.raises(InPlaceModificationError):
         z.backward()
 
 
 def test_a_write_into_a_saved_input_through_a_view_of_a_variable_raises():
-    w = np.array([1., 2., 3.])
+    w = np.array([1.0, 2.0, 3.0])
     w.attach_grad()
     with autograd.record():
         loss = (w * w).sum()
-    w[1:].detach()[0] = 5.
+    w[1:].detach()[0] = 5.0
     with pytest.raises(InPlaceModificationError, match="input of 'multiply'"):
         loss.backward()
 
 
 def test_a_write_beside_the_saved_values_keeps_the_gradient():
-    w = np.array([1., 2., 3.])
+    w = np.array([1.0, 2.0, 3.0])
     w.attach_grad()
     with autograd.record():
         loss = (w[:2] * w[:2]).sum()
-    w.detach()[2] = 5.  # not read by the graph
+    w.detach()[2] = 5.0  # not read by the graph
     loss.backward()
-    assert w.grad.tolist() == [2., 4., 0.]
+    assert w.grad.tolist() == [2.0, 4.0, 0.0]
 
 
 # --- stale histories: values that no longer match their recorded op ------------------------
 
+
 def test_an_array_modified_through_an_alias_then_used_raises():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2  # multiply saves x, not y
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     with autograd.record():
         z = (y + 1).sum()  # y's history (2x) no longer describes y[0]
     with pytest.raises(InPlaceModificationError, match='no longer describes'):
@@ -147,34 +150,34 @@ def test_an_array_modified_through_an_alias_then_used_raises():
 
 
 def test_an_array_modified_through_an_alias_cannot_be_differentiated_itself():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     with pytest.raises(InPlaceModificationError, match='no longer describes'):
         y.backward()
 
 
 def test_a_graph_that_read_the_values_before_the_write_still_differentiates():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
         z = (y + 1).sum()  # add saves nothing: y's later change does not matter
-    y.detach()[0] = 100.
+    y.detach()[0] = 100.0
     z.backward()
-    assert x.grad.tolist() == [2., 2.]
+    assert x.grad.tolist() == [2.0, 2.0]
 
 
 def test_a_view_of_an_array_written_outside_record_sees_the_write_and_raises():
-    x = np.array([1., 2., 3.])
+    x = np.array([1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
         v = y[1:]
     y += 1  # outside record(): in place, y becomes a constant
-    assert v.tolist() == [5., 7.]
+    assert v.tolist() == [5.0, 7.0]
     with pytest.raises(NotRecordedError):
         y.backward()
     with autograd.record():
@@ -185,16 +188,20 @@ def test_a_view_of_an_array_written_outside_record_sees_the_write_and_raises():
 
 # --- in place under record() --------------------------------------------------------------
 
-PURE = {'+=': lambda v: 3. * v + v * v, '-=': lambda v: 3. * v - v * v,
-        '*=': lambda v: 3. * v * v, '/=': lambda v: 3. * v / (v + 1.)}
+PURE = {
+    '+=': lambda v: 3.0 * v + v * v,
+    '-=': lambda v: 3.0 * v - v * v,
+    '*=': lambda v: 3.0 * v * v,
+    '/=': lambda v: 3.0 * v / (v + 1.0),
+}
 
 
 @pytest.mark.parametrize('update', PURE)
 def test_augmented_operators_under_record_write_in_place_and_differentiate(update):
-    x = np.array([1., 2.], dtype='float64')
+    x = np.array([1.0, 2.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        y = x * 3.
+        y = x * 3.0
         alias = y.detach()
         if update == '+=':
             y += x * x
@@ -203,33 +210,35 @@ def test_augmented_operators_under_record_write_in_place_and_differentiate(updat
         elif update == '*=':
             y *= x
         else:
-            y /= x + 1.
+            y /= x + 1.0
         loss = y.sum()
     assert alias.tolist() == y.tolist()  # the write reached the memory
-    numpy.testing.assert_allclose(y.asnumpy(), PURE[update](numpy.array([1., 2.])))
+    numpy.testing.assert_allclose(y.asnumpy(), PURE[update](numpy.array([1.0, 2.0])))
     loss.backward()
-    expected = func.grad(lambda v: PURE[update](v).sum())(numpy.array([1., 2.]))
+    expected = func.grad(lambda v: PURE[update](v).sum())(numpy.array([1.0, 2.0]))
     numpy.testing.assert_allclose(x.grad.asnumpy(), expected)
 
 
-@pytest.mark.parametrize('write', [
-    lambda x: x.__setitem__(0, 5.),
-    lambda x: x.__iadd__(1.),
-    lambda x: x.__isub__(0.1 * x.grad),
-    lambda x: x.__imul__(2.),
-])
+@pytest.mark.parametrize(
+    'write',
+    [
+        lambda x: x.__setitem__(0, 5.0),
+        lambda x: x.__iadd__(1.0),
+        lambda x: x.__isub__(0.1 * x.grad),
+        lambda x: x.__imul__(2.0),
+    ],
+)
 def test_a_variable_cannot_be_written_inside_record(write):
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
-    with autograd.record():
-        with pytest.raises(InPlaceModificationError, match='outside the record'):
-            write(x)
-    assert x.tolist() == [1., 2.]
+    with autograd.record(), pytest.raises(InPlaceModificationError, match='outside the record'):
+        write(x)
+    assert x.tolist() == [1.0, 2.0]
     assert x.grad is not None
 
 
 def test_a_variable_updated_outside_record_keeps_its_gradient_buffer():
-    w = np.array([1., 2.])
+    w = np.array([1.0, 2.0])
     w.attach_grad()
     buffer = w.grad
     for _ in range(2):
@@ -242,32 +251,32 @@ def test_a_variable_updated_outside_record_keeps_its_gradient_buffer():
 
 
 def test_a_constant_array_filled_from_recorded_values():
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         out = np.zeros(4)
         out[:2] = x * 2
-        out[2:] = x ** 2
-        loss = (out * np.array([1., 2., 3., 4.])).sum()
+        out[2:] = x**2
+        loss = (out * np.array([1.0, 2.0, 3.0, 4.0])).sum()
     loss.backward()
-    assert x.grad.tolist() == [2. + 6., 4. + 16.]
+    assert x.grad.tolist() == [2.0 + 6.0, 4.0 + 16.0]
 
 
 def test_a_masked_write_over_saved_values_raises_and_a_copy_fixes_it():
     x = np.array([0.2, 0.9, 0.4])
     x.attach_grad()
     with autograd.record():
-        y = x * 1.
-        s = (y ** 2).sum()      # saves all of y
-        y[y > 0.5] = 0.
+        y = x * 1.0
+        s = (y**2).sum()  # saves all of y
+        y[y > 0.5] = 0.0
         loss = s + y.sum()
     with pytest.raises(InPlaceModificationError):
         loss.backward()
     with autograd.record():
-        y = x * 1.
-        s = (y ** 2).sum()
+        y = x * 1.0
+        s = (y**2).sum()
         y = y.copy()
-        y[y > 0.5] = 0.
+        y[y > 0.5] = 0.0
         loss = s + y.sum()
     loss.backward()
     numpy.testing.assert_allclose(x.grad.asnumpy(), [1.4, 1.8, 1.8], rtol=1e-6)

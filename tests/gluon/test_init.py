@@ -1,4 +1,5 @@
 """ndgrad.init: initializers and Gluon's default initialization, as MXNet 1.9.1 does them."""
+
 import io
 import json
 from contextlib import redirect_stdout
@@ -18,24 +19,26 @@ def _filled(initializer, shape, name='x_weight'):
 
 
 def test_constant_zero_one():
-    assert_allclose(_filled(init.Constant(42), (2, 2)), numpy.full((2, 2), 42.))
-    assert_allclose(_filled(init.Constant([1., 2.]), (3, 2)), [[1., 2.]] * 3)
-    assert_allclose(_filled(init.Zero(), (2,)), [0., 0.])
-    assert_allclose(_filled(init.One(), (2,)), [1., 1.])
+    assert_allclose(_filled(init.Constant(42), (2, 2)), numpy.full((2, 2), 42.0))
+    assert_allclose(_filled(init.Constant([1.0, 2.0]), (3, 2)), [[1.0, 2.0]] * 3)
+    assert_allclose(_filled(init.Zero(), (2,)), [0.0, 0.0])
+    assert_allclose(_filled(init.One(), (2,)), [1.0, 1.0])
     assert isinstance(init.create('zeros'), init.Zero)
     assert isinstance(init.create('ones'), init.One)
 
 
 def test_uniform_and_normal_statistics():
     u = _filled(init.Uniform(), (200, 200))
-    assert u.min() >= -0.07 and u.max() <= 0.07 and abs(u.std() - 0.07 / 3 ** 0.5) < 1e-3
+    assert u.min() >= -0.07 and u.max() <= 0.07 and abs(u.std() - 0.07 / 3**0.5) < 1e-3
     n = _filled(init.Normal(sigma=0.5), (200, 200))
     assert abs(n.mean()) < 0.01 and abs(n.std() - 0.5) < 0.01
     assert _filled(init.Normal(), (3,)).dtype == numpy.float32
 
 
-@pytest.mark.parametrize('rnd_type, factor_type, magnitude', [
-    ('uniform', 'avg', 3), ('gaussian', 'in', 2), ('uniform', 'out', 6)])
+@pytest.mark.parametrize(
+    'rnd_type, factor_type, magnitude',
+    [('uniform', 'avg', 3), ('gaussian', 'in', 2), ('uniform', 'out', 6)],
+)
 def test_xavier_scale(rnd_type, factor_type, magnitude):
     shape = (64, 32, 3, 3)
     fan_in, fan_out = 32 * 9, 64 * 9
@@ -44,14 +47,14 @@ def test_xavier_scale(rnd_type, factor_type, magnitude):
     w = _filled(init.Xavier(rnd_type, factor_type, magnitude), shape)
     if rnd_type == 'uniform':
         assert abs(w).max() <= scale
-        assert abs(w.std() - scale / 3 ** 0.5) < 0.02 * scale
+        assert abs(w.std() - scale / 3**0.5) < 0.02 * scale
     else:
         assert abs(w.std() - scale) < 0.02 * scale
 
 
 def test_msra_prelu_is_gaussian_xavier():
-    prelu = init.MSRAPrelu(factor_type='in', slope=0.)
-    assert prelu.rnd_type == 'gaussian' and prelu.magnitude == 2.
+    prelu = init.MSRAPrelu(factor_type='in', slope=0.0)
+    assert prelu.rnd_type == 'gaussian' and prelu.magnitude == 2.0
     w = _filled(prelu, (100, 400))
     assert abs(w.std() - (2 / 400) ** 0.5) < 0.002
 
@@ -64,25 +67,29 @@ def test_xavier_refuses_vectors():
 
 
 def test_name_endings_choose_the_method():
-    normal = init.Normal(1.)
-    assert_allclose(_filled(normal, (2,), 'dense0_bias'), [0., 0.])
-    assert_allclose(_filled(normal, (2,), 'bn_gamma'), [1., 1.])
-    assert_allclose(_filled(normal, (2,), 'bn_beta'), [0., 0.])
+    normal = init.Normal(1.0)
+    assert_allclose(_filled(normal, (2,), 'dense0_bias'), [0.0, 0.0])
+    assert_allclose(_filled(normal, (2,), 'bn_gamma'), [1.0, 1.0])
+    assert_allclose(_filled(normal, (2,), 'bn_beta'), [0.0, 0.0])
     with pytest.raises(ValueError, match='Unknown initialization pattern for x_moving'):
         _filled(normal, (2,), 'x_moving')
     desc = init.InitDesc('anything', {'__init__': init.Constant(3)})
     arr = np.zeros(2)
     normal(desc, arr)
-    assert_allclose(arr, [3., 3.])
+    assert_allclose(arr, [3.0, 3.0])
 
 
 def test_dumps_matches_mxnet():
     # (MXNet 1.9.1's dumps())
     assert json.loads(init.Xavier().dumps()) == [
-        'xavier', {'rnd_type': 'uniform', 'factor_type': 'avg', 'magnitude': 3}]
+        'xavier',
+        {'rnd_type': 'uniform', 'factor_type': 'avg', 'magnitude': 3},
+    ]
     assert init.Normal(0.5).dumps() == '["normal", {"sigma": 0.5}]'
-    assert json.loads(init.MSRAPrelu().dumps()) == ['msraprelu',
-                                                    {'factor_type': 'avg', 'slope': 0.25}]
+    assert json.loads(init.MSRAPrelu().dumps()) == [
+        'msraprelu',
+        {'factor_type': 'avg', 'slope': 0.25},
+    ]
     assert isinstance(init.create(init.Normal(0.5).dumps()), init.Normal)
 
 
@@ -115,8 +122,8 @@ def test_reinitialize_one_layer_keeps_bias_initializer():
     held = net[1].weight.data()
     net[1].initialize(init=init.Constant(42), force_reinit=True)
     # MXNet 1.9.1: weight all 42, bias still 0
-    assert_allclose(net[1].weight.data(), numpy.full((2, 3), 42.))
-    assert_allclose(net[1].bias.data(), [0., 0.])
+    assert_allclose(net[1].weight.data(), numpy.full((2, 3), 42.0))
+    assert_allclose(net[1].bias.data(), [0.0, 0.0])
     assert net[1].weight.data() is held
 
 

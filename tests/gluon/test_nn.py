@@ -1,4 +1,5 @@
 """gluon.nn: blocks, naming, printing, layers against PyTorch and MXNet 1.9.1, training."""
+
 import io
 import re
 import warnings
@@ -10,8 +11,7 @@ import torch
 
 import ndgrad
 from ndgrad import autograd, init, np
-from ndgrad.gluon import Trainer, nn
-from ndgrad.gluon import loss as gloss
+from ndgrad.gluon import Trainer, loss as gloss, nn
 from ndgrad.gluon.block import HybridBlock
 from ndgrad.testing import assert_allclose, check_grad
 
@@ -25,6 +25,7 @@ def _t(x):
 
 
 # --- blocks: registration, naming, containers ------------------------------------------
+
 
 def test_names_count_per_class_and_prefix_parameters():
     a, b = nn.Dense(2), nn.Dense(3)
@@ -40,9 +41,9 @@ def test_name_scope_names_children_after_parent():
     with net.name_scope():
         net.add(nn.Dense(2), nn.Dense(2))
     assert [c.name for c in net] == [net.prefix + 'dense0', net.prefix + 'dense1']
-    assert list(net.collect_params()) == [net.prefix + n for n in
-                                          ('dense0_weight', 'dense0_bias', 'dense1_weight',
-                                           'dense1_bias')]
+    assert list(net.collect_params()) == [
+        net.prefix + n for n in ('dense0_weight', 'dense0_bias', 'dense1_weight', 'dense1_bias')
+    ]
 
 
 def test_attributes_register_children_and_parameters():
@@ -59,7 +60,12 @@ def test_attributes_register_children_and_parameters():
     net = Net()
     assert list(net._children) == ['hidden', 'out']
     assert sorted(net._collect_params_with_prefix()) == [
-        'hidden.bias', 'hidden.weight', 'out.bias', 'out.weight', 'scale']
+        'hidden.bias',
+        'hidden.weight',
+        'out.bias',
+        'out.weight',
+        'scale',
+    ]
     assert len(net.collect_params('.*weight')) == 2
     net.initialize()
     assert net(np.ones((2, 3))).shape == (2, 1)
@@ -123,7 +129,7 @@ def test_hybrid_forward_gets_ndgrad_and_parameter_arrays():
     class Scale(HybridBlock):
         def __init__(self):
             super().__init__()
-            self.w = self.params.get('w', shape=(2,), init=init.Constant(3.))
+            self.w = self.params.get('w', shape=(2,), init=init.Constant(3.0))
 
         def hybrid_forward(self, F, x, w):
             assert F is ndgrad
@@ -131,7 +137,7 @@ def test_hybrid_forward_gets_ndgrad_and_parameter_arrays():
 
     block = Scale()
     block.initialize()
-    assert_allclose(block(np.zeros(2)), [0., 0.])
+    assert_allclose(block(np.zeros(2)), [0.0, 0.0])
 
 
 def test_deferred_shape_needs_infer_shape():
@@ -170,8 +176,12 @@ def test_hooks_and_apply():
 def test_shared_parameters():
     shared = nn.Dense(8, activation='relu')
     net = nn.Sequential()
-    net.add(nn.Dense(8, activation='relu'), shared,
-            nn.Dense(8, activation='relu', params=shared.params), nn.Dense(10))
+    net.add(
+        nn.Dense(8, activation='relu'),
+        shared,
+        nn.Dense(8, activation='relu', params=shared.params),
+        nn.Dense(10),
+    )
     net.initialize()
     net(np.random.uniform(size=(2, 20)))
     assert net[1].weight is net[2].weight
@@ -181,34 +191,37 @@ def test_shared_parameters():
 
 # --- printing, as MXNet 1.9.1 prints -----------------------------------------------------
 
+
 def test_repr_matches_mxnet():
     net = nn.Sequential()
     net.add(nn.Dense(256, activation='relu'), nn.Dense(10))
     # (MXNet 1.9.1's print(net))
-    assert repr(net) == ('Sequential(\n  (0): Dense(-1 -> 256, Activation(relu))\n'
-                         '  (1): Dense(-1 -> 10, linear)\n)')
+    assert repr(net) == (
+        'Sequential(\n  (0): Dense(-1 -> 256, Activation(relu))\n  (1): Dense(-1 -> 10, linear)\n)'
+    )
     expected = {  # repr(layer) in MXNet 1.9.1
-        nn.Conv2D(6, kernel_size=5, padding=2, activation='sigmoid'):
-            'Conv2D(-1 -> 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), '
-            'Activation(sigmoid))',
-        nn.Conv2D(6, kernel_size=3, strides=2, use_bias=False, groups=2, dilation=2):
-            'Conv2D(-1 -> 6, kernel_size=(3, 3), stride=(2, 2), dilation=(2, 2), groups=2, '
-            'bias=False)',
-        nn.MaxPool2D(3, strides=2, padding=1):
-            'MaxPool2D(size=(3, 3), stride=(2, 2), padding=(1, 1), ceil_mode=False, '
-            'global_pool=False, pool_type=max, layout=NCHW)',
-        nn.GlobalAvgPool2D():
-            'GlobalAvgPool2D(size=(1, 1), stride=(1, 1), padding=(0, 0), ceil_mode=True, '
-            'global_pool=True, pool_type=avg, layout=NCHW)',
-        nn.AvgPool1D(3):
-            'AvgPool1D(size=(3,), stride=(3,), padding=(0,), ceil_mode=False, '
-            'global_pool=False, pool_type=avg, layout=NCW)',
-        nn.BatchNorm():
-            'BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, '
-            'use_global_stats=False, in_channels=-1)',
-        nn.BatchNorm(in_channels=3, scale=False):
-            'BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=True, '
-            'use_global_stats=False, in_channels=3)',
+        nn.Conv2D(
+            6, kernel_size=5, padding=2, activation='sigmoid'
+        ): 'Conv2D(-1 -> 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), '
+        'Activation(sigmoid))',
+        nn.Conv2D(
+            6, kernel_size=3, strides=2, use_bias=False, groups=2, dilation=2
+        ): 'Conv2D(-1 -> 6, kernel_size=(3, 3), stride=(2, 2), dilation=(2, 2), groups=2, '
+        'bias=False)',
+        nn.MaxPool2D(
+            3, strides=2, padding=1
+        ): 'MaxPool2D(size=(3, 3), stride=(2, 2), padding=(1, 1), ceil_mode=False, '
+        'global_pool=False, pool_type=max, layout=NCHW)',
+        nn.GlobalAvgPool2D(): 'GlobalAvgPool2D(size=(1, 1), stride=(1, 1), padding=(0, 0), ceil_mode=True, '
+        'global_pool=True, pool_type=avg, layout=NCHW)',
+        nn.AvgPool1D(3): 'AvgPool1D(size=(3,), stride=(3,), padding=(0,), ceil_mode=False, '
+        'global_pool=False, pool_type=avg, layout=NCW)',
+        nn.BatchNorm(): 'BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, '
+        'use_global_stats=False, in_channels=-1)',
+        nn.BatchNorm(
+            in_channels=3, scale=False
+        ): 'BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=True, '
+        'use_global_stats=False, in_channels=3)',
         nn.LayerNorm(): 'LayerNorm(eps=1e-05, axis=-1, center=True, scale=True, in_channels=-1)',
         nn.Embedding(10, 4): 'Embedding(10 -> 4, float32)',
         nn.Flatten(): 'Flatten',
@@ -261,14 +274,17 @@ def test_summary_matches_mxnet():
 
 # --- deferred initialization ---------------------------------------------------------------
 
+
 def test_deferred_initialization_of_dense():
     net = nn.Sequential()
     net.add(nn.Dense(256, activation='relu'), nn.Dense(10))
     net.initialize()
     assert net[0].weight.shape == (256, -1)
-    with pytest.raises(ndgrad.gluon.DeferredInitializationError,
-                       match=r"Parameter '.*_weight' has not been initialized yet because "
-                             r'initialization was deferred'):
+    with pytest.raises(
+        ndgrad.gluon.DeferredInitializationError,
+        match=r"Parameter '.*_weight' has not been initialized yet because "
+        r'initialization was deferred',
+    ):
         net[0].weight.data()
     net(np.random.uniform(size=(2, 20)))
     assert net[0].weight.shape == (256, 20) and net[1].weight.shape == (10, 256)
@@ -285,17 +301,19 @@ def test_not_initialized_error():
 
 # --- layers against PyTorch ---------------------------------------------------------------
 
+
 def _dense(units, x_shape, flatten=True, activation=None):
     layer = nn.Dense(units, activation=activation, flatten=flatten, dtype='float64')
-    layer.initialize(init.Normal(1.))
+    layer.initialize(init.Normal(1.0))
     layer.bias.set_data(np.random.normal(size=(units,)))  # (the value it will start with)
     x = np.random.normal(size=x_shape).astype('float64')
     layer(x)  # (infers in_units)
     return layer, x
 
 
-@pytest.mark.parametrize('x_shape, flatten', [((4, 3), True), ((2, 3, 5), True),
-                                              ((2, 3, 5), False), ((1, 1), True)])
+@pytest.mark.parametrize(
+    'x_shape, flatten', [((4, 3), True), ((2, 3, 5), True), ((2, 3, 5), False), ((1, 1), True)]
+)
 def test_dense_matches_torch(x_shape, flatten):
     layer, x = _dense(3, x_shape, flatten, activation='tanh')
     x.attach_grad()
@@ -303,8 +321,9 @@ def test_dense_matches_torch(x_shape, flatten):
         y = layer(x)
     y.backward()
     tx, tw, tb = _t(x), _t(layer.weight.data()), _t(layer.bias.data())
-    ty = torch.tanh(torch.nn.functional.linear(tx.reshape(x_shape[0], -1) if flatten else tx,
-                                               tw, tb))
+    ty = torch.tanh(
+        torch.nn.functional.linear(tx.reshape(x_shape[0], -1) if flatten else tx, tw, tb)
+    )
     ty.sum().backward()
     assert_allclose(y, ty.detach().numpy(), rtol=1e-9, atol=1e-14)
     assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-14)
@@ -314,8 +333,11 @@ def test_dense_matches_torch(x_shape, flatten):
 
 def test_dense_derivatives_to_second_order():
     layer, x = _dense(2, (3, 2, 2), activation='sigmoid')
-    check_grad(lambda x, w, b: layer.hybrid_forward(ndgrad, x, w, b),
-               [x, layer.weight.data(), layer.bias.data()], order=2)
+    check_grad(
+        lambda x, w, b: layer.hybrid_forward(ndgrad, x, w, b),
+        [x, layer.weight.data(), layer.bias.data()],
+        order=2,
+    )
 
 
 def test_conv2d_matches_torch():
@@ -327,8 +349,10 @@ def test_conv2d_matches_torch():
         y = layer(x)
     y.backward()
     assert layer.weight.shape == (4, 1, 3, 3)
-    tx, tw, tb = (torch.tensor(numpy.asarray(a), requires_grad=True)
-                  for a in (x, layer.weight.data(), layer.bias.data()))
+    tx, tw, tb = (
+        torch.tensor(numpy.asarray(a), requires_grad=True)
+        for a in (x, layer.weight.data(), layer.bias.data())
+    )
     ty = torch.relu(torch.nn.functional.conv2d(tx, tw, tb, stride=2, padding=1, groups=2))
     ty.sum().backward()
     assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -339,33 +363,45 @@ def test_conv2d_matches_torch():
 def test_conv_layers_derivatives_to_second_order():
     layer = nn.Conv1D(2, kernel_size=2, in_channels=2, activation='tanh')
     layer.cast('float64')
-    layer.initialize(init.Normal(1.))
+    layer.initialize(init.Normal(1.0))
     x = np.random.normal(size=(1, 2, 3))
-    check_grad(lambda x, w, b: layer.hybrid_forward(ndgrad, x, w, b),
-               [x, layer.weight.data(), layer.bias.data()], order=2)
+    check_grad(
+        lambda x, w, b: layer.hybrid_forward(ndgrad, x, w, b),
+        [x, layer.weight.data(), layer.bias.data()],
+        order=2,
+    )
 
 
 def test_conv_transpose_matches_torch():
-    layer = nn.Conv2DTranspose(3, kernel_size=3, strides=2, padding=1, output_padding=1,
-                               in_channels=2)
-    layer.initialize(init.Normal(1.))
+    layer = nn.Conv2DTranspose(
+        3, kernel_size=3, strides=2, padding=1, output_padding=1, in_channels=2
+    )
+    layer.initialize(init.Normal(1.0))
     x = np.random.normal(size=(1, 2, 3, 3)).astype('float32')
     tw, tb = (torch.tensor(numpy.asarray(a)) for a in (layer.weight.data(), layer.bias.data()))
-    expected = torch.nn.functional.conv_transpose2d(torch.tensor(numpy.asarray(x)), tw, tb,
-                                                    stride=2, padding=1, output_padding=1)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(numpy.asarray(x)), tw, tb, stride=2, padding=1, output_padding=1
+    )
     assert_allclose(layer(x), expected.numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize('block, fn', [
-    (nn.MaxPool2D(3, strides=2, padding=1),
-     lambda t: torch.nn.functional.max_pool2d(t, 3, 2, 1)),
-    (nn.AvgPool2D(2), lambda t: torch.nn.functional.avg_pool2d(t, 2)),
-    (nn.MaxPool1D(2), lambda t: torch.nn.functional.max_pool1d(t.flatten(2), 2)),
-    (nn.AvgPool1D(3, strides=1, padding=1),
-     lambda t: torch.nn.functional.avg_pool1d(t.flatten(2), 3, 1, 1)),
-    (nn.GlobalAvgPool2D(), lambda t: t.mean((2, 3), keepdim=True)),
-    (nn.GlobalMaxPool2D(), lambda t: t.amax((2, 3), keepdim=True)),
-])
+@pytest.mark.parametrize(
+    'block, fn',
+    [
+        (
+            nn.MaxPool2D(3, strides=2, padding=1),
+            lambda t: torch.nn.functional.max_pool2d(t, 3, 2, 1),
+        ),
+        (nn.AvgPool2D(2), lambda t: torch.nn.functional.avg_pool2d(t, 2)),
+        (nn.MaxPool1D(2), lambda t: torch.nn.functional.max_pool1d(t.flatten(2), 2)),
+        (
+            nn.AvgPool1D(3, strides=1, padding=1),
+            lambda t: torch.nn.functional.avg_pool1d(t.flatten(2), 3, 1, 1),
+        ),
+        (nn.GlobalAvgPool2D(), lambda t: t.mean((2, 3), keepdim=True)),
+        (nn.GlobalMaxPool2D(), lambda t: t.amax((2, 3), keepdim=True)),
+    ],
+)
 def test_pooling_matches_torch(block, fn):
     x = numpy.random.default_rng(1).standard_normal((2, 3, 6, 6))
     if block.name.startswith('pool') and len(block._kwargs['kernel']) == 1:
@@ -382,19 +418,33 @@ def test_pooling_matches_torch(block, fn):
     assert_allclose(a.grad, t.grad.numpy(), rtol=1e-9, atol=1e-14)
 
 
-BN_X = [[[1., 2., 0.5], [3., -1., 2.]], [[0., 0., 1.], [2., 2., -2.]]]
+BN_X = [[[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]], [[0.0, 0.0, 1.0], [2.0, 2.0, -2.0]]]
 # MXNet 1.9.1: the output of a BatchNorm() in training mode on BN_X, the running statistics
 # after that step and the prediction-mode output afterwards
-BN_TRAIN = [[[0.361153781414032, 1.8057689666748047, -0.361153781414032],
-             [1.0954434871673584, -1.0954434871673584, 0.5477217435836792]],
-            [[-1.0834612846374512, -1.0834612846374512, 0.361153781414032],
-             [0.5477217435836792, 0.5477217435836792, -1.6431652307510376]]]
-BN_MEAN, BN_VAR = [0.07500001788139343, 0.10000002384185791], [0.9479166269302368,
-                                                               1.2333333492279053]
-BN_PRED = [[[0.9500672817230225, 1.9771671295166016, 0.4365174174308777],
-            [2.611295461654663, -0.9904913306236267, 1.7108485698699951]],
-           [[-0.07703250646591187, -0.07703250646591187, 0.9500672817230225],
-            [1.7108485698699951, 1.7108485698699951, -1.8909379243850708]]]
+BN_TRAIN = [
+    [
+        [0.361153781414032, 1.8057689666748047, -0.361153781414032],
+        [1.0954434871673584, -1.0954434871673584, 0.5477217435836792],
+    ],
+    [
+        [-1.0834612846374512, -1.0834612846374512, 0.361153781414032],
+        [0.5477217435836792, 0.5477217435836792, -1.6431652307510376],
+    ],
+]
+BN_MEAN, BN_VAR = (
+    [0.07500001788139343, 0.10000002384185791],
+    [0.9479166269302368, 1.2333333492279053],
+)
+BN_PRED = [
+    [
+        [0.9500672817230225, 1.9771671295166016, 0.4365174174308777],
+        [2.611295461654663, -0.9904913306236267, 1.7108485698699951],
+    ],
+    [
+        [-0.07703250646591187, -0.07703250646591187, 0.9500672817230225],
+        [1.7108485698699951, 1.7108485698699951, -1.8909379243850708],
+    ],
+]
 
 
 def test_batch_norm_matches_mxnet():
@@ -431,22 +481,30 @@ def test_batch_norm_gradients_match_torch():
     assert_allclose(bn.gamma.grad(), tg.grad.numpy(), rtol=1e-10)
     assert_allclose(bn.beta.grad(), tb.grad.numpy(), rtol=1e-10)
     with autograd.train_mode():
-        check_grad(lambda x, g, b: bn.hybrid_forward(ndgrad, x, g, b, bn.running_mean.data(),
-                                                     bn.running_var.data()),
-                   [x[:2], bn.gamma.data(), bn.beta.data()], order=2)
+        check_grad(
+            lambda x, g, b: bn.hybrid_forward(
+                ndgrad, x, g, b, bn.running_mean.data(), bn.running_var.data()
+            ),
+            [x[:2], bn.gamma.data(), bn.beta.data()],
+            order=2,
+        )
 
 
 def test_layer_norm_matches_torch():
     ln = nn.LayerNorm(in_channels=3)
     ln.cast('float64')
     ln.initialize()
-    ln.gamma.set_data(np.array([1., 2., -1.]))
+    ln.gamma.set_data(np.array([1.0, 2.0, -1.0]))
     x = np.random.normal(size=(2, 3)).astype('float64')
-    expected = torch.nn.functional.layer_norm(_t(x), (3,), _t(ln.gamma.data()),
-                                              _t(ln.beta.data()), eps=1e-5)
+    expected = torch.nn.functional.layer_norm(
+        _t(x), (3,), _t(ln.gamma.data()), _t(ln.beta.data()), eps=1e-5
+    )
     assert_allclose(ln(x), expected.detach().numpy(), rtol=1e-10)
-    check_grad(lambda x, g, b: ln.hybrid_forward(ndgrad, x, g, b),
-               [x, ln.gamma.data(), ln.beta.data()], order=2)
+    check_grad(
+        lambda x, g, b: ln.hybrid_forward(ndgrad, x, g, b),
+        [x, ln.gamma.data(), ln.beta.data()],
+        order=2,
+    )
 
 
 def test_embedding_flatten_activation_lambda():
@@ -456,13 +514,11 @@ def test_embedding_flatten_activation_lambda():
     assert rows.shape == (2, 2, 2)
     assert_allclose(rows[1, 0], emb.weight.data()[1])
     assert nn.Flatten()(np.zeros((2, 3, 4))).shape == (2, 12)
-    x = np.array([-1., 0.5])
-    assert_allclose(nn.Activation('sigmoid')(x), torch.sigmoid(_t(x)).detach().numpy(),
-                    rtol=1e-6)
-    assert_allclose(nn.Lambda('tanh')(x), numpy.tanh([-1., 0.5]), rtol=1e-6)
-    assert_allclose(nn.HybridLambda('relu')(x), [0., 0.5])
-    assert_allclose(nn.HybridLambda(lambda F, x: F.np.exp(x))(x), numpy.exp([-1., 0.5]),
-                    rtol=1e-6)
+    x = np.array([-1.0, 0.5])
+    assert_allclose(nn.Activation('sigmoid')(x), torch.sigmoid(_t(x)).detach().numpy(), rtol=1e-6)
+    assert_allclose(nn.Lambda('tanh')(x), numpy.tanh([-1.0, 0.5]), rtol=1e-6)
+    assert_allclose(nn.HybridLambda('relu')(x), [0.0, 0.5])
+    assert_allclose(nn.HybridLambda(lambda F, x: F.np.exp(x))(x), numpy.exp([-1.0, 0.5]), rtol=1e-6)
     with pytest.raises(ValueError, match='not found'):
         nn.Lambda('no_such_function')
 
@@ -475,10 +531,11 @@ def test_dropout_drops_only_in_training():
         y = layer(x)
     kept = numpy.asarray(y) != 0
     assert 0.4 < kept.mean() < 0.6
-    assert_allclose(numpy.asarray(y)[kept], 2.)
+    assert_allclose(numpy.asarray(y)[kept], 2.0)
 
 
 # --- saving and loading ----------------------------------------------------------------
+
 
 def test_save_and_load_parameters(tmp_path):
     def mlp():
@@ -515,6 +572,7 @@ def test_save_and_load_parameters(tmp_path):
 
 # --- training -------------------------------------------------------------------------------
 
+
 def _train(net, x, y, loss, steps, lr):
     trainer = Trainer(net.collect_params(), 'sgd', {'learning_rate': lr, 'momentum': 0.9})
     losses = []
@@ -543,9 +601,15 @@ def test_small_cnn_learns():
     x = rng.standard_normal((16, 1, 8, 8)).astype('float32')
     y = (x[:, 0, :4].sum((1, 2)) > x[:, 0, 4:].sum((1, 2))).astype('int32')
     net = nn.Sequential()
-    net.add(nn.Conv2D(4, kernel_size=3, padding=1, activation='relu'), nn.BatchNorm(),
-            nn.MaxPool2D(2), nn.Conv2D(4, kernel_size=3, activation='relu'),
-            nn.GlobalAvgPool2D(), nn.Flatten(), nn.Dense(2))
+    net.add(
+        nn.Conv2D(4, kernel_size=3, padding=1, activation='relu'),
+        nn.BatchNorm(),
+        nn.MaxPool2D(2),
+        nn.Conv2D(4, kernel_size=3, activation='relu'),
+        nn.GlobalAvgPool2D(),
+        nn.Flatten(),
+        nn.Dense(2),
+    )
     net.initialize(init.Xavier())
     losses = _train(net, np.array(x), np.array(y), gloss.SoftmaxCrossEntropyLoss(), 30, 0.1)
     assert losses[-1] < 0.6 * losses[0]
@@ -553,20 +617,30 @@ def test_small_cnn_learns():
 
 def test_lenet_layer_shapes():
     net = nn.Sequential()
-    net.add(nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='sigmoid'),
-            nn.AvgPool2D(pool_size=2, strides=2),
-            nn.Conv2D(channels=16, kernel_size=5, activation='sigmoid'),
-            nn.AvgPool2D(pool_size=2, strides=2),
-            nn.Dense(120, activation='sigmoid'), nn.Dense(84, activation='sigmoid'),
-            nn.Dense(10))
+    net.add(
+        nn.Conv2D(channels=6, kernel_size=5, padding=2, activation='sigmoid'),
+        nn.AvgPool2D(pool_size=2, strides=2),
+        nn.Conv2D(channels=16, kernel_size=5, activation='sigmoid'),
+        nn.AvgPool2D(pool_size=2, strides=2),
+        nn.Dense(120, activation='sigmoid'),
+        nn.Dense(84, activation='sigmoid'),
+        nn.Dense(10),
+    )
     x = np.random.uniform(size=(1, 1, 28, 28))
     net.initialize()
     shapes = []
     for layer in net:
         x = layer(x)
         shapes.append(x.shape)
-    assert shapes == [(1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10), (1, 16, 5, 5),
-                      (1, 120), (1, 84), (1, 10)]
+    assert shapes == [
+        (1, 6, 28, 28),
+        (1, 6, 14, 14),
+        (1, 16, 10, 10),
+        (1, 16, 5, 5),
+        (1, 120),
+        (1, 84),
+        (1, 10),
+    ]
 
 
 def test_gpu_context_is_refused():
@@ -580,6 +654,7 @@ def test_gpu_context_is_refused():
 
 
 # --- the d2l book's idioms (chapter 5) ----------------------------------------------------
+
 
 def test_custom_layer_with_its_own_parameters():
     class MyDense(nn.Block):
@@ -595,7 +670,8 @@ def test_custom_layer_with_its_own_parameters():
     dense = MyDense(units=3, in_units=5)
     assert list(dense.params) == [dense.prefix + 'weight', dense.prefix + 'bias']
     assert repr(dense.params).splitlines()[1] == (
-        f"  Parameter {dense.prefix}weight (shape=(5, 3), dtype=<class 'numpy.float32'>)")
+        f"  Parameter {dense.prefix}weight (shape=(5, 3), dtype=<class 'numpy.float32'>)"
+    )
     dense.initialize()
     # (parameters without an initializer of their own take the global one, bias included)
     assert float(abs(dense.bias.data()).max()) > 0
@@ -606,8 +682,9 @@ def test_constant_parameter_in_a_block():
     class FixedHidden(nn.Block):
         def __init__(self):
             super().__init__()
-            self.rand_weight = self.params.get_constant('rand_weight',
-                                                        np.random.uniform(size=(4, 4)))
+            self.rand_weight = self.params.get_constant(
+                'rand_weight', np.random.uniform(size=(4, 4))
+            )
             self.dense = nn.Dense(4, activation='relu')
 
         def forward(self, x):
@@ -654,17 +731,23 @@ def test_cast_and_symbolic_features_refused():
         net[1].export('model')
 
 
-@pytest.mark.parametrize('block, fn', [
-    (nn.Activation('relu'), torch.relu), (nn.Activation('tanh'), torch.tanh),
-    (nn.Activation('softrelu'), torch.nn.functional.softplus),
-    (nn.Activation('softsign'), torch.nn.functional.softsign),
-    (nn.LeakyReLU(0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
-    (nn.ELU(0.5), lambda t: torch.nn.functional.elu(t, 0.5)),
-    (nn.SELU(), torch.nn.functional.selu), (nn.GELU(), torch.nn.functional.gelu),
-    (nn.Swish(2.), lambda t: t * torch.sigmoid(2 * t)),
-], ids=lambda b: repr(b)[:20])
+@pytest.mark.parametrize(
+    'block, fn',
+    [
+        (nn.Activation('relu'), torch.relu),
+        (nn.Activation('tanh'), torch.tanh),
+        (nn.Activation('softrelu'), torch.nn.functional.softplus),
+        (nn.Activation('softsign'), torch.nn.functional.softsign),
+        (nn.LeakyReLU(0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
+        (nn.ELU(0.5), lambda t: torch.nn.functional.elu(t, 0.5)),
+        (nn.SELU(), torch.nn.functional.selu),
+        (nn.GELU(), torch.nn.functional.gelu),
+        (nn.Swish(2.0), lambda t: t * torch.sigmoid(2 * t)),
+    ],
+    ids=lambda b: repr(b)[:20],
+)
 def test_activations_match_torch(block, fn):
-    x = np.array([-2., -0.3, 0.4, 1.5])
+    x = np.array([-2.0, -0.3, 0.4, 1.5])
     x.attach_grad()
     with autograd.record():
         y = block(x)
@@ -678,13 +761,13 @@ def test_activations_match_torch(block, fn):
 def test_prelu_learns_its_slope_like_torch():
     layer = nn.PReLU(in_channels=2)
     layer.initialize()
-    x = np.array([[-1., 2.], [-3., -0.5]])
+    x = np.array([[-1.0, 2.0], [-3.0, -0.5]])
     with autograd.record():
         y = layer(x)
     y.backward()
     ta, tx = _t([0.25, 0.25]), _t(x)
     torch.nn.functional.prelu(tx, ta).sum().backward()
-    assert_allclose(y, [[-0.25, 2.], [-0.75, -0.125]])
+    assert_allclose(y, [[-0.25, 2.0], [-0.75, -0.125]])
     assert_allclose(layer.alpha.grad(), ta.grad.numpy())
 
 
@@ -693,12 +776,13 @@ def test_embedding_and_conv2d_derivatives_to_second_order():
     emb.cast('float64')
     emb.initialize()
     index = np.array([[3, 0], [3, 1]])
-    check_grad(lambda w: emb.hybrid_forward(ndgrad, index, w) ** 2, [emb.weight.data()],
-               order=2)
-    conv = nn.Conv2D(2, kernel_size=2, strides=1, padding=1, in_channels=1,
-                     activation='sigmoid')
+    check_grad(lambda w: emb.hybrid_forward(ndgrad, index, w) ** 2, [emb.weight.data()], order=2)
+    conv = nn.Conv2D(2, kernel_size=2, strides=1, padding=1, in_channels=1, activation='sigmoid')
     conv.cast('float64')
-    conv.initialize(init.Normal(1.))
+    conv.initialize(init.Normal(1.0))
     x = np.random.normal(size=(1, 1, 2, 2))
-    check_grad(lambda x, w, b: conv.hybrid_forward(ndgrad, x, w, b),
-               [x, conv.weight.data(), conv.bias.data()], order=2)
+    check_grad(
+        lambda x, w, b: conv.hybrid_forward(ndgrad, x, w, b),
+        [x, conv.weight.data(), conv.bias.data()],
+        order=2,
+    )

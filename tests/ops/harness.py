@@ -12,8 +12,9 @@ single; forward mode) against central differences in float64.
     def test_op(case):
         run_case(case)
 """
+
 import dataclasses
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy
 
@@ -22,26 +23,33 @@ from ndgrad import autograd
 from ndgrad.testing import check_grad
 
 SHAPES_UNARY = [(), (1,), (3,), (2, 3), (2, 1, 3)]
-SHAPES_BINARY = [((), ()), ((3,), ()), ((2, 3), (3,)), ((2, 1), (1, 3)), ((1,), (2, 1, 3)),
-                 ((2, 3), (2, 3))]
+SHAPES_BINARY = [
+    ((), ()),
+    ((3,), ()),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((1,), (2, 1, 3)),
+    ((2, 3), (2, 3)),
+]
 
 
 @dataclasses.dataclass
 class Case:
     """One op variant: `fn` on ndgrad arrays, `ref` the same on NumPy arrays."""
+
     name: str
     fn: Callable
     ref: Callable
     shapes: Sequence[tuple]
-    domain: object = (-2.0, 2.0)          # (lo, hi) for every input, or one per input
+    domain: object = (-2.0, 2.0)  # (lo, hi) for every input, or one per input
     order: int = 2
     modes: tuple = ('rev', 'fwd')
-    wrt: Optional[Sequence[int]] = None   # inputs to differentiate (default: all)
-    inputs: Optional[Sequence] = None     # explicit inputs instead of random ones
-    make: Optional[Callable] = None       # make(rng, shapes) -> inputs (e.g. SPD matrices)
+    wrt: Sequence[int] | None = None  # inputs to differentiate (default: all)
+    inputs: Sequence | None = None  # explicit inputs instead of random ones
+    make: Callable | None = None  # make(rng, shapes) -> inputs (e.g. SPD matrices)
     rtol: float = 1e-5
     atol: float = 1e-6
-    float32: bool = True                  # check that float32 gradients stay float32
+    float32: bool = True  # check that float32 gradients stay float32
 
     def __str__(self):
         return self.name
@@ -62,11 +70,23 @@ def run_case(case, seed=0):
     xs = case_inputs(case, seed)
     got = case.fn(*[ndgrad.np.array(x) for x in xs])
     expected = case.ref(*xs)
-    numpy.testing.assert_allclose(numpy.asarray(got), expected, rtol=1e-6, atol=1e-9,
-                                  err_msg=f'{case.name}: value differs from NumPy')
+    numpy.testing.assert_allclose(
+        numpy.asarray(got),
+        expected,
+        rtol=1e-6,
+        atol=1e-9,
+        err_msg=f'{case.name}: value differs from NumPy',
+    )
     if case.order:
-        check_grad(case.fn, xs, order=case.order, modes=case.modes, wrt=case.wrt,
-                   rtol=case.rtol, atol=case.atol)
+        check_grad(
+            case.fn,
+            xs,
+            order=case.order,
+            modes=case.modes,
+            wrt=case.wrt,
+            rtol=case.rtol,
+            atol=case.atol,
+        )
     if case.float32 and case.order:
         _check_float32(case, xs)
 
@@ -82,5 +102,6 @@ def _check_float32(case, xs):
         return
     out.backward()
     for i in positions:
-        assert arrays[i].grad.dtype == numpy.float32, \
+        assert arrays[i].grad.dtype == numpy.float32, (
             f'{case.name}: gradient of a float32 input {i} is {arrays[i].grad.dtype}'
+        )

@@ -1,5 +1,6 @@
 """Inputs and a gradient helper shared by the linear algebra tests (linalg, inverses,
 decompositions, einsum)."""
+
 import numpy
 
 from ndgrad import autograd, np

@@ -1,5 +1,6 @@
 """linalg.cond and linalg.matrix_rank (ndgrad/rules/conditioning.py): values against NumPy,
 cond's derivatives to second order in both modes, matrix_rank a plain integer."""
+
 import numpy
 import pytest
 
@@ -11,7 +12,7 @@ def _well_posed(rng, shapes):
     """Matrices with distinct singular values, away from singular."""
     out = []
     for s in shapes:
-        a = rng.uniform(-1., 1., s)
+        a = rng.uniform(-1.0, 1.0, s)
         if s[-1] == s[-2]:
             a = a + 2.5 * numpy.eye(s[-1]) * numpy.arange(1, s[-1] + 1) / s[-1]
         out.append(a)
@@ -21,18 +22,43 @@ def _well_posed(rng, shapes):
 NORMS = [None, 2, -2, 'fro', 'nuc', 1, -1, numpy.inf, -numpy.inf]
 
 CASES = [
-    Case(f'cond/p={p}', lambda a, p=p: np.linalg.cond(a, p),
-         lambda a, p=p: numpy.linalg.cond(a, p), [(3, 3)], make=_well_posed)
+    Case(
+        f'cond/p={p}',
+        lambda a, p=p: np.linalg.cond(a, p),
+        lambda a, p=p: numpy.linalg.cond(a, p),
+        [(3, 3)],
+        make=_well_posed,
+    )
     for p in NORMS
 ] + [
-    Case('cond/batched', lambda a: np.linalg.cond(a), numpy.linalg.cond, [(2, 3, 3)],
-         make=_well_posed),
-    Case('cond/batched-fro', lambda a: np.linalg.cond(a, 'fro'),
-         lambda a: numpy.linalg.cond(a, 'fro'), [(2, 1, 2, 2)], make=_well_posed),
-    Case('cond/rectangular', lambda a: np.linalg.cond(a), numpy.linalg.cond, [(2, 4)],
-         make=_well_posed),
-    Case('cond/1x1', lambda a: np.linalg.cond(a, 1), lambda a: numpy.linalg.cond(a, 1), [(1, 1)],
-         domain=(0.5, 2.)),
+    Case(
+        'cond/batched',
+        lambda a: np.linalg.cond(a),
+        numpy.linalg.cond,
+        [(2, 3, 3)],
+        make=_well_posed,
+    ),
+    Case(
+        'cond/batched-fro',
+        lambda a: np.linalg.cond(a, 'fro'),
+        lambda a: numpy.linalg.cond(a, 'fro'),
+        [(2, 1, 2, 2)],
+        make=_well_posed,
+    ),
+    Case(
+        'cond/rectangular',
+        lambda a: np.linalg.cond(a),
+        numpy.linalg.cond,
+        [(2, 4)],
+        make=_well_posed,
+    ),
+    Case(
+        'cond/1x1',
+        lambda a: np.linalg.cond(a, 1),
+        lambda a: numpy.linalg.cond(a, 1),
+        [(1, 1)],
+        domain=(0.5, 2.0),
+    ),
 ]
 
 
@@ -42,7 +68,7 @@ def test_op(case):
 
 
 def test_cond_of_a_singular_matrix_is_numpys_constant():
-    singular = numpy.array([[1., 2.], [2., 4.]])
+    singular = numpy.array([[1.0, 2.0], [2.0, 4.0]])
     x = np.array(singular)
     x.attach_grad()
     with autograd.record():
@@ -51,10 +77,16 @@ def test_cond_of_a_singular_matrix_is_numpys_constant():
     assert float(np.linalg.cond(singular)) == numpy.linalg.cond(singular)
 
 
-@pytest.mark.parametrize('a, kwargs', [
-    (numpy.diag([1., 2., 0.]), {}), (numpy.ones((3, 4)), {}), (numpy.eye(3), {'tol': 2.}),
-    (numpy.stack([numpy.eye(2), numpy.zeros((2, 2))]), {}), (numpy.eye(3) * 1e-9, {'rtol': .5}),
-])
+@pytest.mark.parametrize(
+    'a, kwargs',
+    [
+        (numpy.diag([1.0, 2.0, 0.0]), {}),
+        (numpy.ones((3, 4)), {}),
+        (numpy.eye(3), {'tol': 2.0}),
+        (numpy.stack([numpy.eye(2), numpy.zeros((2, 2))]), {}),
+        (numpy.eye(3) * 1e-9, {'rtol': 0.5}),
+    ],
+)
 def test_matrix_rank_matches_numpy_and_carries_no_gradient(a, kwargs):
     x = np.array(a)
     x.attach_grad()
@@ -64,12 +96,15 @@ def test_matrix_rank_matches_numpy_and_carries_no_gradient(a, kwargs):
     numpy.testing.assert_array_equal(rank.asnumpy(), numpy.linalg.matrix_rank(a, **kwargs))
 
 
-@pytest.mark.parametrize('call, error, match', [
-    (lambda: np.linalg.cond(np.ones(3)), numpy.linalg.LinAlgError, 'two-dimensional'),
-    (lambda: np.linalg.cond(np.ones((0, 0))), numpy.linalg.LinAlgError, 'empty'),
-    (lambda: np.linalg.cond(np.eye(2), 3), ValueError, "'fro'"),
-    (lambda: np.linalg.cond(np.ones((2, 3)), 'fro'), numpy.linalg.LinAlgError, 'square'),
-])
+@pytest.mark.parametrize(
+    'call, error, match',
+    [
+        (lambda: np.linalg.cond(np.ones(3)), numpy.linalg.LinAlgError, 'two-dimensional'),
+        (lambda: np.linalg.cond(np.ones((0, 0))), numpy.linalg.LinAlgError, 'empty'),
+        (lambda: np.linalg.cond(np.eye(2), 3), ValueError, "'fro'"),
+        (lambda: np.linalg.cond(np.ones((2, 3)), 'fro'), numpy.linalg.LinAlgError, 'square'),
+    ],
+)
 def test_cond_rejects_what_numpy_rejects(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -1,5 +1,6 @@
 """np.einsum (ndgrad/rules/einsum.py): subscripts, ellipses, repeated indices, sublists
 and optimize, values against NumPy and derivatives to second order; then errors."""
+
 import numpy
 import pytest
 
@@ -8,8 +9,12 @@ from tests.ops.harness import Case, run_case
 from tests.ops.matrices import grad_of
 
 EINSUM = [
-    Case(f'einsum/{spec}', (lambda s: lambda *xs: np.einsum(s, *xs))(spec),
-         (lambda s: lambda *xs: numpy.einsum(s, *xs))(spec), shapes)
+    Case(
+        f'einsum/{spec}',
+        (lambda s: lambda *xs: np.einsum(s, *xs))(spec),
+        (lambda s: lambda *xs: numpy.einsum(s, *xs))(spec),
+        shapes,
+    )
     for spec, shapes in [
         ('ij,jk->ik', [(2, 3), (3, 2)]),
         ('i,i->', [(3,), (3,)]),
@@ -32,11 +37,18 @@ EINSUM = [
         (',->', [(), ()]),
     ]
 ] + [
-    Case('einsum/sublists', lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]),
-         lambda a, b: numpy.einsum(a, [0, 1], b, [1, 2], [0, 2]), [(2, 3), (3, 2)]),
-    Case('einsum/optimize', lambda a, b, c: np.einsum('ij,jk,kl->il', a, b, c, optimize=True),
-         lambda a, b, c: numpy.einsum('ij,jk,kl->il', a, b, c, optimize=True),
-         [(2, 3), (3, 2), (2, 2)]),
+    Case(
+        'einsum/sublists',
+        lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+        lambda a, b: numpy.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+        [(2, 3), (3, 2)],
+    ),
+    Case(
+        'einsum/optimize',
+        lambda a, b, c: np.einsum('ij,jk,kl->il', a, b, c, optimize=True),
+        lambda a, b, c: numpy.einsum('ij,jk,kl->il', a, b, c, optimize=True),
+        [(2, 3), (3, 2), (2, 2)],
+    ),
 ]
 
 
@@ -47,20 +59,27 @@ def test_einsum(case):
 
 # --- errors: the types NumPy raises, with what to do ---------------------------------------
 
-@pytest.mark.parametrize('call, error', [
-    (lambda: np.einsum('ij,jk->ik', np.ones((2, 3))), ValueError),
-    (lambda: np.einsum('ij', np.ones(3)), ValueError),
-    (lambda: np.einsum('i1', np.ones((2, 2))), ValueError),
-    (lambda: np.einsum('...i->i', np.ones((2, 3))), ValueError),
-    (lambda: np.einsum('ij,jk->ik', np.ones((2, 3)), np.ones((2, 3))), ValueError),
-])
+
+@pytest.mark.parametrize(
+    'call, error',
+    [
+        (lambda: np.einsum('ij,jk->ik', np.ones((2, 3))), ValueError),
+        (lambda: np.einsum('ij', np.ones(3)), ValueError),
+        (lambda: np.einsum('i1', np.ones((2, 2))), ValueError),
+        (lambda: np.einsum('...i->i', np.ones((2, 3))), ValueError),
+        (lambda: np.einsum('ij,jk->ik', np.ones((2, 3)), np.ones((2, 3))), ValueError),
+    ],
+)
 def test_bad_input_raises_numpys_error_type(call, error):
     with pytest.raises(error):
         call()
 
 
-@pytest.mark.parametrize('f, x, expected', [
-    (lambda x: np.einsum('i,i', x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
-])
+@pytest.mark.parametrize(
+    'f, x, expected',
+    [
+        (lambda x: np.einsum('i,i', x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
+    ],
+)
 def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
     numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)

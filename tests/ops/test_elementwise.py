@@ -1,6 +1,5 @@
 """The elementwise family: values against NumPy, first and second derivatives in
 both modes against central differences, float32 gradients kept float32."""
-import math
 
 import numpy
 import pytest
@@ -13,8 +12,10 @@ SOME_SHAPES = [(), (1,), (2, 3)]
 
 def _away_from_zero(lo=0.3, hi=2.0):
     """Values with |x| in [lo, hi] and random signs: away from kinks at 0."""
+
     def make(rng, shapes):
         return [rng.uniform(lo, hi, s) * rng.choice([-1.0, 1.0], s) for s in shapes]
+
     return make
 
 
@@ -58,25 +59,45 @@ UNARY = (
     + unary('abs', np.abs, numpy.abs, make=_away_from_zero())
     + unary('abs-operator', abs, numpy.abs, make=_away_from_zero())
     + unary('sinc', np.sinc, numpy.sinc, shapes=SHAPES_UNARY)
-    + [Case('sinc/near-zero', np.sinc, numpy.sinc, [(7,)],
-            inputs=[[0.0, 1e-4, -0.03, 0.0999, 0.1001, -0.5, 1.5]])]
+    + [
+        Case(
+            'sinc/near-zero',
+            np.sinc,
+            numpy.sinc,
+            [(7,)],
+            inputs=[[0.0, 1e-4, -0.03, 0.0999, 0.1001, -0.5, 1.5]],
+        )
+    ]
     + unary('nan_to_num', np.nan_to_num, numpy.nan_to_num)
-    + unary('power/scalar-exponent', lambda x: x ** 3, lambda x: x ** 3)
-    + unary('power/fractional-exponent', lambda x: x ** 2.5, lambda x: x ** 2.5,
-            domain=(0.3, 2.0))
-    + unary('power/scalar-base', lambda x: 2.0 ** x, lambda x: 2.0 ** x)
-    + unary('float_power/scalar', lambda x: np.float_power(x, 1.5),
-            lambda x: numpy.float_power(x, 1.5), domain=(0.3, 2.0))
-    + unary('clip/scalar-bounds', lambda x: np.clip(x, -0.5, 0.7),
-            lambda x: numpy.clip(x, -0.5, 0.7), shapes=SHAPES_UNARY)
-    + unary('clip/lower-only', lambda x: np.clip(x, -0.5, None),
-            lambda x: numpy.clip(x, -0.5, None))
-    + unary('clip/upper-keyword', lambda x: np.clip(x, max=0.3),
-            lambda x: numpy.clip(x, max=0.3))
+    + unary('power/scalar-exponent', lambda x: x**3, lambda x: x**3)
+    + unary('power/fractional-exponent', lambda x: x**2.5, lambda x: x**2.5, domain=(0.3, 2.0))
+    + unary('power/scalar-base', lambda x: 2.0**x, lambda x: 2.0**x)
+    + unary(
+        'float_power/scalar',
+        lambda x: np.float_power(x, 1.5),
+        lambda x: numpy.float_power(x, 1.5),
+        domain=(0.3, 2.0),
+    )
+    + unary(
+        'clip/scalar-bounds',
+        lambda x: np.clip(x, -0.5, 0.7),
+        lambda x: numpy.clip(x, -0.5, 0.7),
+        shapes=SHAPES_UNARY,
+    )
+    + unary(
+        'clip/lower-only', lambda x: np.clip(x, -0.5, None), lambda x: numpy.clip(x, -0.5, None)
+    )
+    + unary('clip/upper-keyword', lambda x: np.clip(x, max=0.3), lambda x: numpy.clip(x, max=0.3))
     + unary('clip/no-bounds', lambda x: np.clip(x, None, None), lambda x: numpy.clip(x, None, None))
     + unary('clip/method', lambda x: x.clip(-0.5, 0.5), lambda x: x.clip(-0.5, 0.5))
-    + [Case('clip/inverted-bounds', lambda x: np.clip(x, 1.0, -1.0),
-            lambda x: numpy.clip(x, 1.0, -1.0), [(2, 3)])]
+    + [
+        Case(
+            'clip/inverted-bounds',
+            lambda x: np.clip(x, 1.0, -1.0),
+            lambda x: numpy.clip(x, 1.0, -1.0),
+            [(2, 3)],
+        )
+    ]
 )
 
 
@@ -103,8 +124,7 @@ BINARY = (
     + binary('subtract', np.subtract, numpy.subtract)
     + binary('multiply', np.multiply, numpy.multiply)
     + binary('divide', np.divide, numpy.divide, domain=[(-2.0, 2.0), (0.5, 2.0)])
-    + binary('true_divide', np.true_divide, numpy.true_divide,
-             domain=[(-2.0, 2.0), (-2.0, -0.5)])
+    + binary('true_divide', np.true_divide, numpy.true_divide, domain=[(-2.0, 2.0), (-2.0, -0.5)])
     + binary('power', np.power, numpy.power, domain=[(0.3, 2.0), (-2.0, 2.0)])
     + binary('float_power', np.float_power, numpy.float_power, domain=[(0.3, 2.0), (-2.0, 2.0)])
     + binary('arctan2', np.arctan2, numpy.arctan2, make=_away_from_zero())
@@ -121,21 +141,61 @@ BINARY = (
     + _mod_cases('remainder', np.remainder, numpy.remainder)
     + _mod_cases('mod-operator', lambda x, y: x % y, numpy.mod)
     + _mod_cases('fmod', np.fmod, numpy.fmod)
-    + [Case('power/negative-base-integer-exponent', np.power, numpy.power, [(5,), (5,)],
-            inputs=[[-2.0, -1.5, -0.5, 1.5, 2.0], [3.0, 2.0, -1.0, 2.0, -2.0]], wrt=[0]),
-       Case('power/zero-exponent', np.power, numpy.power, [(3,), (3,)],
-            inputs=[[1.5, 0.5, 2.0], [0.0, 0.0, 0.0]]),
-       Case('power/zero-exponent-negative-base', np.power, numpy.power, [(3,), (3,)],
-            inputs=[[-1.5, -0.5, -2.0], [0.0, 0.0, 0.0]], wrt=[0]),
-       Case('clip/array-bounds', np.clip, numpy.clip, [(2, 3), (3,), (2, 1)],
-            domain=[(-2.0, 2.0), (-1.5, -0.2), (0.2, 1.5)]),
-       Case('clip/inverted-array-bounds', np.clip, numpy.clip, [(2, 3), (2, 3), ()],
-            make=lambda rng, s: [rng.uniform(-2, 2, s[0]), rng.uniform(0.5, 1, s[1]),
-                                 numpy.array(-0.5)]),
-       Case('where', lambda x, y: np.where(numpy.array([True, False, True]), x, y),
-            lambda x, y: numpy.where([True, False, True], x, y), [(2, 3), (2, 1)]),
-       Case('where/scalar-branch', lambda x: np.where(numpy.array([[True], [False]]), x, 0.0),
-            lambda x: numpy.where([[True], [False]], x, 0.0), [(3,)])]
+    + [
+        Case(
+            'power/negative-base-integer-exponent',
+            np.power,
+            numpy.power,
+            [(5,), (5,)],
+            inputs=[[-2.0, -1.5, -0.5, 1.5, 2.0], [3.0, 2.0, -1.0, 2.0, -2.0]],
+            wrt=[0],
+        ),
+        Case(
+            'power/zero-exponent',
+            np.power,
+            numpy.power,
+            [(3,), (3,)],
+            inputs=[[1.5, 0.5, 2.0], [0.0, 0.0, 0.0]],
+        ),
+        Case(
+            'power/zero-exponent-negative-base',
+            np.power,
+            numpy.power,
+            [(3,), (3,)],
+            inputs=[[-1.5, -0.5, -2.0], [0.0, 0.0, 0.0]],
+            wrt=[0],
+        ),
+        Case(
+            'clip/array-bounds',
+            np.clip,
+            numpy.clip,
+            [(2, 3), (3,), (2, 1)],
+            domain=[(-2.0, 2.0), (-1.5, -0.2), (0.2, 1.5)],
+        ),
+        Case(
+            'clip/inverted-array-bounds',
+            np.clip,
+            numpy.clip,
+            [(2, 3), (2, 3), ()],
+            make=lambda rng, s: [
+                rng.uniform(-2, 2, s[0]),
+                rng.uniform(0.5, 1, s[1]),
+                numpy.array(-0.5),
+            ],
+        ),
+        Case(
+            'where',
+            lambda x, y: np.where(numpy.array([True, False, True]), x, y),
+            lambda x, y: numpy.where([True, False, True], x, y),
+            [(2, 3), (2, 1)],
+        ),
+        Case(
+            'where/scalar-branch',
+            lambda x: np.where(numpy.array([[True], [False]]), x, 0.0),
+            lambda x: numpy.where([[True], [False]], x, 0.0),
+            [(3,)],
+        ),
+    ]
 )
 
 
@@ -147,8 +207,14 @@ def test_op(case):
 # --- piecewise-constant ops: values, and no gradient ------------------------------------
 
 CONSTANT = [
-    ('floor', numpy.floor), ('ceil', numpy.ceil), ('trunc', numpy.trunc), ('rint', numpy.rint),
-    ('fix', numpy.fix), ('round', numpy.round), ('around', numpy.around), ('sign', numpy.sign),
+    ('floor', numpy.floor),
+    ('ceil', numpy.ceil),
+    ('trunc', numpy.trunc),
+    ('rint', numpy.rint),
+    ('fix', numpy.fix),
+    ('round', numpy.round),
+    ('around', numpy.around),
+    ('sign', numpy.sign),
 ]
 
 
@@ -166,8 +232,7 @@ def test_piecewise_constant_values_and_no_gradient(name, ref):
 def test_round_decimals():
     data = numpy.array([1.234, -5.678])
     numpy.testing.assert_array_equal(np.round(np.array(data), 1).asnumpy(), numpy.round(data, 1))
-    numpy.testing.assert_array_equal(np.around(np.array(data), 2).asnumpy(),
-                                     numpy.around(data, 2))
+    numpy.testing.assert_array_equal(np.around(np.array(data), 2).asnumpy(), numpy.around(data, 2))
 
 
 def test_floor_divide_values_and_no_gradient():
@@ -181,19 +246,33 @@ def test_floor_divide_values_and_no_gradient():
     numpy.testing.assert_array_equal(np.floor_divide(np.array(a), b).asnumpy(), a // b)
 
 
-@pytest.mark.parametrize('name', ['equal', 'not_equal', 'less', 'less_equal', 'greater',
-                                  'greater_equal', 'logical_and', 'logical_or', 'logical_xor'])
+@pytest.mark.parametrize(
+    'name',
+    [
+        'equal',
+        'not_equal',
+        'less',
+        'less_equal',
+        'greater',
+        'greater_equal',
+        'logical_and',
+        'logical_or',
+        'logical_xor',
+    ],
+)
 def test_comparisons_and_logic_are_values(name):
     a, b = numpy.array([1.0, 0.0, 3.0]), numpy.array([1.0, 2.0, 0.0])
-    numpy.testing.assert_array_equal(getattr(np, name)(np.array(a), np.array(b)).asnumpy(),
-                                     getattr(numpy, name)(a, b))
+    numpy.testing.assert_array_equal(
+        getattr(np, name)(np.array(a), np.array(b)).asnumpy(), getattr(numpy, name)(a, b)
+    )
 
 
 @pytest.mark.parametrize('name', ['isnan', 'isinf', 'isfinite', 'logical_not'])
 def test_predicates_are_values(name):
     a = numpy.array([1.0, numpy.nan, numpy.inf, -numpy.inf, 0.0])
-    numpy.testing.assert_array_equal(getattr(np, name)(np.array(a)).asnumpy(),
-                                     getattr(numpy, name)(a))
+    numpy.testing.assert_array_equal(
+        getattr(np, name)(np.array(a)).asnumpy(), getattr(numpy, name)(a)
+    )
 
 
 def test_integer_arithmetic_keeps_numpy_dtypes():
@@ -204,6 +283,7 @@ def test_integer_arithmetic_keeps_numpy_dtypes():
 
 
 # --- NumPy's behaviour on bad input and at domain edges ------------------------------------
+
 
 def test_domain_errors_give_nan_with_numpy_warning():
     with pytest.warns(RuntimeWarning, match='invalid value'):

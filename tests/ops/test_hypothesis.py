@@ -2,6 +2,7 @@
 axes included) for the binary elementwise ops, and shapes with axis/keepdims for
 the reductions; values, first and second derivatives are checked as in the op
 tables. Values come from a drawn seed, in domains away from kinks."""
+
 import numpy
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -41,8 +42,10 @@ BINARY = {
 
 @pytest.mark.parametrize('name', sorted(BINARY))
 @SETTINGS
-@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
-       seed=st.integers(0, 2 ** 32 - 1))
+@given(
+    shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_binary_broadcasting(name, shapes, seed):
     fn, ref, dx, dy = BINARY[name]
     rng = numpy.random.default_rng(seed)
@@ -87,8 +90,12 @@ REDUCTIONS = {
 
 @pytest.mark.parametrize('name', sorted(REDUCTIONS))
 @SETTINGS
-@given(data=st.data(), shape=array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
-       keepdims=st.booleans(), seed=st.integers(0, 2 ** 32 - 1))
+@given(
+    data=st.data(),
+    shape=array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
+    keepdims=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_reduction_axes(name, data, shape, keepdims, seed):
     fn, ref, domain, least = REDUCTIONS[name]
     axis = _axis(data.draw, len(shape))
@@ -96,8 +103,15 @@ def test_reduction_axes(name, data, shape, keepdims, seed):
     if int(numpy.prod([shape[a] for a in axes])) < least:
         return
     x = _values(numpy.random.default_rng(seed), shape, domain)
-    run_case(Case(name, lambda a: fn(a, axis=axis, keepdims=keepdims),
-                  lambda a: ref(a, axis=axis, keepdims=keepdims), [shape], inputs=[x]))
+    run_case(
+        Case(
+            name,
+            lambda a: fn(a, axis=axis, keepdims=keepdims),
+            lambda a: ref(a, axis=axis, keepdims=keepdims),
+            [shape],
+            inputs=[x],
+        )
+    )
 
 
 SCANS = {
@@ -109,23 +123,37 @@ SCANS = {
 
 @pytest.mark.parametrize('name', sorted(SCANS))
 @SETTINGS
-@given(data=st.data(), shape=array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
-       seed=st.integers(0, 2 ** 32 - 1))
+@given(
+    data=st.data(),
+    shape=array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_scans_and_sort_along_an_axis(name, data, shape, seed):
     fn, ref, domain = SCANS[name]
     axis = _axis(data.draw, len(shape), single=True)
     x = _values(numpy.random.default_rng(seed), shape, domain)
-    run_case(Case(name, lambda a: fn(a, axis=axis), lambda a: ref(a, axis=axis), [shape],
-                  inputs=[x]))
+    run_case(
+        Case(name, lambda a: fn(a, axis=axis), lambda a: ref(a, axis=axis), [shape], inputs=[x])
+    )
 
 
 @SETTINGS
-@given(data=st.data(), shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
-       q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3), keepdims=st.booleans(),
-       seed=st.integers(0, 2 ** 32 - 1))
+@given(
+    data=st.data(),
+    shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+    q=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=3),
+    keepdims=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_quantile_axes(data, shape, q, keepdims, seed):
     axis = _axis(data.draw, len(shape))
     x = _values(numpy.random.default_rng(seed), shape, (-2, 2))
-    run_case(Case('quantile', lambda a: np.quantile(a, q, axis=axis, keepdims=keepdims),
-                  lambda a: numpy.quantile(a, q, axis=axis, keepdims=keepdims), [shape],
-                  inputs=[x]))
+    run_case(
+        Case(
+            'quantile',
+            lambda a: np.quantile(a, q, axis=axis, keepdims=keepdims),
+            lambda a: numpy.quantile(a, q, axis=axis, keepdims=keepdims),
+            [shape],
+            inputs=[x],
+        )
+    )

@@ -3,6 +3,7 @@ and the gathers built on it (take, take_along_axis, put_along_axis, choose,
 compress): values against NumPy, derivatives to second order against central
 differences, batched Jacobians against looped ones.
 """
+
 import numpy
 import pytest
 
@@ -62,8 +63,9 @@ READS = [
 
 
 def _read_case(name, index, shape):
-    return Case(f'read/{name}', lambda x: x[index] * x[index],
-                lambda x: x[index] * x[index], [shape])
+    return Case(
+        f'read/{name}', lambda x: x[index] * x[index], lambda x: x[index] * x[index], [shape]
+    )
 
 
 # assignments y = x * 1; y[index] = v: (name, index, x shape, v shape)
@@ -93,6 +95,7 @@ def _assign(index):
         y = x * 1
         y[index] = v * v
         return y * y
+
     return f
 
 
@@ -101,6 +104,7 @@ def _assign_ref(index):
         y = x.copy()
         y[index] = v * v
         return y * y
+
     return f
 
 
@@ -109,6 +113,7 @@ def _inc(index):
         y = x * 1
         y[index] += v
         return y * y
+
     return f
 
 
@@ -117,6 +122,7 @@ def _inc_ref(index):
         y = x.copy()
         y[index] += v
         return y * y
+
     return f
 
 
@@ -127,57 +133,137 @@ def _put(x, idx, v, axis):
 
 
 def sq(name, fn, ref, shapes, **kw):
-    return Case(name, lambda *a: fn(*a) * fn(*a), lambda *a: numpy.asarray(ref(*a)) ** 2,
-                shapes, **kw)
+    return Case(
+        name, lambda *a: fn(*a) * fn(*a), lambda *a: numpy.asarray(ref(*a)) ** 2, shapes, **kw
+    )
 
 
 ORDER = I([[2, 0, 1], [1, 2, 0]])
 GATHERS = [
     sq('take', lambda x: np.take(x, [0, 2, 2]), lambda x: numpy.take(x, [0, 2, 2]), [(2, 3)]),
-    sq('take/axis', lambda x: np.take(x, I([[1, 0], [1, 1]]), axis=1),
-       lambda x: numpy.take(x, I([[1, 0], [1, 1]]), axis=1), [(2, 3)]),
-    sq('take/axis-1', lambda x: np.take(x, [1, 0], axis=-1),
-       lambda x: numpy.take(x, [1, 0], axis=-1), [(2, 1, 2)]),
-    sq('take/scalar', lambda x: np.take(x, 1, axis=0), lambda x: numpy.take(x, 1, axis=0), [(2, 3)]),
-    sq('take/wrap', lambda x: np.take(x, [4, -5], mode='wrap'),
-       lambda x: numpy.take(x, [4, -5], mode='wrap'), [(3,)]),
-    sq('take/clip', lambda x: np.take(x, [7, -1, 1], mode='clip'),
-       lambda x: numpy.take(x, [7, -1, 1], mode='clip'), [(3,)]),
-    sq('take/ndgrad-float-index', lambda x: np.take(x, np.array([2., 0.])),
-       lambda x: numpy.take(x, [2, 0]), [(3,)]),
-    sq('take_along_axis', lambda x: np.take_along_axis(x, ORDER, axis=1),
-       lambda x: numpy.take_along_axis(x, ORDER, axis=1), [(2, 3)]),
-    sq('take_along_axis/broadcast', lambda x: np.take_along_axis(x, I([[1, 1, 0]]), axis=0),
-       lambda x: numpy.take_along_axis(x, I([[1, 1, 0]]), axis=0), [(2, 3)]),
-    sq('take_along_axis/None', lambda x: np.take_along_axis(x, I([5, 0, 0]), axis=None),
-       lambda x: numpy.take_along_axis(x, I([5, 0, 0]), axis=None), [(2, 3)]),
-    sq('put_along_axis', lambda x, v: np.put_along_axis(x, ORDER[:, :1], v, axis=1),
-       lambda x, v: _put(x, ORDER[:, :1], v, 1), [(2, 3), (2, 1)]),
-    sq('put_along_axis/repeated', lambda x, v: np.put_along_axis(x, I([[1, 1]]), v, axis=1),
-       lambda x, v: _put(x, I([[1, 1]]), v, 1), [(1, 3), (1, 2)]),
-    sq('put_along_axis/scalar', lambda x, v: np.put_along_axis(x, I([[0], [2]]), v, axis=-1),
-       lambda x, v: _put(x, I([[0], [2]]), v, -1), [(2, 3), ()]),
-    sq('put_along_axis/None', lambda x, v: np.put_along_axis(x, I([4, 1]), v, axis=None),
-       lambda x, v: _put(x, I([4, 1]), v, None), [(2, 3), (2,)]),
-    sq('choose', lambda x, y, z: np.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
-       lambda x, y, z: numpy.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]), [(2, 3), (3,), ()]),
-    sq('choose/clip', lambda x, y: np.choose(I([-1, 3, 1]), (x, y), mode='clip'),
-       lambda x, y: numpy.choose(I([-1, 3, 1]), (x, y), mode='clip'), [(3,), (3,)]),
-    sq('choose/wrap', lambda x, y: np.choose(I([-1, 2, 1]), (x, y), mode='wrap'),
-       lambda x, y: numpy.choose(I([-1, 2, 1]), (x, y), mode='wrap'), [(3,), (1,)]),
-    sq('compress', lambda x: np.compress([True, False, True], x, axis=1),
-       lambda x: numpy.compress([True, False, True], x, axis=1), [(2, 3)]),
-    sq('compress/short', lambda x: np.compress([False, True], x, axis=0),
-       lambda x: numpy.compress([False, True], x, axis=0), [(3, 2)]),
-    sq('compress/None', lambda x: np.compress(I([1, 0, 0, 1]), x),
-       lambda x: numpy.compress(I([1, 0, 0, 1]), x), [(2, 2)]),
+    sq(
+        'take/axis',
+        lambda x: np.take(x, I([[1, 0], [1, 1]]), axis=1),
+        lambda x: numpy.take(x, I([[1, 0], [1, 1]]), axis=1),
+        [(2, 3)],
+    ),
+    sq(
+        'take/axis-1',
+        lambda x: np.take(x, [1, 0], axis=-1),
+        lambda x: numpy.take(x, [1, 0], axis=-1),
+        [(2, 1, 2)],
+    ),
+    sq(
+        'take/scalar', lambda x: np.take(x, 1, axis=0), lambda x: numpy.take(x, 1, axis=0), [(2, 3)]
+    ),
+    sq(
+        'take/wrap',
+        lambda x: np.take(x, [4, -5], mode='wrap'),
+        lambda x: numpy.take(x, [4, -5], mode='wrap'),
+        [(3,)],
+    ),
+    sq(
+        'take/clip',
+        lambda x: np.take(x, [7, -1, 1], mode='clip'),
+        lambda x: numpy.take(x, [7, -1, 1], mode='clip'),
+        [(3,)],
+    ),
+    sq(
+        'take/ndgrad-float-index',
+        lambda x: np.take(x, np.array([2.0, 0.0])),
+        lambda x: numpy.take(x, [2, 0]),
+        [(3,)],
+    ),
+    sq(
+        'take_along_axis',
+        lambda x: np.take_along_axis(x, ORDER, axis=1),
+        lambda x: numpy.take_along_axis(x, ORDER, axis=1),
+        [(2, 3)],
+    ),
+    sq(
+        'take_along_axis/broadcast',
+        lambda x: np.take_along_axis(x, I([[1, 1, 0]]), axis=0),
+        lambda x: numpy.take_along_axis(x, I([[1, 1, 0]]), axis=0),
+        [(2, 3)],
+    ),
+    sq(
+        'take_along_axis/None',
+        lambda x: np.take_along_axis(x, I([5, 0, 0]), axis=None),
+        lambda x: numpy.take_along_axis(x, I([5, 0, 0]), axis=None),
+        [(2, 3)],
+    ),
+    sq(
+        'put_along_axis',
+        lambda x, v: np.put_along_axis(x, ORDER[:, :1], v, axis=1),
+        lambda x, v: _put(x, ORDER[:, :1], v, 1),
+        [(2, 3), (2, 1)],
+    ),
+    sq(
+        'put_along_axis/repeated',
+        lambda x, v: np.put_along_axis(x, I([[1, 1]]), v, axis=1),
+        lambda x, v: _put(x, I([[1, 1]]), v, 1),
+        [(1, 3), (1, 2)],
+    ),
+    sq(
+        'put_along_axis/scalar',
+        lambda x, v: np.put_along_axis(x, I([[0], [2]]), v, axis=-1),
+        lambda x, v: _put(x, I([[0], [2]]), v, -1),
+        [(2, 3), ()],
+    ),
+    sq(
+        'put_along_axis/None',
+        lambda x, v: np.put_along_axis(x, I([4, 1]), v, axis=None),
+        lambda x, v: _put(x, I([4, 1]), v, None),
+        [(2, 3), (2,)],
+    ),
+    sq(
+        'choose',
+        lambda x, y, z: np.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
+        lambda x, y, z: numpy.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
+        [(2, 3), (3,), ()],
+    ),
+    sq(
+        'choose/clip',
+        lambda x, y: np.choose(I([-1, 3, 1]), (x, y), mode='clip'),
+        lambda x, y: numpy.choose(I([-1, 3, 1]), (x, y), mode='clip'),
+        [(3,), (3,)],
+    ),
+    sq(
+        'choose/wrap',
+        lambda x, y: np.choose(I([-1, 2, 1]), (x, y), mode='wrap'),
+        lambda x, y: numpy.choose(I([-1, 2, 1]), (x, y), mode='wrap'),
+        [(3,), (1,)],
+    ),
+    sq(
+        'compress',
+        lambda x: np.compress([True, False, True], x, axis=1),
+        lambda x: numpy.compress([True, False, True], x, axis=1),
+        [(2, 3)],
+    ),
+    sq(
+        'compress/short',
+        lambda x: np.compress([False, True], x, axis=0),
+        lambda x: numpy.compress([False, True], x, axis=0),
+        [(3, 2)],
+    ),
+    sq(
+        'compress/None',
+        lambda x: np.compress(I([1, 0, 0, 1]), x),
+        lambda x: numpy.compress(I([1, 0, 0, 1]), x),
+        [(2, 2)],
+    ),
 ]
 
-CASES = ([_read_case(*row) for row in READS]
-         + [Case(f'write/{n}', _assign(i), _assign_ref(i), [xs, vs]) for n, i, xs, vs in WRITES]
-         + [Case(f'increment/{n}', _inc(i), _inc_ref(i), [xs, vs])
-            for n, i, xs, vs in WRITES if n in ('slice', 'array/repeated-last-lands', 'moved')]
-         + GATHERS)
+CASES = (
+    [_read_case(*row) for row in READS]
+    + [Case(f'write/{n}', _assign(i), _assign_ref(i), [xs, vs]) for n, i, xs, vs in WRITES]
+    + [
+        Case(f'increment/{n}', _inc(i), _inc_ref(i), [xs, vs])
+        for n, i, xs, vs in WRITES
+        if n in ('slice', 'array/repeated-last-lands', 'moved')
+    ]
+    + GATHERS
+)
 
 
 @pytest.mark.parametrize('case', CASES, ids=str)
@@ -187,14 +273,22 @@ def test_op(case):
 
 def test_index_forms_read_with_ndgrad_arrays():
     x = numpy.random.default_rng(0).uniform(-2, 2, (3, 4))
-    index = (np.array([0., 2.]), np.array([1, 3], dtype='int64'))
-    run_case(Case('read/ndgrad-index', lambda a: a[index] * a[index],
-                  lambda a: a[[0, 2], [1, 3]] ** 2, [(3, 4)], inputs=[x]))
+    index = (np.array([0.0, 2.0]), np.array([1, 3], dtype='int64'))
+    run_case(
+        Case(
+            'read/ndgrad-index',
+            lambda a: a[index] * a[index],
+            lambda a: a[[0, 2], [1, 3]] ** 2,
+            [(3, 4)],
+            inputs=[x],
+        )
+    )
     mask = np.array(MASK)
     run_case(Case('read/ndgrad-mask', lambda a: a[mask] ** 2, lambda a: a[MASK] ** 2, [(3, 2)]))
 
 
 # --- the batched kernels equal a loop over the batch ----------------------------------------------
+
 
 @pytest.mark.parametrize('name, index, shape', READS, ids=[r[0] for r in READS])
 def test_batched_gather_and_scatter_match_a_loop(name, index, shape):
@@ -220,52 +314,53 @@ def test_advanced_layout_matches_numpy(name, index, shape):
     moved, ndim = indexing.advanced_layout(index)
     x = numpy.zeros((7,) + shape)
     result = x[(slice(None),) + (index if type(index) is tuple else (index,))]
-    assert result.shape.index(7) == (ndim if moved else 0) or result.shape[0] == 7 and not moved
+    assert result.shape.index(7) == (ndim if moved else 0) or (result.shape[0] == 7 and not moved)
 
 
 # --- special values: ties, repeats, exact gradients -------------------------------------------------
 
+
 def test_repeated_indices_accumulate_and_last_write_lands():
-    x = np.array([1., 2., 3.])
-    v = np.array([10., 20., 30.])
+    x = np.array([1.0, 2.0, 3.0])
+    v = np.array([10.0, 20.0, 30.0])
     x.attach_grad()
     v.attach_grad()
     with autograd.record():
         y = x * 1
         y[numpy.array([0, 2, 0])] = v
-        loss = (y * np.array([1., 2., 3.])).sum() + x[np.array([1, 1])].sum()
+        loss = (y * np.array([1.0, 2.0, 3.0])).sum() + x[np.array([1, 1])].sum()
     loss.backward()
-    assert y.tolist() == [30., 2., 20.]
-    assert x.grad.tolist() == [0., 4., 0.]
-    assert v.grad.tolist() == [0., 3., 1.]
+    assert y.tolist() == [30.0, 2.0, 20.0]
+    assert x.grad.tolist() == [0.0, 4.0, 0.0]
+    assert v.grad.tolist() == [0.0, 3.0, 1.0]
 
 
 def test_assignment_over_values_an_earlier_node_saved_raises_at_backward():
     """Under record() a write goes into the array's memory, as in NumPy; a node that
     saved the overwritten values cannot give a right gradient any more."""
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = x * 1
-        z = y * y          # saves y = [1, 2]
-        y[0] = 5.
+        z = y * y  # saves y = [1, 2]
+        y[0] = 5.0
         loss = (z + y * 3).sum()
-    assert y.tolist() == [5., 2.]
+    assert y.tolist() == [5.0, 2.0]
     with pytest.raises(InPlaceModificationError, match="input of 'multiply'"):
         loss.backward()
 
 
 def test_assignment_beside_values_an_earlier_node_saved():
     """Writes are tracked by region: values saved from other elements stay valid."""
-    x = np.array([1., 2., 3.])
+    x = np.array([1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         y = x * 1
-        z = y[1:] * y[1:]   # saves y[1:]
-        y[0] = 5. * x[0]
+        z = y[1:] * y[1:]  # saves y[1:]
+        y[0] = 5.0 * x[0]
         loss = z.sum() + (y * 3).sum()
     loss.backward()
-    assert x.grad.tolist() == [15., 7., 9.]
+    assert x.grad.tolist() == [15.0, 7.0, 9.0]
 
 
 def test_rows_written_from_earlier_rows_in_a_loop():
@@ -276,7 +371,7 @@ def test_rows_written_from_earlier_rows_in_a_loop():
         h = np.zeros((4, 2), dtype='float64')
         h[0] = x
         for t in range(1, 4):
-            h[t] = np.tanh(h[t - 1] * 2.)
+            h[t] = np.tanh(h[t - 1] * 2.0)
         loss = h.sum()
     loss.backward()
     expected = func.grad(lambda v: _tanh_rows(v))(numpy.array([0.5, -0.3]))
@@ -286,70 +381,70 @@ def test_rows_written_from_earlier_rows_in_a_loop():
 def _tanh_rows(v):
     rows = [v]
     for _ in range(3):
-        rows.append(np.tanh(rows[-1] * 2.))
+        rows.append(np.tanh(rows[-1] * 2.0))
     return np.stack(rows).sum()
 
 
 def test_a_write_through_a_view_reaches_its_base_under_record():
-    x = np.array([1., 2., 3.])
+    x = np.array([1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         z = x * 2
         v = z[0:2]
-        v[0] = 100.
+        v[0] = 100.0
         loss = (v * 1).sum()
-    assert z.tolist() == [100., 4., 6.]
+    assert z.tolist() == [100.0, 4.0, 6.0]
     loss.backward()
-    assert x.grad.tolist() == [0., 2., 0.]
+    assert x.grad.tolist() == [0.0, 2.0, 0.0]
     with autograd.record():
         z = x * 2
         v = z[0:2]
-        v[0] = 100.
-        loss = z.sum()   # z's history (2x) no longer describes z[0]
+        v[0] = 100.0
+        loss = z.sum()  # z's history (2x) no longer describes z[0]
     with pytest.raises(InPlaceModificationError, match='modified in place'):
         loss.backward()
 
 
 def test_augmented_assignment_of_an_element_under_record():
     """``y[i] += v`` writes y[i] in place and then assigns it: right gradient."""
-    x = np.array([1., 2.])
+    x = np.array([1.0, 2.0])
     x.attach_grad()
     with autograd.record():
         y = x * 3
         y[0] += x[1] ** 2
         y[1:] *= x[0]
     y.backward()
-    assert y.tolist() == [7., 6.]
-    assert x.grad.tolist() == [3. + 3. * 2., 2. * 2. + 3. * 1.]
+    assert y.tolist() == [7.0, 6.0]
+    assert x.grad.tolist() == [3.0 + 3.0 * 2.0, 2.0 * 2.0 + 3.0 * 1.0]
 
 
 def test_assignment_into_an_op_that_saved_its_output_under_record():
-    x = np.array([0., 1.])
+    x = np.array([0.0, 1.0])
     x.attach_grad()
     with autograd.record():
         y = np.exp(x)
-        y[0] = 0.          # overwrites the output that exp's derivative reads
+        y[0] = 0.0  # overwrites the output that exp's derivative reads
         loss = y.sum()
     with pytest.raises(InPlaceModificationError, match="output of 'exp'"):
         loss.backward()
     with autograd.record():
         y = np.exp(x).copy()
-        y[0] = 0.
+        y[0] = 0.0
         loss = y.sum()
     loss.backward()
-    numpy.testing.assert_allclose(x.grad.asnumpy(), [0., numpy.e], rtol=1e-6)
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, numpy.e], rtol=1e-6)
 
 
 def test_assignment_outside_record_is_in_place():
-    w = np.array([1., 2., 3.])
+    w = np.array([1.0, 2.0, 3.0])
     w.attach_grad()
     buffer = w._data
-    w[1:] = np.array([0., 0.])
-    w[numpy.array([0])] -= 1.
-    assert w._data is buffer and w.tolist() == [0., 0., 0.]
+    w[1:] = np.array([0.0, 0.0])
+    w[numpy.array([0])] -= 1.0
+    assert w._data is buffer and w.tolist() == [0.0, 0.0, 0.0]
     with autograd.record():
         loss = (w * w).sum()
-    w[0] = 1.
+    w[0] = 1.0
     with pytest.raises(InPlaceModificationError):
         loss.backward()
 
@@ -357,9 +452,8 @@ def test_assignment_outside_record_is_in_place():
 def test_assignment_into_a_variable_under_record_raises():
     w = np.ones(3)
     w.attach_grad()
-    with autograd.record():
-        with pytest.raises(InPlaceModificationError, match='outside the record'):
-            w[0] = 2.
+    with autograd.record(), pytest.raises(InPlaceModificationError, match='outside the record'):
+        w[0] = 2.0
 
 
 def test_float32_index_gradients_stay_float32():
@@ -369,39 +463,49 @@ def test_float32_index_gradients_stay_float32():
         y = x[numpy.array([0, 0]), 1:].sum() + x[MASK2].sum()
     y.backward()
     assert x.grad.dtype == numpy.float32
-    assert x.grad.asnumpy()[0].tolist() == [1., 2., 3., 2.]
+    assert x.grad.asnumpy()[0].tolist() == [1.0, 2.0, 3.0, 2.0]
 
 
 def test_gradient_of_a_gradient_through_a_moved_index():
     def f(x):
         return np.sin(x[numpy.array([0, 1]), :, numpy.array([2, 2])]) * x[0, :, numpy.array([1])]
+
     check_grad(f, [numpy.random.default_rng(3).uniform(-1, 1, (2, 2, 3))], order=3)
 
 
 # --- errors --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('call, error', [
-    (lambda: np.arange(3.)[np.array([0.5])], IndexError),
-    (lambda: np.arange(3.)[5], IndexError),
-    (lambda: np.arange(3.)[numpy.array([0, 3])], IndexError),
-    (lambda: np.arange(3.)[numpy.array([True])], IndexError),
-    (lambda: np.ones((2, 2))[0, 0, 0], IndexError),
-    (lambda: np.take(np.ones(3), [3]), IndexError),
-    (lambda: np.take(np.ones(3), numpy.array([0.5])), TypeError),
-    (lambda: np.take(np.ones(3), np.array([0.5])), IndexError),
-    (lambda: np.take(np.ones(3), numpy.array([True])), TypeError),
-    (lambda: np.take(np.ones(3), [0], axis=1), numpy.exceptions.AxisError),
-    (lambda: np.take(np.ones(3), [0], mode='nope'), ValueError),
-    (lambda: np.take_along_axis(np.ones((2, 2)), I([0, 1]), axis=1), ValueError),
-    (lambda: np.take_along_axis(np.ones((2, 2)), I([[0, 1]]), axis=2), numpy.exceptions.AxisError),
-    (lambda: np.put_along_axis(np.ones((2, 2)), I([[0, 1]]), 1., axis=-3),
-     numpy.exceptions.AxisError),
-    (lambda: np.choose(I([0, 2]), [np.ones(2), np.ones(2)]), ValueError),
-    (lambda: np.choose(I([0., 1.]), [np.ones(2), np.ones(2)]), TypeError),
-    (lambda: np.compress([[True]], np.ones(2)), ValueError),
-    (lambda: np.compress([False, False, True], np.ones(2)), IndexError),
-    (lambda: np.take(np.ones(2), [0], out=np.ones(1)), TypeError),
-])
+
+@pytest.mark.parametrize(
+    'call, error',
+    [
+        (lambda: np.arange(3.0)[np.array([0.5])], IndexError),
+        (lambda: np.arange(3.0)[5], IndexError),
+        (lambda: np.arange(3.0)[numpy.array([0, 3])], IndexError),
+        (lambda: np.arange(3.0)[numpy.array([True])], IndexError),
+        (lambda: np.ones((2, 2))[0, 0, 0], IndexError),
+        (lambda: np.take(np.ones(3), [3]), IndexError),
+        (lambda: np.take(np.ones(3), numpy.array([0.5])), TypeError),
+        (lambda: np.take(np.ones(3), np.array([0.5])), IndexError),
+        (lambda: np.take(np.ones(3), numpy.array([True])), TypeError),
+        (lambda: np.take(np.ones(3), [0], axis=1), numpy.exceptions.AxisError),
+        (lambda: np.take(np.ones(3), [0], mode='nope'), ValueError),
+        (lambda: np.take_along_axis(np.ones((2, 2)), I([0, 1]), axis=1), ValueError),
+        (
+            lambda: np.take_along_axis(np.ones((2, 2)), I([[0, 1]]), axis=2),
+            numpy.exceptions.AxisError,
+        ),
+        (
+            lambda: np.put_along_axis(np.ones((2, 2)), I([[0, 1]]), 1.0, axis=-3),
+            numpy.exceptions.AxisError,
+        ),
+        (lambda: np.choose(I([0, 2]), [np.ones(2), np.ones(2)]), ValueError),
+        (lambda: np.choose(I([0.0, 1.0]), [np.ones(2), np.ones(2)]), TypeError),
+        (lambda: np.compress([[True]], np.ones(2)), ValueError),
+        (lambda: np.compress([False, False, True], np.ones(2)), IndexError),
+        (lambda: np.take(np.ones(2), [0], out=np.ones(1)), TypeError),
+    ],
+)
 def test_bad_input_raises_numpys_error_type(call, error):
     with pytest.raises(error):
         call()
@@ -417,11 +521,20 @@ def test_recorded_bad_index_raises_before_recording():
             x[np.array([1.5])]
 
 
-@pytest.mark.parametrize('index', [
-    I([3, 0, 3, 3, -1]), (Ellipsis, I([1, 1, 0])), (slice(None), I([2, -3, 2])),
-    (Ellipsis, I([0, 0]), slice(None)), (I([1, 1]), Ellipsis), I([], dtype=int),
-    (I([0, 1]), I([1, 1])), (slice(1, None), I([0, 0])),
-], ids=str)
+@pytest.mark.parametrize(
+    'index',
+    [
+        I([3, 0, 3, 3, -1]),
+        (Ellipsis, I([1, 1, 0])),
+        (slice(None), I([2, -3, 2])),
+        (Ellipsis, I([0, 0]), slice(None)),
+        (I([1, 1]), Ellipsis),
+        I([], dtype=int),
+        (I([0, 1]), I([1, 1])),
+        (slice(1, None), I([0, 0])),
+    ],
+    ids=str,
+)
 @pytest.mark.parametrize('nbatch', [0, 1])
 def test_add_at_matches_numpy(index, nbatch):
     """The sort-and-reduceat path for picks along one axis adds like numpy.add.at."""
@@ -435,11 +548,15 @@ def test_add_at_matches_numpy(index, nbatch):
     numpy.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize('picks', [
-    [2] * 7,                                  # many repeats: runs summed
-    [0] * 10 + list(range(1, 40)),            # a long run among few repeats
-    list(range(39, -1, -1)) + [5, 5, -1],     # unsorted, negative
-], ids=['repeats', 'long-run', 'unsorted'])
+@pytest.mark.parametrize(
+    'picks',
+    [
+        [2] * 7,  # many repeats: runs summed
+        [0] * 10 + list(range(1, 40)),  # a long run among few repeats
+        list(range(39, -1, -1)) + [5, 5, -1],  # unsorted, negative
+    ],
+    ids=['repeats', 'long-run', 'unsorted'],
+)
 def test_add_at_paths(picks):
     rng = numpy.random.default_rng(4)
     picks = I(picks)
@@ -454,7 +571,11 @@ def test_add_at_paths(picks):
 def test_docstring_examples():
     import doctest
     import importlib
+
     module = importlib.import_module('ndgrad.rules.indexing')
-    result = doctest.testmod(module, extraglobs={'np': np, 'autograd': autograd},
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        module,
+        extraglobs={'np': np, 'autograd': autograd},
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
     assert result.failed == 0 and result.attempted > 0

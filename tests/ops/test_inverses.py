@@ -1,5 +1,6 @@
 """Inverses, solves and determinants (ndgrad/rules/inverses.py): values against NumPy,
 derivatives to second order; then singular matrices, exact Hessians and errors."""
+
 import numpy
 import pytest
 
@@ -10,61 +11,151 @@ from tests.ops.matrices import grad_of, well_conditioned
 L = numpy.linalg
 
 
-INVERSES = [
-    Case('inv', lambda a: np.linalg.inv(a), L.inv, [(3, 3)], make=well_conditioned),
-    Case('inv/stacked', lambda a: np.linalg.inv(a), L.inv, [(2, 2, 2)], make=well_conditioned),
-    Case('inv/1x1', lambda a: np.linalg.inv(a), L.inv, [(1, 1)], make=well_conditioned),
-    Case('pinv/tall', lambda a: np.linalg.pinv(a), L.pinv, [(3, 2)]),
-    Case('pinv/wide-stacked', lambda a: np.linalg.pinv(a), L.pinv, [(2, 2, 3)]),
-    Case('pinv/square', lambda a: np.linalg.pinv(a), L.pinv, [(2, 2)], make=well_conditioned),
-    Case('det', lambda a: np.linalg.det(a), L.det, [(3, 3)]),
-    Case('det/stacked', lambda a: np.linalg.det(a), L.det, [(2, 2, 2)]),
-    Case('det/1x1', lambda a: np.linalg.det(a), L.det, [(1, 1)]),
-    Case('slogdet/logabsdet', lambda a: np.linalg.slogdet(a)[1], lambda a: L.slogdet(a)[1],
-         [(3, 3)]),
-    Case('slogdet/stacked-signed', lambda a: np.linalg.slogdet(a).sign
-         * np.exp(np.linalg.slogdet(a).logabsdet),
-         lambda a: L.slogdet(a).sign * numpy.exp(L.slogdet(a).logabsdet), [(2, 2, 2)]),
-    Case('solve/vector', lambda a, b: np.linalg.solve(a, b), L.solve, [(3, 3), (3,)],
-         make=well_conditioned),
-    Case('solve/matrix', lambda a, b: np.linalg.solve(a, b), L.solve, [(3, 3), (3, 2)],
-         make=well_conditioned),
-    Case('solve/stacked-a-vector-b', lambda a, b: np.linalg.solve(a, b), L.solve,
-         [(2, 2, 2), (2,)], make=well_conditioned),
-    Case('solve/stacked-b', lambda a, b: np.linalg.solve(a, b), L.solve,
-         [(2, 2), (3, 2, 1)], make=well_conditioned),
-    Case('solve/broadcast', lambda a, b: np.linalg.solve(a, b), L.solve,
-         [(2, 1, 2, 2), (3, 2, 2)], make=well_conditioned),
-    Case('lstsq/x-tall-vector', lambda a, b: np.linalg.lstsq(a, b)[0],
-         lambda a, b: L.lstsq(a, b)[0], [(4, 2), (4,)]),
-    Case('lstsq/x-tall-matrix', lambda a, b: np.linalg.lstsq(a, b)[0],
-         lambda a, b: L.lstsq(a, b)[0], [(4, 2), (4, 2)]),
-    Case('lstsq/x-wide', lambda a, b: np.linalg.lstsq(a, b)[0],
-         lambda a, b: L.lstsq(a, b)[0], [(2, 3), (2,)]),
-    Case('lstsq/residuals', lambda a, b: np.linalg.lstsq(a, b)[1],
-         lambda a, b: L.lstsq(a, b)[1], [(4, 2), (4, 2)]),
-    Case('lstsq/residuals-vector', lambda a, b: np.linalg.lstsq(a, b)[1],
-         lambda a, b: L.lstsq(a, b)[1], [(3, 2), (3,)]),
-    Case('lstsq/singular-values', lambda a, b: np.linalg.lstsq(a, b)[3],
-         lambda a, b: L.lstsq(a, b)[3], [(3, 2), (3,)], wrt=[0]),
-    Case('lstsq/all-outputs', lambda a, b: np.sum(np.linalg.lstsq(a, b)[0])
-         + np.sum(np.linalg.lstsq(a, b)[1]) * np.sum(np.linalg.lstsq(a, b)[3]),
-         lambda a, b: numpy.sum(L.lstsq(a, b)[0])
-         + numpy.sum(L.lstsq(a, b)[1]) * numpy.sum(L.lstsq(a, b)[3]), [(3, 2), (3, 2)]),
-] + [
-    Case(f'matrix_power/{n}', (lambda n: lambda a: np.linalg.matrix_power(a, n))(n),
-         (lambda n: lambda a: L.matrix_power(a, n))(n), [(2, 2, 2)], make=well_conditioned)
-    for n in (1, 2, 3, 5, -2)
-] + [
-    Case('multi_dot/vectors', lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
-         lambda a, b, c, d: L.multi_dot([a, b, c, d]), [(2,), (2, 3), (3, 2), (2,)]),
-    Case('multi_dot/matrices', lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
-         lambda a, b, c, d: L.multi_dot([a, b, c, d]), [(3, 1), (1, 3), (3, 2), (2, 1)]),
-    Case('multi_dot/three', lambda a, b, c: np.linalg.multi_dot([a, b, c]),
-         lambda a, b, c: L.multi_dot([a, b, c]), [(2, 3), (3, 2), (2,)]),
-    Case('multi_dot/two', lambda a, b: np.linalg.multi_dot([a, b]),
-         lambda a, b: L.multi_dot([a, b]), [(2, 3), (3,)]),
-]
+INVERSES = (
+    [
+        Case('inv', lambda a: np.linalg.inv(a), L.inv, [(3, 3)], make=well_conditioned),
+        Case('inv/stacked', lambda a: np.linalg.inv(a), L.inv, [(2, 2, 2)], make=well_conditioned),
+        Case('inv/1x1', lambda a: np.linalg.inv(a), L.inv, [(1, 1)], make=well_conditioned),
+        Case('pinv/tall', lambda a: np.linalg.pinv(a), L.pinv, [(3, 2)]),
+        Case('pinv/wide-stacked', lambda a: np.linalg.pinv(a), L.pinv, [(2, 2, 3)]),
+        Case('pinv/square', lambda a: np.linalg.pinv(a), L.pinv, [(2, 2)], make=well_conditioned),
+        Case('det', lambda a: np.linalg.det(a), L.det, [(3, 3)]),
+        Case('det/stacked', lambda a: np.linalg.det(a), L.det, [(2, 2, 2)]),
+        Case('det/1x1', lambda a: np.linalg.det(a), L.det, [(1, 1)]),
+        Case(
+            'slogdet/logabsdet',
+            lambda a: np.linalg.slogdet(a)[1],
+            lambda a: L.slogdet(a)[1],
+            [(3, 3)],
+        ),
+        Case(
+            'slogdet/stacked-signed',
+            lambda a: np.linalg.slogdet(a).sign * np.exp(np.linalg.slogdet(a).logabsdet),
+            lambda a: L.slogdet(a).sign * numpy.exp(L.slogdet(a).logabsdet),
+            [(2, 2, 2)],
+        ),
+        Case(
+            'solve/vector',
+            lambda a, b: np.linalg.solve(a, b),
+            L.solve,
+            [(3, 3), (3,)],
+            make=well_conditioned,
+        ),
+        Case(
+            'solve/matrix',
+            lambda a, b: np.linalg.solve(a, b),
+            L.solve,
+            [(3, 3), (3, 2)],
+            make=well_conditioned,
+        ),
+        Case(
+            'solve/stacked-a-vector-b',
+            lambda a, b: np.linalg.solve(a, b),
+            L.solve,
+            [(2, 2, 2), (2,)],
+            make=well_conditioned,
+        ),
+        Case(
+            'solve/stacked-b',
+            lambda a, b: np.linalg.solve(a, b),
+            L.solve,
+            [(2, 2), (3, 2, 1)],
+            make=well_conditioned,
+        ),
+        Case(
+            'solve/broadcast',
+            lambda a, b: np.linalg.solve(a, b),
+            L.solve,
+            [(2, 1, 2, 2), (3, 2, 2)],
+            make=well_conditioned,
+        ),
+        Case(
+            'lstsq/x-tall-vector',
+            lambda a, b: np.linalg.lstsq(a, b)[0],
+            lambda a, b: L.lstsq(a, b)[0],
+            [(4, 2), (4,)],
+        ),
+        Case(
+            'lstsq/x-tall-matrix',
+            lambda a, b: np.linalg.lstsq(a, b)[0],
+            lambda a, b: L.lstsq(a, b)[0],
+            [(4, 2), (4, 2)],
+        ),
+        Case(
+            'lstsq/x-wide',
+            lambda a, b: np.linalg.lstsq(a, b)[0],
+            lambda a, b: L.lstsq(a, b)[0],
+            [(2, 3), (2,)],
+        ),
+        Case(
+            'lstsq/residuals',
+            lambda a, b: np.linalg.lstsq(a, b)[1],
+            lambda a, b: L.lstsq(a, b)[1],
+            [(4, 2), (4, 2)],
+        ),
+        Case(
+            'lstsq/residuals-vector',
+            lambda a, b: np.linalg.lstsq(a, b)[1],
+            lambda a, b: L.lstsq(a, b)[1],
+            [(3, 2), (3,)],
+        ),
+        Case(
+            'lstsq/singular-values',
+            lambda a, b: np.linalg.lstsq(a, b)[3],
+            lambda a, b: L.lstsq(a, b)[3],
+            [(3, 2), (3,)],
+            wrt=[0],
+        ),
+        Case(
+            'lstsq/all-outputs',
+            lambda a, b: (
+                np.sum(np.linalg.lstsq(a, b)[0])
+                + np.sum(np.linalg.lstsq(a, b)[1]) * np.sum(np.linalg.lstsq(a, b)[3])
+            ),
+            lambda a, b: (
+                numpy.sum(L.lstsq(a, b)[0])
+                + numpy.sum(L.lstsq(a, b)[1]) * numpy.sum(L.lstsq(a, b)[3])
+            ),
+            [(3, 2), (3, 2)],
+        ),
+    ]
+    + [
+        Case(
+            f'matrix_power/{n}',
+            (lambda n: lambda a: np.linalg.matrix_power(a, n))(n),
+            (lambda n: lambda a: L.matrix_power(a, n))(n),
+            [(2, 2, 2)],
+            make=well_conditioned,
+        )
+        for n in (1, 2, 3, 5, -2)
+    ]
+    + [
+        Case(
+            'multi_dot/vectors',
+            lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
+            lambda a, b, c, d: L.multi_dot([a, b, c, d]),
+            [(2,), (2, 3), (3, 2), (2,)],
+        ),
+        Case(
+            'multi_dot/matrices',
+            lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]),
+            lambda a, b, c, d: L.multi_dot([a, b, c, d]),
+            [(3, 1), (1, 3), (3, 2), (2, 1)],
+        ),
+        Case(
+            'multi_dot/three',
+            lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+            lambda a, b, c: L.multi_dot([a, b, c]),
+            [(2, 3), (3, 2), (2,)],
+        ),
+        Case(
+            'multi_dot/two',
+            lambda a, b: np.linalg.multi_dot([a, b]),
+            lambda a, b: L.multi_dot([a, b]),
+            [(2, 3), (3,)],
+        ),
+    ]
+)
 
 
 @pytest.mark.parametrize('case', INVERSES, ids=str)
@@ -74,12 +165,15 @@ def test_inverses_and_solves(case):
 
 # --- special values, ties, degenerate spectra ------------------------------------------
 
+
 def test_slogdet_sign_and_lstsq_rank_carry_no_gradient():
     a = numpy.array([[0.0, 2.0], [1.0, 1.0]])  # det -2
     sign, logdet = np.linalg.slogdet(np.array(a))
     assert sign.item() == -1.0 and abs(logdet.item() - numpy.log(2)) < 1e-12
-    assert grad_of(lambda x: np.linalg.slogdet(x)[0] + 0 * x.sum(), a).tolist() \
-        == [[0.0, 0.0], [0.0, 0.0]]
+    assert grad_of(lambda x: np.linalg.slogdet(x)[0] + 0 * x.sum(), a).tolist() == [
+        [0.0, 0.0],
+        [0.0, 0.0],
+    ]
     x = np.array(a)
     x.attach_grad()
     with autograd.record():
@@ -100,15 +194,19 @@ def test_det_second_derivative_is_exact():
     numpy.testing.assert_allclose(a.grad.asnumpy(), [[0.0, 0.0], [0.0, 1.0]], atol=1e-12)
 
 
-@pytest.mark.parametrize('a, cofactors', [
-    ([[1.0, 2.0], [2.0, 4.0]], [[4.0, -2.0], [-2.0, 1.0]]),
-    ([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
-     [[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]]),
-    ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
-])
+@pytest.mark.parametrize(
+    'a, cofactors',
+    [
+        ([[1.0, 2.0], [2.0, 4.0]], [[4.0, -2.0], [-2.0, 1.0]]),
+        (
+            [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+            [[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]],
+        ),
+        ([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]),
+    ],
+)
 def test_gradient_of_det_at_a_singular_matrix_is_the_cofactor_matrix(a, cofactors):
-    numpy.testing.assert_allclose(grad_of(lambda x: np.linalg.det(x), a), cofactors,
-                                  atol=1e-12)
+    numpy.testing.assert_allclose(grad_of(lambda x: np.linalg.det(x), a), cofactors, atol=1e-12)
     tangent = numpy.arange(numpy.size(a), dtype=float).reshape(numpy.shape(a))
     _, dy = func.jvp(np.linalg.det, (numpy.array(a),), (tangent,))
     numpy.testing.assert_allclose(dy, (numpy.array(cofactors) * tangent).sum(), atol=1e-12)
@@ -116,7 +214,12 @@ def test_gradient_of_det_at_a_singular_matrix_is_the_cofactor_matrix(a, cofactor
 
 def test_second_derivative_of_det_at_a_singular_matrix_is_exact():
     """det(a) = a00 a11 - a01 a10: its Hessian, wherever a is."""
-    expected = [[0., 0., 0., 1.], [0., 0., -1., 0.], [0., -1., 0., 0.], [1., 0., 0., 0.]]
+    expected = [
+        [0.0, 0.0, 0.0, 1.0],
+        [0.0, 0.0, -1.0, 0.0],
+        [0.0, -1.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0, 0.0],
+    ]
     for a in ([[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]], [[1.0, 2.0], [3.0, 4.0]]):
         hessian = func.hessian(np.linalg.det)(numpy.array(a))
         numpy.testing.assert_allclose(hessian.reshape(4, 4), expected, atol=1e-12)
@@ -124,25 +227,34 @@ def test_second_derivative_of_det_at_a_singular_matrix_is_exact():
 
 # --- errors: the types NumPy raises, with what to do ---------------------------------------
 
-@pytest.mark.parametrize('call, error', [
-    (lambda: np.linalg.matrix_power(np.ones((2, 2)), 1.5), TypeError),
-    (lambda: np.linalg.matrix_power(np.ones((2, 3)), 2), numpy.linalg.LinAlgError),
-    (lambda: np.linalg.multi_dot([np.ones((2, 2, 2)), np.ones((2, 2)), np.ones(2)]),
-     numpy.linalg.LinAlgError),
-    (lambda: np.linalg.multi_dot([np.ones(2)]), ValueError),
-    (lambda: np.linalg.inv(np.zeros((2, 2))), numpy.linalg.LinAlgError),
-    (lambda: np.linalg.inv(np.ones((2, 3))), numpy.linalg.LinAlgError),
-    (lambda: np.linalg.solve(np.eye(2), np.ones(3)), ValueError),
-])
+
+@pytest.mark.parametrize(
+    'call, error',
+    [
+        (lambda: np.linalg.matrix_power(np.ones((2, 2)), 1.5), TypeError),
+        (lambda: np.linalg.matrix_power(np.ones((2, 3)), 2), numpy.linalg.LinAlgError),
+        (
+            lambda: np.linalg.multi_dot([np.ones((2, 2, 2)), np.ones((2, 2)), np.ones(2)]),
+            numpy.linalg.LinAlgError,
+        ),
+        (lambda: np.linalg.multi_dot([np.ones(2)]), ValueError),
+        (lambda: np.linalg.inv(np.zeros((2, 2))), numpy.linalg.LinAlgError),
+        (lambda: np.linalg.inv(np.ones((2, 3))), numpy.linalg.LinAlgError),
+        (lambda: np.linalg.solve(np.eye(2), np.ones(3)), ValueError),
+    ],
+)
 def test_bad_input_raises_numpys_error_type(call, error):
     with pytest.raises(error):
         call()
 
 
-@pytest.mark.parametrize('f, x, expected', [
-    (lambda x: np.linalg.solve([[2.0, 0.0], [0.0, 4.0]], x).sum(), [3.0, 4.0], [0.5, 0.25]),
-    (lambda x: np.linalg.solve(x * numpy.eye(2), [2.0, 4.0]).sum(), [1.0, 2.0], [-2.0, -1.0]),
-    (lambda x: np.linalg.lstsq([[1.0], [1.0]], x)[0].sum(), [3.0, 4.0], [0.5, 0.5]),
-])
+@pytest.mark.parametrize(
+    'f, x, expected',
+    [
+        (lambda x: np.linalg.solve([[2.0, 0.0], [0.0, 4.0]], x).sum(), [3.0, 4.0], [0.5, 0.25]),
+        (lambda x: np.linalg.solve(x * numpy.eye(2), [2.0, 4.0]).sum(), [1.0, 2.0], [-2.0, -1.0]),
+        (lambda x: np.linalg.lstsq([[1.0], [1.0]], x)[0].sum(), [3.0, 4.0], [0.5, 0.5]),
+    ],
+)
 def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
     numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)

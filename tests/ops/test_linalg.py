@@ -1,6 +1,7 @@
 """Products, diagonals and norms (ndgrad/rules/linalg.py): values against NumPy,
 derivatives to second order against central differences (reverse batched and single,
 forward); then ties, special values and errors."""
+
 import numpy
 import pytest
 
@@ -34,12 +35,24 @@ PRODUCTS = [
     Case('outer', lambda a, b: np.outer(a, b), numpy.outer, [(3,), (2,)]),
     Case('outer/flattens', lambda a, b: np.outer(a, b), numpy.outer, [(2, 2), (3,)]),
     Case('tensordot/2', lambda a, b: np.tensordot(a, b), numpy.tensordot, [(2, 3, 2), (3, 2)]),
-    Case('tensordot/pairs', lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])),
-         lambda a, b: numpy.tensordot(a, b, axes=([1, 0], [0, 1])), [(2, 3), (3, 2, 2)]),
-    Case('tensordot/negative', lambda a, b: np.tensordot(a, b, axes=(-1, 0)),
-         lambda a, b: numpy.tensordot(a, b, axes=(-1, 0)), [(2, 3), (3, 2)]),
-    Case('tensordot/0', lambda a, b: np.tensordot(a, b, axes=0),
-         lambda a, b: numpy.tensordot(a, b, axes=0), [(2,), (3,)]),
+    Case(
+        'tensordot/pairs',
+        lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])),
+        lambda a, b: numpy.tensordot(a, b, axes=([1, 0], [0, 1])),
+        [(2, 3), (3, 2, 2)],
+    ),
+    Case(
+        'tensordot/negative',
+        lambda a, b: np.tensordot(a, b, axes=(-1, 0)),
+        lambda a, b: numpy.tensordot(a, b, axes=(-1, 0)),
+        [(2, 3), (3, 2)],
+    ),
+    Case(
+        'tensordot/0',
+        lambda a, b: np.tensordot(a, b, axes=0),
+        lambda a, b: numpy.tensordot(a, b, axes=0),
+        [(2,), (3,)],
+    ),
     Case('kron/2d', lambda a, b: np.kron(a, b), numpy.kron, [(2, 2), (2, 3)]),
     Case('kron/mixed', lambda a, b: np.kron(a, b), numpy.kron, [(2,), (2, 2)]),
     Case('kron/0d', lambda a, b: np.kron(a, b), numpy.kron, [(), (3,)]),
@@ -48,15 +61,28 @@ PRODUCTS = [
 
 DIAGONALS = [
     Case('trace', lambda a: np.trace(a), numpy.trace, [(3, 3)]),
-    Case('trace/offset-axes', lambda a: np.trace(a, 1, 2, 0),
-         lambda a: numpy.trace(a, 1, 2, 0), [(3, 2, 4)]),
-    Case('trace/stacked-negative-offset', lambda a: np.trace(a, -1, -2, -1),
-         lambda a: numpy.trace(a, -1, -2, -1), [(2, 3, 3)]),
-    Case('trace/beyond-the-matrix', lambda a: np.trace(a, 3), lambda a: numpy.trace(a, 3),
-         [(2, 3)]),
+    Case(
+        'trace/offset-axes',
+        lambda a: np.trace(a, 1, 2, 0),
+        lambda a: numpy.trace(a, 1, 2, 0),
+        [(3, 2, 4)],
+    ),
+    Case(
+        'trace/stacked-negative-offset',
+        lambda a: np.trace(a, -1, -2, -1),
+        lambda a: numpy.trace(a, -1, -2, -1),
+        [(2, 3, 3)],
+    ),
+    Case(
+        'trace/beyond-the-matrix', lambda a: np.trace(a, 3), lambda a: numpy.trace(a, 3), [(2, 3)]
+    ),
     Case('diagonal', lambda a: np.diagonal(a), numpy.diagonal, [(3, 4)]),
-    Case('diagonal/offset-axes', lambda a: np.diagonal(a, offset=-1, axis1=-1, axis2=0),
-         lambda a: numpy.diagonal(a, offset=-1, axis1=-1, axis2=0), [(3, 2, 3)]),
+    Case(
+        'diagonal/offset-axes',
+        lambda a: np.diagonal(a, offset=-1, axis1=-1, axis2=0),
+        lambda a: numpy.diagonal(a, offset=-1, axis1=-1, axis2=0),
+        [(3, 2, 3)],
+    ),
     Case('diag/vector', lambda v: np.diag(v, 1), lambda v: numpy.diag(v, 1), [(3,)]),
     Case('diag/vector-negative', lambda v: np.diag(v, -2), lambda v: numpy.diag(v, -2), [(2,)]),
     Case('diag/matrix', lambda a: np.diag(a, -1), lambda a: numpy.diag(a, -1), [(3, 4)]),
@@ -70,43 +96,67 @@ DIAGONALS = [
 
 
 def _norm_case(name, shape, **kw):
-    return Case(f'norm/{name}', lambda x: np.linalg.norm(x, **kw),
-                lambda x: L.norm(x, **kw), [shape])
+    return Case(
+        f'norm/{name}', lambda x: np.linalg.norm(x, **kw), lambda x: L.norm(x, **kw), [shape]
+    )
 
 
-NORMS = [
-    _norm_case('default', (2, 3)),
-    _norm_case('default-0d', ()),
-    _norm_case('default-keepdims', (2, 1, 3), keepdims=True),
-    _norm_case('vector', (3,)),
-    _norm_case('axis-negative', (2, 3), axis=-1),
-    _norm_case('axis-keepdims', (2, 3), axis=0, keepdims=True),
-    _norm_case('size-1-axis', (2, 1), axis=1),
-] + [
-    _norm_case(f'vector-ord{ord}', (2, 3), ord=ord, axis=1)
-    for ord in (1, 2, inf, -inf, 3, 0.5, -1, -2.5)
-] + [
-    _norm_case('vector-ord-inf-1d', (4,), ord=inf),
-    _norm_case('vector-ord1-keepdims', (2, 3), ord=1, axis=-2, keepdims=True),
-] + [
-    _norm_case(f'matrix-ord{ord}', (3, 3), ord=ord)
-    for ord in ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
-] + [
-    _norm_case(f'matrix-ord{ord}-axes', (2, 3, 2), ord=ord, axis=(2, 0))
-    for ord in ('fro', 'nuc', 1, 2, -inf)
-] + [
-    _norm_case('matrix-ord-nuc-keepdims', (3, 2, 2), ord='nuc', axis=(-1, -2), keepdims=True),
-    _norm_case('matrix-ord1-keepdims', (2, 3, 2), ord=1, axis=(0, 1), keepdims=True),
-    _norm_case('matrix-fro-tuple-1d-axis', (2, 3), axis=(1,)),
-    Case('vector_norm', lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=3),
-         lambda x: L.vector_norm(x, axis=(0, 2), ord=3), [(2, 2, 3)]),
-    Case('vector_norm/default', lambda x: np.linalg.vector_norm(x),
-         lambda x: L.vector_norm(x), [(2, 3)]),
-    Case('matrix_norm', lambda x: np.linalg.matrix_norm(x, ord=2),
-         lambda x: L.matrix_norm(x, ord=2), [(2, 3, 2)]),
-    Case('matrix_norm/fro-keepdims', lambda x: np.linalg.matrix_norm(x, keepdims=True),
-         lambda x: L.matrix_norm(x, keepdims=True), [(2, 2, 3)]),
-]
+NORMS = (
+    [
+        _norm_case('default', (2, 3)),
+        _norm_case('default-0d', ()),
+        _norm_case('default-keepdims', (2, 1, 3), keepdims=True),
+        _norm_case('vector', (3,)),
+        _norm_case('axis-negative', (2, 3), axis=-1),
+        _norm_case('axis-keepdims', (2, 3), axis=0, keepdims=True),
+        _norm_case('size-1-axis', (2, 1), axis=1),
+    ]
+    + [
+        _norm_case(f'vector-ord{ord}', (2, 3), ord=ord, axis=1)
+        for ord in (1, 2, inf, -inf, 3, 0.5, -1, -2.5)
+    ]
+    + [
+        _norm_case('vector-ord-inf-1d', (4,), ord=inf),
+        _norm_case('vector-ord1-keepdims', (2, 3), ord=1, axis=-2, keepdims=True),
+    ]
+    + [
+        _norm_case(f'matrix-ord{ord}', (3, 3), ord=ord)
+        for ord in ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
+    ]
+    + [
+        _norm_case(f'matrix-ord{ord}-axes', (2, 3, 2), ord=ord, axis=(2, 0))
+        for ord in ('fro', 'nuc', 1, 2, -inf)
+    ]
+    + [
+        _norm_case('matrix-ord-nuc-keepdims', (3, 2, 2), ord='nuc', axis=(-1, -2), keepdims=True),
+        _norm_case('matrix-ord1-keepdims', (2, 3, 2), ord=1, axis=(0, 1), keepdims=True),
+        _norm_case('matrix-fro-tuple-1d-axis', (2, 3), axis=(1,)),
+        Case(
+            'vector_norm',
+            lambda x: np.linalg.vector_norm(x, axis=(0, 2), ord=3),
+            lambda x: L.vector_norm(x, axis=(0, 2), ord=3),
+            [(2, 2, 3)],
+        ),
+        Case(
+            'vector_norm/default',
+            lambda x: np.linalg.vector_norm(x),
+            lambda x: L.vector_norm(x),
+            [(2, 3)],
+        ),
+        Case(
+            'matrix_norm',
+            lambda x: np.linalg.matrix_norm(x, ord=2),
+            lambda x: L.matrix_norm(x, ord=2),
+            [(2, 3, 2)],
+        ),
+        Case(
+            'matrix_norm/fro-keepdims',
+            lambda x: np.linalg.matrix_norm(x, keepdims=True),
+            lambda x: L.matrix_norm(x, keepdims=True),
+            [(2, 2, 3)],
+        ),
+    ]
+)
 
 
 @pytest.mark.parametrize('case', PRODUCTS + DIAGONALS, ids=str)
@@ -121,13 +171,29 @@ def test_norms(case):
 
 # --- special values, ties, degenerate spectra ------------------------------------------
 
-@pytest.mark.parametrize('kw', [{}, {'axis': -1}, {'axis': -1, 'ord': 3},
-                                {'axis': 0, 'ord': 1}, {'axis': -1, 'ord': inf},
-                                {'ord': 'fro'}, {'ord': 'nuc'}, {'ord': 2}, {'ord': -2},
-                                {'ord': 1}, {'ord': -inf}], ids=str)
+
+@pytest.mark.parametrize(
+    'kw',
+    [
+        {},
+        {'axis': -1},
+        {'axis': -1, 'ord': 3},
+        {'axis': 0, 'ord': 1},
+        {'axis': -1, 'ord': inf},
+        {'ord': 'fro'},
+        {'ord': 'nuc'},
+        {'ord': 2},
+        {'ord': -2},
+        {'ord': 1},
+        {'ord': -inf},
+    ],
+    ids=str,
+)
 def test_norm_gradient_at_zero_is_zero(kw):
-    assert grad_of(lambda x: np.linalg.norm(x, **kw).sum(), numpy.zeros((2, 3))).tolist() \
+    assert (
+        grad_of(lambda x: np.linalg.norm(x, **kw).sum(), numpy.zeros((2, 3))).tolist()
         == numpy.zeros((2, 3)).tolist()
+    )
 
 
 def test_frobenius_norm_gradient_at_zero_is_zero_and_second_order_finite():
@@ -143,23 +209,28 @@ def test_frobenius_norm_gradient_at_zero_is_zero_and_second_order_finite():
 
 def test_inf_norm_ties_share_the_gradient():
     numpy.testing.assert_array_equal(
-        grad_of(lambda x: np.linalg.norm(x, inf), [1.0, -1.0, 0.5]), [0.5, -0.5, 0.0])
+        grad_of(lambda x: np.linalg.norm(x, inf), [1.0, -1.0, 0.5]), [0.5, -0.5, 0.0]
+    )
     numpy.testing.assert_array_equal(
-        grad_of(lambda x: np.linalg.norm(x, -inf), [1.0, -0.5, 0.5]), [0.0, -0.5, 0.5])
+        grad_of(lambda x: np.linalg.norm(x, -inf), [1.0, -0.5, 0.5]), [0.0, -0.5, 0.5]
+    )
 
 
 def test_matrix_one_norm_ties_share_the_gradient():
     # both columns sum to 3 in absolute value
     numpy.testing.assert_array_equal(
         grad_of(lambda x: np.linalg.norm(x, 1), [[1.0, -2.0], [-2.0, 1.0]]),
-        [[0.5, -0.5], [-0.5, 0.5]])
+        [[0.5, -0.5], [-0.5, 0.5]],
+    )
 
 
 def test_zero_ord_norm_counts_and_has_zero_gradient():
     x = [[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]]
     assert np.linalg.norm(np.array(x), 0, axis=1).tolist() == [2.0, 1.0]
-    assert grad_of(lambda x: np.linalg.norm(x, 0, axis=1).sum() + x.sum(), x).tolist() \
+    assert (
+        grad_of(lambda x: np.linalg.norm(x, 0, axis=1).sum() + x.sum(), x).tolist()
         == numpy.ones((2, 3)).tolist()
+    )
 
 
 def test_numpy_functions_on_ndgrad_arrays_dispatch_here():
@@ -168,38 +239,46 @@ def test_numpy_functions_on_ndgrad_arrays_dispatch_here():
     with autograd.record():
         y = numpy.linalg.det(a) + numpy.trace(a) + numpy.einsum('ij,ij', a, a)
     y.backward()
-    numpy.testing.assert_allclose(a.grad.asnumpy(),
-                                  5 * L.inv(a.asnumpy()).T + numpy.eye(2) + 2 * a.asnumpy())
+    numpy.testing.assert_allclose(
+        a.grad.asnumpy(), 5 * L.inv(a.asnumpy()).T + numpy.eye(2) + 2 * a.asnumpy()
+    )
 
 
 # --- errors: the types NumPy raises, with what to do ---------------------------------------
 
-@pytest.mark.parametrize('call, error', [
-    (lambda: np.tensordot(np.ones((2, 3)), np.ones((2, 3)), axes=([1], [0])), ValueError),
-    (lambda: np.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=([1, 0], [0])), ValueError),
-    (lambda: np.dot(np.ones((2, 3)), np.ones((2, 3))), ValueError),
-    (lambda: np.vdot(np.ones(2), np.ones(3)), ValueError),
-    (lambda: np.diag(np.ones((2, 2, 2))), ValueError),
-    (lambda: np.linalg.norm(np.ones(3), 'fro'), ValueError),
-    (lambda: np.linalg.norm(np.ones((2, 2)), 3), ValueError),
-    (lambda: np.linalg.norm(np.ones((2, 2, 2)), 2), ValueError),
-    (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 0)), ValueError),
-    (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 2)), numpy.exceptions.AxisError),
-    (lambda: np.linalg.norm(np.ones((2, 2)), axis=1.5), TypeError),
-    (lambda: np.dot(np.ones(2), np.ones(2), out=np.ones(())), TypeError),
-])
+
+@pytest.mark.parametrize(
+    'call, error',
+    [
+        (lambda: np.tensordot(np.ones((2, 3)), np.ones((2, 3)), axes=([1], [0])), ValueError),
+        (lambda: np.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=([1, 0], [0])), ValueError),
+        (lambda: np.dot(np.ones((2, 3)), np.ones((2, 3))), ValueError),
+        (lambda: np.vdot(np.ones(2), np.ones(3)), ValueError),
+        (lambda: np.diag(np.ones((2, 2, 2))), ValueError),
+        (lambda: np.linalg.norm(np.ones(3), 'fro'), ValueError),
+        (lambda: np.linalg.norm(np.ones((2, 2)), 3), ValueError),
+        (lambda: np.linalg.norm(np.ones((2, 2, 2)), 2), ValueError),
+        (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 0)), ValueError),
+        (lambda: np.linalg.norm(np.ones((2, 2)), axis=(0, 2)), numpy.exceptions.AxisError),
+        (lambda: np.linalg.norm(np.ones((2, 2)), axis=1.5), TypeError),
+        (lambda: np.dot(np.ones(2), np.ones(2), out=np.ones(())), TypeError),
+    ],
+)
 def test_bad_input_raises_numpys_error_type(call, error):
     with pytest.raises(error):
         call()
 
 
-@pytest.mark.parametrize('f, x, expected', [
-    (lambda x: np.dot(x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
-    (lambda x: np.dot([1.0, 2.0], x), [3.0, 4.0], [1.0, 2.0]),
-    (lambda x: np.dot(x, 2.0).sum(), [3.0, 4.0], [2.0, 2.0]),
-    (lambda x: (x @ [[1.0], [2.0]]).sum(), [3.0, 4.0], [1.0, 2.0]),
-    (lambda x: ([1.0, 2.0] @ x), [3.0, 4.0], [1.0, 2.0]),
-    (lambda x: np.tensordot(x, [1.0, 2.0], axes=1), [3.0, 4.0], [1.0, 2.0]),
-])
+@pytest.mark.parametrize(
+    'f, x, expected',
+    [
+        (lambda x: np.dot(x, [1.0, 2.0]), [3.0, 4.0], [1.0, 2.0]),
+        (lambda x: np.dot([1.0, 2.0], x), [3.0, 4.0], [1.0, 2.0]),
+        (lambda x: np.dot(x, 2.0).sum(), [3.0, 4.0], [2.0, 2.0]),
+        (lambda x: (x @ [[1.0], [2.0]]).sum(), [3.0, 4.0], [1.0, 2.0]),
+        (lambda x: [1.0, 2.0] @ x, [3.0, 4.0], [1.0, 2.0]),
+        (lambda x: np.tensordot(x, [1.0, 2.0], axes=1), [3.0, 4.0], [1.0, 2.0]),
+    ],
+)
 def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
     numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)

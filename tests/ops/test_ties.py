@@ -13,6 +13,7 @@ Where a function has no derivative, ndgrad picks a valid subgradient:
 * The second-price auction: the price ``np.sort(bids)[-2]`` has gradient 1 at the
   second-highest bid; when the two highest bids tie, each gets 1/2.
 """
+
 import math
 import warnings
 
@@ -39,6 +40,7 @@ def exact(got, expected):
 
 
 # --- the second-price auction --------------------------------------------------------------
+
 
 def test_auction_price_is_the_second_highest_bid():
     bids = np.array([3.0, 7.5, 5.0, 1.0])
@@ -74,21 +76,26 @@ THIRD = 1 / 3
 @pytest.mark.parametrize('keepdims', [False, True])
 def test_max_ties(name, keepdims):
     fn = getattr(np, name)
-    exact(grad_of(lambda x: fn(x, axis=1, keepdims=keepdims), TIED),
-          [[0, 0.5, 0.5], [THIRD, THIRD, THIRD]])
-    exact(grad_of(lambda x: fn(x, axis=-1, keepdims=keepdims), TIED),
-          [[0, 0.5, 0.5], [THIRD, THIRD, THIRD]])
+    exact(
+        grad_of(lambda x: fn(x, axis=1, keepdims=keepdims), TIED),
+        [[0, 0.5, 0.5], [THIRD, THIRD, THIRD]],
+    )
+    exact(
+        grad_of(lambda x: fn(x, axis=-1, keepdims=keepdims), TIED),
+        [[0, 0.5, 0.5], [THIRD, THIRD, THIRD]],
+    )
     exact(grad_of(lambda x: fn(x, axis=None, keepdims=keepdims), TIED), [[0, 0.5, 0.5], [0, 0, 0]])
     exact(grad_of(lambda x: fn(x, axis=0, keepdims=keepdims), TIED), [[0, 1, 1], [1, 0, 0]])
-    exact(grad_of(lambda x: fn(x, axis=(0, 1), keepdims=keepdims), TIED), [[0, 0.5, 0.5], [0, 0, 0]])
+    exact(
+        grad_of(lambda x: fn(x, axis=(0, 1), keepdims=keepdims), TIED), [[0, 0.5, 0.5], [0, 0, 0]]
+    )
 
 
 @pytest.mark.parametrize('name', ['min', 'amin', 'nanmin'])
 def test_min_ties(name):
     fn = getattr(np, name)
     exact(grad_of(lambda x: fn(x, axis=1), TIED), [[1, 0, 0], [THIRD, THIRD, THIRD]])
-    exact(grad_of(lambda x: fn(x), [[2.0, 1.0], [1.0, 1.0]]),
-          [[0, THIRD], [THIRD, THIRD]])
+    exact(grad_of(lambda x: fn(x), [[2.0, 1.0], [1.0, 1.0]]), [[0, THIRD], [THIRD, THIRD]])
 
 
 def test_tied_shares_sum_to_one_not_to_the_tie_count():
@@ -112,8 +119,10 @@ def test_max_of_a_slice_with_nan_sends_the_gradient_to_the_nan():
 
 
 def test_nanmax_ignores_nan():
-    exact(grad_of(lambda x: np.nanmax(x, axis=1), [[numpy.nan, 2.0, 2.0], [1.0, numpy.nan, 0.5]]),
-          [[0, 0.5, 0.5], [1, 0, 0]])
+    exact(
+        grad_of(lambda x: np.nanmax(x, axis=1), [[numpy.nan, 2.0, 2.0], [1.0, numpy.nan, 0.5]]),
+        [[0, 0.5, 0.5], [1, 0, 0]],
+    )
     exact(grad_of(lambda x: np.nanmin(x), [numpy.nan, 2.0, -1.0]), [0, 0, 1])
 
 
@@ -138,6 +147,7 @@ def test_max_second_derivative_is_zero():
 
 
 # --- maximum / minimum / fmax / fmin: half to each side at equality ----------------------------
+
 
 @pytest.mark.parametrize('name', ['maximum', 'minimum', 'fmax', 'fmin'])
 def test_binary_extremes_split_at_equality(name):
@@ -167,6 +177,7 @@ def test_fmax_and_fmin_give_the_gradient_to_the_number_beside_a_nan():
 
 
 # --- kinks of elementwise functions ---------------------------------------------------------
+
 
 def test_abs_at_zero():
     exact(grad_of(np.abs, [-1.5, 0.0, 2.0]), [-1, 0, 1])
@@ -201,7 +212,7 @@ def test_sinc_at_zero():
         (g,) = autograd.grad(np.sinc(x), [x], create_graph=True)
     exact(g.asnumpy(), [0])
     g.backward()
-    numpy.testing.assert_allclose(x.grad.asnumpy(), [-math.pi ** 2 / 3], rtol=1e-14)
+    numpy.testing.assert_allclose(x.grad.asnumpy(), [-(math.pi**2) / 3], rtol=1e-14)
 
 
 def test_sqrt_and_cbrt_slopes_at_zero_are_inf_as_numpy():
@@ -212,8 +223,8 @@ def test_sqrt_and_cbrt_slopes_at_zero_are_inf_as_numpy():
 
 
 def test_power_with_a_negative_base_and_integer_exponent():
-    exact(grad_of(lambda x: x ** 3, [-2.0]), [12])
-    exact(grad_of(lambda x: x ** 2, [-2.0]), [-4])
+    exact(grad_of(lambda x: x**3, [-2.0]), [12])
+    exact(grad_of(lambda x: x**2, [-2.0]), [-4])
     exact(grad_of(lambda x: np.power(x, -1), [-2.0]), [-0.25])
     exact(grad_of(lambda x: np.power(x, numpy.array([3.0, 2.0])), [-2.0, -2.0]), [12, -4])
 
@@ -227,7 +238,7 @@ def test_power_slope_in_the_exponent():
 
 
 def test_power_with_zero_exponent_is_flat():
-    exact(grad_of(lambda x: x ** 0, [0.0, -3.0, 2.0]), [0, 0, 0])
+    exact(grad_of(lambda x: x**0, [0.0, -3.0, 2.0]), [0, 0, 0])
     gx, gy = grad_of(np.power, [0.0, 2.0], [0.0, 0.0])
     exact(gx, [0, 0])
     exact(gy, [0, math.log(2.0)])
@@ -271,8 +282,16 @@ def test_piecewise_constant_ops_carry_no_gradient():
     x = np.array([0.5, -1.5])
     x.attach_grad()
     with autograd.record():
-        ys = [np.floor(x), np.ceil(x), np.sign(x), np.round(x), np.trunc(x), np.rint(x),
-              np.fix(x), x // 1.0]
+        ys = [
+            np.floor(x),
+            np.ceil(x),
+            np.sign(x),
+            np.round(x),
+            np.trunc(x),
+            np.rint(x),
+            np.fix(x),
+            x // 1.0,
+        ]
     assert all(y._node is None for y in ys)
 
 
@@ -290,14 +309,17 @@ def test_nan_to_num_passes_gradient_only_where_finite():
 
 # --- products with zeros ------------------------------------------------------------------
 
+
 def test_prod_with_one_zero():
     exact(grad_of(np.prod, [2.0, 0.0, 3.0]), [0, 6, 0])
 
 
 def test_prod_with_two_zeros():
     exact(grad_of(np.prod, [0.0, 2.0, 0.0]), [0, 0, 0])
-    exact(grad_of(lambda x: np.prod(x, axis=1), [[0.0, 2.0, 0.0], [1.0, 0.0, 4.0]]),
-          [[0, 0, 0], [0, 4, 0]])
+    exact(
+        grad_of(lambda x: np.prod(x, axis=1), [[0.0, 2.0, 0.0], [1.0, 0.0, 4.0]]),
+        [[0, 0, 0], [0, 4, 0]],
+    )
 
 
 def test_prod_second_derivative_with_two_zeros():
@@ -325,6 +347,7 @@ def test_cumprod_keeps_float32():
 
 
 # --- sort, median, quantile ----------------------------------------------------------------
+
 
 def test_sort_ties_share_their_positions_gradients():
     x = np.array([1.0, 1.0])
@@ -365,6 +388,7 @@ def test_quantile_interpolates_linearly():
 
 
 # --- smooth reductions at special values -----------------------------------------------------
+
 
 def test_logsumexp_gradient_is_the_softmax():
     x = [1.0, 2.0, -numpy.inf]

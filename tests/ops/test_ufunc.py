@@ -1,5 +1,6 @@
 """NumPy's ufunc keywords on the elementwise ops (ndgrad/rules/_ufunc.py): ``where=``,
 ``out=`` and ``dtype=``; unselected entries are constants, to every order, in both modes."""
+
 import numpy
 import pytest
 
@@ -13,45 +14,98 @@ MASK_LOG = numpy.array([False, False, True])
 
 def _masked(ufunc, mask, *extra):
     """NumPy's `ufunc(..., where=mask)` with the convention that unselected entries are 0."""
+
     def ref(*xs):
         shape = numpy.broadcast_shapes(*[numpy.shape(x) for x in xs + extra], mask.shape)
         return ufunc(*xs, *extra, out=numpy.zeros(shape), where=mask)
+
     return ref
 
 
 WHERE = [
-    Case('where=/add-scalar', lambda x: np.add(x, 1.0, where=MASK),
-         _masked(numpy.add, MASK, 1.0), [(2, 3)]),
-    Case('where=/add-broadcast', lambda x, y: np.add(x, y, where=MASK_2D),
-         _masked(numpy.add, MASK_2D), [(3,), (2, 1)]),
-    Case('where=/subtract', lambda x, y: np.subtract(x, y, where=MASK),
-         _masked(numpy.subtract, MASK), [(2, 3), (3,)]),
-    Case('where=/multiply', lambda x, y: np.multiply(x, y, where=MASK_2D),
-         _masked(numpy.multiply, MASK_2D), [(2, 3), (1, 3)]),
-    Case('where=/divide', lambda x, y: np.divide(x, y, where=MASK),
-         _masked(numpy.divide, MASK), [(3,), (3,)], domain=[(-2.0, 2.0), (0.5, 2.0)]),
-    Case('where=/power', lambda x, y: np.power(x, y, where=MASK),
-         _masked(numpy.power, MASK), [(3,), ()], domain=[(0.3, 2.0), (-2.0, 2.0)]),
+    Case(
+        'where=/add-scalar',
+        lambda x: np.add(x, 1.0, where=MASK),
+        _masked(numpy.add, MASK, 1.0),
+        [(2, 3)],
+    ),
+    Case(
+        'where=/add-broadcast',
+        lambda x, y: np.add(x, y, where=MASK_2D),
+        _masked(numpy.add, MASK_2D),
+        [(3,), (2, 1)],
+    ),
+    Case(
+        'where=/subtract',
+        lambda x, y: np.subtract(x, y, where=MASK),
+        _masked(numpy.subtract, MASK),
+        [(2, 3), (3,)],
+    ),
+    Case(
+        'where=/multiply',
+        lambda x, y: np.multiply(x, y, where=MASK_2D),
+        _masked(numpy.multiply, MASK_2D),
+        [(2, 3), (1, 3)],
+    ),
+    Case(
+        'where=/divide',
+        lambda x, y: np.divide(x, y, where=MASK),
+        _masked(numpy.divide, MASK),
+        [(3,), (3,)],
+        domain=[(-2.0, 2.0), (0.5, 2.0)],
+    ),
+    Case(
+        'where=/power',
+        lambda x, y: np.power(x, y, where=MASK),
+        _masked(numpy.power, MASK),
+        [(3,), ()],
+        domain=[(0.3, 2.0), (-2.0, 2.0)],
+    ),
     Case('where=/sin', lambda x: np.sin(x, where=MASK), _masked(numpy.sin, MASK), [(2, 3)]),
-    Case('where=/exp', lambda x: np.exp(x, where=MASK_2D), _masked(numpy.exp, MASK_2D),
-         [(3,)]),
-    Case('where=/negative', lambda x: np.negative(x, where=MASK), _masked(numpy.negative, MASK),
-         [(3,)]),
-    Case('where=/sqrt-saves-output', lambda x: np.sqrt(x, where=MASK),
-         _masked(numpy.sqrt, MASK), [(3,)], domain=(0.3, 3.0)),
-    Case('where=/maximum', lambda x, y: np.maximum(x, y, where=MASK),
-         _masked(numpy.maximum, MASK), [(3,), (3,)]),
+    Case('where=/exp', lambda x: np.exp(x, where=MASK_2D), _masked(numpy.exp, MASK_2D), [(3,)]),
+    Case(
+        'where=/negative',
+        lambda x: np.negative(x, where=MASK),
+        _masked(numpy.negative, MASK),
+        [(3,)],
+    ),
+    Case(
+        'where=/sqrt-saves-output',
+        lambda x: np.sqrt(x, where=MASK),
+        _masked(numpy.sqrt, MASK),
+        [(3,)],
+        domain=(0.3, 3.0),
+    ),
+    Case(
+        'where=/maximum',
+        lambda x, y: np.maximum(x, y, where=MASK),
+        _masked(numpy.maximum, MASK),
+        [(3,), (3,)],
+    ),
     # the rules never see the unselected inputs: log of negatives, arcsin beyond 1, 1/0
-    Case('where=/log-outside-domain', lambda x: np.log(x, where=MASK_LOG),
-         _masked(numpy.log, MASK_LOG), [(3,)], inputs=[[-1.0, 0.0, 2.0]]),
-    Case('where=/arcsin-outside-domain', lambda x: np.arcsin(x, where=MASK),
-         _masked(numpy.arcsin, MASK), [(3,)], inputs=[[0.3, 1.0, -0.5]]),
-    Case('where=/reciprocal-of-zero', lambda x: np.reciprocal(x, where=MASK),
-         _masked(numpy.reciprocal, MASK), [(3,)], inputs=[[0.5, 0.0, -2.0]]),
-    Case('where=/nothing-selected', lambda x: np.sin(x, where=False) + x,
-         lambda x: x, [(3,)]),
-    Case('where=/everything-selected', lambda x: np.sin(x, where=True),
-         numpy.sin, [(2, 3)]),
+    Case(
+        'where=/log-outside-domain',
+        lambda x: np.log(x, where=MASK_LOG),
+        _masked(numpy.log, MASK_LOG),
+        [(3,)],
+        inputs=[[-1.0, 0.0, 2.0]],
+    ),
+    Case(
+        'where=/arcsin-outside-domain',
+        lambda x: np.arcsin(x, where=MASK),
+        _masked(numpy.arcsin, MASK),
+        [(3,)],
+        inputs=[[0.3, 1.0, -0.5]],
+    ),
+    Case(
+        'where=/reciprocal-of-zero',
+        lambda x: np.reciprocal(x, where=MASK),
+        _masked(numpy.reciprocal, MASK),
+        [(3,)],
+        inputs=[[0.5, 0.0, -2.0]],
+    ),
+    Case('where=/nothing-selected', lambda x: np.sin(x, where=False) + x, lambda x: x, [(3,)]),
+    Case('where=/everything-selected', lambda x: np.sin(x, where=True), numpy.sin, [(2, 3)]),
 ]
 
 
@@ -60,6 +114,7 @@ def test_where_keyword(case):
     """Unselected entries are 0 and constants: values, and derivatives of both orders in
     both modes, against central differences; no warning from NumPy or the rules."""
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         run_case(case)
@@ -72,9 +127,12 @@ def test_where_without_out_never_gives_uninitialised_values():
         y = np.add(x, 1.0, where=numpy.array([True, False, False, True]))
         assert y.tolist() == [2.0, 0.0, 0.0, 5.0]
     assert np.exp(x, where=np.array([False, True, False, True])).tolist() == [
-        0.0, float(numpy.exp(np.float32(2.0))), 0.0, float(numpy.exp(np.float32(4.0)))]
-    assert np.less(x, 2.5, where=[True, True, False, False]).tolist() == [
-        True, True, False, False]
+        0.0,
+        float(numpy.exp(np.float32(2.0))),
+        0.0,
+        float(numpy.exp(np.float32(4.0))),
+    ]
+    assert np.less(x, 2.5, where=[True, True, False, False]).tolist() == [True, True, False, False]
 
 
 def test_where_gradient_is_zero_where_not_selected():

@@ -1,6 +1,7 @@
 """The helpers shared by derivative rules (ndgrad/rules/_util.py): axis bookkeeping against
 NumPy's own reductions and transposes, buffers reused only where that is safe, lanes that read
 an array along one axis, and the helpers the rules differentiate through (to second order)."""
+
 import numpy
 import pytest
 
@@ -8,8 +9,16 @@ from ndgrad import np
 from ndgrad.rules import _util
 from tests.ops.harness import Case, run_case
 
-AXES = [((2, 3, 4), None), ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 3, 4), (0, 2)),
-        ((2, 3, 4), [2, -3]), ((3,), 0), ((), None), ((2, 1, 3), (1,))]
+AXES = [
+    ((2, 3, 4), None),
+    ((2, 3, 4), 1),
+    ((2, 3, 4), -1),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), [2, -3]),
+    ((3,), 0),
+    ((), None),
+    ((2, 1, 3), (1,)),
+]
 
 
 @pytest.mark.parametrize('shape, axis', AXES, ids=str)
@@ -51,7 +60,7 @@ def test_times_into_writes_into_the_buffer_only_where_the_product_fits():
     d = numpy.array([1.0, 2.0])
     assert _util.times_into(numpy.array([3.0, 4.0]), d) is d and d.tolist() == [3.0, 8.0]
     d = numpy.array([1.0, 2.0])
-    batched = _util.times_into(numpy.ones((2, 2)), d)   # a batch axis: a new array
+    batched = _util.times_into(numpy.ones((2, 2)), d)  # a batch axis: a new array
     assert batched is not d and d.tolist() == [1.0, 2.0] and batched.shape == (2, 2)
     d32 = numpy.array([1.0, 2.0], dtype=numpy.float32)
     assert _util.times_into(numpy.array([2.0, 2.0]), d32) is not d32
@@ -78,8 +87,9 @@ def test_per_input_builds_each_rule_once_on_demand():
     assert built == [3, 0]
 
 
-@pytest.mark.parametrize('shape, axis', [((2, 3), 1), ((2, 3), 0), ((4,), 0),
-                                         ((2, 3, 4), 1), ((1, 3, 1), 2)], ids=str)
+@pytest.mark.parametrize(
+    'shape, axis', [((2, 3), 1), ((2, 3), 0), ((4,), 0), ((2, 3, 4), 1), ((1, 3, 1), 2)], ids=str
+)
 @pytest.mark.parametrize('keep', [True, False])
 def test_lanes_read_along_one_axis_like_take_along_axis(shape, axis, keep):
     x = numpy.random.default_rng(1).standard_normal(shape)
@@ -95,10 +105,12 @@ def test_lanes_read_along_one_axis_like_take_along_axis(shape, axis, keep):
 
 def _unreduce_sum(xp, axis):
     """A reduction's gradient route: sum, then unreduce and broadcast back (as the rules do)."""
+
     def f(x):
-        s = xp.sum(x ** 2, axis=axis)
+        s = xp.sum(x**2, axis=axis)
         g, _ = _util.unreduce(xp, s, s, x.shape, axis, keepdims=False)
         return xp.broadcast_to(g, x.shape) * x
+
     return f
 
 
@@ -106,8 +118,12 @@ DIFFERENTIABLE = [
     Case(f'unreduce/{shape}/{axis}', _unreduce_sum(np, axis), _unreduce_sum(numpy, axis), [shape])
     for shape, axis in [((2, 3), 1), ((2, 1, 3), (0, 2)), ((3,), None), ((), None)]
 ] + [
-    Case('times_into/broadcast', lambda g, d: _util.times_into(g, d) ** 2,
-         lambda g, d: (g * d) ** 2, [(2, 3), (3,)]),
+    Case(
+        'times_into/broadcast',
+        lambda g, d: _util.times_into(g, d) ** 2,
+        lambda g, d: (g * d) ** 2,
+        [(2, 3), (3,)],
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ Each test is one cell of the chapter with only the import changed to
 ``from ndgrad import autograd, np, npx``; it asserts the output the chapter shows.
 Comparisons give booleans (NumPy's semantics) where MXNet 1.x printed 1. and 0.
 """
+
 import numpy
 import pytest
 
@@ -100,7 +101,8 @@ def test_attach_grad_on_intermediate_detaches_it(x):
         z = 5 * u - x
     z.backward()
     assert repr((x.grad, u.grad, y.grad)) == (
-        '(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), array([0., 0., 0., 0.]))')
+        '(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), array([0., 0., 0., 0.]))'
+    )
 
 
 @pytest.mark.parametrize('seed', range(5))
@@ -137,8 +139,10 @@ def test_training_mode(capsys):
 
 # --- the demo: python -m ndgrad.demo walks this chapter -------------------------------------
 
+
 def _run_demo(capsys, *argv):
     from ndgrad import demo
+
     assert demo.main(list(argv)) == 0
     return capsys.readouterr().out
 
@@ -146,9 +150,19 @@ def _run_demo(capsys, *argv):
 def test_demo_transcript_is_a_passing_doctest(capsys, tmp_path):
     """Every value the demo prints is what its code gives when rerun from scratch."""
     import doctest
+
     out = _run_demo(capsys, '--out', str(tmp_path / 'plot.png'))
-    for title in ('simple example', 'vector', 'Detaching', 'control flow', 'Head gradients',
-                  'intermediates', 'Training mode', 'Second derivative', 'sin(x)'):
+    for title in (
+        'simple example',
+        'vector',
+        'Detaching',
+        'control flow',
+        'Head gradients',
+        'intermediates',
+        'Training mode',
+        'Second derivative',
+        'sin(x)',
+    ):
         assert title in out
     test = doctest.DocTestParser().get_doctest(out, {}, 'demo transcript', None, 0)
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -174,6 +188,7 @@ def test_demo_writes_to_the_current_directory_by_default(capsys, tmp_path, monke
 
 def test_demo_without_matplotlib_says_how_to_get_the_plot(capsys, tmp_path, monkeypatch):
     import sys
+
     for name in [m for m in sys.modules if m == 'matplotlib' or m.startswith('matplotlib.')]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, 'matplotlib', None)  # import matplotlib now fails
@@ -194,7 +209,9 @@ def test_demo_leaves_the_default_dtype_and_flags_alone(capsys, tmp_path):
 
 def test_demo_docstrings():
     import doctest
+
     from ndgrad import demo
+
     assert doctest.testmod(demo).failed == 0
 
 
@@ -205,20 +222,23 @@ ROOT = __import__('pathlib').Path(__file__).resolve().parents[2]
 
 def test_readme_examples():
     import doctest
+
     result = doctest.testfile(str(ROOT / 'README.md'), module_relative=False)
     assert result.attempted >= 10 and result.failed == 0
 
 
 def test_readme_set_up_has_exactly_two_commands_and_ci_runs_the_second():
     import re
+
     text = (ROOT / 'README.md').read_text()
     section = text.split('## Set up', 1)[1]
     commands = re.findall(r'```bash\n(.*?)\n```', section, flags=re.S)
     assert commands == [
         "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[plot]' "
-        "&& python -m ndgrad.demo",
+        '&& python -m ndgrad.demo',
         "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' "
-        "&& python -m pytest"]
+        '&& python -m pytest',
+    ]
     ci = (ROOT / '.ci' / 'run').read_text().strip().splitlines()
     assert commands[1] in ci  # (verbatim, as a line of its own; release checks follow)
 
@@ -228,10 +248,17 @@ def test_demo_runs_as_a_module(tmp_path):
     import os
     import subprocess
     import sys
+
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND='Agg')
     for module in ('ndgrad.demo', 'ndgrad'):
-        out = subprocess.run([sys.executable, '-m', module, '--out', str(tmp_path / 'p.png')],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, '-m', module, '--out', str(tmp_path / 'p.png')],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith('>>> from ndgrad import autograd, np, npx\n')
         assert 'array([ 0.,  4.,  8., 12.])' in out.stdout

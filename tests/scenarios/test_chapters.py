@@ -1,5 +1,6 @@
 """The book's chapters 3-7 as scripts (examples/ch*.py): each runs in quick mode with only
 the book's imports changed, reaches its stated result and draws its training curves."""
+
 import os
 import pathlib
 import re
@@ -14,23 +15,43 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / 'examples'
 STATED = {
     'ch3_linear_concise.py': [],
     'ch3_softmax_concise.py': [(r'^test accuracy (\S+)$', 0.85)],
-    'ch4_mlp.py': [(r'^MLP test accuracy (\S+)$', 0.85),
-                   (r'^MLP with dropout test accuracy (\S+)$', 0.85)],
+    'ch4_mlp.py': [
+        (r'^MLP test accuracy (\S+)$', 0.85),
+        (r'^MLP with dropout test accuracy (\S+)$', 0.85),
+    ],
     'ch5_custom_layers.py': [(r'^test accuracy of the network of custom layers (\S+)$', 0.85)],
     'ch6_lenet.py': [(r'LeNet test accuracy (\S+) >=', 0.80)],
     'ch7_resnet.py': [(r'test accuracy (\S+) >=', 0.80)],
 }
-CURVES = {'ch3_linear_concise.py': 0, 'ch3_softmax_concise.py': 1, 'ch4_mlp.py': 4,
-          'ch5_custom_layers.py': 1, 'ch6_lenet.py': 1, 'ch7_resnet.py': 1}
+CURVES = {
+    'ch3_linear_concise.py': 0,
+    'ch3_softmax_concise.py': 1,
+    'ch4_mlp.py': 4,
+    'ch5_custom_layers.py': 1,
+    'ch6_lenet.py': 1,
+    'ch7_resnet.py': 1,
+}
 
 
 def run_example(script, tmp_path):
-    env = dict(os.environ, NDGRAD_EXAMPLES_QUICK='1', MPLBACKEND='Agg',
-               NDGRAD_FIGURE_DIR=str(tmp_path / 'figures'),
-               # one BLAS thread: threads spinning on a shared 2-core machine cost 10x
-               OPENBLAS_NUM_THREADS='1', OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    result = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        NDGRAD_EXAMPLES_QUICK='1',
+        MPLBACKEND='Agg',
+        NDGRAD_FIGURE_DIR=str(tmp_path / 'figures'),
+        # one BLAS thread: threads spinning on a shared 2-core machine cost 10x
+        OPENBLAS_NUM_THREADS='1',
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+    )
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 

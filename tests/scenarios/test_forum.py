@@ -3,6 +3,7 @@
 MXNet 1.x ``nd`` snippets are written with the ``np`` namespace; the PyTorch ones
 are translated to the MXNet API they ask about.
 """
+
 import math
 
 import numpy
@@ -18,38 +19,39 @@ def _close(a, expected):
 
 # --- head gradients ------------------------------------------------------------------------------
 
+
 def test_head_gradient_dz_dy_computed_elsewhere():
     """``y.backward(dz/dy)`` with dz/dy computed outside autograd gives dz/dx."""
-    x = np.array([0., 1., 2., 3.])
+    x = np.array([0.0, 1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
-    dzdy = np.array([10, 1., .1, .01])
+    dzdy = np.array([10, 1.0, 0.1, 0.01])
     y.backward(dzdy)
-    _close(x.grad, [20., 2., 0.2, 0.02])
+    _close(x.grad, [20.0, 2.0, 0.2, 0.02])
 
 
 def test_head_gradient_as_a_list_of_numbers():
-    x = np.array([0., 1., 2., 3.])
+    x = np.array([0.0, 1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
-    y.backward([10, 1., .1, .01])
-    _close(x.grad, [20., 2., 0.2, 0.02])
+    y.backward([10, 1.0, 0.1, 0.01])
+    _close(x.grad, [20.0, 2.0, 0.2, 0.02])
     with autograd.record():
         y = x * 2
-    autograd.backward(y, numpy.array([10, 1., .1, .01]))
-    _close(x.grad, [20., 2., 0.2, 0.02])
+    autograd.backward(y, numpy.array([10, 1.0, 0.1, 0.01]))
+    _close(x.grad, [20.0, 2.0, 0.2, 0.02])
 
 
 def test_without_head_gradient_it_is_ones():
-    """"What do I get if I don't pass the head gradient?" The gradient of sum(y)."""
-    x = np.array([0., 1., 2., 3.])
+    """ "What do I get if I don't pass the head gradient?" The gradient of sum(y)."""
+    x = np.array([0.0, 1.0, 2.0, 3.0])
     x.attach_grad()
     with autograd.record():
         y = x * 2
     y.backward()
-    _close(x.grad, [2., 2., 2., 2.])
+    _close(x.grad, [2.0, 2.0, 2.0, 2.0])
 
 
 def test_head_gradients_section_gives_partial_derivatives():
@@ -93,6 +95,7 @@ def test_head_gradients_total_derivative_with_grad_req_add():
 
 # --- set_recording with and without detach ------------------------------------------------------
 
+
 def _x_y():
     x = np.array([1, 2, 3, 4])
     y = np.array([5, 6, 7, 8])
@@ -122,6 +125,7 @@ def test_set_recording_without_detach():
 
 
 # --- gradients of intermediates -----------------------------------------------------------------
+
 
 def test_attach_grad_on_intermediate_cuts_the_graph():
     x = np.arange(3)
@@ -163,6 +167,7 @@ def test_gradients_wrt_input_and_intermediate_together():
 
 # --- math.exp ------------------------------------------------------------------------------------
 
+
 def test_math_exp_on_an_array_explains_np_exp():
     x = np.arange(5)
 
@@ -171,9 +176,8 @@ def test_math_exp_on_an_array_explains_np_exp():
 
     assert f(1) == pytest.approx(math.e)
     x.attach_grad()
-    with autograd.record():
-        with pytest.raises(TypeError) as info:
-            f(x)
+    with autograd.record(), pytest.raises(TypeError) as info:
+        f(x)
     message = str(info.value)
     assert 'only size-1 arrays' in message and 'np.exp' in message
 
@@ -188,10 +192,11 @@ def test_np_exp_is_the_fix():
 
 
 def test_math_exp_of_a_one_element_array_works():
-    assert math.exp(np.array([0.])) == 1.0
+    assert math.exp(np.array([0.0])) == 1.0
 
 
 # --- plotting sin and its derivative -------------------------------------------------------------
+
 
 def test_grad_without_attach_grad_is_none():
     """The forum's attempt read x.grad without x.attach_grad(): there is no buffer."""
@@ -218,18 +223,19 @@ def test_per_element_backward_with_retain_graph_accumulates():
 
 def test_jacobian_rows_from_one_hot_head_gradients():
     """Each one-hot head gradient picks one row of the Jacobian."""
-    x = np.array([1., 2., 3.], dtype='float64')
+    x = np.array([1.0, 2.0, 3.0], dtype='float64')
     x.attach_grad()
     with autograd.record():
-        y = x * x * np.array([1., 10., 100.], dtype='float64')
+        y = x * x * np.array([1.0, 10.0, 100.0], dtype='float64')
     rows = []
     for i in range(3):
         y.backward(numpy.eye(3)[i], retain_graph=True)
         rows.append(x.grad.asnumpy())
-    numpy.testing.assert_allclose(numpy.stack(rows), numpy.diag([2., 40., 600.]))
+    numpy.testing.assert_allclose(numpy.stack(rows), numpy.diag([2.0, 40.0, 600.0]))
 
 
 # --- second backward (PyTorch thread, exercise 2) ------------------------------------------------
+
 
 def test_second_backward_with_retain_graph_write_and_add():
     x = np.arange(4)
@@ -249,6 +255,7 @@ def test_second_backward_with_retain_graph_write_and_add():
 
 # --- "how does attach_grad work without mxnet?" ----------------------------------------------
 
+
 def test_works_on_numpy_data():
     data = numpy.array([0.5, 1.5])
     x = np.array(data)
@@ -267,9 +274,11 @@ def test_set_np_is_accepted():
 
 # --- docs/guide.md answers these questions; its examples must run as shown ------------------
 
+
 def test_guide_examples():
     import doctest
     import pathlib
+
     guide = pathlib.Path(__file__).resolve().parents[2] / 'docs' / 'guide.md'
     result = doctest.testfile(str(guide), module_relative=False)
     assert result.attempted >= 40 and result.failed == 0

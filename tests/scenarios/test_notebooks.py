@@ -3,6 +3,7 @@
 The notebooks are committed with their outputs. After editing one, execute it and save the
 outputs with ``python -m tests.scenarios.test_notebooks examples/NAME.ipynb`` (no name: all).
 """
+
 import os
 import pathlib
 import shutil
@@ -26,39 +27,43 @@ EXPECTED = {
         'non-scalar': 'array([ True,  True,  True,  True])',
         'detach': 'array([ True,  True,  True,  True])',
         'y-backward': 'array([ True,  True,  True,  True])',
-        'attach-intermediate': ('(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), '
-                                'array([0., 0., 0., 0.]))'),
+        'attach-intermediate': (
+            '(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), array([0., 0., 0., 0.]))'
+        ),
         'check-k': 'array(True)',
         'k-values': '(array(1.6243454), array(1663.3297), array(1024.), array(1024.))',
         'training': 'False\nTrue\n',
     },
     'exercises.ipynb': {
-        'backward-twice': ("GraphFreedError: the graph through 'multiply' was already used by "
-                           'a backward pass'),
+        'backward-twice': (
+            "GraphFreedError: the graph through 'multiply' was already used by a backward pass"
+        ),
         'retain-graph': '[3. 3. 3. 3.]\n[3. 3. 3. 3.]\n',
         'retain-graph-add': '[3. 3. 3. 3.]\n[6. 6. 6. 6.]\n',
         'vector-a': 'array([ True,  True,  True,  True])',
         'matrix-trap': 'exact: 3 of 6, allclose: True',
-        'auction': "(array(5.), array([0., 0., 1., 0.]))",
-        'auction-tie': "(array(4.), array([0.5, 0. , 0.5]))",
-        'auction-top-tie': "(array(9.), array([0.5, 0.5, 0. ]))",
+        'auction': '(array(5.), array([0., 0., 1., 0.]))',
+        'auction-tie': '(array(4.), array([0.5, 0. , 0.5]))',
+        'auction-top-tie': '(array(9.), array([0.5, 0.5, 0. ]))',
         'sin': 'max |x.grad - cos(x)| = 0.0',
-        'vector-jacobian': ('array([[4096.,    0.,    0.],\n       [   0., 4096.,    0.],\n'
-                            '       [   0.,    0., 4096.]], dtype=float64)'),
+        'vector-jacobian': (
+            'array([[4096.,    0.,    0.],\n       [   0., 4096.,    0.],\n'
+            '       [   0.,    0., 4096.]], dtype=float64)'
+        ),
     },
     'forum.ipynb': {
         'head-gradient': 'array([20.  ,  2.  ,  0.2 ,  0.02])',
         'no-head-gradient': 'array([2., 2., 2., 2.])',
-        'partial': ('(array([1., 1., 1., 1.]), array([0., 0., 0., 0.]))\n'
-                    'array([2., 2., 2., 2.])'),
+        'partial': ('(array([1., 1., 1., 1.]), array([0., 0., 0., 0.]))\narray([2., 2., 2., 2.])'),
         'total': 'array([3., 3., 3., 3.])',
         'set-recording-detach': 'array([ 5., 12., 21., 32.])',
         'set-recording': 'array([10., 24., 42., 64.])',
         'intermediate-cut': 'x=>[0. 0. 0.] z=>[0. 4. 8.]',
         'intermediate-grad': '[array([ 0.,  8., 16.]), array([0., 4., 8.])]',
         'torch-twice': 'array([ 0.,  8., 16., 24.])',
-        'detach-head': ('k = 1024.0  a.grad / (k * d) = [1. 1. 1.]\n'
-                        'array([1024., 1024., 1024.], dtype=float64)'),
+        'detach-head': (
+            'k = 1024.0  a.grad / (k * d) = [1. 1. 1.]\narray([1024., 1024., 1024.], dtype=float64)'
+        ),
         'jacobian-rows': '[[  2.   0.   0.]\n [  0.  40.   0.]\n [  0.   0. 600.]]\narray(True)',
         'per-element': '(array(True), array(True))',
         'sum-grad': '(array(6.), array([1., 1., 1., 1.]))',
@@ -81,7 +86,7 @@ def _text(cell):
         elif out['output_type'] in ('execute_result', 'display_data'):
             parts.append(out['data'].get('text/plain', '') + '\n')
         elif out['output_type'] == 'error':
-            parts.append(f"{out['ename']}: {out['evalue']}\n")
+            parts.append(f'{out["ename"]}: {out["evalue"]}\n')
     return ''.join(parts)
 
 
@@ -89,10 +94,16 @@ def execute(path):
     """The notebook at `path`, executed in a fresh kernel (a failing cell raises)."""
     import nbformat
     from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name='python3', record_timing=False,
-                   resources={'metadata': {'path': str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name='python3',
+        record_timing=False,
+        resources={'metadata': {'path': str(path.parent)}},
+    ).execute()
     return nb
 
 
@@ -120,10 +131,10 @@ def test_notebook_runs_and_shows_the_stated_values(name, timings):
     pytest.importorskip('nbclient')
     pytest.importorskip('ipykernel')
     import nbformat
+
     path = EXAMPLES / name
     committed = nbformat.read(path, as_version=4)
-    if _needs_graphviz(committed) and (shutil.which('dot') is None
-                                       or not _importable('graphviz')):
+    if _needs_graphviz(committed) and (shutil.which('dot') is None or not _importable('graphviz')):
         pytest.skip("this notebook draws graphs: it needs graphviz and Graphviz's dot")
     if name == 'from_scratch.ipynb':
         pytest.importorskip('sklearn')
@@ -140,6 +151,7 @@ def test_notebook_runs_and_shows_the_stated_values(name, timings):
 def test_committed_notebook_shows_its_pictures(name):
     """A cell ending in a graph picture shows an SVG, one ending in a figure a PNG."""
     import nbformat
+
     nb = nbformat.read(EXAMPLES / name, as_version=4)
     for cell in nb.cells:
         if cell.cell_type != 'code':
@@ -167,6 +179,7 @@ def _importable(module):
 def main(argv):
     """Execute the notebooks named in `argv` (default: all) and save them with outputs."""
     import nbformat
+
     paths = [pathlib.Path(a).resolve() for a in argv] or sorted(EXAMPLES.glob('*.ipynb'))
     for path in paths:
         start = time.perf_counter()

@@ -3,6 +3,7 @@
 Only the import is changed (``from ndgrad import autograd, np, npx``). ``x.grad
 == 4*x`` shows booleans, as in NumPy.
 """
+
 import math
 
 import numpy
@@ -35,6 +36,7 @@ def x():
 
 # --- the notebook's walk through the chapter -------------------------------------------
 
+
 def test_cells_2_to_10(x):
     assert repr(np.arange(4)) == 'array([0., 1., 2., 3.])'
     assert repr(x.grad) == 'array([0., 0., 0., 0.])'
@@ -43,7 +45,7 @@ def test_cells_2_to_10(x):
     assert repr(y) == 'array(28.)'
     y.backward()
     assert repr(x.grad) == 'array([ 0.,  4.,  8., 12.])'
-    assert repr(x.grad == 4*x) == 'array([ True,  True,  True,  True])'
+    assert repr(x.grad == 4 * x) == 'array([ True,  True,  True,  True])'
     with autograd.record():
         y = x.sum()
     y.backward()
@@ -57,7 +59,7 @@ def test_cell_11_non_scalar(x):
     u = x.copy()
     u.attach_grad()
     with autograd.record():
-        v = (u*u).sum()
+        v = (u * u).sum()
     v.backward()
     assert repr(x.grad == u.grad) == 'array([ True,  True,  True,  True])'
 
@@ -71,11 +73,11 @@ def test_cells_12_13_detach_prints(x, capsys):
     print(x.grad == u)
     print(x.grad)
     y.backward()
-    print(x.grad == 2*x)
+    print(x.grad == 2 * x)
     print(x.grad)
     assert capsys.readouterr().out == (
-        '[ True  True  True  True]\n[0. 1. 4. 9.]\n'
-        '[ True  True  True  True]\n[0. 2. 4. 6.]\n')
+        '[ True  True  True  True]\n[0. 1. 4. 9.]\n[ True  True  True  True]\n[0. 2. 4. 6.]\n'
+    )
 
 
 def test_cell_14_attach_grad_detaches(x):
@@ -87,7 +89,8 @@ def test_cell_14_attach_grad_detaches(x):
         z = 5 * u - x
     z.backward()
     assert repr((x.grad, u.grad, y.grad)) == (
-        '(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), array([0., 0., 0., 0.]))')
+        '(array([-1., -1., -1., -1.]), array([5., 5., 5., 5.]), array([0., 0., 0., 0.]))'
+    )
 
 
 def test_cells_16_17_control_flow():
@@ -96,7 +99,7 @@ def test_cells_16_17_control_flow():
     with autograd.record():
         d = f(a)
     d.backward()
-    assert repr(a.grad == d/a) == 'array(True)'
+    assert repr(a.grad == d / a) == 'array(True)'
 
 
 def test_cell_18_training_mode(capsys):
@@ -107,6 +110,7 @@ def test_cell_18_training_mode(capsys):
 
 
 # --- exercise 1: second derivatives --------------------------------------------------------
+
 
 def _second_derivative(fn, x):
     x.attach_grad()
@@ -119,16 +123,19 @@ def _second_derivative(fn, x):
 
 def test_exercise_1_second_derivative_of_cube():
     x = np.arange(4)
-    dy, d2y = _second_derivative(lambda x: x ** 3, x)
+    dy, d2y = _second_derivative(lambda x: x**3, x)
     assert repr(dy) == 'array([ 0.,  3., 12., 27.])'
     assert repr(d2y) == 'array([ 0.,  6., 12., 18.])'  # 6x
 
 
-@pytest.mark.parametrize('fn, second', [
-    (np.tanh, lambda v: -2 * numpy.tanh(v) * (1 - numpy.tanh(v) ** 2)),
-    (np.sin, lambda v: -numpy.sin(v)),
-    (lambda x: np.dot(x, x), lambda v: numpy.full_like(v, 2.0)),
-])
+@pytest.mark.parametrize(
+    'fn, second',
+    [
+        (np.tanh, lambda v: -2 * numpy.tanh(v) * (1 - numpy.tanh(v) ** 2)),
+        (np.sin, lambda v: -numpy.sin(v)),
+        (lambda x: np.dot(x, x), lambda v: numpy.full_like(v, 2.0)),
+    ],
+)
 def test_exercise_1_second_derivatives(fn, second):
     values = numpy.linspace(-2, 2, 7)
     _, d2y = _second_derivative(fn, np.array(values, dtype='float64'))
@@ -149,6 +156,7 @@ def test_exercise_1_second_derivative_records_a_second_graph():
 
 
 # --- exercise 2: running backward twice ----------------------------------------------------
+
 
 def test_exercise_2_second_backward_raises_a_clear_error():
     x = np.ones(4) * 2
@@ -175,6 +183,7 @@ def test_exercise_2_retain_graph(capsys):
 
 # --- exercise 3: control flow with a vector or a matrix ------------------------------------
 
+
 @pytest.mark.parametrize('shape', [(4,), (3, 2)])
 def test_exercise_3_vector_and_matrix(shape):
     """f(a) is k*a with one k for the whole array: backward sums, so a.grad is k."""
@@ -184,7 +193,7 @@ def test_exercise_3_vector_and_matrix(shape):
         d = f(a)
     assert d.shape == shape  # no longer a scalar
     d.backward()
-    assert (a.grad == d/a).asnumpy().all()
+    assert (a.grad == d / a).asnumpy().all()
     assert numpy.unique(a.grad.asnumpy()).size == 1
 
 
@@ -194,9 +203,9 @@ def test_exercise_3_matrix_repr():
     with autograd.record():
         d = f(a)
     d.backward()
-    assert repr(a.grad == d/a) == ('array([[ True,  True],\n'
-                                   '       [ True,  True],\n'
-                                   '       [ True,  True]])')
+    assert repr(a.grad == d / a) == (
+        'array([[ True,  True],\n       [ True,  True],\n       [ True,  True]])'
+    )
 
 
 def test_exercise_3_head_gradient_d():
@@ -212,6 +221,7 @@ def test_exercise_3_head_gradient_d():
 
 # --- exercise 4: a control-flow example of our own ----------------------------------------
 
+
 def halve_until_small(a):
     """Halve while the norm exceeds 1, then cube: a data-dependent loop count n, so
     g(a) = (a / 2**n)**3 and dg/da = 3 a**2 / 8**n."""
@@ -219,7 +229,7 @@ def halve_until_small(a):
     while np.linalg.norm(a) > 1:
         a = a / 2
         n += 1
-    return a ** 3, n
+    return a**3, n
 
 
 @pytest.mark.parametrize('value', [0.5, 3.0, -40.0])
@@ -229,10 +239,11 @@ def test_exercise_4_own_control_flow(value):
     with autograd.record():
         g, n = halve_until_small(a)
     g.backward()
-    numpy.testing.assert_allclose(a.grad.asnumpy(), [3 * value ** 2 / 8 ** n])
+    numpy.testing.assert_allclose(a.grad.asnumpy(), [3 * value**2 / 8**n])
 
 
 # --- exercise 5: sin(x) and its autograd derivative ----------------------------------------
+
 
 def test_exercise_5_sin_derivative_is_cos():
     """In [27]: the derivative computed without using that sin' = cos."""
@@ -258,6 +269,7 @@ def test_exercise_5_python_sum():
 def test_exercise_5_plot_data():
     """The demo's plot data: sin(x) and its autograd derivative side by side."""
     from ndgrad.demo import sin_and_derivative
+
     xs, ys, dys = sin_and_derivative(num=50)
     assert xs.shape == ys.shape == dys.shape == (50,)
     numpy.testing.assert_allclose(ys, numpy.sin(xs), atol=1e-6)
@@ -268,6 +280,7 @@ def test_exercise_5_plotting_ndgrad_arrays_directly(tmp_path):
     """In [33]: matplotlib takes ndgrad arrays (x, x.grad) as they are."""
     pytest.importorskip('matplotlib')
     from matplotlib.figure import Figure
+
     x = np.linspace(0, 10, 200)
     x.attach_grad()
     with autograd.record():
@@ -285,11 +298,12 @@ def test_exercise_5_plotting_ndgrad_arrays_directly(tmp_path):
 
 # --- In [23]-[26]: vector y, Python sum ----------------------------------------------------
 
+
 def test_cells_23_24_broadcast_vector():
     x = np.arange(4)
     x.attach_grad()
     with autograd.record():
-        y = 2*np.dot(x, x) + 0*x
+        y = 2 * np.dot(x, x) + 0 * x
     y.backward()
     assert repr(x.grad) == 'array([ 0., 16., 32., 48.])'
     assert repr(y) == 'array([28., 28., 28., 28.])'
@@ -299,13 +313,14 @@ def test_cells_25_26_python_sum_of_vector():
     x = np.arange(4)
     x.attach_grad()
     with autograd.record():
-        y = sum(2*np.dot(x, x) + 0*x)
+        y = sum(2 * np.dot(x, x) + 0 * x)
     y.backward()
     assert repr(x.grad) == 'array([ 0., 16., 32., 48.])'
     assert repr(y) == 'array(112.)'
 
 
 # --- exercise 6: the second-price auction ---------------------------------------------------
+
 
 def _require_sort():
     if not hasattr(np, 'sort'):
@@ -341,6 +356,7 @@ def test_exercise_6_auction_tie_splits_the_gradient():
 
 
 # --- math.exp on an array ---------------------------------------------------------------------
+
 
 def test_math_exp_of_an_array_says_use_np_exp():
     x = np.arange(5)

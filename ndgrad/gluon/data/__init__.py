@@ -7,20 +7,21 @@ vision datasets and transforms (``gluon.data.vision``).
 >>> [(X.shape, y.shape) for X, y in loader]
 [((2, 3), (2,)), ((2, 3), (2,))]
 """
+
 from . import vision
 from .dataloader import DataLoader, default_batchify_fn
 from .dataset import ArrayDataset, Dataset, SimpleDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = [
-           'ArrayDataset',
-           'BatchSampler',
-           'DataLoader',
-           'Dataset',
-           'RandomSampler',
-           'Sampler',
-           'SequentialSampler',
-           'SimpleDataset',
-           'default_batchify_fn',
-           'vision',
+    'ArrayDataset',
+    'BatchSampler',
+    'DataLoader',
+    'Dataset',
+    'RandomSampler',
+    'Sampler',
+    'SequentialSampler',
+    'SimpleDataset',
+    'default_batchify_fn',
+    'vision',
 ]

@@ -17,6 +17,7 @@ accepted and ignored (ndgrad computes on the CPU).
 >>> next(iter(loader))[1]
 array([0, 1], dtype=int32)
 """
+
 import collections
 import concurrent.futures
 
@@ -52,24 +53,41 @@ class DataLoader:
     batch prepared by a worker thread.
     """
 
-    def __init__(self, dataset, batch_size=None, shuffle=False, sampler=None,
-                 last_batch=None, batch_sampler=None, batchify_fn=None, num_workers=0,
-                 pin_memory=False, pin_device_id=0, prefetch=None, thread_pool=False,
-                 timeout=120, try_nopython=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size=None,
+        shuffle=False,
+        sampler=None,
+        last_batch=None,
+        batch_sampler=None,
+        batchify_fn=None,
+        num_workers=0,
+        pin_memory=False,
+        pin_device_id=0,
+        prefetch=None,
+        thread_pool=False,
+        timeout=120,
+        try_nopython=None,
+    ):
         self._dataset = dataset
         if batch_sampler is None:
             if batch_size is None:
                 raise ValueError('DataLoader needs batch_size (or a batch_sampler)')
             if sampler is None:
-                sampler = RandomSampler(len(dataset)) if shuffle else SequentialSampler(
-                    len(dataset))
+                sampler = (
+                    RandomSampler(len(dataset)) if shuffle else SequentialSampler(len(dataset))
+                )
             elif shuffle:
-                raise ValueError('give either shuffle=True or a sampler, not both: the '
-                                 'sampler decides the order')
+                raise ValueError(
+                    'give either shuffle=True or a sampler, not both: the sampler decides the order'
+                )
             batch_sampler = BatchSampler(sampler, batch_size, last_batch or 'keep')
         elif batch_size is not None or shuffle or sampler is not None or last_batch:
-            raise ValueError('batch_size, shuffle, sampler and last_batch must not be given '
-                             'with a batch_sampler: it decides the batches itself')
+            raise ValueError(
+                'batch_size, shuffle, sampler and last_batch must not be given '
+                'with a batch_sampler: it decides the batches itself'
+            )
         if num_workers < 0:
             raise ValueError(f'num_workers must be 0 or more, not {num_workers}')
         self._batch_sampler = batch_sampler
@@ -111,5 +129,7 @@ class DataLoader:
         try:
             return future.result(timeout=self._timeout)
         except concurrent.futures.TimeoutError:
-            raise TimeoutError(f'a DataLoader worker took more than {self._timeout} s to '
-                               f'prepare a batch; raise timeout= or check the dataset') from None
+            raise TimeoutError(
+                f'a DataLoader worker took more than {self._timeout} s to '
+                f'prepare a batch; raise timeout= or check the dataset'
+            ) from None

@@ -12,6 +12,7 @@ when it is read (``lazy=True``) or once, up front.
 >>> ds.transform_first(lambda x: x * 10)[1][0]
 array([20., 30.])
 """
+
 from ..._ndarray import ndarray
 
 __all__ = ['ArrayDataset', 'Dataset', 'SimpleDataset']
@@ -93,7 +94,8 @@ class ArrayDataset(Dataset):
             if len(data) != self._length:
                 raise ValueError(
                     f'all arrays of an ArrayDataset must have the same length: array 0 has '
-                    f'length {self._length} while array {i} has {len(data)}')
+                    f'length {self._length} while array {i} has {len(data)}'
+                )
             if isinstance(data, ndarray) and data.ndim == 1:
                 data = data.asnumpy()
             self._data.append(data)

@@ -6,6 +6,7 @@ batches.
 >>> list(BatchSampler(SequentialSampler(5), 2, 'discard'))
 [[0, 1], [2, 3]]
 """
+
 import numpy
 
 __all__ = ['BatchSampler', 'RandomSampler', 'Sampler', 'SequentialSampler']
@@ -60,8 +61,9 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler, batch_size, last_batch='keep'):
         if last_batch not in LAST_BATCH:
-            raise ValueError(f"last_batch must be 'keep', 'discard' or 'rollover', "
-                             f'not {last_batch!r}')
+            raise ValueError(
+                f"last_batch must be 'keep', 'discard' or 'rollover', not {last_batch!r}"
+            )
         if not isinstance(batch_size, (int, numpy.integer)) or batch_size < 1:
             raise ValueError(f'batch_size must be a positive integer, not {batch_size!r}')
         self._sampler = sampler

@@ -8,6 +8,7 @@
 >>> net(np.ones((4, 3))).shape
 (4, 2)
 """
+
 from ..block import Block, HybridBlock
 from .activations import *  # noqa: F403
 from .activations import __all__ as _activations

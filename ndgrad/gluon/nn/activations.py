@@ -5,6 +5,7 @@
 >>> nn.Activation('relu')(np.array([-1., 2.]))
 array([0., 2.])
 """
+
 from ... import init as _init
 from ..block import HybridBlock
 

@@ -8,11 +8,11 @@
 >>> net(np.ones((2, 4))).shape
 (2, 1)
 """
+
 import math
 import warnings
 
-from ... import npx as _npx
-from ... import numpy as _np
+from ... import npx as _npx, numpy as _np
 from ..block import Block, HybridBlock
 from ..utils import indent
 from .activations import Activation
@@ -40,8 +40,9 @@ class _Stack:
             self.register_child(block)
 
     def __repr__(self):
-        modstr = '\n'.join(f'  ({key}): {indent(repr(block), 2)}'
-                           for key, block in self._children.items())
+        modstr = '\n'.join(
+            f'  ({key}): {indent(repr(block), 2)}' for key, block in self._children.items()
+        )
         return f'{self.__class__.__name__}(\n{modstr}\n)'
 
     def __getitem__(self, key):
@@ -80,9 +81,12 @@ class Sequential(_Stack, Block):
 
     def hybridize(self, active=True, **kwargs):
         if self._children and all(isinstance(c, HybridBlock) for c in self._children.values()):
-            warnings.warn(f"All children of this Sequential layer '{self.prefix}' are "
-                          f'HybridBlocks. Consider using HybridSequential for the best '
-                          f'performance.', stacklevel=2)
+            warnings.warn(
+                f"All children of this Sequential layer '{self.prefix}' are "
+                f'HybridBlocks. Consider using HybridSequential for the best '
+                f'performance.',
+                stacklevel=2,
+            )
         super().hybridize(active, **kwargs)
 
 
@@ -121,19 +125,38 @@ class Dense(HybridBlock):
     array([[3., 3.]])
     """
 
-    def __init__(self, units, activation=None, use_bias=True, flatten=True, dtype='float32',
-                 weight_initializer=None, bias_initializer='zeros', in_units=0, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        flatten=True,
+        dtype='float32',
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_units=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self._flatten = flatten
         with self.name_scope():
             self._units = units
             self._in_units = in_units
-            self.weight = self.params.get('weight', shape=(units, in_units),
-                                          init=weight_initializer, dtype=dtype,
-                                          allow_deferred_init=True)
+            self.weight = self.params.get(
+                'weight',
+                shape=(units, in_units),
+                init=weight_initializer,
+                dtype=dtype,
+                allow_deferred_init=True,
+            )
             if use_bias:
-                self.bias = self.params.get('bias', shape=(units,), init=bias_initializer,
-                                            dtype=dtype, allow_deferred_init=True)
+                self.bias = self.params.get(
+                    'bias',
+                    shape=(units,),
+                    init=bias_initializer,
+                    dtype=dtype,
+                    allow_deferred_init=True,
+                )
             else:
                 self.bias = None
             if activation is not None:
@@ -152,7 +175,7 @@ class Dense(HybridBlock):
     def __repr__(self):
         shape = self.weight.shape
         layout = f'{shape[1] if shape[1] else None} -> {shape[0]}'
-        return f"{self.__class__.__name__}({layout}, {self.act if self.act else 'linear'})"
+        return f'{self.__class__.__name__}({layout}, {self.act if self.act else "linear"})'
 
 
 class Dropout(HybridBlock):
@@ -193,32 +216,69 @@ class BatchNorm(HybridBlock):
            [2.999985]])
     """
 
-    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
-                 use_global_stats=False, fuse_relu=False, beta_initializer='zeros',
-                 gamma_initializer='ones', running_mean_initializer='zeros',
-                 running_variance_initializer='ones', in_channels=0, **kwargs):
+    def __init__(
+        self,
+        axis=1,
+        momentum=0.9,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        use_global_stats=False,
+        fuse_relu=False,
+        beta_initializer='zeros',
+        gamma_initializer='ones',
+        running_mean_initializer='zeros',
+        running_variance_initializer='ones',
+        in_channels=0,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if fuse_relu:
-            raise NotImplementedError('BatchNorm: fuse_relu=True is not supported; add an '
-                                      "Activation('relu') after the layer")
-        self._kwargs = {'axis': axis, 'eps': epsilon, 'momentum': momentum,
-                        'fix_gamma': not scale, 'use_global_stats': use_global_stats}
+            raise NotImplementedError(
+                'BatchNorm: fuse_relu=True is not supported; add an '
+                "Activation('relu') after the layer"
+            )
+        self._kwargs = {
+            'axis': axis,
+            'eps': epsilon,
+            'momentum': momentum,
+            'fix_gamma': not scale,
+            'use_global_stats': use_global_stats,
+        }
         if in_channels != 0:
             self.in_channels = in_channels
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True, differentiable=scale)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True, differentiable=center)
-        self.running_mean = self.params.get('running_mean', grad_req='null',
-                                            shape=(in_channels,),
-                                            init=running_mean_initializer,
-                                            allow_deferred_init=True, differentiable=False)
-        self.running_var = self.params.get('running_var', grad_req='null',
-                                           shape=(in_channels,),
-                                           init=running_variance_initializer,
-                                           allow_deferred_init=True, differentiable=False)
+        self.gamma = self.params.get(
+            'gamma',
+            grad_req='write' if scale else 'null',
+            shape=(in_channels,),
+            init=gamma_initializer,
+            allow_deferred_init=True,
+            differentiable=scale,
+        )
+        self.beta = self.params.get(
+            'beta',
+            grad_req='write' if center else 'null',
+            shape=(in_channels,),
+            init=beta_initializer,
+            allow_deferred_init=True,
+            differentiable=center,
+        )
+        self.running_mean = self.params.get(
+            'running_mean',
+            grad_req='null',
+            shape=(in_channels,),
+            init=running_mean_initializer,
+            allow_deferred_init=True,
+            differentiable=False,
+        )
+        self.running_var = self.params.get(
+            'running_var',
+            grad_req='null',
+            shape=(in_channels,),
+            init=running_variance_initializer,
+            allow_deferred_init=True,
+            differentiable=False,
+        )
 
     def infer_shape(self, x, *args):
         channels = x.shape[self._kwargs['axis']]
@@ -236,8 +296,10 @@ class BatchNorm(HybridBlock):
     def __repr__(self):
         in_channels = self.gamma.shape[0]
         content = ', '.join(f'{k}={v!r}' for k, v in self._kwargs.items())
-        return (f'{self.__class__.__name__}({content}, '
-                f'in_channels={in_channels if in_channels else None})')
+        return (
+            f'{self.__class__.__name__}({content}, '
+            f'in_channels={in_channels if in_channels else None})'
+        )
 
 
 class LayerNorm(HybridBlock):
@@ -248,19 +310,36 @@ class LayerNorm(HybridBlock):
     array([[-0.999995,  0.999995]])
     """
 
-    def __init__(self, axis=-1, epsilon=1e-5, center=True, scale=True,
-                 beta_initializer='zeros', gamma_initializer='ones', in_channels=0,
-                 prefix=None, params=None):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        beta_initializer='zeros',
+        gamma_initializer='ones',
+        in_channels=0,
+        prefix=None,
+        params=None,
+    ):
         super().__init__(prefix=prefix, params=params)
         self._kwargs = {'eps': epsilon, 'axis': axis, 'center': center, 'scale': scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        self.gamma = self.params.get(
+            'gamma',
+            grad_req='write' if scale else 'null',
+            shape=(in_channels,),
+            init=gamma_initializer,
+            allow_deferred_init=True,
+        )
+        self.beta = self.params.get(
+            'beta',
+            grad_req='write' if center else 'null',
+            shape=(in_channels,),
+            init=beta_initializer,
+            allow_deferred_init=True,
+        )
 
     def infer_shape(self, x, *args):
         channels = x.shape[self._axis]
@@ -268,8 +347,7 @@ class LayerNorm(HybridBlock):
         self.beta.shape = (channels,)
 
     def hybrid_forward(self, F, data, gamma, beta):
-        return F.npx.layer_norm(data, gamma=gamma, beta=beta, axis=self._axis,
-                                eps=self._epsilon)
+        return F.npx.layer_norm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
 
     def __repr__(self):
         content = ', '.join(f'{k}={v!r}' for k, v in self._kwargs.items())
@@ -284,22 +362,40 @@ class Embedding(HybridBlock):
     (2, 2)
     """
 
-    def __init__(self, input_dim, output_dim, dtype='float32', weight_initializer=None,
-                 sparse_grad=False, **kwargs):
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        dtype='float32',
+        weight_initializer=None,
+        sparse_grad=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        self._kwargs = {'input_dim': input_dim, 'output_dim': output_dim, 'dtype': dtype,
-                        'sparse_grad': sparse_grad}
-        self.weight = self.params.get('weight', shape=(input_dim, output_dim),
-                                      init=weight_initializer, dtype=dtype,
-                                      allow_deferred_init=True)
+        self._kwargs = {
+            'input_dim': input_dim,
+            'output_dim': output_dim,
+            'dtype': dtype,
+            'sparse_grad': sparse_grad,
+        }
+        self.weight = self.params.get(
+            'weight',
+            shape=(input_dim, output_dim),
+            init=weight_initializer,
+            dtype=dtype,
+            allow_deferred_init=True,
+        )
 
     def hybrid_forward(self, F, x, weight):
-        return F.npx.embedding(x, weight, input_dim=self._kwargs['input_dim'],
-                               output_dim=self._kwargs['output_dim'])
+        return F.npx.embedding(
+            x, weight, input_dim=self._kwargs['input_dim'], output_dim=self._kwargs['output_dim']
+        )
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}({self._kwargs['input_dim']} -> "
-                f"{self._kwargs['output_dim']}, {self._kwargs['dtype']})")
+        return (
+            f'{self.__class__.__name__}({self._kwargs["input_dim"]} -> '
+            f'{self._kwargs["output_dim"]}, {self._kwargs["dtype"]})'
+        )
 
 
 class Flatten(HybridBlock):
@@ -341,8 +437,9 @@ class Lambda(Block):
         elif callable(function):
             self._func_impl = function
         else:
-            raise ValueError(f'Unrecognized function in lambda: {function} of type '
-                             f'{type(function)}')
+            raise ValueError(
+                f'Unrecognized function in lambda: {function} of type {type(function)}'
+            )
 
     def forward(self, *args):
         return self._func_impl(*args)
@@ -368,8 +465,9 @@ class HybridLambda(HybridBlock):
             self._func = function
             self._func_name = function.__name__
         else:
-            raise ValueError(f'Unrecognized function in lambda: {function} of type '
-                             f'{type(function)}')
+            raise ValueError(
+                f'Unrecognized function in lambda: {function} of type {type(function)}'
+            )
 
     def hybrid_forward(self, F, x, *args):
         return self._func(F, x, *args)

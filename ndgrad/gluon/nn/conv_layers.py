@@ -10,6 +10,7 @@ Conv2D(-1 -> 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), Activation(si
 MaxPool2D(size=(3, 3), stride=(2, 2), padding=(0, 0), ceil_mode=False, global_pool=False, \
 pool_type=max, layout=NCHW)
 """
+
 from numbers import Number
 
 from ..block import HybridBlock
@@ -50,10 +51,25 @@ def _npx_op(F, name):
 class _Conv(HybridBlock):
     """N-d convolution (or transposed convolution): weight and bias, then an activation."""
 
-    def __init__(self, channels, kernel_size, strides, padding, dilation, groups, layout,
-                 in_channels=0, activation=None, use_bias=True, weight_initializer=None,
-                 bias_initializer='zeros', op_name='convolution', adj=None, prefix=None,
-                 params=None):
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides,
+        padding,
+        dilation,
+        groups,
+        layout,
+        in_channels=0,
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        op_name='convolution',
+        adj=None,
+        prefix=None,
+        params=None,
+    ):
         super().__init__(prefix=prefix, params=params)
         n = len(kernel_size)
         with self.name_scope():
@@ -61,21 +77,32 @@ class _Conv(HybridBlock):
             self._in_channels = in_channels
             self._op_name = op_name
             self._kwargs = {
-                'kernel': kernel_size, 'stride': _tuple(strides, n, 'strides'),
-                'dilate': _tuple(dilation, n, 'dilation'), 'pad': _tuple(padding, n, 'padding'),
-                'num_filter': channels, 'num_group': groups, 'no_bias': not use_bias,
-                'layout': layout}
+                'kernel': kernel_size,
+                'stride': _tuple(strides, n, 'strides'),
+                'dilate': _tuple(dilation, n, 'dilation'),
+                'pad': _tuple(padding, n, 'padding'),
+                'num_filter': channels,
+                'num_group': groups,
+                'no_bias': not use_bias,
+                'layout': layout,
+            }
             if adj is not None:
                 self._kwargs['adj'] = _tuple(adj, n, 'output_padding')
-            self.weight = self.params.get('weight', shape=self._weight_shape(in_channels),
-                                          init=weight_initializer, allow_deferred_init=True)
+            self.weight = self.params.get(
+                'weight',
+                shape=self._weight_shape(in_channels),
+                init=weight_initializer,
+                allow_deferred_init=True,
+            )
             if use_bias:
-                self.bias = self.params.get('bias', shape=(channels,), init=bias_initializer,
-                                            allow_deferred_init=True)
+                self.bias = self.params.get(
+                    'bias', shape=(channels,), init=bias_initializer, allow_deferred_init=True
+                )
             else:
                 self.bias = None
-            self.act = None if activation is None else Activation(
-                activation, prefix=activation + '_')
+            self.act = (
+                None if activation is None else Activation(activation, prefix=activation + '_')
+            )
 
     def _weight_shape(self, in_channels):
         kernel, groups = tuple(self._kwargs['kernel']), self._kwargs['num_group']
@@ -102,23 +129,25 @@ class _Conv(HybridBlock):
     def __repr__(self):
         kw = self._kwargs
         n = len(kw['kernel'])
-        s = f"{self.__class__.__name__}({{mapping}}, kernel_size={kw['kernel']}, " \
-            f"stride={kw['stride']}"
+        s = (
+            f'{self.__class__.__name__}({{mapping}}, kernel_size={kw["kernel"]}, '
+            f'stride={kw["stride"]}'
+        )
         if kw['pad'] != (0,) * n:
-            s += f", padding={kw['pad']}"
+            s += f', padding={kw["pad"]}'
         if kw['dilate'] != (1,) * n:
-            s += f", dilation={kw['dilate']}"
+            s += f', dilation={kw["dilate"]}'
         if kw.get('adj', (0,) * n) != (0,) * n:
-            s += f", output_padding={kw['adj']}"
+            s += f', output_padding={kw["adj"]}'
         if kw['num_group'] != 1:
-            s += f", groups={kw['num_group']}"
+            s += f', groups={kw["num_group"]}'
         if self.bias is None:
             s += ', bias=False'
         if self.act:
             s += f', {self.act}'
         shape = self.weight.shape
         if self._op_name == 'deconvolution':  # weight (in_channels, channels/groups, ...)
-            mapping = f"{shape[0]} -> {self._channels}"
+            mapping = f'{shape[0]} -> {self._channels}'
         else:
             mapping = f'{shape[1] if shape[1] else None} -> {shape[0]}'
         return s.format(mapping=mapping) + ')'
@@ -131,14 +160,39 @@ class Conv1D(_Conv):
     (4, 2, 3)
     """
 
-    def __init__(self, channels, kernel_size, strides=1, padding=0, dilation=1, groups=1,
-                 layout='NCW', activation=None, use_bias=True, weight_initializer=None,
-                 bias_initializer='zeros', in_channels=0, **kwargs):
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        layout='NCW',
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_channels=0,
+        **kwargs,
+    ):
         if layout not in ('NCW', 'NWC'):
             raise ValueError(f"Conv1D: only supports 'NCW' and 'NWC' layout, got {layout!r}")
-        super().__init__(channels, _tuple(kernel_size, 1, 'kernel_size'), strides, padding,
-                         dilation, groups, layout, in_channels, activation, use_bias,
-                         weight_initializer, bias_initializer, **kwargs)
+        super().__init__(
+            channels,
+            _tuple(kernel_size, 1, 'kernel_size'),
+            strides,
+            padding,
+            dilation,
+            groups,
+            layout,
+            in_channels,
+            activation,
+            use_bias,
+            weight_initializer,
+            bias_initializer,
+            **kwargs,
+        )
 
 
 class Conv2D(_Conv):
@@ -148,14 +202,39 @@ class Conv2D(_Conv):
     (4, 2, 3, 2)
     """
 
-    def __init__(self, channels, kernel_size, strides=(1, 1), padding=(0, 0),
-                 dilation=(1, 1), groups=1, layout='NCHW', activation=None, use_bias=True,
-                 weight_initializer=None, bias_initializer='zeros', in_channels=0, **kwargs):
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides=(1, 1),
+        padding=(0, 0),
+        dilation=(1, 1),
+        groups=1,
+        layout='NCHW',
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_channels=0,
+        **kwargs,
+    ):
         if layout not in ('NCHW', 'NHWC'):
             raise ValueError(f"Conv2D: only supports 'NCHW' and 'NHWC' layout, got {layout!r}")
-        super().__init__(channels, _tuple(kernel_size, 2, 'kernel_size'), strides, padding,
-                         dilation, groups, layout, in_channels, activation, use_bias,
-                         weight_initializer, bias_initializer, **kwargs)
+        super().__init__(
+            channels,
+            _tuple(kernel_size, 2, 'kernel_size'),
+            strides,
+            padding,
+            dilation,
+            groups,
+            layout,
+            in_channels,
+            activation,
+            use_bias,
+            weight_initializer,
+            bias_initializer,
+            **kwargs,
+        )
 
 
 class Conv1DTranspose(_Conv):
@@ -165,15 +244,42 @@ class Conv1DTranspose(_Conv):
     (2, 4, 3)
     """
 
-    def __init__(self, channels, kernel_size, strides=1, padding=0, output_padding=0,
-                 dilation=1, groups=1, layout='NCW', activation=None, use_bias=True,
-                 weight_initializer=None, bias_initializer='zeros', in_channels=0, **kwargs):
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides=1,
+        padding=0,
+        output_padding=0,
+        dilation=1,
+        groups=1,
+        layout='NCW',
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_channels=0,
+        **kwargs,
+    ):
         if layout != 'NCW':
             raise ValueError(f"Conv1DTranspose: only supports 'NCW' layout, got {layout!r}")
-        super().__init__(channels, _tuple(kernel_size, 1, 'kernel_size'), strides, padding,
-                         dilation, groups, layout, in_channels, activation, use_bias,
-                         weight_initializer, bias_initializer, op_name='deconvolution',
-                         adj=output_padding, **kwargs)
+        super().__init__(
+            channels,
+            _tuple(kernel_size, 1, 'kernel_size'),
+            strides,
+            padding,
+            dilation,
+            groups,
+            layout,
+            in_channels,
+            activation,
+            use_bias,
+            weight_initializer,
+            bias_initializer,
+            op_name='deconvolution',
+            adj=output_padding,
+            **kwargs,
+        )
 
 
 class Conv2DTranspose(_Conv):
@@ -183,31 +289,71 @@ class Conv2DTranspose(_Conv):
     (2, 4, 3, 3)
     """
 
-    def __init__(self, channels, kernel_size, strides=(1, 1), padding=(0, 0),
-                 output_padding=(0, 0), dilation=(1, 1), groups=1, layout='NCHW',
-                 activation=None, use_bias=True, weight_initializer=None,
-                 bias_initializer='zeros', in_channels=0, **kwargs):
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides=(1, 1),
+        padding=(0, 0),
+        output_padding=(0, 0),
+        dilation=(1, 1),
+        groups=1,
+        layout='NCHW',
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_channels=0,
+        **kwargs,
+    ):
         if layout != 'NCHW':
             raise ValueError(f"Conv2DTranspose: only supports 'NCHW' layout, got {layout!r}")
-        super().__init__(channels, _tuple(kernel_size, 2, 'kernel_size'), strides, padding,
-                         dilation, groups, layout, in_channels, activation, use_bias,
-                         weight_initializer, bias_initializer, op_name='deconvolution',
-                         adj=output_padding, **kwargs)
+        super().__init__(
+            channels,
+            _tuple(kernel_size, 2, 'kernel_size'),
+            strides,
+            padding,
+            dilation,
+            groups,
+            layout,
+            in_channels,
+            activation,
+            use_bias,
+            weight_initializer,
+            bias_initializer,
+            op_name='deconvolution',
+            adj=output_padding,
+            **kwargs,
+        )
 
 
 class _Pooling(HybridBlock):
     """Max or average pooling over windows (or the whole of each channel: global)."""
 
-    def __init__(self, pool_size, strides, padding, ceil_mode, global_pool, pool_type, layout,
-                 count_include_pad=None, **kwargs):
+    def __init__(
+        self,
+        pool_size,
+        strides,
+        padding,
+        ceil_mode,
+        global_pool,
+        pool_type,
+        layout,
+        count_include_pad=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         n = len(pool_size)
         strides = pool_size if strides is None else strides
         self._kwargs = {
-            'kernel': pool_size, 'stride': _tuple(strides, n, 'strides'),
-            'pad': _tuple(padding, n, 'padding'), 'global_pool': global_pool,
-            'pool_type': pool_type, 'layout': layout,
-            'pooling_convention': 'full' if ceil_mode else 'valid'}
+            'kernel': pool_size,
+            'stride': _tuple(strides, n, 'strides'),
+            'pad': _tuple(padding, n, 'padding'),
+            'global_pool': global_pool,
+            'pool_type': pool_type,
+            'layout': layout,
+            'pooling_convention': 'full' if ceil_mode else 'valid',
+        }
         if count_include_pad is not None:
             self._kwargs['count_include_pad'] = count_include_pad
 
@@ -219,16 +365,17 @@ class _Pooling(HybridBlock):
 
     def __repr__(self):
         kw = self._kwargs
-        return (f"{self.__class__.__name__}(size={kw['kernel']}, stride={kw['stride']}, "
-                f"padding={kw['pad']}, ceil_mode={kw['pooling_convention'] == 'full'}, "
-                f"global_pool={kw['global_pool']}, pool_type={kw['pool_type']}, "
-                f"layout={kw['layout']})")
+        return (
+            f'{self.__class__.__name__}(size={kw["kernel"]}, stride={kw["stride"]}, '
+            f'padding={kw["pad"]}, ceil_mode={kw["pooling_convention"] == "full"}, '
+            f'global_pool={kw["global_pool"]}, pool_type={kw["pool_type"]}, '
+            f'layout={kw["layout"]})'
+        )
 
 
 def _check_layout(name, layout, allowed):
     if layout not in allowed:
-        raise ValueError(f'{name}: only {" and ".join(allowed)} layouts are valid, '
-                         f'got {layout!r}')
+        raise ValueError(f'{name}: only {" and ".join(allowed)} layouts are valid, got {layout!r}')
 
 
 class MaxPool1D(_Pooling):
@@ -238,11 +385,20 @@ class MaxPool1D(_Pooling):
     array([[[3., 2.]]])
     """
 
-    def __init__(self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False,
-                 **kwargs):
+    def __init__(
+        self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False, **kwargs
+    ):
         _check_layout('MaxPool1D', layout, ('NCW', 'NWC'))
-        super().__init__(_tuple(pool_size, 1, 'pool_size'), strides, padding, ceil_mode,
-                         False, 'max', layout, **kwargs)
+        super().__init__(
+            _tuple(pool_size, 1, 'pool_size'),
+            strides,
+            padding,
+            ceil_mode,
+            False,
+            'max',
+            layout,
+            **kwargs,
+        )
 
 
 class MaxPool2D(_Pooling):
@@ -253,11 +409,20 @@ class MaxPool2D(_Pooling):
              [13., 15.]]]])
     """
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding=0, layout='NCHW',
-                 ceil_mode=False, **kwargs):
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding=0, layout='NCHW', ceil_mode=False, **kwargs
+    ):
         _check_layout('MaxPool2D', layout, ('NCHW', 'NHWC'))
-        super().__init__(_tuple(pool_size, 2, 'pool_size'), strides, padding, ceil_mode,
-                         False, 'max', layout, **kwargs)
+        super().__init__(
+            _tuple(pool_size, 2, 'pool_size'),
+            strides,
+            padding,
+            ceil_mode,
+            False,
+            'max',
+            layout,
+            **kwargs,
+        )
 
 
 class AvgPool1D(_Pooling):
@@ -268,11 +433,28 @@ class AvgPool1D(_Pooling):
     array([[[2., 1.]]])
     """
 
-    def __init__(self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False,
-                 count_include_pad=True, **kwargs):
+    def __init__(
+        self,
+        pool_size=2,
+        strides=None,
+        padding=0,
+        layout='NCW',
+        ceil_mode=False,
+        count_include_pad=True,
+        **kwargs,
+    ):
         _check_layout('AvgPool1D', layout, ('NCW', 'NWC'))
-        super().__init__(_tuple(pool_size, 1, 'pool_size'), strides, padding, ceil_mode,
-                         False, 'avg', layout, count_include_pad, **kwargs)
+        super().__init__(
+            _tuple(pool_size, 1, 'pool_size'),
+            strides,
+            padding,
+            ceil_mode,
+            False,
+            'avg',
+            layout,
+            count_include_pad,
+            **kwargs,
+        )
 
 
 class AvgPool2D(_Pooling):
@@ -283,11 +465,28 @@ class AvgPool2D(_Pooling):
              [10.5, 12.5]]]])
     """
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding=0, ceil_mode=False,
-                 layout='NCHW', count_include_pad=True, **kwargs):
+    def __init__(
+        self,
+        pool_size=(2, 2),
+        strides=None,
+        padding=0,
+        ceil_mode=False,
+        layout='NCHW',
+        count_include_pad=True,
+        **kwargs,
+    ):
         _check_layout('AvgPool2D', layout, ('NCHW', 'NHWC'))
-        super().__init__(_tuple(pool_size, 2, 'pool_size'), strides, padding, ceil_mode,
-                         False, 'avg', layout, count_include_pad, **kwargs)
+        super().__init__(
+            _tuple(pool_size, 2, 'pool_size'),
+            strides,
+            padding,
+            ceil_mode,
+            False,
+            'avg',
+            layout,
+            count_include_pad,
+            **kwargs,
+        )
 
 
 class GlobalMaxPool1D(_Pooling):

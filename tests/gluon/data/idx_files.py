@@ -1,11 +1,14 @@
 """Small MNIST-format (idx, gzip) files for tests: the datasets read them as Gluon's."""
+
 import gzip
 import struct
 
 import numpy
 
-NAMES = {True: ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
-         False: ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')}
+NAMES = {
+    True: ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'),
+    False: ('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'),
+}
 
 
 def write_idx(folder, train, images, labels):

@@ -1,4 +1,5 @@
 """Datasets, samplers and the DataLoader against Gluon's behaviour (MXNet 1.9.1)."""
+
 import threading
 
 import numpy
@@ -14,7 +15,7 @@ def test_array_dataset_samples_are_tuples_and_one_dimensional_arrays_become_nump
     ds = ArrayDataset(X, y)
     assert len(ds) == 6
     features, label = ds[2]
-    assert isinstance(features, np.ndarray) and features.tolist() == [4., 5.]
+    assert isinstance(features, np.ndarray) and features.tolist() == [4.0, 5.0]
     assert isinstance(label, numpy.int32) and label == 4
 
 
@@ -66,17 +67,19 @@ def test_filter_take_shard():
     assert list(ds.filter(lambda x: x % 3 == 0)) == [0, 3, 6, 9]
     assert [ds.take(3)[i] for i in range(len(ds.take(3)))] == [0, 1, 2]
     shards = [ds.shard(3, i) for i in range(3)]
-    assert [[s[i] for i in range(len(s))] for s in shards] == [[0, 1, 2, 3], [4, 5, 6],
-                                                                [7, 8, 9]]
+    assert [[s[i] for i in range(len(s))] for s in shards] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
     with pytest.raises(ValueError, match='shard index'):
         ds.shard(3, 3)
 
 
-@pytest.mark.parametrize('last_batch, lengths, second_pass', [
-    ('keep', [4, 4, 2], [4, 4, 2]),
-    ('discard', [4, 4], [4, 4]),
-    ('rollover', [4, 4], [4, 4, 4]),
-])
+@pytest.mark.parametrize(
+    'last_batch, lengths, second_pass',
+    [
+        ('keep', [4, 4, 2], [4, 4, 2]),
+        ('discard', [4, 4], [4, 4]),
+        ('rollover', [4, 4], [4, 4, 4]),
+    ],
+)
 def test_last_batch(last_batch, lengths, second_pass):
     # MXNet: rollover carries the 2 leftover samples into the next pass (12 samples: 3 batches)
     loader = DataLoader(ArrayDataset(numpy.arange(10.0)), 4, last_batch=last_batch)
@@ -92,14 +95,17 @@ def test_rollover_puts_the_leftover_samples_first():
     assert [b.tolist() for b in loader] == [[4, 0], [1, 2], [3, 4]]
 
 
-@pytest.mark.parametrize('samples, dtype', [
-    ([numpy.float64(1.5), numpy.float64(2)], 'float64'),   # NumPy data keeps its dtype
-    ([1.5, 2.0], 'float64'),                                # as Gluon: NumPy's default
-    ([1, 2], 'int64'),
-    ([numpy.int32(1), numpy.int32(2)], 'int32'),
-    ([numpy.ones((2, 2), 'uint8')] * 2, 'uint8'),
-    ([np.ones((2, 2))] * 2, 'float32'),
-])
+@pytest.mark.parametrize(
+    'samples, dtype',
+    [
+        ([numpy.float64(1.5), numpy.float64(2)], 'float64'),  # NumPy data keeps its dtype
+        ([1.5, 2.0], 'float64'),  # as Gluon: NumPy's default
+        ([1, 2], 'int64'),
+        ([numpy.int32(1), numpy.int32(2)], 'int32'),
+        ([numpy.ones((2, 2), 'uint8')] * 2, 'uint8'),
+        ([np.ones((2, 2))] * 2, 'float32'),
+    ],
+)
 def test_batches_keep_the_dtype_of_the_samples(samples, dtype):
     batch = next(iter(DataLoader(SimpleDataset(samples), 2)))
     assert isinstance(batch, np.ndarray)
@@ -123,7 +129,7 @@ def test_batches_carry_no_history_even_from_recorded_samples():
     with autograd.record():
         samples = [x[i] * 2 for i in range(3)]
     batch = next(iter(DataLoader(SimpleDataset(samples), 3)))
-    assert batch.grad is None and batch.tolist() == [[2., 2.]] * 3
+    assert batch.grad is None and batch.tolist() == [[2.0, 2.0]] * 3
 
 
 def test_shuffle_is_a_permutation_each_pass_and_follows_the_seed():
@@ -145,14 +151,17 @@ def test_sampler_and_batch_sampler():
     assert [b.tolist() for b in loader] == [[0, 5], [1]]
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    ({}, 'batch_size'),
-    ({'batch_size': 2, 'shuffle': True, 'sampler': [0, 1]}, 'shuffle=True or a sampler'),
-    ({'batch_sampler': [[0]], 'batch_size': 2}, 'must not be given'),
-    ({'batch_size': 2, 'last_batch': 'drop'}, "'keep', 'discard' or 'rollover'"),
-    ({'batch_size': 0}, 'positive integer'),
-    ({'batch_size': 2, 'num_workers': -1}, 'num_workers'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        ({}, 'batch_size'),
+        ({'batch_size': 2, 'shuffle': True, 'sampler': [0, 1]}, 'shuffle=True or a sampler'),
+        ({'batch_sampler': [[0]], 'batch_size': 2}, 'must not be given'),
+        ({'batch_size': 2, 'last_batch': 'drop'}, "'keep', 'discard' or 'rollover'"),
+        ({'batch_size': 0}, 'positive integer'),
+        ({'batch_size': 2, 'num_workers': -1}, 'num_workers'),
+    ],
+)
 def test_misuse_is_a_clear_error(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DataLoader(SimpleDataset([1, 2, 3]), **kwargs)
@@ -184,6 +193,7 @@ def test_workers_stop_when_the_loop_stops_early():
         if i == 3:
             break
     import gc
+
     gc.collect()
     assert threading.active_count() <= before
 

@@ -3,6 +3,7 @@
 The expected resized images below were produced by MXNet 1.9.1's
 ``gluon.data.vision.transforms.Resize`` (OpenCV) on ``IMAGE``.
 """
+
 import os
 import subprocess
 
@@ -15,26 +16,42 @@ from ndgrad.gluon.data.vision import MNIST, FashionMNIST, transforms
 
 from .idx_files import NAMES, random_split
 
-IMAGE = [[0, 13, 26, 39, 52], [65, 78, 91, 104, 117], [130, 143, 156, 169, 182],
-         [195, 208, 221, 234, 247]]
+IMAGE = [
+    [0, 13, 26, 39, 52],
+    [65, 78, 91, 104, 117],
+    [130, 143, 156, 169, 182],
+    [195, 208, 221, 234, 247],
+]
 GLUON_RESIZED = {
-    ((7, 6), 1): [[0, 7, 17, 26, 35, 44, 52], [33, 40, 49, 59, 68, 77, 85],
-                  [76, 83, 92, 102, 111, 120, 128], [119, 127, 136, 145, 154, 164, 171],
-                  [163, 170, 179, 189, 198, 207, 215], [195, 202, 212, 221, 230, 239, 247]],
-    ((7, 6), 0): [[0, 0, 13, 26, 26, 39, 52], [0, 0, 13, 26, 26, 39, 52],
-                  [65, 65, 78, 91, 91, 104, 117], [130, 130, 143, 156, 156, 169, 182],
-                  [130, 130, 143, 156, 156, 169, 182], [195, 195, 208, 221, 221, 234, 247]],
+    ((7, 6), 1): [
+        [0, 7, 17, 26, 35, 44, 52],
+        [33, 40, 49, 59, 68, 77, 85],
+        [76, 83, 92, 102, 111, 120, 128],
+        [119, 127, 136, 145, 154, 164, 171],
+        [163, 170, 179, 189, 198, 207, 215],
+        [195, 202, 212, 221, 230, 239, 247],
+    ],
+    ((7, 6), 0): [
+        [0, 0, 13, 26, 26, 39, 52],
+        [0, 0, 13, 26, 26, 39, 52],
+        [65, 65, 78, 91, 91, 104, 117],
+        [130, 130, 143, 156, 156, 169, 182],
+        [130, 130, 143, 156, 156, 169, 182],
+        [195, 195, 208, 221, 221, 234, 247],
+    ],
     ((3, 2), 1): [[37, 59, 80], [167, 189, 210]],
     ((3, 2), 0): [[0, 13, 39], [130, 143, 169]],
-    ((12, 9), 1): [[0, 1, 7, 12, 18, 23, 28, 34, 39, 45, 50, 52],
-                   [11, 12, 18, 23, 29, 34, 39, 45, 50, 56, 61, 63],
-                   [40, 41, 47, 52, 57, 63, 68, 74, 79, 84, 90, 92],
-                   [68, 70, 76, 81, 86, 92, 97, 103, 108, 113, 119, 120],
-                   [98, 99, 105, 110, 115, 121, 126, 132, 137, 142, 148, 150],
-                   [126, 128, 133, 139, 144, 150, 155, 160, 166, 171, 177, 178],
-                   [155, 157, 162, 168, 173, 178, 184, 189, 195, 200, 206, 207],
-                   [184, 186, 191, 196, 202, 207, 213, 218, 223, 229, 235, 236],
-                   [195, 196, 202, 207, 213, 218, 224, 229, 234, 240, 245, 247]],
+    ((12, 9), 1): [
+        [0, 1, 7, 12, 18, 23, 28, 34, 39, 45, 50, 52],
+        [11, 12, 18, 23, 29, 34, 39, 45, 50, 56, 61, 63],
+        [40, 41, 47, 52, 57, 63, 68, 74, 79, 84, 90, 92],
+        [68, 70, 76, 81, 86, 92, 97, 103, 108, 113, 119, 120],
+        [98, 99, 105, 110, 115, 121, 126, 132, 137, 142, 148, 150],
+        [126, 128, 133, 139, 144, 150, 155, 160, 166, 171, 177, 178],
+        [155, 157, 162, 168, 173, 178, 184, 189, 195, 200, 206, 207],
+        [184, 186, 191, 196, 202, 207, 213, 218, 223, 229, 235, 236],
+        [195, 196, 202, 207, 213, 218, 224, 229, 234, 240, 245, 247],
+    ],
 }
 
 
@@ -71,8 +88,7 @@ def test_the_books_pipeline_gives_float_images_and_int32_labels(tmp_path):
 def test_default_roots_are_gluons():
     home = os.path.expanduser(os.environ.get('MXNET_HOME', '~/.mxnet'))
     assert MNIST.__init__.__defaults__[0] == os.path.join(home, 'datasets', 'mnist')
-    assert FashionMNIST.__init__.__defaults__[0] == os.path.join(home, 'datasets',
-                                                                 'fashion-mnist')
+    assert FashionMNIST.__init__.__defaults__[0] == os.path.join(home, 'datasets', 'fashion-mnist')
 
 
 def test_missing_files_name_the_folder_and_the_files(tmp_path, monkeypatch):
@@ -136,7 +152,8 @@ def test_resize_keep_ratio_scales_the_short_side_and_rounds_down():
         out = transforms.Resize(10, keep_ratio=True)(numpy.zeros((h, w, 1), numpy.uint8))
         assert out.shape == expected + (1,)
     assert transforms.Resize((12, 10), keep_ratio=True)(
-        numpy.zeros((20, 30, 1), numpy.uint8)).shape == (10, 12, 1)
+        numpy.zeros((20, 30, 1), numpy.uint8)
+    ).shape == (10, 12, 1)
 
 
 def test_resize_batches_and_channels():
@@ -147,9 +164,15 @@ def test_resize_batches_and_channels():
     numpy.testing.assert_array_equal(out.asnumpy()[1, :, :, 1:], one.asnumpy())
 
 
-@pytest.mark.parametrize('kwargs, error', [
-    ({'size': 0}, ValueError), ({'size': (3,)}, ValueError), ({'size': 2.5}, ValueError),
-    ({'size': 3, 'interpolation': 3}, NotImplementedError)])
+@pytest.mark.parametrize(
+    'kwargs, error',
+    [
+        ({'size': 0}, ValueError),
+        ({'size': (3,)}, ValueError),
+        ({'size': 2.5}, ValueError),
+        ({'size': 3, 'interpolation': 3}, NotImplementedError),
+    ],
+)
 def test_resize_misuse(kwargs, error):
     with pytest.raises(error):
         transforms.Resize(**kwargs)
@@ -167,18 +190,19 @@ def test_to_tensor_moves_channels_first_and_scales():
 
 def test_normalize_per_channel_and_errors():
     x = numpy.ones((3, 2, 2), numpy.float32)
-    out = transforms.Normalize((0.1, 0.2, 0.3), (1., 2., 4.))(x)
+    out = transforms.Normalize((0.1, 0.2, 0.3), (1.0, 2.0, 4.0))(x)
     numpy.testing.assert_allclose(out.asnumpy()[:, 0, 0], [0.9, 0.4, 0.175], rtol=1e-6)
     assert out.dtype == numpy.float32
     with pytest.raises(ValueError, match='2 values but the image has 3 channels'):
-        transforms.Normalize((0., 0.), 1.)(x)
+        transforms.Normalize((0.0, 0.0), 1.0)(x)
     with pytest.raises(TypeError, match='ToTensor first'):
         transforms.Normalize()(numpy.ones((1, 2, 2), numpy.uint8))
 
 
 def test_compose_in_order():
-    t = transforms.Compose([transforms.Resize(2), transforms.ToTensor(),
-                            transforms.Normalize(0.5, 0.5)])
+    t = transforms.Compose(
+        [transforms.Resize(2), transforms.ToTensor(), transforms.Normalize(0.5, 0.5)]
+    )
     out = t(numpy.zeros((4, 4, 1), numpy.uint8))
     assert out.shape == (1, 2, 2) and numpy.all(out.asnumpy() == -1)
     with pytest.raises(TypeError, match='callables'):
@@ -186,7 +210,7 @@ def test_compose_in_order():
 
 
 MXVENV_PYTHON = '/work/mxvenv/bin/python'
-ORACLE = '''
+ORACLE = """
 import sys, numpy; numpy.bool = bool
 from mxnet import np, npx
 from mxnet.gluon.data.vision import transforms as T
@@ -194,7 +218,7 @@ npx.set_np()
 image = numpy.load(sys.argv[1])
 for i, size in enumerate([(29, 31), (13, 17), (96, 96), (40, 20)]):
     numpy.save(sys.argv[1] + f'.{i}.npy', T.Resize(size)(np.array(image)).asnumpy())
-'''
+"""
 
 
 @pytest.mark.skipif(not os.path.exists(MXVENV_PYTHON), reason='needs MXNet 1.9.1 in /work/mxvenv')
@@ -202,8 +226,9 @@ def test_resize_matches_mxnet_on_random_images(tmp_path):
     image = numpy.random.randint(0, 256, (28, 28, 3)).astype(numpy.uint8)
     path = str(tmp_path / 'image.npy')
     numpy.save(path, image)
-    subprocess.run([MXVENV_PYTHON, '-c', ORACLE, path], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        [MXVENV_PYTHON, '-c', ORACLE, path], check=True, capture_output=True, timeout=120
+    )
     for i, size in enumerate([(29, 31), (13, 17), (96, 96), (40, 20)]):
         expected = numpy.load(f'{path}.{i}.npy')
         numpy.testing.assert_array_equal(transforms.Resize(size)(image).asnumpy(), expected)

@@ -4,6 +4,7 @@
 >>> vision.transforms.ToTensor()(np.zeros((28, 28, 1), dtype='uint8')).shape
 (1, 28, 28)
 """
+
 from . import transforms
 from .datasets import MNIST, FashionMNIST
 

@@ -10,6 +10,7 @@ and its SHA-1 digest checked; files already there are used as they are.
 Sample ``i`` is ``(image, label)``: an ``(H, W, 1)`` uint8 array and an int32 0-d array,
 as Gluon gives them.
 """
+
 import gzip
 import os
 import struct
@@ -44,14 +45,18 @@ def read_idx(path, magic):
     with gzip.open(path, 'rb') as f:
         found = struct.unpack('>I', f.read(4))[0]
         if found != magic:
-            raise ValueError(f'{path} is not an idx file of the expected kind (magic number '
-                             f'{found}, expected {magic}); remove it to download it again')
+            raise ValueError(
+                f'{path} is not an idx file of the expected kind (magic number '
+                f'{found}, expected {magic}); remove it to download it again'
+            )
         ndim = magic & 0xFF
         shape = struct.unpack(f'>{ndim}I', f.read(4 * ndim))
         data = numpy.frombuffer(f.read(), dtype=numpy.uint8)
     if data.size != numpy.prod(shape):
-        raise ValueError(f'{path} is truncated: its header says shape {shape} but it holds '
-                         f'{data.size} values; remove it to download it again')
+        raise ValueError(
+            f'{path} is truncated: its header says shape {shape} but it holds '
+            f'{data.size} values; remove it to download it again'
+        )
     return data.reshape(shape)
 
 
@@ -68,10 +73,14 @@ class MNIST(Dataset):
     _name = 'MNIST'
     _namespace = 'mnist'
     _files: ClassVar[dict] = {
-        True: (('train-images-idx3-ubyte.gz', '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d'),
-               ('train-labels-idx1-ubyte.gz', '2a80914081dc54586dbdf242f9805a6b8d2a15fc')),
-        False: (('t10k-images-idx3-ubyte.gz', 'c3a25af1f52dad7f726cce8cacb138654b760d48'),
-                ('t10k-labels-idx1-ubyte.gz', '763e7fa3757d93b0cdec073cef058b2004252c17')),
+        True: (
+            ('train-images-idx3-ubyte.gz', '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d'),
+            ('train-labels-idx1-ubyte.gz', '2a80914081dc54586dbdf242f9805a6b8d2a15fc'),
+        ),
+        False: (
+            ('t10k-images-idx3-ubyte.gz', 'c3a25af1f52dad7f726cce8cacb138654b760d48'),
+            ('t10k-labels-idx1-ubyte.gz', '763e7fa3757d93b0cdec073cef058b2004252c17'),
+        ),
     }
 
     def __init__(self, root=_MNIST_ROOT, train=True, transform=None):
@@ -82,8 +91,10 @@ class MNIST(Dataset):
         images = read_idx(self._fetch(images), _IMAGES_MAGIC)
         labels = read_idx(self._fetch(labels), _LABELS_MAGIC).astype(numpy.int32)
         if len(images) != len(labels):
-            raise ValueError(f'{self._root} holds {len(images)} images but {len(labels)} '
-                             f'labels; remove the files to download them again')
+            raise ValueError(
+                f'{self._root} holds {len(images)} images but {len(labels)} '
+                f'labels; remove the files to download them again'
+            )
         self._data = _np.array(images[..., None], dtype=numpy.uint8)
         self._label = _np.array(labels, dtype=numpy.int32)
 
@@ -94,6 +105,7 @@ class MNIST(Dataset):
         sha1 = dict(self._files[True] + self._files[False])[filename]
         url = repo_file_url(self._namespace, filename)
         from ...utils import download
+
         try:
             return download(url, path=path, sha1_hash=sha1, retries=2)
         except OSError as error:
@@ -101,7 +113,8 @@ class MNIST(Dataset):
             raise FileNotFoundError(
                 f'{self._name}: {path} is missing and could not be downloaded from {url} '
                 f'({error}). Put the files {", ".join(names)} in {self._root} '
-                f'(or pass root= the folder that has them).') from None
+                f'(or pass root= the folder that has them).'
+            ) from None
 
     def __len__(self):
         return len(self._label)
@@ -119,10 +132,14 @@ class FashionMNIST(MNIST):
     _name = 'FashionMNIST'
     _namespace = 'fashion-mnist'
     _files: ClassVar[dict] = {
-        True: (('train-images-idx3-ubyte.gz', '0cf37b0d40ed5169c6b3aba31069a9770ac9043d'),
-               ('train-labels-idx1-ubyte.gz', '236021d52f1e40852b06a4c3008d8de8aef1e40b')),
-        False: (('t10k-images-idx3-ubyte.gz', '626ed6a7c06dd17c0eec72fa3be1740f146a2863'),
-                ('t10k-labels-idx1-ubyte.gz', '17f9ab60e7257a1620f4ad76bbbaf857c3920701')),
+        True: (
+            ('train-images-idx3-ubyte.gz', '0cf37b0d40ed5169c6b3aba31069a9770ac9043d'),
+            ('train-labels-idx1-ubyte.gz', '236021d52f1e40852b06a4c3008d8de8aef1e40b'),
+        ),
+        False: (
+            ('t10k-images-idx3-ubyte.gz', '626ed6a7c06dd17c0eec72fa3be1740f146a2863'),
+            ('t10k-labels-idx1-ubyte.gz', '17f9ab60e7257a1620f4ad76bbbaf857c3920701'),
+        ),
     }
 
     def __init__(self, root=_FASHION_MNIST_ROOT, train=True, transform=None):

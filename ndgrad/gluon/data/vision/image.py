@@ -10,6 +10,7 @@ ndgrad does not have: they raise NotImplementedError saying how to load the imag
 array([[13, 14, 15],
        [19, 20, 21]], dtype=uint8)
 """
+
 import random
 
 from .transforms import BILINEAR, Resize
@@ -21,7 +22,8 @@ def _no_codec(name):
     raise NotImplementedError(
         f'image.{name} decodes image files, which ndgrad cannot do. Load the image with '
         f'another library and convert it, e.g. np.array(matplotlib.pyplot.imread(path)) or '
-        f'np.array(PIL.Image.open(path)): an (H, W, C) uint8 array.')
+        f'np.array(PIL.Image.open(path)): an (H, W, C) uint8 array.'
+    )
 
 
 def imread(filename, *args, **kwargs):
@@ -46,7 +48,7 @@ def imresize(src, w, h, interp=BILINEAR):
 def fixed_crop(src, x0, y0, w, h, size=None, interp=BILINEAR):
     """The ``h x w`` region of `src` at column `x0`, row `y0`; resized to `size`
     ``(width, height)`` if given."""
-    out = src[y0:y0 + h, x0:x0 + w]
+    out = src[y0 : y0 + h, x0 : x0 + w]
     if size is not None and (w, h) != tuple(size):
         out = imresize(out, *size, interp=interp)
     return out

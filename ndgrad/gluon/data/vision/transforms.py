@@ -14,6 +14,7 @@ values: no gradient flows through them.
 array([[[1., 1.],
         [1., 1.]]])
 """
+
 import numpy
 
 from .... import numpy as _np
@@ -31,8 +32,10 @@ def _values(x):
 
 
 def _image_shape_error(name, layout, shape):
-    return ValueError(f'{name} takes an image of shape {layout} or a batch of them '
-                      f'(N, {layout[1:]}; got an array of shape {shape}')
+    return ValueError(
+        f'{name} takes an image of shape {layout} or a batch of them '
+        f'(N, {layout[1:]}; got an array of shape {shape}'
+    )
 
 
 class Transform:
@@ -106,11 +109,15 @@ class Normalize(Transform):
         if x.ndim not in (3, 4):
             raise _image_shape_error('Normalize', '(C, H, W)', x.shape)
         if x.dtype.kind != 'f':
-            raise TypeError(f'Normalize takes a float array (C, H, W); got dtype {x.dtype}. '
-                            f'Apply ToTensor first.')
+            raise TypeError(
+                f'Normalize takes a float array (C, H, W); got dtype {x.dtype}. '
+                f'Apply ToTensor first.'
+            )
         channels = x.shape[-3]
-        mean, std = (self._per_channel(v, name, channels)
-                     for v, name in ((self._mean, 'mean'), (self._std, 'std')))
+        mean, std = (
+            self._per_channel(v, name, channels)
+            for v, name in ((self._mean, 'mean'), (self._std, 'std'))
+        )
         out = (x - mean.astype(x.dtype)) / std.astype(x.dtype)
         return _np.array(out, dtype=x.dtype)
 
@@ -118,8 +125,10 @@ class Normalize(Transform):
     def _per_channel(value, name, channels):
         value = numpy.asarray(value, dtype=numpy.float64).reshape(-1)
         if value.size not in (1, channels):
-            raise ValueError(f'Normalize: {name} has {value.size} values but the image has '
-                             f'{channels} channels; give one value or one per channel')
+            raise ValueError(
+                f'Normalize: {name} has {value.size} values but the image has '
+                f'{channels} channels; give one value or one per channel'
+            )
         return value.reshape(-1, 1, 1)
 
 
@@ -139,15 +148,15 @@ class Resize(Transform):
     def __init__(self, size, keep_ratio=False, interpolation=BILINEAR):
         if isinstance(size, (tuple, list)):
             if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
-                raise ValueError(f'Resize size must be a positive int or (width, height); '
-                                 f'got {size!r}')
+                raise ValueError(
+                    f'Resize size must be a positive int or (width, height); got {size!r}'
+                )
         elif not (isinstance(size, int) and size > 0):
-            raise ValueError(f'Resize size must be a positive int or (width, height); '
-                             f'got {size!r}')
+            raise ValueError(f'Resize size must be a positive int or (width, height); got {size!r}')
         if interpolation not in (NEAREST, BILINEAR):
             raise NotImplementedError(
-                f'Resize supports interpolation=1 (bilinear) and 0 (nearest); got '
-                f'{interpolation!r}')
+                f'Resize supports interpolation=1 (bilinear) and 0 (nearest); got {interpolation!r}'
+            )
         self._size = size
         self._keep_ratio = keep_ratio
         self._interpolation = interpolation
@@ -180,8 +189,9 @@ class Resize(Transform):
 
 def _nearest_indices(size_in, size_out):
     scale = size_in / size_out
-    return numpy.minimum(numpy.floor(numpy.arange(size_out) * scale).astype(numpy.int64),
-                         size_in - 1)
+    return numpy.minimum(
+        numpy.floor(numpy.arange(size_out) * scale).astype(numpy.int64), size_in - 1
+    )
 
 
 def _linear_taps(size_in, size_out, clamp_weights=True):
