@@ -29,8 +29,22 @@ from ._writes import mark_written
 _STORE_LOCK = threading.Lock()
 
 
+def conj_complex(g):
+    """`g` conjugated if it is complex: a complex gradient passes between the user's
+    convention (PyTorch's, see "Complex numbers" in docs/guide.md) and the engine's,
+    in which the rules of holomorphic ops need no conjugation."""
+    if g is None or g.dtype.kind != 'c':
+        return g
+    return (
+        REC.conj(g)
+        if type(g) is ndarray and g._node is not None
+        else numpy.conj(g._data if type(g) is ndarray else g)
+    )
+
+
 def store(grads, skipped, roots=None):
-    """Store `grads` (leaf -> gradient; the dict is emptied) into the leaves' buffers.
+    """Store `grads` (leaf -> gradient, in the engine's convention; the dict is emptied)
+    into the leaves' buffers.
 
     A 'write' leaf that only non-differentiable positions (`skipped`) lead to gets
     zeros. `roots`: the heads of a create_graph pass (stored gradients keep their
@@ -49,7 +63,10 @@ def store(grads, skipped, roots=None):
     with _STORE_LOCK:
         while grads:
             leaf = next(iter(grads))
-            # (popped, not iterated: the pass keeps no reference to the gradient)
+            if leaf.dtype.kind == 'c':
+                grads[leaf] = conj_complex(grads[leaf])
+            # (popped into the call, not iterated or named: no reference is left here
+            # to the gradient, which `_store` may then adopt)
             _store(leaf, grads.pop(leaf), roots)
         for leaf in unreached:
             numpy.copyto(leaf.grad._data, 0)

@@ -18,6 +18,8 @@ vectorized Jacobians push a whole batch of cotangents through one pass.
 """
 
 from heapq import heappop, heappush
+from itertools import repeat
+from operator import is_not
 
 import numpy
 
@@ -145,6 +147,17 @@ def _add(xp, a, b):
     return a + b
 
 
+def _unchecked(node):
+    """Whether `check_saved` has something to check: the graph was freed, or memory was
+    written since the op saved its values (the clock moved)."""
+    return node.inputs is None or (
+        (node.versions is not None or node.out is not None) and node.version != CLOCK[0]
+    )
+
+
+_NONES = repeat(None)
+
+
 class _Pass:
     """One backward pass: the gradient waiting at each node (a list, one slot per output,
     for a multi-output node), and a heap of the nodes that hold one, newest first.
@@ -182,14 +195,16 @@ class _Pass:
             roots.append(head._node)
         self.xp = REC if create_graph else RAW
         self.nbatch, self.targets = nbatch, targets
-        self.needed = None if targets is None else _needed(toposort(roots), targets)
-        self.outputs = {}  # multi-output node -> its outputs among the targets
-        for edge in targets or ():
-            if type(edge) is Output:
-                self.outputs.setdefault(edge.node, []).append(edge)
+        self.needed = self.outputs = self.found = None
+        if targets is not None:
+            self.needed = _needed(toposort(roots), targets)
+            self.outputs = {}  # multi-output node -> its outputs among the targets
+            for edge in targets:
+                if type(edge) is Output:
+                    self.outputs.setdefault(edge.node, []).append(edge)
+            self.found = {}  # gradients of the targets
         self.grads, self.heap, self.due = {}, [], {}
         self.owned = set()  # accumulators this pass allocated, safe to add into in place
-        self.found = {}  # gradients of the targets
         self.skipped = []  # parents a non-differentiable position passed over
         self.finite = DEBUG.active and STATE.anomaly
         for root, g in zip(roots, head_grads):
@@ -258,14 +273,17 @@ class _Pass:
                 node.inputs = node.versions = node.out = None
 
     def prepare(self, node, g):
-        """Check what `node` saved, keep the targets' gradients, and give the inputs and
-        output(s) as its rules see them (see `rule_args`)."""
-        if node.inputs is None or (
-            (node.versions is not None or node.out is not None) and node.version != CLOCK[0]
-        ):
-            check_saved(node)  # (nothing written since the op: nothing to check)
-        if self.targets is not None:
-            self.take(node, g)
+        """Check what `node` saved, keep the gradients reaching the targets among `node`
+        and its outputs, and give the inputs and output(s) as its rules see them (see
+        `rule_args`)."""
+        if _unchecked(node):
+            check_saved(node)
+        targets = self.targets
+        if targets is not None:
+            if node in targets:
+                self.found[node] = g
+            for edge in self.outputs.get(node, ()):
+                self.found[edge] = g[edge.index]
         return rule_args(node, self.xp is REC)
 
     def send(self, edge, g):
@@ -282,8 +300,9 @@ class _Pass:
         prev = grads.get(edge)
         if prev is None:
             grads[edge] = g
-            if edge.prim is not None:
-                self.schedule(edge)
+            if edge.prim is not None:  # (`schedule`, inlined: every head comes this way)
+                heappush(self.heap, edge.seq)
+                self.due[edge.seq] = edge
         elif self.xp is REC or prev.ndim == 0:
             grads[edge] = prev + g
         elif edge in self.owned:
@@ -310,13 +329,6 @@ class _Pass:
             acc = self.grads[parent] = fresh
             self.owned.add(parent)
         return acc
-
-    def take(self, node, g):
-        """Keep the gradients reaching the targets among `node` and its outputs."""
-        if node in self.targets:
-            self.found[node] = g
-        for edge in self.outputs.get(node, ()):
-            self.found[edge] = g[edge.index]
 
 
 def backward(heads, head_grads, variables, create_graph=False, retain_graph=False, nbatch=0):
@@ -361,7 +373,7 @@ def push_tangents(outputs, seeds, create_graph=False, nbatch=0):
         for node in order:
             if node not in tangents and node.prim is not None:
                 ts = [None if p is None else tangents.get(p) for p in node.parents]
-                if any(t is not None for t in ts):
+                if any(map(is_not, ts, _NONES)):  # (some input moved; no generator frame)
                     t = _tangent(node, ts, create_graph, nbatch)
                     if t is not None:
                         tangents[node] = t
@@ -379,15 +391,16 @@ def _tangent(node, ts, create_graph, nbatch):
     if type(node) is Output:
         t = ts[0]
         return t[node.index] if t is not None else None
-    check_saved(node)
+    if _unchecked(node):
+        check_saved(node)
     xp = REC if create_graph else RAW
     args, ans = rule_args(node, create_graph)
-    total, rules = None, node.prim.jvps
+    total, rules, kwargs = None, node.prim.jvps, node.kwargs
     for i, t in enumerate(ts):
         if t is None or node.prim.vjps[i] is None:
             continue
-        if rules is not None and rules[i] is not None:
-            ti = rules[i](xp, t, ans, *args, **node.kwargs)
+        if rules is not None and rules[i] is not None:  # (no ``**`` of an empty proxy)
+            ti = rules[i](xp, t, ans, *args, **kwargs) if kwargs else rules[i](xp, t, ans, *args)
         else:
             ti = transpose_vjp(node, i, t, args, ans, create_graph)
         if ti is None:
@@ -396,7 +409,7 @@ def _tangent(node, ts, create_graph, nbatch):
             # fitted one by one: contributions of different ranks only align once
             # each has its batch axes in front of the output's axes
             ti = fit(xp, ti, node.shape, node.dtype, nbatch)
-        total = _add(xp, total, ti)
+        total = ti if total is None else _add(xp, total, ti)
     return total
 
 

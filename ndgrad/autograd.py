@@ -15,10 +15,10 @@ from typing import Any
 import numpy
 
 from . import _engine
-from ._buffers import store
+from ._buffers import conj_complex, store
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
-from ._primitive import DEBUG, REC, anchored
+from ._primitive import DEBUG, anchored
 from ._state import STATE, scope
 from ._typing import ArrayLike, GradReq, Scope
 from ._writes import holds_variable
@@ -271,17 +271,19 @@ def _single_head_grad(heads: Any, head_grads: Any) -> Any:
 
 def _ones(head: ndarray, create_graph: bool) -> Any:
     """The default head gradient: ones of the head's shape and dtype."""
-    if head.dtype.kind == 'c':
+    data = head._data
+    dtype = data.dtype
+    if dtype.kind == 'c':
         raise TypeError(
-            f'backward of a complex array ({head.dtype}) needs a head gradient: a complex '
+            f'backward of a complex array ({dtype}) needs a head gradient: a complex '
             f'output has no gradient of its own (its derivative is not a single number per '
             f'entry), only a real loss made from it does. Differentiate a real loss, e.g. '
             f'np.abs(y).sum() or y.real.sum(), or pass head_grads=dL/dy.'
         )
-    if head.ndim == 0:  # a loss (the cheapest way to make a 0-d array)
-        g = numpy.array(1, head.dtype)
+    if data.ndim == 0:  # a loss (the cheapest way to make a 0-d array)
+        g = numpy.array(1, dtype)
     else:
-        g = numpy.empty(head.shape, head.dtype)
+        g = numpy.empty(data.shape, dtype)
         g.fill(1)  # (numpy.ones, less its Python wrapper)
     return wrap(g) if create_graph else g
 
@@ -332,19 +334,6 @@ def _head_grad(head: ndarray, g: Any, what: str, create_graph: bool) -> Any:
         value = value.view()
     value = conj_complex(value)
     return wrap(value) if create_graph else value
-
-
-def conj_complex(g: Any) -> Any:
-    """`g` conjugated if it is complex: a complex gradient passes between the user's
-    convention (PyTorch's, see "Complex numbers" in docs/guide.md) and the engine's,
-    in which the rules of holomorphic ops need no conjugation."""
-    if g is None or g.dtype.kind != 'c':
-        return g
-    return (
-        REC.conj(g)
-        if type(g) is ndarray and g._node is not None
-        else numpy.conj(g._data if type(g) is ndarray else g)
-    )
 
 
 def _real_values(value: Any, what: str) -> Any:
@@ -405,8 +394,6 @@ def backward(
     found, skipped = _engine.backward_to_leaves(
         heads, grads, create_graph, retain_graph or create_graph, train_mode
     )
-    for leaf in [leaf for leaf in found if leaf.dtype.kind == 'c']:
-        found[leaf] = conj_complex(found[leaf])
     store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
