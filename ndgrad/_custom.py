@@ -60,26 +60,15 @@ def _as_tuple(value):
 
 
 def _check_kind(value, what, where='', gradient=True):
-    """A TypeError unless `value` is an array of real numbers (ndgrad or NumPy) or a
-    number: `what` (e.g. 'backward of Cube') names the code that returned it, `where`
-    the position, `gradient` whether it returns gradients (None allowed)."""
+    """A TypeError unless `value` is an array of numbers (ndgrad or NumPy; real or
+    complex) or a number: `what` (e.g. 'backward of Cube') names the code that returned
+    it, `where` the position, `gradient` whether it returns gradients (None allowed)."""
     data = value._data if isinstance(value, ndarray) else value
     if isinstance(data, numpy.ndarray):
-        kind = data.dtype.kind
-        if kind == 'c':
-            raise TypeError(
-                f'{what} returned a complex array{where}: complex numbers are '
-                f'not differentiable yet; return real arrays'
-            )
-        if kind in 'biuf':
+        if data.dtype.kind in 'biufc':
             return
         found = f'an array of dtype {data.dtype}'
     elif isinstance(data, (int, float, complex, numpy.number, numpy.bool_)):
-        if isinstance(data, (complex, numpy.complexfloating)):
-            raise TypeError(
-                f'{what} returned a complex number{where}: complex numbers are '
-                f'not differentiable yet'
-            )
         return
     else:
         found = f'a {type(value).__name__}'
@@ -87,6 +76,25 @@ def _check_kind(value, what, where='', gradient=True):
     raise TypeError(
         f'{what} returned {found}{where}; it must return ndgrad arrays (np.array(...)){tail}'
     )
+
+
+def _conj_complex(value):
+    """`value` (an ndgrad array or None) conjugated if complex: a gradient between the
+    engine's convention and the user's (see "Complex numbers" in docs/guide.md)."""
+    if value is None or value.dtype.kind != 'c':
+        return value
+    if value._node is not None:
+        return REC.conj(value)
+    return wrap(numpy.conj(value._data))
+
+
+def _fitted(tangent, dtype):
+    """`tangent` in `dtype`: the real part for a real output."""
+    if tangent.dtype == dtype:
+        return tangent
+    if tangent.dtype.kind == 'c' and numpy.dtype(dtype).kind != 'c':
+        tangent = REC.real(tangent)
+    return REC.astype(tangent, dtype)
 
 
 def _per_input(rule):
@@ -112,6 +120,7 @@ class _Call:
         self.out_shapes = tuple(y.shape for y in outputs)
         self.out_dtypes = tuple(y.dtype for y in outputs)
         self.single = single
+        self.complex = any(d.kind == 'c' for d in self.in_dtypes + self.out_dtypes)
         self.node = None  # weak reference to the recorded node
         self._memo = None  # (cotangent, xp, gradients) of the pass in progress: see vjp
 
@@ -159,6 +168,15 @@ class _Call:
             checked.append(r)
         return checked
 
+    def _refuse_complex(self, grads):
+        """A TypeError for a complex gradient of a function of real arrays only."""
+        for k, r in enumerate(grads):
+            if r is not None and r.dtype.kind == 'c':
+                raise TypeError(
+                    f'backward of {self.name} returned a complex array at position {k}, but '
+                    f'{self.name} has no complex input or output: its gradients are real'
+                )
+
     def _batched(self, run, seeds, shapes, nb, nresults, result_shapes):
         """`run` on each slice of the `nb` leading batch axes of `seeds`, stacked: the
         user's code sees exactly the shapes it was written for."""
@@ -181,13 +199,17 @@ class _Call:
     # --- reverse mode --------------------------------------------------------------------
     def grads(self, g, ans, args, linked):
         """The user's gradients (ndgrad arrays or None), one per input."""
-        gs = tuple(_read_only(x) for x in _as_tuple(g))
+        gs = tuple(_array(x) for x in _as_tuple(g))
         ins, outs = self._ins(args), self._outs(ans, linked)
         n = len(self.in_shapes)
 
         def run(gs):
+            gs = tuple(_read_only(_conj_complex(x)) for x in gs)
             results = _writes_refused(f'backward of {self.name}', self.user_vjp, gs, outs, ins)
-            return self._check(results, n, self.in_shapes, 'backward')
+            checked = self._check(results, n, self.in_shapes, 'backward')
+            if not self.complex:
+                self._refuse_complex(checked)
+            return [_conj_complex(r) for r in checked]
 
         nb = gs[0].ndim - len(self.out_shapes[0])
         if nb == 0:
@@ -235,10 +257,7 @@ class _Call:
         if all(x is None for x in ts):
             return None
         if not self.single:  # the engine fits a single tangent, not a tuple
-            ts = [
-                x if x is None or x.dtype == d else REC.astype(x, d)
-                for x, d in zip(ts, self.out_dtypes)
-            ]
+            ts = [x if x is None else _fitted(x, d) for x, d in zip(ts, self.out_dtypes)]
         if not linked:
             ts = [None if x is None else x._data for x in ts]
         return ts[0] if self.single else tuple(ts)
@@ -355,6 +374,25 @@ class Function:
     forward runs unrecorded. backward runs on the graph when a second derivative
     is taken, so written with ndgrad ops it is differentiable again; saved inputs
     and outputs are then linked to the graph (other saved arrays are constants).
+
+    Complex inputs and outputs follow the convention of the built-in ops (see
+    "Complex numbers" in docs/guide.md): backward receives, for a complex output
+    ``y = u + iv``, ``dL/du + i dL/dv``, and returns ``dL/dx + i dL/dy`` for a complex
+    input ``x + iy`` (for a real input, its real part is kept). For a holomorphic
+    ``f`` that is ``conj(f'(z)) * dy``, as in PyTorch:
+
+    >>> class Square(autograd.Function):
+    ...     def forward(self, z):
+    ...         self.save_for_backward(z)
+    ...         return z * z
+    ...     def backward(self, dy):
+    ...         z, = self.saved_tensors
+    ...         return dy * np.conj(2 * z)
+    >>> z = np.array([1. + 2.j]); z.attach_grad()
+    >>> with autograd.record():
+    ...     loss = np.abs(Square()(z)).sum()     # |z|^2
+    >>> loss.backward(); z.grad                  # 2z
+    array([2.+4.j], dtype=complex128)
     """
 
     def forward(self, *inputs):
@@ -419,7 +457,8 @@ class custom_vjp:
     tuple, or the gradient alone for one input); ``g`` and ``ans`` are tuples when
     the function returns several arrays. ``jvp(tangents, ans, *inputs, **kwargs)``
     returns the output's tangent; without it forward mode transposes the vjp.
-    Keyword arguments are constants passed to all three.
+    Keyword arguments are constants passed to all three. Complex gradients follow
+    `Function`'s convention (``dL/dx + i dL/dy``); tangents are plain differentials.
 
     >>> @autograd.custom_vjp
     ... def clip_gradient(x, bound=1.0):

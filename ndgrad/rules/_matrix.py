@@ -67,3 +67,71 @@ def safe_reciprocal(xp, s):
 
 def shape_of(x):
     return tuple(x.shape) if hasattr(x, 'shape') else numpy.shape(x)
+
+
+# --- complex matrices -----------------------------------------------------------------
+# The engine passes the conjugate of the user's gradient (see "Complex numbers" in
+# docs/guide.md). Rules of non-holomorphic ops (those with a conjugate transpose in them:
+# factorizations, pseudo-inverses, norms) are written in the user's convention, where
+# the complex formula is the real one with each transpose a conjugate transpose, and
+# `user_convention` converts at their edges.
+
+
+def conj(xp, x):
+    """`x` conjugated if complex (real arrays pass through, at no cost)."""
+    return xp.conj(x) if x.dtype.kind == 'c' else x
+
+
+def mH(xp, x):
+    """The conjugate transpose of a stack of matrices."""
+    return conj(xp, mT(xp, x))
+
+
+def real(xp, x):
+    """The real part of `x` if complex: the tangent of a real output (the engine fits
+    a single output's tangent to its dtype, not those of a tuple of outputs)."""
+    return xp.real(x) if x.dtype.kind == 'c' else x
+
+
+def herm(xp, x):
+    """The Hermitian part of a stack of square matrices (`sym` for real ones)."""
+    return (x + mH(xp, x)) * 0.5
+
+
+def _conj_all(xp, g):
+    if type(g) is tuple:
+        return tuple(conj(xp, x) for x in g)
+    return conj(xp, g)
+
+
+def user_convention(rule):
+    """A vjp rule written for gradients in the user's convention (``dL/dx + i dL/dy``,
+    PyTorch's), as the engine's rule: its cotangent(s) and its result conjugated."""
+
+    def engine_rule(xp, g, ans, *args, **kwargs):
+        out = rule(xp, _conj_all(xp, g), ans, *args, **kwargs)
+        return None if out is None else conj(xp, out)
+
+    engine_rule.__name__ = rule.__name__
+    engine_rule.__doc__ = rule.__doc__
+    return engine_rule
+
+
+class PhaseDependentLossError(ValueError):
+    """A loss depends on the arbitrary complex phase of eigen/singular vectors."""
+
+
+def check_phase_invariant(vhgv, what):
+    """Raise unless ``Im diag(V^H gV)`` (`vhgv`: that diagonal, user convention) is
+    about 0, as it is for every loss unchanged when a vector's phase changes."""
+    d = vhgv._data if type(vhgv) is ndarray else numpy.asarray(vhgv)
+    if d.dtype.kind != 'c' or not d.size:
+        return
+    tol = numpy.sqrt(numpy.finfo(d.dtype).eps) * max(1.0, float(numpy.max(numpy.abs(d))))
+    if numpy.max(numpy.abs(d.imag)) > tol:
+        raise PhaseDependentLossError(
+            f'{what}: the loss depends on the phase of the complex eigen/singular vectors, '
+            f'which are defined only up to a factor e^(i phi) per column (NumPy picks one); '
+            f'its gradient is not defined. Use a loss unchanged by that factor (a function '
+            f'of the values, of abs(v), of v v^H or of v diag(w) inv(v)).'
+        )

@@ -12,7 +12,18 @@ import numpy
 
 from .._ndarray import raw
 from .._primitive import RAW, REC as P, composite, op
-from ._matrix import column, lead, mT, shape_of, uncolumn, unused
+from ._matrix import (
+    column,
+    conj,
+    lead,
+    mH,
+    mT,
+    real,
+    shape_of,
+    uncolumn,
+    unused,
+    user_convention,
+)
 from ._util import no_out
 
 
@@ -31,11 +42,12 @@ op(
 )
 
 
+@user_convention
 def _pinv_vjp(xp, g, ans, a, *args, **kwargs):
-    p, gt = ans, mT(xp, g)
-    pt = mT(xp, p)
-    left = xp.matmul(gt, xp.matmul(p, pt))  # (I - A A+) G^T A+ A+^T
-    right = xp.matmul(xp.matmul(pt, p), gt)  # A+^T A+ G^T (I - A+ A)
+    p, gt = ans, mH(xp, g)
+    pt = mH(xp, p)
+    left = xp.matmul(gt, xp.matmul(p, pt))  # (I - A A+) G^H A+ A+^H
+    right = xp.matmul(xp.matmul(pt, p), gt)  # A+^H A+ G^H (I - A+ A)
     return (
         -xp.matmul(pt, xp.matmul(g, pt))
         + left
@@ -46,10 +58,10 @@ def _pinv_vjp(xp, g, ans, a, *args, **kwargs):
 
 
 def _pinv_jvp(xp, t, ans, a, *args, **kwargs):
-    p, tt = ans, mT(xp, t)
-    pt = mT(xp, p)
-    left = xp.matmul(p, xp.matmul(pt, tt))  # A+ A+^T dA^T (I - A A+)
-    right = xp.matmul(tt, xp.matmul(pt, p))  # (I - A+ A) dA^T A+^T A+
+    p, tt = ans, mH(xp, t)
+    pt = mH(xp, p)
+    left = xp.matmul(p, xp.matmul(pt, tt))  # A+ A+^H dA^H (I - A A+)
+    right = xp.matmul(tt, xp.matmul(pt, p))  # (I - A+ A) dA^H A+^H A+
     return (
         -xp.matmul(p, xp.matmul(t, p))
         + left
@@ -101,8 +113,8 @@ op(
 def _cofactors(xp, ans, a):
     """d det(a) / d a, the cofactor matrix. A plain pass computes ``det(a) a^-T``, or at a
     singular matrix (no inverse, but det still has a derivative) uses the SVD
-    ``a = U S V^T``: ``det(U) det(V) U diag(prod of the other s) V^T``. A recorded pass
-    (a higher derivative) uses the minors up to 4 x 4, else ``det(a) a^-T``."""
+    ``a = U S V^H``: ``det(U) det(V^H) conj(U) diag(prod of the other s) conj(V^H)``. A
+    recorded pass (a higher derivative) uses the minors up to 4 x 4, else ``det(a) a^-T``."""
     if xp is RAW:
         try:
             if numpy.all(ans):
@@ -111,6 +123,7 @@ def _cofactors(xp, ans, a):
             pass
         u, s, vt = numpy.linalg.svd(a)
         sign = numpy.linalg.det(u) * numpy.linalg.det(vt)
+        u, vt = numpy.conj(u), numpy.conj(vt)  # a^-T = conj(U) S^-1 conj(V^H): U, V unitary
         return sign[..., None, None] * numpy.matmul(u * _others(s)[..., None, :], vt)
     if a.shape[-1] <= _MINORS:
         return _minor_cofactors(xp, a)
@@ -157,11 +170,19 @@ SlogdetResult = collections.namedtuple('SlogdetResult', ['sign', 'logabsdet'])
 
 
 def _slogdet_vjp(xp, g, ans, a):
-    return xp.expand_dims(xp.expand_dims(g[1], -1), -1) * mT(xp, xp.inv(a))
+    """``d log det A = tr(A^-1 dA)``: its real part moves logabsdet, its imaginary part
+    the phase of a complex sign (``d sign = i sign Im(...)``); a real sign is constant."""
+    gs, gl = g
+    if ans[0].dtype.kind == 'c':
+        gl = gl + 1j * xp.imag(gs * ans[0])
+    return xp.expand_dims(xp.expand_dims(gl, -1), -1) * mT(xp, xp.inv(a))
 
 
 def _slogdet_jvp(xp, t, ans, a):
-    return None, xp.sum(mT(xp, xp.inv(a)) * t, axis=(-2, -1))
+    dlog = xp.sum(mT(xp, xp.inv(a)) * t, axis=(-2, -1))
+    if ans[0].dtype.kind != 'c':
+        return None, real(xp, dlog)
+    return ans[0] * 1j * xp.imag(dlog), xp.real(dlog)
 
 
 op(
@@ -169,6 +190,7 @@ op(
     lambda a: tuple(numpy.linalg.slogdet(a)),
     _slogdet_vjp,
     _slogdet_jvp,
+    save='both',
     nout=2,
     export=None,
 )
@@ -176,7 +198,8 @@ op(
 
 @composite(export='linalg')
 def slogdet(a):
-    """Sign and natural log of the absolute determinant (the sign has no gradient).
+    """Sign and natural log of the absolute determinant (a real sign has no gradient;
+    a complex one, ``det / |det|``, has).
 
     >>> a = np.array([[2., 1.], [1., 2.]])
     >>> np.linalg.slogdet(a).logabsdet   # log 3; stable for large matrices
@@ -202,6 +225,7 @@ def _lstsq_parts(xp, ans, a, b):
     return vector, x, column(xp, b, vector) - xp.matmul(a, x)
 
 
+@user_convention
 def _lstsq_vjp_a(xp, g, ans, a, b, rcond=None):
     gx, gres, _, gs = g
     vector, x, r = _lstsq_parts(xp, ans, a, b)
@@ -209,28 +233,29 @@ def _lstsq_vjp_a(xp, g, ans, a, b, rcond=None):
     if not unused(gx):
         gx = column(xp, gx, vector)
         p = _lstsq_pinv(xp, a, rcond)
-        z = xp.matmul(mT(xp, p), gx)
+        z = xp.matmul(mH(xp, p), gx)
         projected = gx - xp.matmul(p, xp.matmul(a, gx))  # (I - A+ A) gx
         ga = (
-            -xp.matmul(z, mT(xp, x))
-            + xp.matmul(r, mT(xp, xp.matmul(p, z)))
-            + xp.matmul(xp.matmul(mT(xp, p), x), mT(xp, projected))
+            -xp.matmul(z, mH(xp, x))
+            + xp.matmul(r, mH(xp, xp.matmul(p, z)))
+            + xp.matmul(xp.matmul(mH(xp, p), x), mH(xp, projected))
         )
     if ans[1].shape[-1] and not unused(gres):
-        ga = ga - 2 * xp.matmul(r * xp.expand_dims(gres, -2), mT(xp, x))
+        ga = ga - 2 * xp.matmul(r * xp.expand_dims(gres, -2), mH(xp, x))
     if not unused(gs):
         u, _, vh = xp.svd(a, full_matrices=False)
         ga = ga + xp.matmul(u * xp.expand_dims(gs, -2), vh)
     return None if isinstance(ga, int) else ga
 
 
+@user_convention
 def _lstsq_vjp_b(xp, g, ans, a, b, rcond=None):
     gx, gres = g[0], g[1]
-    vector, x, r = _lstsq_parts(xp, ans, a, b)
+    vector, _, r = _lstsq_parts(xp, ans, a, b)
     gb = 0
     if not unused(gx):
         p = _lstsq_pinv(xp, a, rcond)
-        gb = xp.matmul(mT(xp, p), column(xp, gx, vector))
+        gb = xp.matmul(mH(xp, p), column(xp, gx, vector))
     if ans[1].shape[-1] and not unused(gres):
         gb = gb + 2 * r * xp.expand_dims(gres, -2)
     return None if isinstance(gb, int) else uncolumn(xp, gb, vector)
@@ -239,25 +264,27 @@ def _lstsq_vjp_b(xp, g, ans, a, b, rcond=None):
 def _lstsq_jvp_a(xp, t, ans, a, b, rcond=None):
     vector, x, r = _lstsq_parts(xp, ans, a, b)
     p = _lstsq_pinv(xp, a, rcond)
-    pt, tt = mT(xp, p), mT(xp, t)
-    w = xp.matmul(tt, xp.matmul(pt, x))  # dA^T A+^T x
+    pt, tt = mH(xp, p), mH(xp, t)
+    w = xp.matmul(tt, xp.matmul(pt, x))  # dA^H A+^H x
     dx = (
         -xp.matmul(p, xp.matmul(t, x))
         + xp.matmul(p, xp.matmul(pt, xp.matmul(tt, r)))
         + w
         - xp.matmul(p, xp.matmul(a, w))
     )
-    dres = -2 * xp.sum(r * xp.matmul(t, x), axis=-2) if ans[1].shape[-1] else None
+    dres = (
+        real(xp, -2 * xp.sum(conj(xp, r) * xp.matmul(t, x), axis=-2)) if ans[1].shape[-1] else None
+    )
     u, _, vh = xp.svd(a, full_matrices=False)
-    ds = xp.sum(u * xp.matmul(t, mT(xp, vh)), axis=-2)
+    ds = real(xp, xp.sum(conj(xp, u) * xp.matmul(t, mH(xp, vh)), axis=-2))
     return uncolumn(xp, dx, vector), dres, None, ds
 
 
 def _lstsq_jvp_b(xp, t, ans, a, b, rcond=None):
-    vector, x, r = _lstsq_parts(xp, ans, a, b)
+    vector, _, r = _lstsq_parts(xp, ans, a, b)
     t = column(xp, t, vector)
     dx = xp.matmul(_lstsq_pinv(xp, a, rcond), t)
-    dres = 2 * xp.sum(r * t, axis=-2) if ans[1].shape[-1] else None
+    dres = real(xp, 2 * xp.sum(conj(xp, r) * t, axis=-2)) if ans[1].shape[-1] else None
     return uncolumn(xp, dx, vector), dres, None, None
 
 

@@ -10,8 +10,9 @@ import operator
 
 import numpy
 
+from .._ndarray import raw
 from .._primitive import REC as P, composite, op
-from ._matrix import lead, mT, shape_of
+from ._matrix import conj, lead, mT, shape_of
 from ._util import kept_shape, neg_axis, negative_axes, no_out, unreduce
 from .einsum import LABELS, einsum_jvp, einsum_vjp
 
@@ -180,11 +181,15 @@ op(
 
 @composite()
 def vdot(a, b):
-    """The dot product of `a` and `b` flattened (real arrays).
+    """The dot product of `a` and `b` flattened, `a` conjugated if complex.
 
     >>> np.vdot(np.ones((2, 2)), np.ones(4))
     array(4.)
+    >>> np.vdot(np.array([1j]), np.array([1j]))   # conj(1j) * 1j
+    array(1.+0.j, dtype=complex128)
     """
+    if numpy.asarray(raw(a)).dtype.kind == 'c':
+        a = P.conj(a)
     return P.matmul(P.reshape(a, (-1,)), P.reshape(b, (-1,)))
 
 
@@ -350,18 +355,24 @@ op(
 
 
 def _vector_norm_grad(xp, x, norm, ord, axes):
-    """d norm / d x, with `norm` keeping the reduced axes as size 1. Zero where the
-    norm is zero; ties of ord=±inf share the gradient evenly."""
+    """d norm / d x (for complex `x`, the engine's ``d/dx_re - i d/dx_im``: conjugated),
+    with `norm` keeping the reduced axes as size 1. Zero where the norm is zero; ties
+    of ord=±inf share the gradient evenly."""
     if ord == 2:
-        return x / xp.where(norm == 0, 1, norm)
+        return conj(xp, x) / xp.where(norm == 0, 1, norm)
+    if x.dtype.kind == 'c':  # conj(x / |x|): differentiable, unlike a real sign
+        magnitude = xp.absolute(x)
+        sign = conj(xp, x) / xp.where(magnitude == 0, 1, magnitude)
+    else:
+        sign = xp.sign(x)
     if ord == 1:
-        return xp.sign(x)
+        return sign
     if ord == numpy.inf or ord == -numpy.inf:
         tied = xp.equal(xp.absolute(x), norm)
-        count = xp.astype(xp.sum(tied, axis=axes, keepdims=True), x.dtype)
-        return xp.sign(x) * tied / count
+        count = xp.astype(xp.sum(tied, axis=axes, keepdims=True), norm.dtype)
+        return sign * tied / count
     scaled = xp.absolute(x) / xp.where(norm == 0, 1, norm)
-    return xp.sign(x) * xp.power(scaled, ord - 1)
+    return sign * xp.power(scaled, ord - 1)
 
 
 def _vector_norm_vjp(xp, g, ans, x, axis=None, keepdims=False, ord=2):

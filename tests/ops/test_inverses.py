@@ -1,5 +1,6 @@
 """Inverses, solves and determinants (ndgrad/rules/inverses.py): values against NumPy,
-derivatives to second order; then singular matrices, exact Hessians and errors."""
+derivatives to second order; then singular matrices, exact Hessians and errors; then
+complex matrices against central differences and PyTorch."""
 
 import numpy
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from ndgrad import autograd, func, np
 from tests.ops.harness import Case, run_case
 from tests.ops.matrices import grad_of, well_conditioned
+from tests.ops.test_linalg import assert_matches_pytorch, complex_case
 
 L = numpy.linalg
 
@@ -122,8 +124,8 @@ INVERSES = (
     + [
         Case(
             f'matrix_power/{n}',
-            (lambda n: lambda a: np.linalg.matrix_power(a, n))(n),
-            (lambda n: lambda a: L.matrix_power(a, n))(n),
+            lambda a, n=n: np.linalg.matrix_power(a, n),
+            lambda a, n=n: L.matrix_power(a, n),
             [(2, 2, 2)],
             make=well_conditioned,
         )
@@ -258,3 +260,96 @@ def test_bad_input_raises_numpys_error_type(call, error):
 )
 def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
     numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)
+
+
+# --- complex matrices ------------------------------------------------------------------
+
+
+def _shifted(zs):
+    """Square operands plus (3 + 3i) I: invertible, modestly conditioned."""
+    return [
+        z + (3 + 3j) * numpy.eye(z.shape[-1]) if z.shape[-1:] == z.shape[-2:-1] else z for z in zs
+    ]
+
+
+COMPLEX = [
+    complex_case('inv', np.linalg.inv, L.inv, [(2, 3, 3)], make=_shifted),
+    complex_case('det', np.linalg.det, L.det, [(2, 3, 3)]),
+    complex_case('det/4x4', np.linalg.det, L.det, [(4, 4)], make=_shifted),
+    complex_case(
+        'slogdet',
+        lambda a: np.concatenate([np.linalg.slogdet(a).sign, np.linalg.slogdet(a).logabsdet]),
+        lambda a: numpy.concatenate([L.slogdet(a).sign, L.slogdet(a).logabsdet]),
+        [(2, 3, 3)],
+    ),
+    complex_case('solve/matrix', np.linalg.solve, L.solve, [(2, 3, 3), (3, 2)], make=_shifted),
+    complex_case('solve/vector', np.linalg.solve, L.solve, [(3, 3), (3,)], make=_shifted),
+    complex_case('pinv/tall', np.linalg.pinv, L.pinv, [(3, 2)]),
+    complex_case('pinv/wide', np.linalg.pinv, L.pinv, [(2, 2, 3)]),
+    complex_case(
+        'lstsq/solution',
+        lambda a, b: np.linalg.lstsq(a, b)[0],
+        lambda a, b: L.lstsq(a, b)[0],
+        [(4, 2), (4, 2)],
+    ),
+    complex_case(
+        'lstsq/residuals',
+        lambda a, b: np.linalg.lstsq(a, b)[1],
+        lambda a, b: L.lstsq(a, b)[1],
+        [(4, 2), (4,)],
+    ),
+    complex_case(
+        'lstsq/singular-values',
+        lambda a, b: np.linalg.lstsq(a, b)[3],
+        lambda a, b: L.lstsq(a, b)[3],
+        [(3, 2), (3,)],
+    ),
+    complex_case(
+        'lstsq/underdetermined',
+        lambda a, b: np.linalg.lstsq(a, b)[0],
+        lambda a, b: L.lstsq(a, b)[0],
+        [(2, 3), (2,)],
+    ),
+] + [
+    complex_case(
+        f'matrix_power/{n}',
+        lambda a, n=n: np.linalg.matrix_power(a, n),
+        lambda a, n=n: L.matrix_power(a, n),
+        [(2, 2, 2)],
+        make=_shifted,
+    )
+    for n in (2, 3, -2)
+]
+
+
+@pytest.mark.parametrize('case', COMPLEX, ids=str)
+def test_complex(case):
+    run_case(case)
+
+
+@pytest.mark.parametrize('dtype', [numpy.complex128, numpy.complex64])
+@pytest.mark.parametrize(
+    'fn, shapes',
+    [
+        (lambda lib, a, b: [lib.linalg.inv(a), lib.linalg.det(a)], [(3, 3), (3, 2)]),
+        (lambda lib, a, b: list(lib.linalg.slogdet(a)), [(2, 3, 3), (3, 2)]),
+        (lambda lib, a, b: [lib.linalg.solve(a, b)], [(2, 3, 3), (3, 2)]),
+        (lambda lib, a, b: [lib.linalg.pinv(b), lib.linalg.pinv(b.T)], [(3, 3), (3, 2)]),
+        (lambda lib, a, b: [lib.linalg.lstsq(b, a)[0]], [(3, 3), (3, 2)]),
+        (lambda lib, a, b: [lib.linalg.matrix_power(a, -3)], [(3, 3), (3, 2)]),
+    ],
+    ids=['inv-det', 'slogdet', 'solve', 'pinv', 'lstsq', 'matrix_power'],
+)
+def test_complex_gradients_match_pytorch(fn, shapes, dtype):
+    assert_matches_pytorch(fn, shapes, dtype, make=_shifted)
+
+
+def test_complex_det_gradient_at_a_singular_matrix_is_the_conjugate_cofactor_matrix():
+    a = numpy.array([[1.0, 1j], [1j, -1.0]])  # det 0
+    x = np.array(a)
+    x.attach_grad()
+    with autograd.record():
+        y = np.linalg.det(x).real
+    y.backward()
+    cofactors = numpy.array([[-1.0, -1j], [-1j, 1.0]])
+    numpy.testing.assert_allclose(x.grad.asnumpy(), numpy.conj(cofactors), atol=1e-12)

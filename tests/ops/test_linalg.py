@@ -1,6 +1,7 @@
 """Products, diagonals and norms (ndgrad/rules/linalg.py): values against NumPy,
 derivatives to second order against central differences (reverse batched and single,
-forward); then ties, special values and errors."""
+forward); then ties, special values and errors; then complex operands (central differences
+and PyTorch), with the helpers the other linear algebra tests share."""
 
 import numpy
 import pytest
@@ -282,3 +283,172 @@ def test_bad_input_raises_numpys_error_type(call, error):
 )
 def test_constant_operands_may_be_lists_or_scalars(f, x, expected):
     numpy.testing.assert_allclose(grad_of(f, x), expected, atol=1e-12)
+
+
+# --- complex operands: each given as its real and imaginary parts ---------------------
+
+
+def parts(y):
+    """A complex result as its real and imaginary parts stacked (a real one as is)."""
+    if y.dtype.kind != 'c':
+        return y
+    return (np if isinstance(y, np.ndarray) else numpy).stack([y.real, y.imag])
+
+
+def complex_case(name, fn, ref, shapes, make=None, **kw):
+    """A harness Case for `fn` of complex operands of `shapes`: the case's inputs are
+    their real and imaginary parts (`make(rng, shapes)` gives the complex operands),
+    its output the result's parts."""
+
+    def join(args):
+        return [args[2 * k] + 1j * args[2 * k + 1] for k in range(len(shapes))]
+
+    def make_parts(rng, _):
+        made = [rng.uniform(-1, 1, s) + 1j * rng.uniform(-1, 1, s) for s in shapes]
+        made = made if make is None else make(made)
+        return [p for z in made for p in (z.real, z.imag)]
+
+    return Case(
+        f'complex/{name}',
+        lambda *a: parts(fn(*join(a))),
+        lambda *a: parts(ref(*join(a))),
+        [s for s in shapes for _ in 'ri'],
+        make=make_parts,
+        **kw,
+    )
+
+
+def loss_gradients(fn, values, lib):
+    """The gradients (user's convention) of ``sum |y + c|^2`` over the outputs of
+    ``fn(lib, *values)``, with `lib` ndgrad's ``np`` or ``torch``."""
+    if lib is np:
+        xs = [np.array(v) for v in values]
+        for x in xs:
+            x.attach_grad()
+        with autograd.record():
+            outs = fn(np, *xs)
+            loss = sum((np.abs(y + (0.5 + 0.25j)) ** 2).sum() for y in outs)
+        loss.backward()
+        return [x.grad.asnumpy() for x in xs]
+    xs = [lib.tensor(v, requires_grad=True) for v in values]
+    outs = fn(lib, *xs)
+    sum(((y + (0.5 + 0.25j)).abs() ** 2).sum() for y in outs).backward()
+    return [numpy.zeros_like(v) if x.grad is None else x.grad.numpy() for x, v in zip(xs, values)]
+
+
+def assert_matches_pytorch(fn, shapes, dtype, make=None, seed=0):
+    """`fn(lib, *operands)` (a list of outputs) differentiated by ndgrad and by PyTorch,
+    on random complex operands of `shapes` in `dtype`."""
+    torch = pytest.importorskip('torch')
+    rng = numpy.random.default_rng(seed)
+    values = [rng.normal(size=s) + 1j * rng.normal(size=s) for s in shapes]
+    values = [v.astype(dtype) for v in (values if make is None else make(values))]
+    mine, theirs = loss_gradients(fn, values, np), loss_gradients(fn, values, torch)
+    tol = 2e-3 if dtype == numpy.complex64 else 1e-9
+    for m, t in zip(mine, theirs):
+        assert m.dtype == t.dtype == dtype
+        numpy.testing.assert_allclose(m, t, rtol=tol, atol=tol * max(1.0, numpy.abs(t).max()))
+
+
+COMPLEX = (
+    [
+        complex_case('matmul', np.matmul, numpy.matmul, [(2, 2, 3), (3, 2)]),
+        complex_case('dot', np.dot, numpy.dot, [(2, 3), (3,)]),
+        complex_case('vdot', np.vdot, numpy.vdot, [(2, 3), (3, 2)]),
+        complex_case('inner', np.inner, numpy.inner, [(2, 3), (3,)]),
+        complex_case('outer', np.outer, numpy.outer, [(3,), (2,)]),
+        complex_case('tensordot', np.tensordot, numpy.tensordot, [(2, 3, 2), (3, 2)]),
+        complex_case(
+            'einsum',
+            lambda a, b: np.einsum('bij,bjk->bik', a, b),
+            lambda a, b: numpy.einsum('bij,bjk->bik', a, b),
+            [(2, 2, 3), (2, 3, 2)],
+        ),
+        complex_case('kron', np.kron, numpy.kron, [(2,), (2, 2)]),
+        complex_case(
+            'multi_dot',
+            lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+            lambda a, b, c: L.multi_dot([a, b, c]),
+            [(3,), (3, 2), (2, 2)],
+        ),
+        complex_case(
+            'trace/diagonal',
+            lambda a: np.trace(a) * np.diag(a),
+            lambda a: numpy.trace(a) * numpy.diag(a),
+            [(3, 3)],
+        ),
+    ]
+    + [
+        complex_case(
+            f'norm/{kw}',
+            lambda x, kw=kw: np.linalg.norm(x, **kw),
+            lambda x, kw=kw: L.norm(x, **kw),
+            [shape],
+        )
+        for shape, kw in [
+            ((2, 3), {}),
+            ((3,), {'ord': 1}),
+            ((2, 3), {'ord': 3, 'axis': -1}),
+            ((2, 3), {'ord': -1.5, 'axis': 0, 'keepdims': True}),
+            ((3,), {'ord': inf}),
+            ((3,), {'ord': -inf}),
+            ((3, 2), {'ord': 'fro'}),
+            ((3, 2), {'ord': 'nuc'}),
+            ((3, 2), {'ord': 2}),
+            ((2, 3), {'ord': -2}),
+            ((3, 2), {'ord': 1}),
+            ((3, 2), {'ord': inf}),
+        ]
+    ]
+    + [
+        complex_case(
+            'vector_norm/axes',
+            lambda x: np.linalg.vector_norm(x, axis=(0, 2)),
+            lambda x: L.vector_norm(x, axis=(0, 2)),
+            [(2, 1, 3)],
+        ),
+        complex_case(
+            'matrix_norm/stacked',
+            lambda x: np.linalg.matrix_norm(x, ord='nuc'),
+            lambda x: L.matrix_norm(x, ord='nuc'),
+            [(2, 3, 2)],
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize('case', COMPLEX, ids=str)
+def test_complex(case):
+    run_case(case)
+
+
+@pytest.mark.parametrize('dtype', [numpy.complex128, numpy.complex64])
+@pytest.mark.parametrize(
+    'fn, shapes',
+    [
+        (
+            lambda lib, a, b: [lib.matmul(a, b), lib.outer(a[0], b[0]), lib.inner(a, b.T)],
+            [(2, 3), (3, 2)],
+        ),
+        (
+            lambda lib, a, b: [lib.vdot(a[0], b[:, 0]), lib.einsum('ij,jk->ik', a, b)],
+            [(2, 3), (3, 2)],
+        ),
+        (lambda lib, a, b: [lib.linalg.multi_dot([a, b, a])], [(2, 3), (3, 2)]),
+        (
+            lambda lib, a, b: [
+                lib.linalg.norm(a),
+                lib.linalg.vector_norm(a, ord=3, dim=-1)
+                if lib is not np
+                else lib.linalg.vector_norm(a, ord=3, axis=-1),
+                lib.linalg.matrix_norm(b, ord='nuc'),
+                lib.linalg.matrix_norm(b, ord=2),
+                lib.linalg.matrix_norm(b, ord=1),
+            ],
+            [(2, 3), (3, 2)],
+        ),
+    ],
+    ids=['products', 'vdot-einsum', 'multi_dot', 'norms'],
+)
+def test_complex_gradients_match_pytorch(fn, shapes, dtype):
+    assert_matches_pytorch(fn, shapes, dtype)
