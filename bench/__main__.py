@@ -136,7 +136,9 @@ def main(argv=None):
     if unknown:
         parser.error(f'unknown peers: {", ".join(sorted(unknown))}')
     names = args.only or list(WORKLOADS)
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
 
     results = {'environment': environment(peers), 'quick': args.quick, 'workloads': {}}
     for name in names:

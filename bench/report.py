@@ -44,9 +44,11 @@ def _cell(kind, v):
 
 def _table(header, rows):
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    line = lambda r: '  '.join(
-        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))
-    )
+
+    def line(r):
+        cells = enumerate(zip(r, widths))
+        return '  '.join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in cells)
+
     return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in rows])
 
 

@@ -14,7 +14,6 @@ from . import (
     autograd,
     func,
     npx,
-    numpy,
     numpy as np,
 )
 from ._errors import (

@@ -43,8 +43,8 @@ def check_saved(node):
                 f'record(), build arrays from parts with np.stack or np.concatenate instead '
                 f'of writing rows into an array that earlier ops read.)'
             )
-    out = node.out
-    for out in () if out is None else out if type(out) is tuple else (out,):
+    outs = node.out
+    for out in () if outs is None else outs if type(outs) is tuple else (outs,):
         if written_since(out, node.version):
             raise InPlaceModificationError(
                 f"the output of '{node.name}' (shape {out.shape}) was modified in place after "

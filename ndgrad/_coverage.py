@@ -66,7 +66,7 @@ def _functions_reached(fn, seen=None):
 
 def _filled(cell):
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:
         return False
     return True

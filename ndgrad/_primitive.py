@@ -336,7 +336,7 @@ def stack_nested(seq):
 
 
 def _has_graph_array(kwargs):
-    for v in kwargs.values():
+    for v in kwargs.values():  # noqa: SIM110  (a loop: no generator frame per recorded op)
         if type(v) is ndarray and v._node is not None:
             return True
     return False
@@ -477,10 +477,7 @@ def composite(export='np', name=None, sequence=None):
 
 
 def _holds_list(values):
-    for v in values:
-        if (type(v) is list or type(v) is tuple) and _holds_graph(v):
-            return True
-    return False
+    return any((type(v) is list or type(v) is tuple) and _holds_graph(v) for v in values)
 
 
 def _stacked_lists(args, kwargs, position=None, sequence=None):

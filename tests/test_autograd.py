@@ -18,7 +18,7 @@ def _square_sum(x):
     return y
 
 
-# --- gradient buffers ------------------------------------------------------------------------------
+# --- gradient buffers -----------------------------------------------------------------------------
 
 
 def test_grad_req_write_overwrites():
@@ -85,7 +85,7 @@ def test_unused_variable_gets_zeros():
     assert repr(x.grad) == 'array([2., 2., 2.])'
 
 
-# --- retain_graph, detach ---------------------------------------------------------------------------
+# --- retain_graph, detach -------------------------------------------------------------------------
 
 
 def test_retain_graph_allows_a_second_backward():
@@ -225,7 +225,7 @@ def test_head_gradients_of_numbers_lists_and_none():
         y.backward([1.0, 2.0])
 
 
-# --- record / pause / modes ------------------------------------------------------------------------
+# --- record / pause / modes -----------------------------------------------------------------------
 
 
 def test_record_sets_recording_and_training():
@@ -323,7 +323,7 @@ def test_recording_state_is_per_thread():
     numpy.testing.assert_array_equal(seen['grad'], [0.0, 2.0, 4.0])
 
 
-# --- autograd.grad and mark_variables --------------------------------------------------------------
+# --- autograd.grad and mark_variables -------------------------------------------------------------
 
 
 def test_autograd_grad_returns_and_leaves_buffers_alone():
@@ -480,7 +480,7 @@ def test_mark_variables_rejects_buffers_backward_cannot_write():
         autograd.mark_variables([a], [c.detach()])
 
 
-# --- training loops ---------------------------------------------------------------------------------
+# --- training loops -------------------------------------------------------------------------------
 
 
 def test_training_loop_slice_update():
@@ -526,7 +526,7 @@ def test_linear_regression_converges():
     numpy.testing.assert_allclose(b.asnumpy(), [4.2], atol=1e-3)
 
 
-# --- dtypes -------------------------------------------------------------------------------------------
+# --- dtypes ---------------------------------------------------------------------------------------
 
 
 def test_float32_gradients_stay_float32():

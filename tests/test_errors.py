@@ -89,9 +89,11 @@ def test_modifying_an_output_the_graph_needs():
 def test_assigning_into_a_variable_inside_record():
     w = np.ones(3)
     w.attach_grad()
-    with autograd.record():
-        with pytest.raises(ndgrad.InPlaceModificationError, match='outside the record'):
-            w[0] = 2.0
+    with (
+        autograd.record(),
+        pytest.raises(ndgrad.InPlaceModificationError, match='outside the record'),
+    ):
+        w[0] = 2.0
 
 
 def test_head_gradient_shape():

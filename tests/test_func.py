@@ -167,7 +167,7 @@ def test_float32_stays_float32_in_every_transform():
 
 def test_gradient_is_zero_where_f_does_not_depend_on_the_input():
     x, y = rng.standard_normal(3), rng.standard_normal(2)
-    gx, gy = func.grad(lambda x, y: (x * x).sum(), argnums=(0, 1))(x, y)
+    _gx, gy = func.grad(lambda x, y: (x * x).sum(), argnums=(0, 1))(x, y)
     close(gy, numpy.zeros(2))
     close(func.grad(lambda x: 4.0)(x), numpy.zeros(3))
     close(func.jacrev(lambda x: np.ones(2))(x), numpy.zeros((2, 3)))
@@ -179,9 +179,9 @@ def test_gradient_is_zero_where_f_does_not_depend_on_the_input():
 
 
 def test_non_scalar_output_says_what_to_use():
-    with pytest.raises(ValueError, match='jacrev.*vjp'):
+    with pytest.raises(ValueError, match=r'jacrev.*vjp'):
         func.grad(lambda x: x * 2)(numpy.ones(3))
-    with pytest.raises(ValueError, match='shape \\(3,\\)'):
+    with pytest.raises(ValueError, match=r'shape \(3,\)'):
         func.value_and_grad(lambda x: x * 2)(numpy.ones(3))
 
 
@@ -369,7 +369,7 @@ def test_jvp_is_true_forward_mode_one_pass_no_backward():
 def test_jvp_with_pytree_primals_and_tangents():
     p = {'a': rng.standard_normal(3), 'b': (rng.standard_normal(()),)}
     t = {'a': numpy.ones(3), 'b': (numpy.array(2.0),)}
-    out, tout = func.jvp(lambda p: [p['a'] * p['b'][0], p['b'][0] ** 2], (p,), (t,))
+    _out, tout = func.jvp(lambda p: [p['a'] * p['b'][0], p['b'][0] ** 2], (p,), (t,))
     close(tout[0], p['b'][0] + p['a'] * 2)
     close(tout[1], 2 * p['b'][0] * 2)
 
@@ -501,7 +501,7 @@ def test_hvp_matches_hessian_times_vector():
     close(value, (x**3).sum() + (x @ V4) ** 2)
     close(hv, quartic_hessian(x) @ v)
     W, y = rng.standard_normal((2, 2)), rng.standard_normal(2)
-    _, (hW, hy) = func.hvp(
+    _, (hW, _hy) = func.hvp(
         lambda W, y: (np.matmul(W, y) ** 2).sum(), (W, y), (numpy.ones((2, 2)), numpy.zeros(2))
     )
     close(hW, 2 * numpy.ones((2, 2)) @ numpy.outer(y, y))
@@ -784,8 +784,13 @@ def test_transforms_leave_no_reference_cycles():
 
     A = np.array(numpy.random.default_rng(0).standard_normal((3, 3)))
     x = np.array([0.5, -1.0, 2.0])
-    f = lambda x: np.tanh(A @ x)
-    scalar = lambda p: (np.tanh(A @ p['w']) ** 2).sum() + p['b'][0].sum() + p['b'][1].sum()
+
+    def f(x):
+        return np.tanh(A @ x)
+
+    def scalar(p):
+        return (np.tanh(A @ p['w']) ** 2).sum() + p['b'][0].sum() + p['b'][1].sum()
+
     params = {'w': x, 'b': (np.ones(2), np.zeros(1))}
     calls = [
         lambda: func.jacrev(f)(x),

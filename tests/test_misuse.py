@@ -15,6 +15,7 @@ illustrates, a function that performs the misuse, and the expected outcome:
 * ``right_or_error(want, cls)``: either of the two, where both are reasonable.
 """
 
+import contextlib
 import doctest
 import math
 import pathlib
@@ -259,21 +260,21 @@ E = numpy.exp(numpy.array([1.0, 2.0]))
 # ===================================================================================
 @case('out-exp-detach', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, z = exp_graph()
     y.detach()[0] = 100.0
     return z.backward
 
 
 @case('out-exp-slice', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, z = exp_graph()
     y[0:1][0] = 100.0
     return z.backward
 
 
 @case('out-exp-reshape', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, z = exp_graph()
     y.reshape(2, 1)[0, 0] = 100.0
     return z.backward
 
@@ -300,19 +301,19 @@ def _():
 
 @case('out-exp-iadd-outside', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, _z = exp_graph()
     y += 1  # a direct write is refused at once: the graph stays usable
 
 
 @case('out-exp-imul-outside', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, _z = exp_graph()
     y *= 2
 
 
 @case('out-exp-setitem', 'inplace-saved', raises_any(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, z = exp_graph()
     y[0] = 100.0
     return z.backward
 
@@ -326,7 +327,7 @@ def _():
 
 @case('out-exp-retained', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = exp_graph()
+    _x, y, z = exp_graph()
     z.backward(retain_graph=True)
     y.detach()[0] = 100.0
     return z.backward
@@ -384,17 +385,15 @@ def _():
     x = var([1.0, 2.0, 3.0])
     with autograd.record():
         y = npx.log_softmax(x)
-        z = (y * np.array([1.0, 0.0, 0.0])).sum()
+        _z = (y * np.array([1.0, 0.0, 0.0])).sum()
     y -= 1
 
 
 @case('out-exp-refused-write-keeps-graph', 'inplace-saved', ok([math.e, math.e**2]), item='1')
 def _():
     x, y, z = exp_graph()
-    try:
+    with contextlib.suppress(IPE):
         y[0] = 1.0
-    except IPE:
-        pass
     z.backward()
     return x.grad
 
@@ -430,7 +429,7 @@ def _():
 
 @case('out-numpy-asarray-readonly', 'asarray-readonly', raises(ValueError, READ_ONLY), item='12')
 def _():
-    x, y, z = exp_graph()
+    _x, y, _z = exp_graph()
     numpy.asarray(y)[0] = 100.0
 
 
@@ -1183,25 +1182,25 @@ def _vec():
 
 @case('head-str', 'head-kind', raises(TypeError, r'\bstr\b'), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward('ones')
 
 
 @case('head-object-array', 'head-kind', raises(TypeError, r'(?i)object'), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward(numpy.array([object(), object()]))
 
 
 @case('head-complex', 'head-kind', raises(TypeError, COMPLEX), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward(numpy.array([1j, 1.0]))
 
 
 @case('head-none-in-list', 'head-kind', raises(TypeError, r'(?-i:None)'), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward([1.0, None])
 
 
@@ -1213,25 +1212,25 @@ def _():
 
 @case('head-dict', 'head-kind', raises(TypeError, r'\bdict\b'), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward({'a': 1.0})
 
 
 @case('head-wrong-shape', 'head-shape', raises(ValueError, both('(3,)', '(2,)')), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward(np.ones(3))
 
 
 @case('head-broadcastable-shape', 'head-shape', raises(ValueError, both('(1,)', '(2,)')), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward(np.ones(1))
 
 
 @case('head-number-for-vector', 'head-shape', raises(ValueError, both('()', '(2,)')), item='9')
 def _():
-    x, y = _vec()
+    _x, y = _vec()
     y.backward(2.0)
 
 
@@ -1408,19 +1407,19 @@ def _scalar_graph():
 
 @case('grad-float-variable', 'grad-variables', raises((TypeError, ValueError), r'attach_grad'))
 def _():
-    x, y = _scalar_graph()
+    _x, y = _scalar_graph()
     autograd.grad(y, [1.0])
 
 
 @case('grad-numpy-variable', 'grad-variables', raises((TypeError, ValueError), r'attach_grad'))
 def _():
-    x, y = _scalar_graph()
+    _x, y = _scalar_graph()
     autograd.grad(y, [numpy.array([1.0, 2.0])])
 
 
 @case('grad-constant-variable', 'grad-variables', raises(ValueError, r'attach_grad'))
 def _():
-    x, y = _scalar_graph()
+    _x, y = _scalar_graph()
     autograd.grad(y, [np.ones(2)])
 
 
@@ -1619,7 +1618,7 @@ def _():
 
 @case('mv-readonly-buffer', 'mark-variables', raises(ValueError, READ_ONLY))
 def _():
-    a, b = _two_vars()
+    a, _b = _two_vars()
     buf = numpy.zeros(2)
     buf.flags.writeable = False
     autograd.mark_variables([a], [buf])
@@ -2471,7 +2470,6 @@ def _():
 
 @case('notrec-one-hot', 'not-recorded', raises_later(NRE, r'.'), item='8')
 def _():
-    x = var([0.0, 1.0])
     with autograd.record():
         h = npx.one_hot(np.array([0, 1]), 3) * 1
     return h.backward
@@ -2866,7 +2864,7 @@ def _():
 
 @case('nowarn-outside-record', 'gradient-lost', ok(4.0), item='11')
 def _():
-    x, y = _recorded_scalar()
+    _x, y = _recorded_scalar()
     return float(y)
 
 
@@ -3153,7 +3151,7 @@ def _exp_matrix():
 
 
 def _view_write_case(view):
-    x, y, z = _exp_matrix()
+    _x, y, z = _exp_matrix()
     v = view(y)
     v[...] = 0.0
     return z.backward
@@ -3206,7 +3204,7 @@ def _():
 
 @case('out-exp-iterated-row', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
 def _():
-    return _view_write_case(lambda y: list(y)[0])
+    return _view_write_case(lambda y: next(iter(y)))
 
 
 @case('out-exp-rot90', 'inplace-saved', raises_later(IPE, IN_PLACE), item='1')
@@ -3221,13 +3219,13 @@ def _():
 
 @case('out-exp-np-asarray-refused', 'inplace-saved', raises(IPE, IN_PLACE), item='1')
 def _():
-    x, y, z = _exp_matrix()
+    _x, y, _z = _exp_matrix()
     np.asarray(y)[0, 0] = 0.0  # the same array: refused at once, as y[0, 0] = 0.
 
 
 @case('out-exp-broadcast-to-readonly', 'inplace-saved', raises(ValueError, READ_ONLY))
 def _():
-    x, y, z = _exp_matrix()
+    _x, y, _z = _exp_matrix()
     np.broadcast_to(y, (2, 2))[0, 0] = 0.0
 
 

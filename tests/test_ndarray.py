@@ -242,7 +242,7 @@ def test_numpy_ufunc_with_out_raises_where_a_gradient_would_be_lost():
         numpy.sin(x, out=numpy.zeros(3))
 
 
-# --- indexing ---------------------------------------------------------------------------------------
+# --- indexing -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,7 @@ def test_repeated_indices_accumulate():
     assert repr(x.grad) == 'array([3., 0., 1.])'
 
 
-# --- assignment ----------------------------------------------------------------------------------------
+# --- assignment -----------------------------------------------------------------------------------
 
 
 def test_setitem_outside_record():

@@ -9,9 +9,9 @@ array([0., 0., 0.])
 import numpy as _numpy
 
 from .. import rules as _rules  # noqa: F401  (registers the primitives)
-from .._ndarray import ndarray
+from .._ndarray import ndarray as ndarray
 from .._primitive import exports as _exports
-from . import fft, linalg, random
+from . import fft as fft, linalg as linalg, random as random
 from ._creation import *  # noqa: F403
 
 for _name, _fn in _exports('np').items():

@@ -571,10 +571,7 @@ def _arange_like(data, start=0.0, step=1.0, repeat=1, ctx=None, axis=None):
     """
     x = numpy.asarray(data)
     dtype = x.dtype if x.dtype.kind == 'f' else CONFIG.float_dtype
-    if axis is None:
-        shape = x.shape
-    else:
-        shape = (x.shape[_axis(axis, x.ndim, 'arange_like')],)
+    shape = x.shape if axis is None else (x.shape[_axis(axis, x.ndim, 'arange_like')],)
     count = math.prod(shape)
     values = start + step * (numpy.arange(count) // int(repeat))
     return values.reshape(shape).astype(dtype)

@@ -13,6 +13,8 @@ array([[ 6.,  8., 10.],
        [12., 14., 16.]])
 """
 
+import itertools
+
 import numpy
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
@@ -505,7 +507,7 @@ def _split_pieces(n, indices_or_sections, equal):
         bounds = numpy.cumsum([0] + sizes).tolist()
     else:
         bounds = [0] + [int(i) for i in indices_or_sections] + [n]
-    return tuple(slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]))
+    return tuple(slice(a, b) for a, b in itertools.pairwise(bounds))
 
 
 def _do_split(ary, indices_or_sections, axis, equal):
@@ -572,7 +574,7 @@ def dsplit(ary, indices_or_sections):
     return _split_along(ary, indices_or_sections, 'dsplit', 3, lambda nd: 2)
 
 
-# --- copies: tile, repeat ---------------------------------------------------------------------------
+# --- copies: tile, repeat -------------------------------------------------------------------------
 
 
 @composite()
@@ -626,7 +628,7 @@ def repeat(a, repeats, axis=None):
     return P.getitem(a, index=_slab(axis - a.ndim, a.ndim, picks))
 
 
-# --- flips and rolls --------------------------------------------------------------------------------
+# --- flips and rolls ------------------------------------------------------------------------------
 
 
 def _flip_rule(xp, g, ans, x, axis=None):
@@ -1010,6 +1012,6 @@ def pad(array, pad_width, mode='constant', **kwargs):
     return a
 
 
-# --- not differentiable -----------------------------------------------------------------------------
+# --- not differentiable ---------------------------------------------------------------------------
 
 op('unique', numpy.unique, differentiable=False)

@@ -232,7 +232,7 @@ def _lift(x, bound):
     The recurrences below then shift every such entry by the same number of steps:
     whole-array operations, no per-step masks.
     """
-    return x < bound, int(math.ceil(bound))
+    return x < bound, math.ceil(bound)
 
 
 def _zeta_values(count):

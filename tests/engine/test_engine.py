@@ -30,7 +30,7 @@ def test_multi_output_gradients_fill_unused_outputs_with_zeros():
     x = np.array([1.0, 2.0, 4.0])
     x.attach_grad()
     with autograd.record():
-        a, b = HALVES(x)
+        _a, b = HALVES(x)
         y = (b * b).sum()
     y.backward()
     numpy.testing.assert_allclose(x.grad.asnumpy(), [0.0, 36.0, 72.0])
@@ -192,7 +192,7 @@ def test_outputs_of_a_multi_output_op_used_several_times_or_not_at_all():
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     x.attach_grad()
     with autograd.record():
-        a, b, c = np.split(x, 3)
+        a, b, _c = np.split(x, 3)
         y = (a * a).sum() + (a * b).sum() + 2.0 * a.sum()
     y.backward()
     numpy.testing.assert_allclose(x.grad.asnumpy(), [2 + 3 + 2, 4 + 4 + 2, 1, 2, 0, 0])

@@ -69,7 +69,9 @@ def test_getitem_of_a_leaf_and_of_a_0d_array():
 
 
 def test_getitem_under_create_graph_and_batched():
-    f = lambda x: x[0] ** 2 * x[1] + x[1:].sum()
+    def f(x):
+        return x[0] ** 2 * x[1] + x[1:].sum()
+
     x = np.array([1.5, -2.0, 3.0])
     numpy.testing.assert_allclose(func.grad(f)(x).asnumpy(), [-6.0, 3.25, 1.0])
     numpy.testing.assert_allclose(

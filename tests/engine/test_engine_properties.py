@@ -303,13 +303,15 @@ def test_float32_inputs_give_float32_gradients(program, seed):
         assert g.dtype == numpy.float32
         close(g, e, what='autograd.grad', **tol)
 
-    loss = lambda *a: (program(*a) * w).sum()  # noqa: E731
+    def loss(*a):
+        return (program(*a) * w).sum()
+
     argnums = tuple(range(n))
     for g, e in zip(func.grad(loss, argnums=argnums)(*xs), expected):
         assert g.dtype == numpy.float32
         close(g, e, what='func.grad', **tol)
     jac = func.jacfwd(program, argnums=argnums)(*xs)
-    for j, e, x in zip(jac, expected, xs):
+    for j, e in zip(jac, expected):
         assert j.dtype == numpy.float32
         contracted = numpy.tensordot(w, numpy.asarray(j), axes=w.ndim) if w.ndim else w * j
         close(contracted, e, what='jacfwd', **tol)

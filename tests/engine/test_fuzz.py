@@ -33,9 +33,10 @@ pick/embedding), assignments and in-place operators under record(), products
 (matmul/dot/inner/outer/vdot/kron/tensordot/einsum/batch_dot/multi_dot), softmax,
 log_softmax, softmax_cross_entropy, layer_norm, batch_norm, sequence_mask, sort/topk/
 argsort gathers and linear algebra (inv, det, slogdet, solve, lstsq, pinv,
-matrix_power, qr, cholesky, eigh, svd, matrix norms) on well-conditioned matrices. Each op's operands are drawn from every value computed so
-far (intermediates are reused: diamonds, an op applied to one value twice), and the
-program's output is its last value plus the mean of every value no op consumed.
+matrix_power, qr, cholesky, eigh, svd, matrix norms) on well-conditioned matrices.
+Each op's operands are drawn from every value computed so far (intermediates are
+reused: diamonds, an op applied to one value twice), and the program's output is its
+last value plus the mean of every value no op consumed.
 
 Ops are drawn while the program runs on its concrete inputs, so each op sees its
 operands' values: an input outside the op's smooth domain is first mapped into it by
@@ -1098,7 +1099,7 @@ def _pad_params(g, s):
     mode = g.choice(['constant', 'edge', 'reflect', 'symmetric', 'wrap'])
     width = tuple((g.int(0, 2), g.int(0, 2)) for _ in s)
     if mode == 'reflect':
-        width = tuple((min(l, k - 1), min(r, k - 1)) for (l, r), k in zip(width, s))
+        width = tuple((min(lo, k - 1), min(hi, k - 1)) for (lo, hi), k in zip(width, s))
     if g.coin(0.2) and s:
         width = g.int(0, 1)
         if mode == 'reflect':

@@ -758,9 +758,8 @@ class EngineMachine(RuleBasedStateMachine):
         graph.status = 'freed' if ok else 'unknown'
         for d in graph.deps:
             dep = self.graphs[d]
-            if any(i in requested for i, _ in dep.keys):
-                if dep.status != 'freed':
-                    dep.status = 'freed' if ok else 'unknown'
+            if any(i in requested for i, _ in dep.keys) and dep.status != 'freed':
+                dep.status = 'freed' if ok else 'unknown'
 
     # -- rules ---------------------------------------------------------------------
     @initialize(

@@ -81,7 +81,7 @@ ALIASES_OF_Y = {
 
 @pytest.mark.parametrize('route', ALIASES_OF_Y)
 def test_a_write_into_a_saved_output_through_any_alias_raises(route):
-    x, y, z = _exp_graph()
+    _x, y, z = _exp_graph()
     ALIASES_OF_Y[route](y)
     with pytest.raises(InPlaceModificationError, match="output of 'exp'"):
         z.backward()

@@ -212,8 +212,8 @@ def test_repr_matches_mxnet():
             3, strides=2, padding=1
         ): 'MaxPool2D(size=(3, 3), stride=(2, 2), padding=(1, 1), ceil_mode=False, '
         'global_pool=False, pool_type=max, layout=NCHW)',
-        nn.GlobalAvgPool2D(): 'GlobalAvgPool2D(size=(1, 1), stride=(1, 1), padding=(0, 0), ceil_mode=True, '
-        'global_pool=True, pool_type=avg, layout=NCHW)',
+        nn.GlobalAvgPool2D(): 'GlobalAvgPool2D(size=(1, 1), stride=(1, 1), padding=(0, 0), '
+        'ceil_mode=True, global_pool=True, pool_type=avg, layout=NCHW)',
         nn.AvgPool1D(3): 'AvgPool1D(size=(3,), stride=(3,), padding=(0,), ceil_mode=False, '
         'global_pool=False, pool_type=avg, layout=NCW)',
         nn.BatchNorm(): 'BatchNorm(axis=1, eps=1e-05, momentum=0.9, fix_gamma=False, '

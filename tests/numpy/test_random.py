@@ -204,9 +204,11 @@ def test_normal_and_uniform_are_reparameterized():
     numpy.testing.assert_allclose(loc.grad.asnumpy(), 1.0 + 1.0 + 2.0 * noise[1])
     np.random.seed(5)
     assert np.random.normal(loc.detach(), 2.0)._node is None  # constants: plain draws
-    with autograd.record():
-        with pytest.warns(ndgrad.GradientLostWarning, match='gamma draws are constants'):
-            assert np.random.gamma(loc)._node is None
+    with (
+        autograd.record(),
+        pytest.warns(ndgrad.GradientLostWarning, match='gamma draws are constants'),
+    ):
+        assert np.random.gamma(loc)._node is None
 
 
 def test_out_argument():

@@ -201,7 +201,7 @@ def test_complex_output_without_head_gradient_explains():
     z.attach_grad()
     with autograd.record():
         y = z * 2
-    with pytest.raises(TypeError, match='needs a head gradient.*real loss'):
+    with pytest.raises(TypeError, match=r'needs a head gradient.*real loss'):
         y.backward()
 
 

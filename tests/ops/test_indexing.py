@@ -13,9 +13,9 @@ from ndgrad.testing import check_grad
 
 from .harness import Case, run_case
 
-I = numpy.array
-MASK = I([True, False, True])
-MASK2 = I([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+arr = numpy.array
+MASK = arr([True, False, True])
+MASK2 = arr([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
 
 # (name, index, shape of x); x is random in (-2, 2)
 READS = [
@@ -33,32 +33,32 @@ READS = [
     ('0d/empty-tuple', (), ()),
     ('0d/ellipsis', Ellipsis, ()),
     ('0d/None', None, ()),
-    ('array', I([0, 2, 2]), (3, 4)),
-    ('array/repeated', I([1, 1, 1, 0]), (3,)),
-    ('array/2d', I([[0, 1], [2, 0]]), (3, 2)),
-    ('array/negative', I([-1, 0]), (3, 2)),
-    ('array/empty', I([], dtype=int), (3, 2)),
-    ('array/0d', I(1), (3, 2)),
+    ('array', arr([0, 2, 2]), (3, 4)),
+    ('array/repeated', arr([1, 1, 1, 0]), (3,)),
+    ('array/2d', arr([[0, 1], [2, 0]]), (3, 2)),
+    ('array/negative', arr([-1, 0]), (3, 2)),
+    ('array/empty', arr([], dtype=int), (3, 2)),
+    ('array/0d', arr(1), (3, 2)),
     ('list', [2, 0], (3, 4)),
-    ('arrays/pair', (I([0, 2, 2]), I([1, 3, 1])), (3, 4)),
-    ('arrays/broadcast', (I([[0], [2]]), I([1, 3, 3])), (3, 4)),
+    ('arrays/pair', (arr([0, 2, 2]), arr([1, 3, 1])), (3, 4)),
+    ('arrays/broadcast', (arr([[0], [2]]), arr([1, 3, 3])), (3, 4)),
     ('mask', MASK, (3, 4)),
     ('mask/2d', MASK2, (3, 4)),
-    ('mask/axis1', (slice(None), I([True, False])), (3, 2)),
+    ('mask/axis1', (slice(None), arr([True, False])), (3, 2)),
     ('mask/and-int', (MASK, 1), (3, 4)),
-    ('mask/and-slice', (slice(1, None), I([False, True, True, False])), (3, 4)),
+    ('mask/and-slice', (slice(1, None), arr([False, True, True, False])), (3, 4)),
     ('bool-scalar', True, (2, 3)),
-    ('mixed/array-slice', (I([0, 2]), slice(1, 3)), (3, 4)),
-    ('mixed/slice-array', (slice(None), I([3, 0, 3])), (3, 4)),
-    ('mixed/adjacent-arrays', (slice(None), I([0, 1]), I([1, 1])), (2, 2, 3)),
-    ('mixed/int-adjacent', (slice(None), 1, I([0, 2])), (2, 2, 3)),
+    ('mixed/array-slice', (arr([0, 2]), slice(1, 3)), (3, 4)),
+    ('mixed/slice-array', (slice(None), arr([3, 0, 3])), (3, 4)),
+    ('mixed/adjacent-arrays', (slice(None), arr([0, 1]), arr([1, 1])), (2, 2, 3)),
+    ('mixed/int-adjacent', (slice(None), 1, arr([0, 2])), (2, 2, 3)),
     # NumPy moves the advanced axes to the front of these results
-    ('moved/array-slice-array', (I([0, 1, 1]), slice(None), I([2, 0, 2])), (2, 2, 3)),
-    ('moved/int-slice-array', (0, slice(None), I([2, 0])), (2, 2, 3)),
-    ('moved/array-None-array', (slice(None), I([0, 1]), None, I([1, 0])), (2, 2, 3)),
-    ('moved/ellipsis', (slice(None), I([1, 0]), Ellipsis, I([2, 2])), (2, 2, 3)),
-    ('moved/2d-arrays', (I([[0, 1], [1, 1]]), slice(1, None), I([[2], [0]])), (2, 2, 3)),
-    ('moved/mask-slice-int', (I([True, False]), slice(None), 2), (2, 2, 3)),
+    ('moved/array-slice-array', (arr([0, 1, 1]), slice(None), arr([2, 0, 2])), (2, 2, 3)),
+    ('moved/int-slice-array', (0, slice(None), arr([2, 0])), (2, 2, 3)),
+    ('moved/array-None-array', (slice(None), arr([0, 1]), None, arr([1, 0])), (2, 2, 3)),
+    ('moved/ellipsis', (slice(None), arr([1, 0]), Ellipsis, arr([2, 2])), (2, 2, 3)),
+    ('moved/2d-arrays', (arr([[0, 1], [1, 1]]), slice(1, None), arr([[2], [0]])), (2, 2, 3)),
+    ('moved/mask-slice-int', (arr([True, False]), slice(None), 2), (2, 2, 3)),
 ]
 
 
@@ -77,16 +77,16 @@ WRITES = [
     ('ellipsis', (Ellipsis, 1), (2, 3), (2,)),
     ('None', (None, 0), (3, 2), (1, 2)),
     ('0d', (), (), ()),
-    ('array', I([0, 2]), (3, 2), (2, 2)),
-    ('array/repeated-last-lands', I([0, 2, 0]), (3, 2), (3, 2)),
-    ('array/repeated-broadcast', I([1, 1]), (3, 2), (2,)),
-    ('arrays/repeated-pairs', (I([0, 1, 0]), I([1, 1, 1])), (2, 3), (3,)),
+    ('array', arr([0, 2]), (3, 2), (2, 2)),
+    ('array/repeated-last-lands', arr([0, 2, 0]), (3, 2), (3, 2)),
+    ('array/repeated-broadcast', arr([1, 1]), (3, 2), (2,)),
+    ('arrays/repeated-pairs', (arr([0, 1, 0]), arr([1, 1, 1])), (2, 3), (3,)),
     ('mask', MASK, (3, 2), (2, 2)),
     ('mask/broadcast', MASK2, (3, 4), ()),
-    ('mixed', (slice(None), I([2, 0])), (2, 3), (2, 2)),
-    ('moved', (I([0, 1]), slice(None), I([2, 0])), (2, 2, 3), (2, 2)),
-    ('moved/repeated', (I([1, 1]), slice(None), I([0, 0])), (2, 2, 3), (2, 2)),
-    ('moved/broadcast', (0, slice(None), I([2, 0])), (2, 2, 3), (2, 1)),
+    ('mixed', (slice(None), arr([2, 0])), (2, 3), (2, 2)),
+    ('moved', (arr([0, 1]), slice(None), arr([2, 0])), (2, 2, 3), (2, 2)),
+    ('moved/repeated', (arr([1, 1]), slice(None), arr([0, 0])), (2, 2, 3), (2, 2)),
+    ('moved/broadcast', (0, slice(None), arr([2, 0])), (2, 2, 3), (2, 1)),
 ]
 
 
@@ -138,13 +138,13 @@ def sq(name, fn, ref, shapes, **kw):
     )
 
 
-ORDER = I([[2, 0, 1], [1, 2, 0]])
+ORDER = arr([[2, 0, 1], [1, 2, 0]])
 GATHERS = [
     sq('take', lambda x: np.take(x, [0, 2, 2]), lambda x: numpy.take(x, [0, 2, 2]), [(2, 3)]),
     sq(
         'take/axis',
-        lambda x: np.take(x, I([[1, 0], [1, 1]]), axis=1),
-        lambda x: numpy.take(x, I([[1, 0], [1, 1]]), axis=1),
+        lambda x: np.take(x, arr([[1, 0], [1, 1]]), axis=1),
+        lambda x: numpy.take(x, arr([[1, 0], [1, 1]]), axis=1),
         [(2, 3)],
     ),
     sq(
@@ -182,14 +182,14 @@ GATHERS = [
     ),
     sq(
         'take_along_axis/broadcast',
-        lambda x: np.take_along_axis(x, I([[1, 1, 0]]), axis=0),
-        lambda x: numpy.take_along_axis(x, I([[1, 1, 0]]), axis=0),
+        lambda x: np.take_along_axis(x, arr([[1, 1, 0]]), axis=0),
+        lambda x: numpy.take_along_axis(x, arr([[1, 1, 0]]), axis=0),
         [(2, 3)],
     ),
     sq(
         'take_along_axis/None',
-        lambda x: np.take_along_axis(x, I([5, 0, 0]), axis=None),
-        lambda x: numpy.take_along_axis(x, I([5, 0, 0]), axis=None),
+        lambda x: np.take_along_axis(x, arr([5, 0, 0]), axis=None),
+        lambda x: numpy.take_along_axis(x, arr([5, 0, 0]), axis=None),
         [(2, 3)],
     ),
     sq(
@@ -200,38 +200,38 @@ GATHERS = [
     ),
     sq(
         'put_along_axis/repeated',
-        lambda x, v: np.put_along_axis(x, I([[1, 1]]), v, axis=1),
-        lambda x, v: _put(x, I([[1, 1]]), v, 1),
+        lambda x, v: np.put_along_axis(x, arr([[1, 1]]), v, axis=1),
+        lambda x, v: _put(x, arr([[1, 1]]), v, 1),
         [(1, 3), (1, 2)],
     ),
     sq(
         'put_along_axis/scalar',
-        lambda x, v: np.put_along_axis(x, I([[0], [2]]), v, axis=-1),
-        lambda x, v: _put(x, I([[0], [2]]), v, -1),
+        lambda x, v: np.put_along_axis(x, arr([[0], [2]]), v, axis=-1),
+        lambda x, v: _put(x, arr([[0], [2]]), v, -1),
         [(2, 3), ()],
     ),
     sq(
         'put_along_axis/None',
-        lambda x, v: np.put_along_axis(x, I([4, 1]), v, axis=None),
-        lambda x, v: _put(x, I([4, 1]), v, None),
+        lambda x, v: np.put_along_axis(x, arr([4, 1]), v, axis=None),
+        lambda x, v: _put(x, arr([4, 1]), v, None),
         [(2, 3), (2,)],
     ),
     sq(
         'choose',
-        lambda x, y, z: np.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
-        lambda x, y, z: numpy.choose(I([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
+        lambda x, y, z: np.choose(arr([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
+        lambda x, y, z: numpy.choose(arr([[0, 1, 2], [2, 2, 0]]), [x, y, z]),
         [(2, 3), (3,), ()],
     ),
     sq(
         'choose/clip',
-        lambda x, y: np.choose(I([-1, 3, 1]), (x, y), mode='clip'),
-        lambda x, y: numpy.choose(I([-1, 3, 1]), (x, y), mode='clip'),
+        lambda x, y: np.choose(arr([-1, 3, 1]), (x, y), mode='clip'),
+        lambda x, y: numpy.choose(arr([-1, 3, 1]), (x, y), mode='clip'),
         [(3,), (3,)],
     ),
     sq(
         'choose/wrap',
-        lambda x, y: np.choose(I([-1, 2, 1]), (x, y), mode='wrap'),
-        lambda x, y: numpy.choose(I([-1, 2, 1]), (x, y), mode='wrap'),
+        lambda x, y: np.choose(arr([-1, 2, 1]), (x, y), mode='wrap'),
+        lambda x, y: numpy.choose(arr([-1, 2, 1]), (x, y), mode='wrap'),
         [(3,), (1,)],
     ),
     sq(
@@ -248,8 +248,8 @@ GATHERS = [
     ),
     sq(
         'compress/None',
-        lambda x: np.compress(I([1, 0, 0, 1]), x),
-        lambda x: numpy.compress(I([1, 0, 0, 1]), x),
+        lambda x: np.compress(arr([1, 0, 0, 1]), x),
+        lambda x: numpy.compress(arr([1, 0, 0, 1]), x),
         [(2, 2)],
     ),
 ]
@@ -317,7 +317,7 @@ def test_advanced_layout_matches_numpy(name, index, shape):
     assert result.shape.index(7) == (ndim if moved else 0) or (result.shape[0] == 7 and not moved)
 
 
-# --- special values: ties, repeats, exact gradients -------------------------------------------------
+# --- special values: ties, repeats, exact gradients -----------------------------------------------
 
 
 def test_repeated_indices_accumulate_and_last_write_lands():
@@ -490,17 +490,17 @@ def test_gradient_of_a_gradient_through_a_moved_index():
         (lambda: np.take(np.ones(3), numpy.array([True])), TypeError),
         (lambda: np.take(np.ones(3), [0], axis=1), numpy.exceptions.AxisError),
         (lambda: np.take(np.ones(3), [0], mode='nope'), ValueError),
-        (lambda: np.take_along_axis(np.ones((2, 2)), I([0, 1]), axis=1), ValueError),
+        (lambda: np.take_along_axis(np.ones((2, 2)), arr([0, 1]), axis=1), ValueError),
         (
-            lambda: np.take_along_axis(np.ones((2, 2)), I([[0, 1]]), axis=2),
+            lambda: np.take_along_axis(np.ones((2, 2)), arr([[0, 1]]), axis=2),
             numpy.exceptions.AxisError,
         ),
         (
-            lambda: np.put_along_axis(np.ones((2, 2)), I([[0, 1]]), 1.0, axis=-3),
+            lambda: np.put_along_axis(np.ones((2, 2)), arr([[0, 1]]), 1.0, axis=-3),
             numpy.exceptions.AxisError,
         ),
-        (lambda: np.choose(I([0, 2]), [np.ones(2), np.ones(2)]), ValueError),
-        (lambda: np.choose(I([0.0, 1.0]), [np.ones(2), np.ones(2)]), TypeError),
+        (lambda: np.choose(arr([0, 2]), [np.ones(2), np.ones(2)]), ValueError),
+        (lambda: np.choose(arr([0.0, 1.0]), [np.ones(2), np.ones(2)]), TypeError),
         (lambda: np.compress([[True]], np.ones(2)), ValueError),
         (lambda: np.compress([False, False, True], np.ones(2)), IndexError),
         (lambda: np.take(np.ones(2), [0], out=np.ones(1)), TypeError),
@@ -524,14 +524,14 @@ def test_recorded_bad_index_raises_before_recording():
 @pytest.mark.parametrize(
     'index',
     [
-        I([3, 0, 3, 3, -1]),
-        (Ellipsis, I([1, 1, 0])),
-        (slice(None), I([2, -3, 2])),
-        (Ellipsis, I([0, 0]), slice(None)),
-        (I([1, 1]), Ellipsis),
-        I([], dtype=int),
-        (I([0, 1]), I([1, 1])),
-        (slice(1, None), I([0, 0])),
+        arr([3, 0, 3, 3, -1]),
+        (Ellipsis, arr([1, 1, 0])),
+        (slice(None), arr([2, -3, 2])),
+        (Ellipsis, arr([0, 0]), slice(None)),
+        (arr([1, 1]), Ellipsis),
+        arr([], dtype=int),
+        (arr([0, 1]), arr([1, 1])),
+        (slice(1, None), arr([0, 0])),
     ],
     ids=str,
 )
@@ -559,7 +559,7 @@ def test_add_at_matches_numpy(index, nbatch):
 )
 def test_add_at_paths(picks):
     rng = numpy.random.default_rng(4)
-    picks = I(picks)
+    picks = arr(picks)
     out = rng.standard_normal((40, 2))
     g = rng.standard_normal((len(picks), 2))
     expected = out.copy()

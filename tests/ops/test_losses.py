@@ -84,7 +84,10 @@ def test_softmax_cross_entropy_backward_reuses_nothing_it_changed():
     p = ref_softmax(z.asnumpy(), -1)
     p[[0, 1], [1, 0]] -= 1
     numpy.testing.assert_allclose(first, p / 2, rtol=1e-12)
-    per_example = lambda v: npx.softmax_cross_entropy(v, labels, reduction='none')
+
+    def per_example(v):
+        return npx.softmax_cross_entropy(v, labels, reduction='none')
+
     jac = func.jacobian(per_example)(z).asnumpy()
     numpy.testing.assert_allclose(
         jac,

@@ -596,7 +596,7 @@ def test_untouched_integer_inputs_stay_integers():
 def test_non_differentiable_helpers():
     x = np.array([3.0, 1.0, 3.0, 0.0, 2.0])
     numpy.testing.assert_array_equal(np.unique(x).asnumpy(), [0.0, 1.0, 2.0, 3.0])
-    values, counts = np.unique(x, return_counts=True)
+    _values, counts = np.unique(x, return_counts=True)
     assert counts.tolist() == [1, 1, 1, 2]
     assert np.searchsorted(np.array([1.0, 2.0, 3.0]), np.array([2.5, 0.0])).tolist() == [2, 0]
     assert [a.tolist() for a in np.nonzero(x)] == [[0, 1, 2, 4]]

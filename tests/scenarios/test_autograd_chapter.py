@@ -25,7 +25,7 @@ def f(a):
     b = a * 2
     while np.linalg.norm(b) < 1000:
         b = b * 2
-    if b.sum() > 0:
+    if b.sum() > 0:  # noqa: SIM108  (the chapter's code as printed)
         c = b
     else:
         c = 100 * b
