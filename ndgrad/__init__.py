@@ -22,6 +22,7 @@ from ._errors import (
     GraphFreedError,
     InPlaceModificationError,
     NotRecordedError,
+    PhaseDependentLossError,
 )
 from ._ndarray import ndarray
 from ._version import __version__ as __version__
@@ -32,6 +33,7 @@ __all__ = [
     'GraphFreedError',
     'InPlaceModificationError',
     'NotRecordedError',
+    'PhaseDependentLossError',
     'autograd',
     'func',
     'ndarray',

@@ -3,6 +3,7 @@ axes and broadcast over the leading ones, so they are batch-transparent."""
 
 import numpy
 
+from .._errors import PhaseDependentLossError
 from .._ndarray import ndarray
 
 
@@ -115,10 +116,6 @@ def user_convention(rule):
     engine_rule.__name__ = rule.__name__
     engine_rule.__doc__ = rule.__doc__
     return engine_rule
-
-
-class PhaseDependentLossError(ValueError):
-    """A loss depends on the arbitrary complex phase of eigen/singular vectors."""
 
 
 def check_phase_invariant(vhgv, what):

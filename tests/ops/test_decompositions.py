@@ -5,7 +5,7 @@ spectra, named results, float32 and errors."""
 import numpy
 import pytest
 
-from ndgrad import autograd, func, np
+from ndgrad import PhaseDependentLossError, autograd, func, np
 from tests.ops.harness import Case, run_case
 from tests.ops.matrices import eig_input, gauge_free, grad_of, spread, sym, well_conditioned
 from tests.ops.test_linalg import assert_matches_pytorch, complex_case
@@ -508,7 +508,7 @@ def test_loss_depending_on_the_phase_of_complex_eigenvectors_raises(loss, what):
     z.attach_grad()
     with autograd.record():
         y = loss(z)
-    with pytest.raises(ValueError, match=f'{what}: the loss depends on the phase'):
+    with pytest.raises(PhaseDependentLossError, match=f'{what}: the loss depends on the phase'):
         y.backward()
 
 
