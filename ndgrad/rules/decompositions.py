@@ -162,6 +162,7 @@ EighResult = collections.namedtuple('EighResult', ['eigenvalues', 'eigenvectors'
 @user_convention
 def _eigh_vjp(xp, g, ans, a, UPLO='L'):
     (gw, gv), (w, v) = g, ans
+    v = _diagonalizing(v)
     inner = diag_matrix(gw)
     if not unused(gv):
         vhgv = xp.matmul(mH(xp, v), gv)
@@ -219,12 +220,28 @@ def _eig(a):
     return tuple(numpy.linalg.eig(a))
 
 
+def _diagonalizing(v):
+    """`v`, the eigenvectors, once checked to diagonalize their matrix: a defective
+    matrix (a repeated eigenvalue short of eigenvectors) has no eigen-derivative, and
+    NumPy's nearly parallel vectors for it would give a finite but meaningless one."""
+    d = v._data if hasattr(v, '_data') else v
+    if d.size and numpy.any(numpy.linalg.cond(d) * numpy.sqrt(numpy.finfo(d.dtype).eps) > 1):
+        raise numpy.linalg.LinAlgError(
+            'eig: the matrix is defective or nearly so (its eigenvectors are numerically '
+            'parallel), so its eigenvalues and eigenvectors have no derivative there. '
+            'Perturb the matrix, or differentiate a function of it that does not go '
+            'through its eigendecomposition.'
+        )
+    return v
+
+
 def _eig_vjp(xp, g, ans, a):
     """``V^-T (diag(gw) + E * (V^T gV - V^T conj(V) Re diag(V^T gV))) V^T`` in the engine's
     convention (PyTorch's ``linalg_eig_backward``, conjugated), ``E[i, j] = 1/(w[j] - w[i])``:
     the second term keeps the columns at unit norm; a loss that depends on their phase
     raises."""
     (gw, gv), (w, v) = g, ans
+    v = _diagonalizing(v)
     inner = diag_matrix(gw)
     if not unused(gv):
         vtgv = xp.matmul(mT(xp, v), gv)
@@ -237,6 +254,7 @@ def _eig_vjp(xp, g, ans, a):
 
 def _eig_jvp(xp, t, ans, a):
     w, v = ans
+    v = _diagonalizing(v)
     p = xp.solve(v, xp.matmul(t, v))  # V^-1 dA V
     dv = xp.matmul(v, gap_inverse(xp, w) * p)
     # keep each column at unit norm: Re(v^H dv) = 0
@@ -262,8 +280,8 @@ def eig(a):
     (right only for losses blind to the basis of their eigenspace), nearly equal ones
     make it huge. At a defective matrix (a repeated eigenvalue with too few
     eigenvectors; ``V`` is singular up to rounding) the eigenvalues have no derivative
-    either, and what the backward pass returns (huge, wrong, or ``LinAlgError``) means
-    nothing.
+    either: differentiating there raises ``numpy.linalg.LinAlgError`` (the eigenvectors'
+    condition number above ``1/sqrt(eps)``).
 
     >>> w, v = np.linalg.eig(np.array([[2., 1.], [0., 3.]]))
     >>> w
@@ -276,12 +294,12 @@ def eig(a):
 
 def _eigvals_vjp(xp, g, ans, a):
     """``V^-T diag(g) V^T``: eigenvalues are holomorphic, no conjugate appears."""
-    vt = mT(xp, xp.eig(a)[1])
+    vt = mT(xp, _diagonalizing(xp.eig(a)[1]))
     return xp.solve(vt, xp.expand_dims(g, -1) * vt)
 
 
 def _eigvals_jvp(xp, t, ans, a):
-    v = xp.eig(a)[1]
+    v = _diagonalizing(xp.eig(a)[1])
     return xp.diagonal(xp.solve(v, xp.matmul(t, v)), axis1=-2, axis2=-1)
 
 

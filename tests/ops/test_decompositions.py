@@ -522,6 +522,31 @@ def test_eig_with_a_repeated_eigenvalue_gives_finite_gradients_of_invariant_loss
     numpy.testing.assert_allclose(a.grad.asnumpy(), 2 * a.asnumpy().T, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    'loss',
+    [
+        lambda a: np.linalg.eigvals(a).sum(),
+        lambda a: np.linalg.eig(a)[0].sum(),
+        lambda a: np.abs(np.linalg.eig(a)[1]).sum(),
+    ],
+    ids=['eigvals', 'eig-values', 'eig-vectors'],
+)
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_eig_of_a_defective_matrix_raises_instead_of_a_meaningless_gradient(loss, mode):
+    a = numpy.array([[1.0, 1.0], [0.0, 1.0]])  # eigenvalue 1 twice, one eigenvector
+    with pytest.raises(numpy.linalg.LinAlgError, match='defective'):
+        if mode == 'reverse':
+            func.grad(loss)(a)
+        else:
+            func.jvp(loss, (a,), (numpy.ones((2, 2)),))
+
+
+def test_eig_of_a_nearly_defective_matrix_still_differentiates():
+    a = numpy.array([[1.0, 1.0], [0.0, 1.0 + 1e-4]])  # distinct eigenvalues, V well enough
+    want = numpy.eye(2)  # d trace(a) / da
+    numpy.testing.assert_allclose(func.grad(lambda x: np.linalg.eigvals(x).sum().real)(a), want)
+
+
 @pytest.mark.parametrize('dtype', [numpy.complex64, numpy.float32])
 def test_forward_tangents_of_factors_keep_single_precision(dtype):
     rng = numpy.random.default_rng(0)
