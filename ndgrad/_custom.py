@@ -24,6 +24,7 @@ import weakref
 import numpy
 
 from . import _engine
+from ._buffers import conj_complex
 from ._graph import Leaf, Meta, Output, PerInput
 from ._ndarray import ndarray, wrap
 from ._primitive import REC, Primitive
@@ -79,13 +80,9 @@ def _check_kind(value, what, where='', gradient=True):
 
 
 def _conj_complex(value):
-    """`value` (an ndgrad array or None) conjugated if complex: a gradient between the
-    engine's convention and the user's (see "Complex numbers" in docs/guide.md)."""
-    if value is None or value.dtype.kind != 'c':
-        return value
-    if value._node is not None:
-        return REC.conj(value)
-    return wrap(numpy.conj(value._data))
+    """`conj_complex` of an ndgrad array (or None), kept an ndgrad array."""
+    value = conj_complex(value)
+    return value if value is None or type(value) is ndarray else wrap(value)
 
 
 def _fitted(tangent, dtype):
