@@ -134,6 +134,16 @@ def _float_value(value: Any, what: str) -> Any:
     return data
 
 
+def _float_value_shaped(value: Any, shape: tuple[int, ...], what: str, owner: str) -> Any:
+    """`_float_value` of a seed, or a ValueError unless it has the `shape` of its `owner`."""
+    data = _float_value(value, what)
+    if data.shape != shape:
+        raise ValueError(
+            f'{what} has shape {data.shape} but its {owner} has shape {shape}; they must match'
+        )
+    return data
+
+
 def _variable(value: Any, what: str) -> Any:
     """A distinct graph node for a differentiated input.
 
@@ -483,12 +493,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             )
         cots = []
         for c, h in zip(leaves, heads):
-            data = _float_value(c, 'vjp_fn: a cotangent')
-            if data.shape != h.shape:
-                raise ValueError(
-                    f'vjp_fn: a cotangent has shape {data.shape} but its output '
-                    f'has shape {h.shape}; they must match'
-                )
+            data = _float_value_shaped(c, h.shape, 'vjp_fn: a cotangent', 'output')
             # (a new array object per call, on the caller's memory: a pass is told apart
             # by its cotangents, e.g. by the memo of a custom function)
             if isinstance(c, ndarray) and c._node is not None:
@@ -615,12 +620,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
             if len(t_leaves) != len(variables):
                 raise ValueError('jvp: each tangent must have the structure of its primal')
             for v, t in zip(variables, t_leaves):
-                data = _float_value(t, 'jvp: a tangent')
-                if data.shape != v.shape:
-                    raise ValueError(
-                        f'jvp: a tangent has shape {data.shape} but its primal '
-                        f'has shape {v.shape}; they must match'
-                    )
+                data = _float_value_shaped(t, v.shape, 'jvp: a tangent', 'primal')
                 if trace.nested and isinstance(t, ndarray) and t._node is not None:
                     seeds[v._node] = t if t.dtype == v.dtype else REC.astype(t, v.dtype)
                 else:

@@ -207,8 +207,7 @@ class Zero(Initializer):
     array([0., 0.])
     """
 
-    def _init_weight(self, _, arr):
-        arr[:] = 0.0
+    _init_weight = Initializer._init_zero
 
 
 @alias('ones')
@@ -220,8 +219,7 @@ class One(Initializer):
     array([1., 1.])
     """
 
-    def _init_weight(self, _, arr):
-        arr[:] = 1.0
+    _init_weight = Initializer._init_one
 
 
 @register

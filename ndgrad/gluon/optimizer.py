@@ -148,8 +148,19 @@ class Optimizer:
         return numpy.zeros_like(weight)
 
 
+class _MomentumOptimizer(Optimizer):
+    """An optimizer whose state is a momentum buffer, absent when ``momentum == 0``."""
+
+    def __init__(self, momentum=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+
+    def create_state(self, index, weight):
+        return self._zeros(weight) if self.momentum != 0.0 else None
+
+
 @register
-class SGD(Optimizer):
+class SGD(_MomentumOptimizer):
     """Stochastic gradient descent, with momentum::
 
         g = clip(rescale_grad·grad) + wd·weight
@@ -164,11 +175,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
-        super().__init__(**kwargs)
-        self.momentum = momentum
-
-    def create_state(self, index, weight):
-        return self._zeros(weight) if self.momentum != 0.0 else None
+        super().__init__(momentum, **kwargs)
 
     def update(self, index, weight, grad, state):
         self._update_count(index)
@@ -183,7 +190,7 @@ class SGD(Optimizer):
 
 
 @register
-class NAG(Optimizer):
+class NAG(_MomentumOptimizer):
     """Nesterov accelerated gradient::
 
         g = clip(rescale_grad·grad) + wd·weight
@@ -198,13 +205,6 @@ class NAG(Optimizer):
     >>> w = numpy.array([1.]); opt.update(0, w, numpy.array([1.]), opt.create_state(0, w)); w
     array([0.81])
     """
-
-    def __init__(self, momentum=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.momentum = momentum
-
-    def create_state(self, index, weight):
-        return self._zeros(weight) if self.momentum != 0.0 else None
 
     def update(self, index, weight, grad, state):
         self._update_count(index)

@@ -217,16 +217,19 @@ def ifftn(a, s=None, axes=None, norm=None):
     return _nd(P._ifft, a, s, axes, norm)
 
 
-@composite(export='fft')
-def fft2(a, s=None, axes=(-2, -1), norm=None):
-    """The 2-d transform over `axes` (the last two by default)."""
-    return fftn(a, s, axes, norm)
+def _two_d(name, transform, doc):
+    """The public `name`: the n-d `transform` over `axes`, the last two by default."""
+
+    def two_d(a, s=None, axes=(-2, -1), norm=None):
+        return transform(a, s, axes, norm)
+
+    two_d.__name__ = two_d.__qualname__ = name
+    two_d.__doc__ = doc
+    return composite(export='fft')(two_d)
 
 
-@composite(export='fft')
-def ifft2(a, s=None, axes=(-2, -1), norm=None):
-    """The 2-d inverse transform over `axes` (the last two by default)."""
-    return ifftn(a, s, axes, norm)
+fft2 = _two_d('fft2', fftn, 'The 2-d transform over `axes` (the last two by default).')
+ifft2 = _two_d('ifft2', ifftn, 'The 2-d inverse transform over `axes` (the last two by default).')
 
 
 @composite(export='fft')
@@ -260,16 +263,8 @@ def irfftn(a, s=None, axes=None, norm=None):
     return irfft(a, s[-1], axes[-1], norm)
 
 
-@composite(export='fft')
-def rfft2(a, s=None, axes=(-2, -1), norm=None):
-    """The 2-d transform of a real input."""
-    return rfftn(a, s, axes, norm)
-
-
-@composite(export='fft')
-def irfft2(a, s=None, axes=(-2, -1), norm=None):
-    """The inverse of `rfft2`."""
-    return irfftn(a, s, axes, norm)
+rfft2 = _two_d('rfft2', rfftn, 'The 2-d transform of a real input.')
+irfft2 = _two_d('irfft2', irfftn, 'The inverse of `rfft2`.')
 
 
 def _shift(x, axes, sign):

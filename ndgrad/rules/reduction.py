@@ -148,20 +148,13 @@ op('nanmean', _nanmean, _nanmean_vjp, _nanmean_jvp)
 # --- max, min and the NaN-ignoring ones: ties split the gradient evenly --------------------
 
 
-def _max(a, axis=None, keepdims=False):
-    return numpy.max(a, axis=axis, keepdims=keepdims)
+def _extreme_kernel(reduce):
+    """NumPy's `reduce` (max, min, nanmax or nanmin) taking the primitive's arguments."""
 
+    def kernel(a, axis=None, keepdims=False):
+        return reduce(a, axis=axis, keepdims=keepdims)
 
-def _min(a, axis=None, keepdims=False):
-    return numpy.min(a, axis=axis, keepdims=keepdims)
-
-
-def _nanmax(a, axis=None, keepdims=False):
-    return numpy.nanmax(a, axis=axis, keepdims=keepdims)
-
-
-def _nanmin(a, axis=None, keepdims=False):
-    return numpy.nanmin(a, axis=axis, keepdims=keepdims)
+    return kernel
 
 
 def _share(xp, x, ans, axes, dtype):
@@ -186,10 +179,13 @@ def _extreme_jvp(xp, t, ans, x, axis=None, keepdims=False):
     return xp.sum(t * tied / count, axis=axes, keepdims=keepdims)
 
 
-op('max', _max, _extreme_vjp, _extreme_jvp, save='both')
-op('min', _min, _extreme_vjp, _extreme_jvp, save='both')
-op('nanmax', _nanmax, _extreme_vjp, _extreme_jvp, save='both')
-op('nanmin', _nanmin, _extreme_vjp, _extreme_jvp, save='both')
+for _name, _reduce in (
+    ('max', numpy.max),
+    ('min', numpy.min),
+    ('nanmax', numpy.nanmax),
+    ('nanmin', numpy.nanmin),
+):
+    op(_name, _extreme_kernel(_reduce), _extreme_vjp, _extreme_jvp, save='both')
 
 
 @composite()
@@ -600,90 +596,71 @@ def _nan_if_empty(n, result):
     return P.where(n == 0, numpy.nan, result)
 
 
-@composite()
-def quantile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method='linear',
-    keepdims=False,
-    *,
-    weights=None,
-):
+def _quantile_function(name, scale, skipna, doc):
+    """The public `name`: `_quantile` with `q` in ``[0, scale]``, NaNs skipped or not."""
+
+    def quantile_like(
+        a,
+        q,
+        axis=None,
+        out=None,
+        overwrite_input=False,
+        method='linear',
+        keepdims=False,
+        *,
+        weights=None,
+    ):
+        return _quantile(
+            a, q, axis, method, keepdims, scale, name, skipna=skipna, out=out, weights=weights
+        )
+
+    quantile_like.__name__ = quantile_like.__qualname__ = name
+    quantile_like.__doc__ = doc
+    return composite()(quantile_like)
+
+
+quantile = _quantile_function(
+    'quantile',
+    1,
+    False,
     """The `q`-th quantiles (``0 <= q <= 1``) along `axis`, by NumPy's methods
     'linear' (default: interpolating between the two nearest sorted elements, also
     differentiable in `q`), 'lower', 'higher', 'midpoint' and 'nearest'.
 
     >>> np.quantile(np.array([1., 2., 3., 4.]), 0.5)
     array(2.5)
-    """
-    return _quantile(a, q, axis, method, keepdims, 1, 'quantile', out=out, weights=weights)
-
-
-@composite()
-def percentile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method='linear',
-    keepdims=False,
-    *,
-    weights=None,
-):
+    """,
+)
+percentile = _quantile_function(
+    'percentile',
+    100,
+    False,
     """The `q`-th percentiles (``0 <= q <= 100``); see `quantile`.
 
     >>> np.percentile(np.array([1., 2., 3., 4.]), 50)
     array(2.5)
-    """
-    return _quantile(a, q, axis, method, keepdims, 100, 'percentile', out=out, weights=weights)
-
-
-@composite()
-def nanquantile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method='linear',
-    keepdims=False,
-    *,
-    weights=None,
-):
+    """,
+)
+nanquantile = _quantile_function(
+    'nanquantile',
+    1,
+    True,
     """`quantile` ignoring NaNs (NaN for a slice of NaNs only).
 
     >>> np.nanquantile(np.array([1., np.nan, 3.]), 0.5)
     array(2.)
-    """
-    return _quantile(
-        a, q, axis, method, keepdims, 1, 'nanquantile', skipna=True, out=out, weights=weights
-    )
-
-
-@composite()
-def nanpercentile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method='linear',
-    keepdims=False,
-    *,
-    weights=None,
-):
+    """,
+)
+nanpercentile = _quantile_function(
+    'nanpercentile',
+    100,
+    True,
     """`percentile` ignoring NaNs.
 
     >>> np.nanpercentile(np.array([1., np.nan, 3.]), 50)
     array(2.)
-    """
-    return _quantile(
-        a, q, axis, method, keepdims, 100, 'nanpercentile', skipna=True, out=out, weights=weights
-    )
+    """,
+)
 
 
 @composite()
@@ -700,6 +677,17 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 # --- moments -----------------------------------------------------------------------------
 
 
+def _moment_input(a, dtype, ddof, correction):
+    """`a` cast to `dtype`, and `ddof` (or NumPy 2's `correction`, its other name)."""
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    if dtype is not None:
+        a = P.astype(a, dtype)
+    return a, ddof
+
+
 @composite()
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
     """The variance, ``sum((a - mean)**2) / (n - ddof)`` (``correction`` is NumPy 2's
@@ -709,12 +697,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correctio
     array(1.6666666)
     """
     no_out(out, 'var')
-    if correction is not None:
-        if ddof != 0:
-            raise ValueError("ddof and correction can't be provided simultaneously.")
-        ddof = correction
-    if dtype is not None:
-        a = P.astype(a, dtype)
+    a, ddof = _moment_input(a, dtype, ddof, correction)
     n = reduced_size(_shape(a), axis)
     deviation = a - P.mean(a, axis=axis, keepdims=True)
     total = P.sum(P.square(deviation), axis=axis, keepdims=keepdims)
@@ -745,12 +728,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correc
     array(1.)
     """
     no_out(out, 'nanvar')
-    if correction is not None:
-        if ddof != 0:
-            raise ValueError("ddof and correction can't be provided simultaneously.")
-        ddof = correction
-    if dtype is not None:
-        a = P.astype(a, dtype)
+    a, ddof = _moment_input(a, dtype, ddof, correction)
     values = numpy.asarray(a)
     present = numpy.logical_not(numpy.isnan(values))
     kind = values.dtype if values.dtype.kind == 'f' else numpy.dtype(numpy.float64)

@@ -32,12 +32,18 @@ __all__ = [
 
 
 class _Stack:
-    """What Sequential and HybridSequential share: add, indexing, len, iteration, repr."""
+    """What Sequential and HybridSequential share: add, forward, indexing, len, iteration,
+    repr."""
 
     def add(self, *blocks):
         """Append blocks to the stack."""
         for block in blocks:
             self.register_child(block)
+
+    def forward(self, x):
+        for block in self._children.values():
+            x = block(x)
+        return x
 
     def __repr__(self):
         modstr = '\n'.join(
@@ -71,14 +77,6 @@ class Sequential(_Stack, Block):
     )
     """
 
-    def __init__(self, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
-
-    def forward(self, x):
-        for block in self._children.values():
-            x = block(x)
-        return x
-
     def hybridize(self, active=True, **kwargs):
         if self._children and all(isinstance(c, HybridBlock) for c in self._children.values()):
             warnings.warn(
@@ -96,14 +94,6 @@ class HybridSequential(_Stack, HybridBlock):
     >>> net = HybridSequential(); net.add(Dense(2), Dense(1)); len(net)
     2
     """
-
-    def __init__(self, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
-
-    def forward(self, x):
-        for block in self._children.values():
-            x = block(x)
-        return x
 
 
 def fully_connected(x, weight, bias=None, flatten=True):
@@ -201,6 +191,20 @@ class Dropout(HybridBlock):
         return f'{self.__class__.__name__}(p = {self._rate}, axes={self._axes})'
 
 
+def _channel_param(block, name, in_channels, init, learned, differentiable=None):
+    """A normalization layer's per-channel parameter of shape ``(in_channels,)``, its
+    shape deferred to the first call; ``grad_req='null'`` unless `learned`, and
+    differentiable only when `learned` unless `differentiable` says otherwise."""
+    return block.params.get(
+        name,
+        grad_req='write' if learned else 'null',
+        shape=(in_channels,),
+        init=init,
+        allow_deferred_init=True,
+        differentiable=learned if differentiable is None else differentiable,
+    )
+
+
 class BatchNorm(HybridBlock):
     """Batch normalization over every axis but `axis` (the channels), with learned
     scale `gamma` and shift `beta` and running statistics for prediction.
@@ -247,37 +251,13 @@ class BatchNorm(HybridBlock):
         }
         if in_channels != 0:
             self.in_channels = in_channels
-        self.gamma = self.params.get(
-            'gamma',
-            grad_req='write' if scale else 'null',
-            shape=(in_channels,),
-            init=gamma_initializer,
-            allow_deferred_init=True,
-            differentiable=scale,
+        self.gamma = _channel_param(self, 'gamma', in_channels, gamma_initializer, scale)
+        self.beta = _channel_param(self, 'beta', in_channels, beta_initializer, center)
+        self.running_mean = _channel_param(
+            self, 'running_mean', in_channels, running_mean_initializer, False
         )
-        self.beta = self.params.get(
-            'beta',
-            grad_req='write' if center else 'null',
-            shape=(in_channels,),
-            init=beta_initializer,
-            allow_deferred_init=True,
-            differentiable=center,
-        )
-        self.running_mean = self.params.get(
-            'running_mean',
-            grad_req='null',
-            shape=(in_channels,),
-            init=running_mean_initializer,
-            allow_deferred_init=True,
-            differentiable=False,
-        )
-        self.running_var = self.params.get(
-            'running_var',
-            grad_req='null',
-            shape=(in_channels,),
-            init=running_variance_initializer,
-            allow_deferred_init=True,
-            differentiable=False,
+        self.running_var = _channel_param(
+            self, 'running_var', in_channels, running_variance_initializer, False
         )
 
     def infer_shape(self, x, *args):
@@ -326,19 +306,12 @@ class LayerNorm(HybridBlock):
         self._kwargs = {'eps': epsilon, 'axis': axis, 'center': center, 'scale': scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get(
-            'gamma',
-            grad_req='write' if scale else 'null',
-            shape=(in_channels,),
-            init=gamma_initializer,
-            allow_deferred_init=True,
+        # (unlike BatchNorm's, a fixed gamma or beta stays differentiable)
+        self.gamma = _channel_param(
+            self, 'gamma', in_channels, gamma_initializer, scale, differentiable=True
         )
-        self.beta = self.params.get(
-            'beta',
-            grad_req='write' if center else 'null',
-            shape=(in_channels,),
-            init=beta_initializer,
-            allow_deferred_init=True,
+        self.beta = _channel_param(
+            self, 'beta', in_channels, beta_initializer, center, differentiable=True
         )
 
     def infer_shape(self, x, *args):

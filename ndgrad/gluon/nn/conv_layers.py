@@ -328,29 +328,25 @@ class Conv2DTranspose(_Conv):
 
 
 class _Pooling(HybridBlock):
-    """Max or average pooling over windows (or the whole of each channel: global)."""
+    """Max or average pooling (`_pool_type`) over windows, or over the whole of each
+    channel where `_global_pool`; `pool_size` and `padding` span the layout's spatial axes."""
+
+    _pool_type = 'max'
+    _global_pool = False
 
     def __init__(
-        self,
-        pool_size,
-        strides,
-        padding,
-        ceil_mode,
-        global_pool,
-        pool_type,
-        layout,
-        count_include_pad=None,
-        **kwargs,
+        self, pool_size, strides, padding, ceil_mode, layout, count_include_pad=None, **kwargs
     ):
+        n = len(layout) - 2
+        pool_size = _tuple(pool_size, n, 'pool_size')
         super().__init__(**kwargs)
-        n = len(pool_size)
         strides = pool_size if strides is None else strides
         self._kwargs = {
             'kernel': pool_size,
             'stride': _tuple(strides, n, 'strides'),
             'pad': _tuple(padding, n, 'padding'),
-            'global_pool': global_pool,
-            'pool_type': pool_type,
+            'global_pool': self._global_pool,
+            'pool_type': self._pool_type,
             'layout': layout,
             'pooling_convention': 'full' if ceil_mode else 'valid',
         }
@@ -389,16 +385,7 @@ class MaxPool1D(_Pooling):
         self, pool_size=2, strides=None, padding=0, layout='NCW', ceil_mode=False, **kwargs
     ):
         _check_layout('MaxPool1D', layout, ('NCW', 'NWC'))
-        super().__init__(
-            _tuple(pool_size, 1, 'pool_size'),
-            strides,
-            padding,
-            ceil_mode,
-            False,
-            'max',
-            layout,
-            **kwargs,
-        )
+        super().__init__(pool_size, strides, padding, ceil_mode, layout, **kwargs)
 
 
 class MaxPool2D(_Pooling):
@@ -413,16 +400,7 @@ class MaxPool2D(_Pooling):
         self, pool_size=(2, 2), strides=None, padding=0, layout='NCHW', ceil_mode=False, **kwargs
     ):
         _check_layout('MaxPool2D', layout, ('NCHW', 'NHWC'))
-        super().__init__(
-            _tuple(pool_size, 2, 'pool_size'),
-            strides,
-            padding,
-            ceil_mode,
-            False,
-            'max',
-            layout,
-            **kwargs,
-        )
+        super().__init__(pool_size, strides, padding, ceil_mode, layout, **kwargs)
 
 
 class AvgPool1D(_Pooling):
@@ -432,6 +410,8 @@ class AvgPool1D(_Pooling):
     >>> AvgPool1D()(np.array([[[1., 3., 2., 0.]]]))
     array([[[2., 1.]]])
     """
+
+    _pool_type = 'avg'
 
     def __init__(
         self,
@@ -445,15 +425,7 @@ class AvgPool1D(_Pooling):
     ):
         _check_layout('AvgPool1D', layout, ('NCW', 'NWC'))
         super().__init__(
-            _tuple(pool_size, 1, 'pool_size'),
-            strides,
-            padding,
-            ceil_mode,
-            False,
-            'avg',
-            layout,
-            count_include_pad,
-            **kwargs,
+            pool_size, strides, padding, ceil_mode, layout, count_include_pad, **kwargs
         )
 
 
@@ -464,6 +436,8 @@ class AvgPool2D(_Pooling):
     array([[[[ 2.5,  4.5],
              [10.5, 12.5]]]])
     """
+
+    _pool_type = 'avg'
 
     def __init__(
         self,
@@ -477,15 +451,7 @@ class AvgPool2D(_Pooling):
     ):
         _check_layout('AvgPool2D', layout, ('NCHW', 'NHWC'))
         super().__init__(
-            _tuple(pool_size, 2, 'pool_size'),
-            strides,
-            padding,
-            ceil_mode,
-            False,
-            'avg',
-            layout,
-            count_include_pad,
-            **kwargs,
+            pool_size, strides, padding, ceil_mode, layout, count_include_pad, **kwargs
         )
 
 
@@ -496,9 +462,11 @@ class GlobalMaxPool1D(_Pooling):
     array([[[3.]]])
     """
 
+    _global_pool = True
+
     def __init__(self, layout='NCW', **kwargs):
         _check_layout('GlobalMaxPool1D', layout, ('NCW', 'NWC'))
-        super().__init__((1,), None, 0, True, True, 'max', layout, **kwargs)
+        super().__init__(1, None, 0, True, layout, **kwargs)
 
 
 class GlobalMaxPool2D(_Pooling):
@@ -508,9 +476,11 @@ class GlobalMaxPool2D(_Pooling):
     (1, 2, 1, 1)
     """
 
+    _global_pool = True
+
     def __init__(self, layout='NCHW', **kwargs):
         _check_layout('GlobalMaxPool2D', layout, ('NCHW', 'NHWC'))
-        super().__init__((1, 1), None, 0, True, True, 'max', layout, **kwargs)
+        super().__init__(1, None, 0, True, layout, **kwargs)
 
 
 class GlobalAvgPool1D(_Pooling):
@@ -520,9 +490,11 @@ class GlobalAvgPool1D(_Pooling):
     array([[[2.]]])
     """
 
+    _pool_type, _global_pool = 'avg', True
+
     def __init__(self, layout='NCW', **kwargs):
         _check_layout('GlobalAvgPool1D', layout, ('NCW', 'NWC'))
-        super().__init__((1,), None, 0, True, True, 'avg', layout, **kwargs)
+        super().__init__(1, None, 0, True, layout, **kwargs)
 
 
 class GlobalAvgPool2D(_Pooling):
@@ -534,6 +506,8 @@ class GlobalAvgPool2D(_Pooling):
             [[5.5]]]])
     """
 
+    _pool_type, _global_pool = 'avg', True
+
     def __init__(self, layout='NCHW', **kwargs):
         _check_layout('GlobalAvgPool2D', layout, ('NCHW', 'NHWC'))
-        super().__init__((1, 1), None, 0, True, True, 'avg', layout, **kwargs)
+        super().__init__(1, None, 0, True, layout, **kwargs)

@@ -60,6 +60,21 @@ def read_idx(path, magic):
     return data.reshape(shape)
 
 
+def _idx_files(train_images, train_labels, test_images, test_labels):
+    """The four files of an MNIST-like dataset with their SHA-1 digests, as
+    ``{train: ((images, sha1), (labels, sha1))}``."""
+    return {
+        True: (
+            ('train-images-idx3-ubyte.gz', train_images),
+            ('train-labels-idx1-ubyte.gz', train_labels),
+        ),
+        False: (
+            ('t10k-images-idx3-ubyte.gz', test_images),
+            ('t10k-labels-idx1-ubyte.gz', test_labels),
+        ),
+    }
+
+
 _MNIST_ROOT = os.path.join(data_dir(), 'datasets', 'mnist')
 _FASHION_MNIST_ROOT = os.path.join(data_dir(), 'datasets', 'fashion-mnist')
 
@@ -72,16 +87,12 @@ class MNIST(Dataset):
 
     _name = 'MNIST'
     _namespace = 'mnist'
-    _files: ClassVar[dict] = {
-        True: (
-            ('train-images-idx3-ubyte.gz', '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d'),
-            ('train-labels-idx1-ubyte.gz', '2a80914081dc54586dbdf242f9805a6b8d2a15fc'),
-        ),
-        False: (
-            ('t10k-images-idx3-ubyte.gz', 'c3a25af1f52dad7f726cce8cacb138654b760d48'),
-            ('t10k-labels-idx1-ubyte.gz', '763e7fa3757d93b0cdec073cef058b2004252c17'),
-        ),
-    }
+    _files: ClassVar[dict] = _idx_files(
+        '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d',
+        '2a80914081dc54586dbdf242f9805a6b8d2a15fc',
+        'c3a25af1f52dad7f726cce8cacb138654b760d48',
+        '763e7fa3757d93b0cdec073cef058b2004252c17',
+    )
 
     def __init__(self, root=_MNIST_ROOT, train=True, transform=None):
         self._root = os.path.expanduser(root)
@@ -131,16 +142,12 @@ class FashionMNIST(MNIST):
 
     _name = 'FashionMNIST'
     _namespace = 'fashion-mnist'
-    _files: ClassVar[dict] = {
-        True: (
-            ('train-images-idx3-ubyte.gz', '0cf37b0d40ed5169c6b3aba31069a9770ac9043d'),
-            ('train-labels-idx1-ubyte.gz', '236021d52f1e40852b06a4c3008d8de8aef1e40b'),
-        ),
-        False: (
-            ('t10k-images-idx3-ubyte.gz', '626ed6a7c06dd17c0eec72fa3be1740f146a2863'),
-            ('t10k-labels-idx1-ubyte.gz', '17f9ab60e7257a1620f4ad76bbbaf857c3920701'),
-        ),
-    }
+    _files: ClassVar[dict] = _idx_files(
+        '0cf37b0d40ed5169c6b3aba31069a9770ac9043d',
+        '236021d52f1e40852b06a4c3008d8de8aef1e40b',
+        '626ed6a7c06dd17c0eec72fa3be1740f146a2863',
+        '17f9ab60e7257a1620f4ad76bbbaf857c3920701',
+    )
 
     def __init__(self, root=_FASHION_MNIST_ROOT, train=True, transform=None):
         super().__init__(root, train, transform)
