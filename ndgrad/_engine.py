@@ -21,10 +21,11 @@ from heapq import heappop, heappush
 
 import numpy
 
+from ._backend import kind, move
 from ._checks import check_current, check_finite, check_saved, not_recorded
 from ._graph import Leaf, Output
 from ._ndarray import ndarray, wrap
-from ._primitive import DEBUG, RAW, REC, identity
+from ._primitive import ANY, DEBUG, RAW, REC, identity
 from ._state import STATE, scope
 from ._writes import CLOCK
 
@@ -112,7 +113,9 @@ def rule_args(node, recorded):
     if recorded:
         args = tuple(
             [
-                wrap(value, parent) if type(value) is numpy.ndarray else value
+                wrap(value, parent)
+                if type(value) is numpy.ndarray or kind(value) != 'numpy'
+                else value
                 for value, parent in zip(args, node.parents)
             ]
         )
@@ -125,6 +128,17 @@ def rule_args(node, recorded):
             [wrap(o, Output(node, k) if o.dtype.kind in 'fc' else None) for k, o in enumerate(out)]
         )
     return args, wrap(out, node)
+
+
+def _plain(values):
+    """The namespace of a pass not recorded over `values` (arrays or their data, None):
+    NumPy's kernels, or `ANY` where some live on another backend (Dask, CuPy)."""
+    for v in values:
+        if v is not None:
+            data = v._data if type(v) is ndarray else v
+            if type(data) is not numpy.ndarray and kind(data) != 'numpy':
+                return ANY
+    return RAW
 
 
 def _fill_missing(xp, g, node):
@@ -180,7 +194,13 @@ class _Pass:
                 raise not_recorded(head)
             check_current(head)
             roots.append(head._node)
-        self.xp = REC if create_graph else RAW
+        self.xp = (
+            REC
+            if create_graph
+            else RAW
+            if len(heads) == 1 and type(heads[0]._data) is numpy.ndarray
+            else _plain(heads)
+        )
         self.nbatch, self.targets = nbatch, targets
         self.needed = None if targets is None else _needed(toposort(roots), targets)
         self.outputs = {}  # multi-output node -> its outputs among the targets
@@ -192,6 +212,8 @@ class _Pass:
         self.found = {}  # gradients of the targets
         self.skipped = []  # parents a non-differentiable position passed over
         self.finite = DEBUG.active and STATE.anomaly
+        if self.xp is ANY:  # (seeds made by NumPy moved to the heads' backend)
+            head_grads[:] = [move(g, h._data) for g, h in zip(head_grads, heads)]
         for root, g in zip(roots, head_grads):
             if self.needed is None or root in self.needed:
                 self.send(root, g)
@@ -284,7 +306,7 @@ class _Pass:
             grads[edge] = g
             if edge.prim is not None:
                 self.schedule(edge)
-        elif self.xp is REC or prev.ndim == 0:
+        elif self.xp is not RAW or prev.ndim == 0:
             grads[edge] = prev + g
         elif edge in self.owned:
             numpy.add(prev, g, out=prev)
@@ -380,7 +402,7 @@ def _tangent(node, ts, create_graph, nbatch):
         t = ts[0]
         return t[node.index] if t is not None else None
     check_saved(node)
-    xp = REC if create_graph else RAW
+    xp = REC if create_graph else _plain(ts)
     args, ans = rule_args(node, create_graph)
     total, rules = None, node.prim.jvps
     for i, t in enumerate(ts):
