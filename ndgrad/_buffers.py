@@ -18,9 +18,10 @@ from types import SimpleNamespace
 
 import numpy
 
+from ._backend import kind, to_numpy
 from ._engine import toposort
 from ._ndarray import ndarray, wrap
-from ._primitive import REC, anchored, renewed
+from ._primitive import REC, SCALARS, anchored, renewed
 from ._state import scope
 from ._writes import mark_written
 
@@ -69,6 +70,9 @@ def store(grads, skipped, roots=None):
             # to the gradient, which `_store` may then adopt)
             _store(leaf, grads.pop(leaf), roots)
         for leaf in unreached:
+            if kind(leaf.grad._data) == 'dask':  # (immutable: new values)
+                leaf.grad._data = numpy.zeros_like(leaf.grad._data)
+                continue
             numpy.copyto(leaf.grad._data, 0)
             leaf.grad._node = None
             mark_written(leaf.grad._data)
@@ -82,6 +86,18 @@ def _store(leaf, g, roots):
         return
     if type(g) is ndarray:
         g = g._data
+    if type(buf._data) is not numpy.ndarray and kind(buf._data) == 'dask':
+        # a Dask buffer is an immutable graph: it takes new values (the buffer array,
+        # what users hold, keeps its identity)
+        if leaf.grad_req == 'add':
+            buf._data = buf._data + g
+            if buf._node is not None:
+                buf._node = renewed(buf._node)
+        else:
+            buf._data, buf._node = g, None
+        return
+    if type(g) is not numpy.ndarray and type(g) not in SCALARS and kind(g) != 'numpy':
+        g = to_numpy(g)  # (a NumPy buffer's gradient computed on another backend)
     if leaf.grad_req == 'add':
         numpy.add(buf._data, g, out=buf._data)
         mark_written(buf._data)
@@ -119,7 +135,10 @@ def _store_recorded(leaf, buf, g, roots):
             g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
     if g._node is None:
         g = anchored(g, leaf.shape, leaf.dtype, roots)
-    numpy.copyto(buf._data, g._data)
+    if kind(buf._data) == 'dask':
+        buf._data = g._data
+    else:
+        numpy.copyto(buf._data, g._data)
     mark_written(buf._data)
     buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
 

@@ -23,10 +23,11 @@ from operator import is_not
 
 import numpy
 
+from ._backend import kind, move
 from ._checks import check_current, check_finite, check_saved, not_recorded
 from ._graph import Leaf, Output
 from ._ndarray import ndarray, wrap
-from ._primitive import DEBUG, RAW, REC, identity
+from ._primitive import ANY, DEBUG, RAW, REC, identity
 from ._state import STATE, scope
 from ._writes import CLOCK
 
@@ -114,7 +115,9 @@ def rule_args(node, recorded):
     if recorded:
         args = tuple(
             [
-                wrap(value, parent) if type(value) is numpy.ndarray else value
+                wrap(value, parent)
+                if type(value) is numpy.ndarray or kind(value) != 'numpy'
+                else value
                 for value, parent in zip(args, node.parents)
             ]
         )
@@ -127,6 +130,17 @@ def rule_args(node, recorded):
             [wrap(o, Output(node, k) if o.dtype.kind in 'fc' else None) for k, o in enumerate(out)]
         )
     return args, wrap(out, node)
+
+
+def _plain(values):
+    """The namespace of a pass not recorded over `values` (arrays or their data, None):
+    NumPy's kernels, or `ANY` where some live on another backend (Dask, CuPy)."""
+    for v in values:
+        if v is not None:
+            data = v._data if type(v) is ndarray else v
+            if type(data) is not numpy.ndarray and kind(data) != 'numpy':
+                return ANY
+    return RAW
 
 
 def _fill_missing(xp, g, node):
@@ -193,7 +207,13 @@ class _Pass:
                 raise not_recorded(head)
             check_current(head)
             roots.append(head._node)
-        self.xp = REC if create_graph else RAW
+        self.xp = (
+            REC
+            if create_graph
+            else RAW
+            if len(heads) == 1 and type(heads[0]._data) is numpy.ndarray
+            else _plain(heads)
+        )
         self.nbatch, self.targets = nbatch, targets
         self.needed = self.outputs = self.found = None
         if targets is not None:
@@ -207,6 +227,8 @@ class _Pass:
         self.owned = set()  # accumulators this pass allocated, safe to add into in place
         self.skipped = []  # parents a non-differentiable position passed over
         self.finite = DEBUG.active and STATE.anomaly
+        if self.xp is ANY:  # (seeds made by NumPy moved to the heads' backend)
+            head_grads[:] = [move(g, h._data) for g, h in zip(head_grads, heads)]
         for root, g in zip(roots, head_grads):
             if self.needed is None or root in self.needed:
                 self.send(root, g)
@@ -303,7 +325,7 @@ class _Pass:
             if edge.prim is not None:  # (`schedule`, inlined: every head comes this way)
                 heappush(self.heap, edge.seq)
                 self.due[edge.seq] = edge
-        elif self.xp is REC or prev.ndim == 0:
+        elif self.xp is not RAW or prev.ndim == 0:
             grads[edge] = prev + g
         elif edge in self.owned:
             numpy.add(prev, g, out=prev)
@@ -393,7 +415,7 @@ def _tangent(node, ts, create_graph, nbatch):
         return t[node.index] if t is not None else None
     if _unchecked(node):
         check_saved(node)
-    xp = REC if create_graph else RAW
+    xp = REC if create_graph else _plain(ts)
     args, ans = rule_args(node, create_graph)
     total, rules, kwargs = None, node.prim.jvps, node.kwargs
     for i, t in enumerate(ts):

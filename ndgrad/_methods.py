@@ -4,10 +4,10 @@ import warnings
 
 import numpy
 
-from . import _interop, numpy as np
+from . import _backend, _interop, numpy as np
 from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
-from ._primitive import REGISTRY, _wrap_out, renewed
+from ._primitive import REGISTRY, SCALARS, _wrap_out, renewed
 from ._state import STATE
 from ._writes import CLOCK, holds_variable, is_stale, mark_written, written_within
 from .rules.indexing import raw_index as _raw_index
@@ -51,8 +51,11 @@ def assign(self, index, value):
         return
     if self._node is not None and self._node.prim is not None:
         _unrecorded_write(self)
-    self._data[index] = value._data if type(value) is ndarray else value
-    mark_written(self._data, index)
+    data = self._data
+    if type(data) is not numpy.ndarray and _backend.kind(data) == 'dask':
+        data = self._data = data.copy()  # (new values: graphs that saved the old keep them)
+    data[index] = value._data if type(value) is ndarray else value
+    mark_written(data, index)
 
 
 def _unrecorded_write(target):
@@ -90,6 +93,8 @@ def write_recorded(target, result, index=None):
     values of that memory raise InPlaceModificationError at backward; the op itself
     keeps a copy."""
     data = target._data
+    if type(data) is not numpy.ndarray:
+        _backend.writable(data, 'an in-place write')
     if (
         result._node is not None
         and result.dtype != data.dtype
@@ -139,8 +144,13 @@ def _operator(prim, reflected=False):
         if STATE.recording:
             return prim.binary(other, self) if reflected else prim.binary(self, other)
         a, b = self._data, other._data if type(other) is ndarray else other
-        out = prim.fn(b, a) if reflected else prim.fn(a, b)
-        return wrap(out) if type(out) is numpy.ndarray else wrap(numpy.asarray(out))
+        try:
+            out = prim.fn(b, a) if reflected else prim.fn(a, b)
+        except Exception as error:  # (free unless raised: another backend's operands?)
+            out = prim._retry([b, a] if reflected else [a, b], {}, error)
+        if type(out) is numpy.ndarray:
+            return wrap(out)
+        return wrap(numpy.asarray(out)) if type(out) in SCALARS else _wrap_out(out)
 
     return method
 
@@ -231,6 +241,10 @@ def _inplace(fn):
         result = fn(self, other)._data
         if self._node is not None and self._node.prim is not None:
             _unrecorded_write(self)
+        if type(self._data) is not numpy.ndarray and _backend.kind(self._data) == 'dask':
+            # (immutable: new values; ``w -= lr * w.grad`` on a Dask parameter)
+            self._data = result.astype(self._data.dtype, casting='same_kind')
+            return self
         numpy.copyto(self._data, result, casting='same_kind')
         mark_written(self._data)
         return self

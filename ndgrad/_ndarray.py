@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import numpy
 
+from . import _backend
 from ._errors import GradientLostWarning
 from ._graph import Leaf
 from ._state import CONFIG, STATE
@@ -167,8 +168,15 @@ class ndarray:
         conjugate: Callable[..., ndarray]
 
     def __init__(self, data: ArrayLike) -> None:
-        self._data = numpy.array(data)  # (its own memory: NumPy writes would go unseen)
+        # (Dask and CuPy data are kept as they are; NumPy's are copied: NumPy writes into
+        # shared memory would go unseen)
+        self._data = numpy.array(data) if _backend.kind(data) == 'numpy' else data  # type: ignore[assignment]
         self._node = None
+
+    def _values(self) -> numpy.ndarray[Any, Any]:
+        """The values as a NumPy array (Dask data computed, CuPy data copied to the host)."""
+        data = self._data
+        return data if type(data) is numpy.ndarray else _backend.to_numpy(data)
 
     # --- gradients -------------------------------------------------------------
     def attach_grad(self, grad_req: GradReq = 'write', stype: str | None = None) -> None:
@@ -255,16 +263,17 @@ class ndarray:
         return self._data.nbytes
 
     @property
-    def ctx(self) -> str:
-        return 'cpu(0)'
+    def ctx(self) -> _backend.Context:
+        """The context the values live on: ``cpu(0)``, or ``gpu(i)`` for CuPy data."""
+        return _backend.context_of(self._data)
 
-    context = ctx
+    context = device = ctx
 
     def as_in_ctx(self, ctx: object) -> ndarray:
-        """This array on `ctx`: ndgrad computes on the CPU, so the array itself."""
-        if not str(ctx).startswith('cpu'):
-            raise ValueError(f'ndgrad computes on the CPU only; got {ctx!r}. Use npx.cpu().')
-        return self
+        """This array on `ctx` (``npx.cpu()``, ``npx.gpu(i)``): itself where it is there
+        already, else a copy there, recorded as a constant (no gradient flows across)."""
+        data = _backend.to_context(self._data, ctx)
+        return self if data is self._data else wrap(data)
 
     as_in_context = as_in_ctx
 
@@ -273,18 +282,22 @@ class ndarray:
         if isinstance(other, ndarray):
             other[...] = self
             return other
-        return wrap(self.as_in_ctx(other)._data.copy())
+        data = _backend.to_context(self._data, other)
+        return wrap(data.copy() if data is self._data else data)
 
     def asnumpy(self) -> numpy.ndarray[Any, Any]:
-        """A NumPy copy of the values."""
-        return self._data.copy()  # type: ignore[no-any-return]  # (Any in NumPy's 3.10 stubs)
+        """A NumPy copy of the values (Dask data computed, CuPy data copied to the host)."""
+        data = self._data
+        if type(data) is not numpy.ndarray:
+            return _backend.to_numpy(data).copy()  # type: ignore[no-any-return]
+        return data.copy()  # type: ignore[no-any-return]  # (Any in NumPy's 3.10 stubs)
 
     def item(self, *args: int) -> Any:
         self._warn_if_recorded('x.item()')
-        return self._data.item(*args)
+        return self._values().item(*args)
 
     def tolist(self) -> Any:
-        return self._data.tolist()
+        return self._values().tolist()
 
     def as_nd_ndarray(self) -> ndarray:
         return self
@@ -292,7 +305,11 @@ class ndarray:
     as_np_ndarray = as_nd_ndarray
 
     def wait_to_read(self) -> None:
-        """No-op: ndgrad computes eagerly (kept for MXNet code)."""
+        """Wait until the values are computed: a Dask array's graph is run and its
+        values kept (persisted: later ops start from them); NumPy data is computed
+        already."""
+        if type(self._data) is not numpy.ndarray:
+            self._data = _backend.persist(self._data)
 
     # --- Python protocols ---------------------------------------------------------
     def __len__(self) -> int:
@@ -323,7 +340,7 @@ class ndarray:
                 f'(np.exp(x), np.sin(x), ...), which work elementwise and keep the gradient.'
             )
         self._warn_if_recorded(f'{convert.__name__}(x)', stacklevel=4)  # (via __float__)
-        return convert(self._data.reshape(()).item())
+        return convert(self._values().reshape(()).item())
 
     def __float__(self) -> float:
         return self._scalar(float)
@@ -335,14 +352,14 @@ class ndarray:
         return self._scalar(complex)
 
     def __index__(self) -> int:
-        return operator.index(self._data)
+        return operator.index(self._values())
 
     def __array__(
         self, dtype: DTypeLike | None = None, copy: bool | None = None
     ) -> numpy.ndarray[Any, Any]:
         """The NumPy values: a read-only view (writes through NumPy could not be counted,
         and a graph may have saved these values); `asnumpy` gives a writeable copy."""
-        data = self._data
+        data = self._values()
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
         if copy:
@@ -356,18 +373,18 @@ class ndarray:
         return id(self)
 
     def __repr__(self) -> str:
-        text = _DTYPE_SUFFIX.sub(')', numpy.array_repr(self._data))
+        text = _DTYPE_SUFFIX.sub(')', numpy.array_repr(self._values()))
         dtype = self._data.dtype
         if dtype != CONFIG.float_dtype and dtype != numpy.bool_:
             text = text[:-1] + f', dtype={dtype})'
         return text
 
     def __str__(self) -> str:
-        return str(self._data)
+        return str(self._values())
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
-            return format(self._data.item(), spec)
+            return format(self._values().item(), spec)
         return format(str(self), spec)
 
     def __reduce__(self) -> tuple[type[ndarray], tuple[numpy.ndarray[Any, Any]]]:

@@ -43,6 +43,7 @@ from types import MappingProxyType
 
 import numpy
 
+from . import _backend
 from ._errors import InPlaceModificationError
 from ._graph import Meta, Node, Output, PerInput
 from ._ndarray import ndarray, wrap
@@ -88,7 +89,17 @@ def _wrap_out(out):
         return wrap(out)
     if type(out) is tuple:
         return tuple(map(_wrap_out, out))
-    return wrap(numpy.asarray(out))
+    if type(out) in SCALARS:  # (NumPy's 0-d results: the common case here)
+        return wrap(numpy.asarray(out))
+    return wrap(_backend.adopt(out))
+
+
+# NumPy's scalar types and Python's numbers: results NumPy gives as they are (a set, not
+# isinstance: one lookup, no call, on the path of every op with a 0-d result)
+SCALARS = frozenset(
+    {t for t in numpy.sctypeDict.values() if isinstance(t, type) and issubclass(t, numpy.generic)}
+    | {float, int, complex, bool}
+)
 
 
 class Primitive:
@@ -134,12 +145,23 @@ class Primitive:
             return self.keyed(*args, **kwargs)
         if STATE.recording:
             return self.record(args, kwargs)
-        if len(args) == 1:  # (the common case, without building a list)
-            a = args[0]
-            out = self.fn(a._data if type(a) is ndarray else a, **kwargs)
-        else:
-            out = self.fn(*[a._data if type(a) is ndarray else a for a in args], **kwargs)
-        return wrap(out) if type(out) is numpy.ndarray else _wrap_out(out)
+        try:
+            if len(args) == 1:  # (the common case, without building a list)
+                a = args[0]
+                out = self.fn(a._data if type(a) is ndarray else a, **kwargs)
+            else:
+                out = self.fn(*[a._data if type(a) is ndarray else a for a in args], **kwargs)
+        except Exception as error:  # (free unless raised: another backend's operands?)
+            out = self._retry([a._data if type(a) is ndarray else a for a in args], kwargs, error)
+        if type(out) is numpy.ndarray:
+            return wrap(out)
+        if len(args) > 1 and type(out) not in SCALARS:
+            _backend.check_same([a._data if type(a) is ndarray else a for a in args], self.name)
+        return _wrap_out(out)
+
+    def _retry(self, raws, kwargs, error):
+        """The kernel run again on operands of another backend (see `_backend.retry`)."""
+        return _backend.retry(self.name, self.fn, raws, kwargs, error)
 
     def record(self, args, kwargs):
         """Run the kernel on `args` and, where an input has recorded history, record a
@@ -159,7 +181,12 @@ class Primitive:
                 raws.append(data)
                 parents.append(node)
                 if versions is not None:  # (when the op read the memory, see `Node`)
-                    versions.append((data if data.base is None else owner(data), now))
+                    try:
+                        base = data.base
+                    except AttributeError:  # (Dask data: immutable, never written)
+                        versions.append(None)
+                    else:
+                        versions.append((data if base is None else owner(data), now))
             elif type(a) in _SEQUENCES and _holds_graph(a):
                 return self.record(_stacked_lists(args, {})[0], kwargs)
             else:
@@ -170,12 +197,15 @@ class Primitive:
                 loose = (
                     loose or type(a) is numpy.ndarray or (self.arrays and not hasattr(a, 'ndim'))
                 )
-        out = self.fn(*raws, **kwargs)
+        try:
+            out = self.fn(*raws, **kwargs)
+        except Exception as error:
+            out = self._retry(raws, kwargs, error)
         if not live or self.vjps is None:
             return _wrap_out(out)
         saved = self._saved(args, raws, parents) if loose or versions is None else raws
         if self.nout != 1:
-            out = tuple(o if type(o) is numpy.ndarray else numpy.asarray(o) for o in out)
+            out = tuple(o if type(o) is numpy.ndarray else _backend.adopt(o) for o in out)
             node = self._node(
                 parents,
                 saved,
@@ -192,7 +222,11 @@ class Primitive:
                 ]
             )
         if type(out) is not numpy.ndarray:
-            out = numpy.asarray(out)
+            if type(out) in SCALARS:
+                out = numpy.asarray(out)
+            else:
+                out = _backend.adopt(out)
+                _backend.check_same(raws, self.name)
         if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
         return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, out.dtype))
@@ -246,21 +280,35 @@ class Primitive:
             nx = stale(nx)
         if ny is not None and ny.version != now and is_stale(dy, ny):
             ny = stale(ny)
-        out = self.fn(dx, dy)
+        try:
+            out = self.fn(dx, dy)
+        except Exception as error:
+            out = self._retry([dx, dy], NO_KWARGS, error)
         if type(out) is not numpy.ndarray:
-            out = numpy.asarray(out)
+            if type(out) in SCALARS:
+                out = numpy.asarray(out)
+            else:
+                out = _backend.adopt(out)
+                _backend.check_same([dx, dy], self.name)
         if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
         if self.save_inputs is True:  # (`_saved`, inlined: constants kept as `record` does)
             saved, versions = [dx, dy], [None, None]
-            if tx is ndarray:
-                versions[0] = (dx if dx.base is None else owner(dx), now)
-            elif self.arrays or tx is numpy.ndarray:
-                saved[0] = _constant(dx)
-            if ty is ndarray:
-                versions[1] = (dy if dy.base is None else owner(dy), now)
-            elif self.arrays or ty is numpy.ndarray:
-                saved[1] = _constant(dy)
+            try:
+                if tx is ndarray:
+                    versions[0] = (dx if dx.base is None else owner(dx), now)
+                elif self.arrays or tx is numpy.ndarray:
+                    saved[0] = _constant(dx)
+                if ty is ndarray:
+                    versions[1] = (dy if dy.base is None else owner(dy), now)
+                elif self.arrays or ty is numpy.ndarray:
+                    saved[1] = _constant(dy)
+            except AttributeError:  # (Dask data: immutable, never written)
+                versions = _immutable_versions(tx, ty, dx, dy, now)
+                if tx is not ndarray and (self.arrays or tx is numpy.ndarray):
+                    saved[0] = _constant(dx)
+                if ty is not ndarray and (self.arrays or ty is numpy.ndarray):
+                    saved[1] = _constant(dy)
         else:
             versions = None
             saved = [
@@ -300,6 +348,19 @@ def _constant(value):
     if type(value) is numpy.ndarray:
         return value.copy() if value.flags.writeable else value
     return value if hasattr(value, 'ndim') else numpy.asarray(value)
+
+
+def _immutable_versions(tx, ty, dx, dy, now):
+    """`binary`'s read times where an operand is a Dask array (no memory of its own to
+    write: None, as for a constant)."""
+    return [
+        (dx if dx.base is None else owner(dx), now)
+        if tx is ndarray and hasattr(dx, 'base')
+        else None,
+        (dy if dy.base is None else owner(dy), now)
+        if ty is ndarray and hasattr(dy, 'base')
+        else None,
+    ]
 
 
 def _unrecorded(prim, out):
@@ -556,27 +617,46 @@ def anchored(g, shape, dtype, roots):
     if g is None:
         data = numpy.zeros(shape, dtype)
     else:  # (a copy: g may be a head gradient passed straight through)
-        data = numpy.array(g._data if type(g) is ndarray else g)
+        data = g._data if type(g) is ndarray else g
+        data = numpy.array(data) if _backend.kind(data) == 'numpy' else data.copy()
     return wrap(
         data, Node(ANCHOR, [None, *roots], [], None, NO_KWARGS, None, data.shape, data.dtype)
     )
 
 
 class Namespace:
-    """Primitives by name: their NumPy kernels (`RAW`) or the recorded ops (`REC`)."""
+    """Primitives by name: their NumPy kernels (`RAW`), the recorded ops (`REC`), or the
+    kernels moving NumPy constants onto the backend of the other operands (`ANY`, for a
+    plain backward pass over Dask or CuPy data)."""
 
-    def __init__(self, recorded):
-        self._recorded = recorded
+    def __init__(self, recorded, portable=False):
+        self._recorded, self._portable = recorded, portable
 
     def __getattr__(self, name):
         try:
             prim = REGISTRY[name]
         except KeyError:
             raise AttributeError(f'no primitive named {name!r}') from None
-        value = prim if self._recorded else prim.fn
+        value = prim if self._recorded else _portable(prim) if self._portable else prim.fn
         setattr(self, name, value)
         return value
 
 
+def _portable(prim):
+    """`prim`'s kernel, run again with NumPy constants moved where it fails on operands
+    of another backend (see `_backend.retry`)."""
+    fn = prim.fn
+
+    @functools.wraps(fn)
+    def kernel(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as error:
+            return prim._retry(list(args), kwargs, error)
+
+    return kernel
+
+
 RAW = Namespace(recorded=False)
 REC = Namespace(recorded=True)
+ANY = Namespace(recorded=False, portable=True)

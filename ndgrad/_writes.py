@@ -34,9 +34,11 @@ _TICK = threading.Lock()
 
 
 def owner(data):
-    """The array that owns `data`'s memory (itself unless `data` is a view)."""
-    base = data.base
-    while type(base) is numpy.ndarray:
+    """The array that owns `data`'s memory (itself unless `data` is a view; a CuPy view's
+    owner is a CuPy array; a Dask array has no memory of its own: itself)."""
+    array = type(data)
+    base = getattr(data, 'base', None) if array is not numpy.ndarray else data.base
+    while type(base) is numpy.ndarray or type(base) is array:
         data, base = base, base.base
     return data
 
@@ -129,7 +131,9 @@ def _region(buffer, data, index):
     strides, itemsize) for a basic index; for an advanced one ('cells', the same of
     `data`, and a copy of the index), its elements found only when a check needs them;
     None for the whole buffer."""
-    if (index is None and data is buffer) or not buffer.flags.forc:
+    if (index is None and data is buffer) or type(buffer) is not numpy.ndarray:
+        return None  # (the whole buffer; for CuPy's memory, conservatively)
+    if not buffer.flags.forc:
         return None
     if index is not None:
         index = index if type(index) is tuple else (index,)

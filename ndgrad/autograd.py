@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy
 
-from . import _engine
+from . import _backend, _engine
 from ._buffers import conj_complex, store
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
@@ -394,6 +394,20 @@ def backward(
     found, skipped = _engine.backward_to_leaves(
         heads, grads, create_graph, retain_graph or create_graph, train_mode
     )
+    if (
+        not create_graph
+        and (len(heads) != 1 or type(heads[0]._data) is not numpy.ndarray)
+        and _lazy(heads)
+    ):  # every gradient in one dask.compute, with the values of small heads (a loss)
+        leaves = list(found)
+        small = [h for h in heads if h.nbytes <= _SMALL_HEAD and _lazy([h])]
+        values = _backend.gather(
+            [found[leaf] for leaf in leaves] + [h._data for h in small],
+            [_like(x) for x in leaves] + [h._data for h in small],
+        )
+        found.update(zip(leaves, values))
+        for h, value in zip(small, values[len(leaves) :]):
+            h._data = value  # (the same values, computed: printing the loss costs nothing)
     store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
@@ -430,6 +444,8 @@ def grad(
         # a copy: the engine consumes its list, and the head gradients are used below
         results = _engine.backward(heads, list(grads), nodes, create_graph, retain_graph)
     results = [conj_complex(g) for g in results]
+    if not create_graph and _lazy(heads):  # every gradient in one dask.compute
+        results = _backend.gather(results, [v._data for v in variables])
     if create_graph:  # (results without history of their own differentiate to zeros)
         roots = [head._node for head in heads]
         results = [
@@ -443,7 +459,11 @@ def grad(
     out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]
     for var, g in zip(variables, results):
         if g is None:
-            g = wrap(numpy.zeros(var.shape, var.dtype))
+            g = wrap(
+                numpy.zeros_like(var._data) if _lazy([var]) else numpy.zeros(var.shape, var.dtype)
+            )
+        elif _lazy([g]):
+            g = g if isinstance(g, ndarray) else wrap(g)  # (Dask, CuPy: never a seed's memory)
         elif not isinstance(g, ndarray):
             g = numpy.asarray(g)
             if not g.flags.writeable or _shares_memory(g, taken):
@@ -454,6 +474,24 @@ def grad(
         taken.append(g._data)
         out.append(g)
     return out
+
+
+_SMALL_HEAD = 1 << 20  # bytes: heads computed along with the gradients (a loss)
+
+
+def _lazy(arrays: Iterable[Any]) -> bool:
+    """Whether some of `arrays` (ndgrad arrays or their data) hold data of another backend
+    than NumPy (Dask, CuPy)."""
+    for a in arrays:
+        data = a._data if type(a) is ndarray else a
+        if type(data) is not numpy.ndarray and _backend.kind(data) != 'numpy':
+            return True
+    return False
+
+
+def _like(leaf: Any) -> Any:
+    """The data a leaf's gradient goes with: its buffer's (NumPy where it has none)."""
+    return leaf.grad._data if leaf.grad is not None else numpy.empty(0)
 
 
 def _shares_memory(value: Any, others: Iterable[Any]) -> bool:

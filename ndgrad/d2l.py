@@ -520,7 +520,7 @@ def try_gpu(i=0):
     """Return gpu(i) if exists, otherwise return cpu(): ndgrad computes on the CPU only.
 
     >>> try_gpu(), try_all_gpus()
-    ('cpu(0)', ['cpu(0)'])
+    (cpu(0), [cpu(0)])
     """
     return npx.cpu()
 

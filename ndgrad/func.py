@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy
 
-from . import _engine
+from . import _backend, _engine
 from ._checks import check_current
 from ._graph import Leaf
 from ._ndarray import ndarray, wrap
@@ -118,7 +118,7 @@ class _Trace:
 def _float_value(value: Any, what: str) -> Any:
     """`value` as a NumPy float array, or a TypeError saying how to fix it."""
     data = value._data if isinstance(value, ndarray) else value
-    if not isinstance(data, numpy.ndarray):
+    if not isinstance(data, numpy.ndarray) and _backend.kind(data) == 'numpy':
         if not isinstance(data, (int, float, numpy.number, numpy.bool_)):
             raise TypeError(
                 f'{what} is a {type(value).__name__}; pass ndgrad or NumPy '
@@ -318,6 +318,8 @@ def _as_numpy(value: Any) -> Any:
     if type(value) is not ndarray or value._node is not None:
         return value
     data = value._data
+    if type(data) is not numpy.ndarray and _backend.kind(data) != 'numpy':
+        return data  # (Dask or CuPy arguments: results on their backend)
     if data.ndim == 0:
         return data[()]
     return data if data.flags.writeable else data.copy()
@@ -341,6 +343,8 @@ def _result(g: Any, shape: tuple[int, ...], dtype: Any, seeds: Sequence[Any] = (
         return wrap(numpy.zeros(shape, dtype))
     if isinstance(g, ndarray):
         return g
+    if type(g) is not numpy.ndarray and _backend.kind(g) != 'numpy':
+        return wrap(g)  # (Dask rebuilt from computed values, CuPy: never a seed's memory)
     g = numpy.asarray(g)  # NumPy turns 0-d results into scalars
     if not g.flags.writeable or any(numpy.may_share_memory(g, s) for s in seeds):
         g = g.copy()
@@ -442,6 +446,12 @@ def _value_and_grad(
                 trace.nested,
                 trace.nested,
             )
+            if not trace.nested and _backend.kind(out._data) != 'numpy':
+                # the value and every gradient in one dask.compute (shared tasks run once)
+                value_data, *grads = _backend.gather(
+                    [out._data, *grads], [numpy.empty(0)] + [v._data for v in variables]
+                )
+                out = wrap(value_data)
             grads = [_result(g, v.shape, v.dtype) for g, v in zip(grads, variables)]
         value = _release(out, trace.nested, plain)
         if has_aux:

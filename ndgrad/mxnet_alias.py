@@ -10,14 +10,14 @@ What the names map to: ``mxnet.np``/``mxnet.numpy`` is ``ndgrad.np``;
 ``mxnet.npx``/``mxnet.numpy_extension`` is ``ndgrad.npx``; ``mxnet.autograd``,
 ``mxnet.gluon[.*]``, ``mxnet.init``/``mxnet.initializer`` are ndgrad's; ``mxnet.random`` is
 ``ndgrad.np.random``; ``mxnet.image`` has the crop and resize helpers; ``mxnet.context``
-has ``cpu``, ``gpu`` (which raises: ndgrad has no GPU), ``num_gpus`` and
+has ``cpu``, ``gpu`` (CuPy's GPUs; it raises where there is none), ``num_gpus`` and
 ``current_context``, also reachable as ``mx.cpu()`` etc.
 
 >>> import ndgrad.mxnet_alias
 >>> import mxnet as mx
 >>> from mxnet import np, gluon
->>> np is ndgrad.np, mx.cpu(), mx.context.num_gpus()
-(True, 'cpu(0)', 0)
+>>> np is ndgrad.np, mx.cpu(), mx.context.num_gpus() >= 0
+(True, cpu(0), True)
 """
 
 import importlib
@@ -53,32 +53,28 @@ def cpu(device_id=0):
     """The CPU context: where ndgrad computes.
 
     >>> cpu()
-    'cpu(0)'
+    cpu(0)
     """
     return npx.cpu(device_id)
 
 
 def gpu(device_id=0):
-    """A GPU context: ndgrad has none, so this raises RuntimeError."""
-    raise RuntimeError(
-        f'ndgrad computes on the CPU only: there is no gpu({device_id}) '
-        f'(mx.context.num_gpus() is 0). Use mx.cpu(), or d2l.try_gpu(), which falls back '
-        f'to the CPU.'
-    )
+    """The context of GPU `device_id` (CuPy); RuntimeError where there is none."""
+    return npx.gpu(device_id)
 
 
 def num_gpus():
-    """How many GPUs ndgrad can use: none.
+    """How many GPUs CuPy sees (0 without CuPy or without a GPU).
 
-    >>> num_gpus()
-    0
+    >>> num_gpus() >= 0
+    True
     """
     return npx.num_gpus()
 
 
 def current_context():
-    """The default context: the CPU."""
-    return cpu()
+    """The default context: the innermost ``with ctx:`` block's, else the CPU."""
+    return npx.current_context()
 
 
 def _context_module():

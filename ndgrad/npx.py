@@ -8,7 +8,8 @@ and settings, with MXNet's signatures.
 * shapes: reshape_like, arange_like, batch_flatten
 * special functions: erf, erfinv, gamma, gammaln, digamma, polygamma
 * convolution, deconvolution, pooling
-* settings: set_np, reset_np, is_np_default_dtype, cpu, gpu, num_gpus, waitall;
+* settings: set_np, reset_np, is_np_default_dtype, cpu, gpu, num_gpus,
+  current_context, waitall;
   save, load
 
 dropout and batch_norm act in training mode (inside ``autograd.record()`` or
@@ -22,7 +23,10 @@ array([0., 2.])
 
 import numpy as _numpy
 
-from . import numpy as _np  # (also registers the primitives)
+from . import (
+    _backend,
+    numpy as _np,  # (also registers the primitives)
+)
 from ._ndarray import raw as _raw
 from ._primitive import exports as _exports
 from ._state import CONFIG as _CONFIG
@@ -51,21 +55,33 @@ def is_np_default_dtype():
 
 
 def cpu(device_id=0):
-    """The only device ndgrad computes on (kept so MXNet code runs unchanged)."""
-    return 'cpu(0)'
+    """The CPU context, ``cpu(0)`` (NumPy and Dask data live there).
+
+    >>> cpu(), cpu() == 'cpu(0)'
+    (cpu(0), True)
+    """
+    return _backend.Context('cpu', device_id)
 
 
 def gpu(device_id=0):
-    """A GPU context: ndgrad computes on the CPU only, so this raises RuntimeError."""
-    raise RuntimeError(
-        f'ndgrad computes on the CPU only: there is no gpu({device_id}) (npx.num_gpus() is '
-        f'0). Use npx.cpu(), or d2l.try_gpu(), which falls back to the CPU.'
-    )
+    """The context of GPU `device_id` (arrays there hold CuPy arrays); RuntimeError saying
+    what is missing (CuPy, or the GPU) where there is none."""
+    return _backend.gpu(device_id)
 
 
 def num_gpus():
-    """How many GPUs ndgrad can use: none."""
-    return 0
+    """How many GPUs CuPy sees: 0 without CuPy or without a GPU."""
+    return _backend.num_gpus()
+
+
+def current_context():
+    """The context arrays are created on: the innermost ``with ctx:`` block's, else
+    ``cpu(0)``.
+
+    >>> current_context()
+    cpu(0)
+    """
+    return _backend.current_context()
 
 
 def save(file, arr):
@@ -97,4 +113,6 @@ def load(file):
 
 
 def waitall():
-    """Wait for all pending computation: ndgrad computes eagerly, so nothing to wait for."""
+    """Wait for all pending computation: every Dask array ops made that is still alive is
+    computed (in one call); NumPy and CuPy compute as each op is called."""
+    _backend.waitall()

@@ -123,8 +123,9 @@ RETURNS = {
     **dict.fromkeys(
         ['random.seed', 'random.shuffle', 'npx.set_np', 'npx.reset_np', 'npx.waitall'], 'None'
     ),
-    'npx.cpu': 'str',
-    'npx.gpu': 'NoReturn',
+    'npx.cpu': 'str',  # (a Context, which is the string MXNet prints: 'cpu(0)')
+    'npx.gpu': 'str',
+    'npx.current_context': 'str',
     'npx.save': 'None',
     'npx.load': 'Any',
     'npx.num_gpus': 'int',

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import numpy
 
+from .._backend import kind, on_context
 from .._ndarray import ndarray, raw, wrap
 from .._primitive import REC, _holds_graph, stack_nested
 from .._state import CONFIG, STATE
@@ -44,13 +45,17 @@ def _default_dtype(data: numpy.ndarray[Any, Any]) -> numpy.ndarray[Any, Any]:
 
 
 def array(
-    object: Any, dtype: DTypeLike | None = None, copy: bool = True, ndmin: int = 0
+    object: Any, dtype: DTypeLike | None = None, copy: bool = True, ndmin: int = 0, ctx: Any = None
 ) -> ndarray:
-    """An array from data. ``np.array([1, 2])`` is float32, as in MXNet.
+    """An array from data. ``np.array([1, 2])`` is float32, as in MXNet. A Dask or CuPy
+    array is wrapped as it is (a Dask array is not computed; a CuPy one is copied).
+    ``ctx``: the context to create it on (``npx.gpu(0)``).
 
     >>> np.array([1, 2, 3])
     array([1., 2., 3.])
     """
+    if ctx is not None:
+        return wrap(on_context(array(object, dtype, copy, ndmin)._data, ctx))
     if STATE.recording and _recorded(object):
         # recorded arrays (or lists of them) keep their gradients: stacked and copied
         listed = type(object) is not ndarray
@@ -65,6 +70,9 @@ def array(
         return out  # type: ignore[no-any-return]  # (REC's ops are not annotated yet)
     if type(object) is ndarray:
         data = object._data
+    elif type(object) is not numpy.ndarray and kind(object) != 'numpy':
+        data = object  # (Dask: an immutable graph, never copied; CuPy: copied below)
+        copy = copy and kind(object) != 'dask'
     else:
         data = numpy.asarray(object, dtype=dtype)
         if dtype is None and not isinstance(object, numpy.ndarray) and not _is_numpy_scalar(object):
@@ -75,7 +83,7 @@ def array(
         data = data.copy()  # it could not be seen, as MXNet's arrays were their own)
     if ndmin > data.ndim:
         data = data.reshape((1,) * (ndmin - data.ndim) + data.shape)
-    return wrap(data)
+    return wrap(on_context(data, None))
 
 
 def _recorded(value: object) -> bool:
@@ -89,30 +97,40 @@ def _is_numpy_scalar(value: object) -> bool:
     return isinstance(value, numpy.generic)
 
 
-def asarray(a: ArrayLike, dtype: DTypeLike | None = None) -> ndarray:
+def asarray(a: ArrayLike, dtype: DTypeLike | None = None, ctx: Any = None) -> ndarray:
     """`a` as an ndgrad array: `a` itself if it is one; NumPy data is copied, as by
-    `array`, since writes by NumPy into shared memory could not be seen."""
-    if type(a) is ndarray and (dtype is None or a.dtype == dtype):
+    `array`, since writes by NumPy into shared memory could not be seen; Dask and CuPy
+    arrays are wrapped as they are (a Dask array is not computed)."""
+    if type(a) is ndarray and (dtype is None or a.dtype == dtype) and ctx is None:
         return a
-    return array(a, dtype=dtype, copy=False)
+    return array(a, dtype=dtype, copy=False, ctx=ctx)
 
 
 def zeros(
-    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+    shape: ShapeLike,
+    dtype: DTypeLike | None = None,
+    order: Literal['C', 'F'] = 'C',
+    ctx: Any = None,
 ) -> ndarray:
-    return wrap(numpy.zeros(shape, _float(dtype), order))
+    return wrap(on_context(numpy.zeros(shape, _float(dtype), order), ctx))
 
 
 def ones(
-    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+    shape: ShapeLike,
+    dtype: DTypeLike | None = None,
+    order: Literal['C', 'F'] = 'C',
+    ctx: Any = None,
 ) -> ndarray:
-    return wrap(numpy.ones(shape, _float(dtype), order))
+    return wrap(on_context(numpy.ones(shape, _float(dtype), order), ctx))
 
 
 def empty(
-    shape: ShapeLike, dtype: DTypeLike | None = None, order: Literal['C', 'F'] = 'C'
+    shape: ShapeLike,
+    dtype: DTypeLike | None = None,
+    order: Literal['C', 'F'] = 'C',
+    ctx: Any = None,
 ) -> ndarray:
-    return wrap(numpy.empty(shape, _float(dtype), order))
+    return wrap(on_context(numpy.empty(shape, _float(dtype), order), ctx))
 
 
 def full(
@@ -120,11 +138,12 @@ def full(
     fill_value: ArrayLike,
     dtype: DTypeLike | None = None,
     order: Literal['C', 'F'] = 'C',
+    ctx: Any = None,
 ) -> ndarray:
     fill_value = raw(fill_value)
     if dtype is None and isinstance(fill_value, (bool, numpy.bool_)):
         dtype = numpy.bool_
-    return wrap(numpy.full(shape, fill_value, _float(dtype), order))
+    return wrap(on_context(numpy.full(shape, fill_value, _float(dtype), order), ctx))
 
 
 def _like(fn: Callable[..., Any]) -> Callable[..., ndarray]:
@@ -145,7 +164,9 @@ def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DTypeLike | None = Non
     return wrap(numpy.full_like(numpy.asarray(a), fill_value, dtype))
 
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> ndarray:
+def arange(
+    start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, ctx: Any = None
+) -> ndarray:
     """Evenly spaced values; float32 by default, as in MXNet.
 
     >>> np.arange(4)
@@ -156,7 +177,7 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> nd
         if stop is not None
         else numpy.arange(start, step=step, dtype=dtype)
     )
-    return wrap(data if dtype is not None else _default_dtype(data))
+    return wrap(on_context(data if dtype is not None else _default_dtype(data), ctx))
 
 
 def linspace(

@@ -18,10 +18,13 @@ back to the chosen elements.
 dtype('float32')
 """
 
+import functools as _functools
+import inspect as _inspect
 import warnings as _warnings
 
 import numpy as _numpy
 
+from .._backend import on_context as _on_context
 from .._errors import GradientLostWarning as _GradientLostWarning
 from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
 from .._state import CONFIG as _CONFIG, STATE as _STATE
@@ -299,3 +302,23 @@ def multinomial(n, pvals, size=None):
     if ((pvals < 0) | (pvals > 1)).any():
         raise ValueError(f'pvals must hold probabilities between 0 and 1, got {pvals.tolist()}')
     return _wrap(_numpy.random.multinomial(int(n), pvals, _size(size)).astype(_numpy.int64))
+
+
+def _placed(fn):
+    """`fn` (a draw taking ``ctx=``) with its result on `ctx` (MXNet's ``ctx=``: a GPU's
+    draws are made by NumPy and copied there)."""
+    position = list(_inspect.signature(fn).parameters).index('ctx')
+
+    @_functools.wraps(fn)
+    def draw(*args, **kwargs):
+        ctx = args[position] if len(args) > position else kwargs.get('ctx')
+        result = fn(*args, **kwargs)
+        data = _on_context(result._data, ctx)
+        return result if data is result._data else _wrap(data)
+
+    return draw
+
+
+for _name in __all__:
+    if _name != 'seed' and 'ctx' in _inspect.signature(globals()[_name]).parameters:
+        globals()[_name] = _placed(globals()[_name])

@@ -5,6 +5,7 @@ import functools
 
 import numpy
 
+from .._backend import kind
 from .._graph import PerInput  # noqa: F401  (rules of variadic ops)
 from .._ndarray import ndarray, wrap
 
@@ -82,6 +83,18 @@ def inverse_permutation(perm):
 def as_array(a):
     """`a` itself if an ndgrad array, else as a NumPy array (no history either way)."""
     return a if type(a) is ndarray else numpy.asarray(a)
+
+
+def as_data(a):
+    """`a` as a data array: NumPy's ``asarray``, but Dask and CuPy arrays kept as they are
+    (a Dask array is not computed).
+
+    >>> as_data([1, 2])
+    array([1, 2])
+    """
+    if type(a) is numpy.ndarray:
+        return a
+    return a if kind(a) != 'numpy' else numpy.asarray(a)
 
 
 def as_ndgrad(a):

@@ -24,12 +24,14 @@ NumPy ``out=`` array: constants, with no gradient (see `ndgrad.rules._ufunc`).
 array([0. , 0.5])
 """
 
+import functools
 import math
 
 import numpy
 
+from .._backend import kind
 from .._primitive import RAW, REC as P, composite, identity, op
-from ._util import times_into
+from ._util import as_data, times_into
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _DEG = math.pi / 180.0
@@ -62,7 +64,17 @@ op(
     jvp='elementwise',
 )
 op('negative', numpy.negative, lambda xp, g, ans, x: -g, jvp='elementwise', save='shapes')
-op('copy', numpy.copy, identity, jvp='elementwise', save='shapes')
+
+
+@functools.wraps(numpy.copy)
+def _copy(a, *args, **kwargs):
+    # (Dask has no numpy.copy: it would compute the array; its own copy stays lazy)
+    if type(a) is numpy.ndarray or kind(a) != 'dask':
+        return numpy.copy(a, *args, **kwargs)
+    return a.copy()
+
+
+op('copy', _copy, identity, jvp='elementwise', save='shapes')
 op('positive', numpy.positive, identity, jvp='elementwise', save='shapes')
 op(
     'reciprocal',
@@ -391,7 +403,7 @@ op(
 )
 op(
     'astype',
-    lambda x, dtype, copy=True: numpy.asarray(x).astype(dtype, copy=copy),
+    lambda x, dtype, copy=True: as_data(x).astype(dtype, copy=copy),
     lambda xp, g, ans, x, dtype, copy=True: g,
     jvp='elementwise',
     save='shapes',

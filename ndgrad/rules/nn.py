@@ -223,6 +223,8 @@ def reduce_along(ufunc, x, axis):
     """``ufunc.reduce(x, axis, keepdims=True)``, fast along a short axis: NumPy reduces a
     short contiguous axis slowly (a batch of 10 logits: 5x slower), so such an axis is
     made the outer one of a contiguous copy first."""
+    if type(x) is not numpy.ndarray:  # (Dask, CuPy: their own reductions)
+        return (numpy.max if ufunc is numpy.maximum else numpy.sum)(x, axis=axis, keepdims=True)
     n = x.shape[axis]
     if n > 32 or x.size < 64 * n:
         return ufunc.reduce(x, axis=axis, keepdims=True)

@@ -24,6 +24,7 @@ import numpy
 
 from .._primitive import RAW, REC as P, composite, op
 from ._util import (
+    as_data,
     inverse_permutation,
     kept_shape,
     neg_axis,
@@ -820,7 +821,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
 
 
 def _logsumexp(a, axis=None, keepdims=False):
-    a = numpy.asarray(a)
+    a = as_data(a)
     top = numpy.max(a, axis=axis, keepdims=True)
     top = numpy.where(numpy.isfinite(top), top, 0)
     total = numpy.sum(numpy.exp(a - top), axis=axis, keepdims=keepdims)

@@ -18,6 +18,7 @@ import itertools
 import numpy
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from .._backend import kind
 from .._ndarray import ndarray, wrap
 from .._primitive import REC as P, composite, op
 from ._util import (
@@ -323,8 +324,9 @@ op(
 
 def _stack(*xs, axis=0):
     """numpy.stack; along the first axis one numpy.array call, ten times faster for many
-    small arrays (summing an array's elements one by one stacks a gradient per element)."""
-    if xs and axis in (0, -1 - numpy.ndim(xs[0])):
+    small arrays (summing an array's elements one by one stacks a gradient per element);
+    Dask and CuPy arrays are stacked by their own numpy.stack."""
+    if xs and axis in (0, -1 - numpy.ndim(xs[0])) and kind(xs[0]) == 'numpy':
         try:
             out = numpy.array(xs)
         except ValueError:  # shapes that differ: numpy.stack's message says so
