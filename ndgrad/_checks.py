@@ -97,3 +97,14 @@ def check_finite(node, i, gi):
             f"gradient of its input {i}. Check that op's inputs for values outside its "
             f'domain (log or sqrt of 0 or negatives, division by zero, overflow).'
         )
+
+
+def recorded_nodes(arrays, message):
+    """The recorded nodes of `arrays`, or ValueError(`message`) if one is not an ndgrad
+    array with history (a variable, or computed inside ``record()``)."""
+    nodes = []
+    for array in arrays:
+        if not isinstance(array, ndarray) or array._node is None:
+            raise ValueError(message)
+        nodes.append(array._node)
+    return nodes

@@ -1,11 +1,11 @@
 """MXNet's imperative autograd API: record a computation, then differentiate it.
 
 >>> from ndgrad import autograd, np
->>> x = np.arange(4); x.attach_grad()
+>>> x = np.array([1., 2.]); x.attach_grad()
 >>> with autograd.record():
-...     y = 2 * np.dot(x, x)
->>> y.backward(); x.grad
-array([ 0.,  4.,  8., 12.])
+...     y = (x ** 3).sum()
+>>> y.backward(); x.grad          # 3 x**2
+array([ 3., 12.])
 """
 
 import contextlib
@@ -16,6 +16,7 @@ import numpy
 
 from . import _backend, _engine
 from ._buffers import conj_complex, store
+from ._checks import recorded_nodes
 from ._graph import BUFFERED
 from ._ndarray import ndarray, wrap
 from ._primitive import DEBUG, anchored
@@ -428,15 +429,12 @@ def grad(
     head_grads = _single_head_grad(heads, head_grads)
     heads, variables = _as_list(heads), _as_list(variables)
     _check_heads(heads)
-    nodes = []
-    for var in variables:
-        if not isinstance(var, ndarray) or var._node is None:
-            raise ValueError(
-                'autograd.grad: a variable has no gradient attached and was not computed '
-                'under autograd.record(). Call x.attach_grad() before recording, or pass an '
-                'array computed inside the record() block.'
-            )
-        nodes.append(var._node)
+    nodes = recorded_nodes(
+        variables,
+        'autograd.grad: a variable has no gradient attached and was not computed under '
+        'autograd.record(). Call x.attach_grad() before recording, or pass an array '
+        'computed inside the record() block.',
+    )
     if retain_graph is None:
         retain_graph = create_graph
     grads = _head_grads(heads, head_grads, create_graph)

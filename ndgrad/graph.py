@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy
 
+from ._checks import recorded_nodes
 from ._engine import toposort
 from ._graph import Node
 from ._ndarray import ndarray, wrap
@@ -251,14 +252,10 @@ def to_dot(
     >>> 'grad [0. 4. 8.]' in to_dot(y, values=True)
     True
     """
-    nodes = []
-    for head in heads:
-        if not isinstance(head, ndarray) or head._node is None:
-            raise ValueError(
-                'to_dot: pass arrays computed inside autograd.record() from '
-                'arrays with attach_grad()'
-            )
-        nodes.append(head._node)
+    nodes = recorded_nodes(
+        heads,
+        'to_dot: pass arrays computed inside autograd.record() from arrays with attach_grad()',
+    )
     by_node, by_data = _index_names(_named_arrays(names))
     order = _order(nodes)
     known = _known_values(order, by_node) if values else {}
