@@ -8,6 +8,7 @@ test first keeps NumPy's path as it was):
 
 * `kind` names the backend of a data array (``'numpy'``, ``'dask'``, ``'cupy'``);
 * `adopt` takes a kernel's result as an array's data, without computing a Dask array;
+* `broadcast_to` broadcasts a gradient, on Dask in the chunks of the data it goes with;
 * `retry` runs a kernel again after it failed on mixed data: NumPy constants and
   numbers are moved onto the other backend; two backends (or two GPUs) in one op
   raise a TypeError naming both; a kernel a backend lacks raises one naming the op;
@@ -156,8 +157,67 @@ def move(value: Any, like: Any) -> Any:
             value = move(value, meta)
         import dask.array
 
-        return dask.array.from_array(value, chunks=-1)
+        # (in `like`'s chunks where it has its shape: a seed then needs no rechunking)
+        chunks = like.chunks if value.shape == like.shape else -1
+        return dask.array.from_array(value, chunks=chunks)
     return value
+
+
+# --- gradients broadcast on Dask ------------------------------------------------------------
+_NEAR = 4  # how many ops back from a gradient's node `broadcast_to` looks for its chunks
+
+
+def broadcast_to(g: Any, shape: tuple[int, ...], node: Any) -> Any:
+    """`g` (a gradient, on any backend) broadcast to `shape`, the shape of `node`'s output;
+    a Dask gradient split into the chunks of the Dask array of `shape` nearest to `node`.
+
+    Broadcast as Dask broadcasts by default (dims that were size 1 become one chunk), the
+    gradient of a reduction (a mean's, a loss's) is one chunk of the data's length that
+    every op then combining it with the data splits again: a broadcast task and two
+    rechunk tasks per chunk. Broadcast block by block, in the chunks of the data, it is
+    fused into the op that uses it: no task of its own.
+
+    >>> broadcast_to(numpy.ones(1), (3,), None)
+    array([1., 1., 1.])
+    """
+    if kind(g) != 'dask':
+        return numpy.broadcast_to(g, shape)
+    import dask.array
+
+    chunks = _chunks_near(node, shape)
+    if chunks is None:
+        return dask.array.broadcast_to(g, shape)
+    # (g's blocks must line up with the data's along the axes it is not broadcast on)
+    g = g.rechunk(tuple(c if n != 1 else -1 for n, c in zip(g.shape, chunks)))
+    blocks = dask.array.empty(shape, chunks=chunks, dtype=bool)  # (never filled or read)
+    return blocks.map_blocks(_broadcast_block, g, dtype=g.dtype, meta=g._meta)
+
+
+def _broadcast_block(block: Any, g: Any) -> Any:
+    # (a copy, not a view with zero strides: NumPy's loops over those are not vectorized,
+    # and every op of the backward pass reading the gradient would run several times slower)
+    out = numpy.empty_like(g, shape=block.shape)
+    out[...] = g
+    return out
+
+
+def _chunks_near(node: Any, shape: tuple[int, ...]) -> Any:
+    """The chunks of a Dask array of `shape` saved by `node` (its output or an input) or
+    by the ops it was computed from, up to `_NEAR` ops back; None if there is none."""
+    level, seen = [node], set()
+    for _ in range(_NEAR):
+        parents: list[Any] = []
+        for n in level:
+            if n is None or id(n) in seen:
+                continue
+            seen.add(id(n))
+            out, inputs = getattr(n, 'out', None), getattr(n, 'inputs', None) or ()
+            for value in (*(out if type(out) is tuple else (out,)), *inputs):
+                if kind(value) == 'dask' and value.shape == shape:
+                    return value.chunks
+            parents.extend(getattr(n, 'parents', ()))
+        level = parents
+    return None
 
 
 # --- values on the host ---------------------------------------------------------------------

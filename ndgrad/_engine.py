@@ -23,7 +23,7 @@ from operator import is_not
 
 import numpy
 
-from ._backend import kind, move
+from ._backend import broadcast_to, kind, move
 from ._checks import check_current, check_finite, check_saved, not_recorded
 from ._graph import Leaf, Output
 from ._ndarray import ndarray, wrap
@@ -88,11 +88,12 @@ def sum_to(xp, g, shape, nbatch=0):
     return g
 
 
-def fit(xp, g, shape, dtype, nbatch):
+def fit(xp, g, shape, dtype, nbatch, node=None):
     """Match `g` to ``batch + shape`` and `dtype`: undo or apply broadcasting, cast.
 
     Done here, once, for every op: rules return gradients (or tangents) of any
-    broadcast-compatible shape.
+    broadcast-compatible shape. `node`: the node of shape `shape` (a Dask gradient is
+    broadcast in the chunks of the data near it, see `_backend.broadcast_to`).
     """
     core = g.shape[nbatch:]
     if core != shape:
@@ -100,7 +101,10 @@ def fit(xp, g, shape, dtype, nbatch):
             g = xp.reshape(g, g.shape[:nbatch] + (1,) * (len(shape) - len(core)) + core)
         g = sum_to(xp, g, shape, nbatch)
         if g.shape[nbatch:] != shape:
-            g = xp.broadcast_to(g, g.shape[:nbatch] + tuple(shape))
+            if xp is not ANY or nbatch:
+                g = xp.broadcast_to(g, g.shape[:nbatch] + tuple(shape))
+            else:
+                g = broadcast_to(g, tuple(shape), node)
     if g.dtype != dtype:
         if g.dtype.kind == 'c' and numpy.dtype(dtype).kind != 'c':
             g = xp.real(g)  # a real input's share of a complex gradient
@@ -281,7 +285,7 @@ class _Pass:
                 if (gi.dtype is not parent.dtype and gi.dtype != parent.dtype) or (
                     gi.shape[nbatch:] if nbatch else gi.shape
                 ) != parent.shape:
-                    gi = fit(xp, gi, parent.shape, parent.dtype, nbatch)
+                    gi = fit(xp, gi, parent.shape, parent.dtype, nbatch, parent)
                 if self.finite:
                     check_finite(node, i, gi)
                 if get(parent) is None and type(parent) is not Output:
