@@ -8,7 +8,7 @@ Plots: in Jupyter, `Animator` redraws its figure in the cell as training goes, a
 book; in a terminal it writes the figure to a PNG file (its path printed once; the folder
 is ``$NDGRAD_FIGURE_DIR``, by default ``ndgrad-figures`` in the temporary folder) and prints
 the latest values on one line per point. matplotlib is imported on first use
-(``d2l.plt``). ndgrad computes on the CPU: `try_gpu` gives ``npx.cpu()``.
+(``d2l.plt``). `try_gpu` gives ``npx.gpu(i)`` where CuPy sees that GPU, else ``npx.cpu()``.
 
 >>> from ndgrad import d2l
 >>> X, y = d2l.synthetic_data(d2l.tensor([2., -3.4]), 4.2, 100)
@@ -35,7 +35,7 @@ import numpy as _numpy
 from . import autograd, gluon, init, np, npx
 from .gluon import nn
 from .gluon.data.vision import transforms
-from .gluon.utils import contexts as _cpu_contexts, download as _download
+from .gluon.utils import download as _download
 
 d2l = sys.modules[__name__]
 nn_Module = nn.Block
@@ -517,17 +517,17 @@ DATA_HUB['kaggle_house_test'] = (
 
 # --- devices, convolutions, modern CNNs --------------------------------------------------------
 def try_gpu(i=0):
-    """Return gpu(i) if exists, otherwise return cpu(): ndgrad computes on the CPU only.
+    """Return gpu(i) if exists, otherwise return cpu() (GPUs need CuPy).
 
-    >>> try_gpu(), try_all_gpus()
-    (cpu(0), [cpu(0)])
+    >>> try_gpu(npx.num_gpus()), try_all_gpus()[-1] in (try_gpu(), npx.cpu())
+    (cpu(0), True)
     """
-    return npx.cpu()
+    return npx.gpu(i) if npx.num_gpus() >= i + 1 else npx.cpu()
 
 
 def try_all_gpus():
     """Return all available GPUs, or [cpu()] if no GPU exists."""
-    return [npx.cpu()]
+    return [npx.gpu(i) for i in range(npx.num_gpus())] or [npx.cpu()]
 
 
 def corr2d(X, K):
@@ -652,10 +652,9 @@ def reshape(x, *args, **kwargs):
 
 
 def to(x, *args, **kwargs):
-    """`x` on a device: ndgrad computes on the CPU, so `x` itself (a GPU raises)."""
+    """`x` on a device (``x.as_in_ctx``): itself where it is there already."""
     device = args[0] if args else kwargs.get('ctx', kwargs.get('context'))
-    _cpu_contexts(device)
-    return x
+    return x.as_in_ctx(device)
 
 
 def reduce_sum(x, *args, **kwargs):

@@ -27,7 +27,8 @@ import numpy
 import pytest
 
 import ndgrad
-from ndgrad import autograd, func, np, npx
+from ndgrad import autograd, func, gluon, np, npx
+from ndgrad._backend import Context
 
 IPE = ndgrad.InPlaceModificationError
 GFE = ndgrad.GraphFreedError
@@ -3592,6 +3593,108 @@ def _():
     c = np.zeros(2, dtype='int32')
     with autograd.record():
         c += x * 2
+
+
+# --- Dask and GPU arrays ----------------------------------------------------------------
+def dask_data(values, chunks=2):
+    """An ndgrad array holding a Dask array of `values` (skipped without Dask)."""
+    da = pytest.importorskip('dask.array')
+    return np.array(da.from_array(numpy.asarray(values, dtype=float), chunks=chunks))
+
+
+@case('numpy-parameter-times-dask-data', 'backend-mixing', ok([0.0, 1.0, 2.0, 3.0]))
+def _():
+    w = var([1.0, 2.0, 3.0, 4.0])
+    x = dask_data([0.0, 1.0, 2.0, 3.0])
+    with autograd.record():
+        loss = (w * x).sum()
+    assert type(loss._data).__module__.startswith('dask')
+    loss.backward()
+    assert type(w.grad._data) is numpy.ndarray
+    return w.grad
+
+
+if npx.num_gpus():
+
+    @case('dask-data-plus-gpu-array', 'backend-mixing', raises(TypeError, both('Dask', 'CuPy')))
+    def _():
+        return dask_data([1.0, 2.0]) + np.ones(2, ctx=npx.gpu(0))
+
+
+@case('sort-of-dask-data', 'backend-missing-kernel', raises(TypeError, both('sort', 'Dask')))
+def _():
+    return np.sort(dask_data([3.0, 1.0, 2.0]))
+
+
+@case(
+    'median-of-recorded-dask-data',
+    'backend-missing-kernel',
+    raises(TypeError, both('sort is not supported on Dask')),
+)
+def _():
+    w = var([1.0, 2.0, 3.0])
+    with autograd.record():
+        np.median(dask_data([3.0, 1.0, 2.0]) * w)
+
+
+@case('write-into-dask-data-in-record', 'dask-inplace', raises(TypeError, r'np\.where'))
+def _():
+    w = var([1.0, 2.0, 3.0])
+    with autograd.record():
+        y = dask_data([3.0, 1.0, 2.0]) * w
+        y[0] = 0.0
+
+
+@case('increment-dask-data-in-record', 'dask-inplace', raises(TypeError, r'in place.*record'))
+def _():
+    w = var([1.0, 2.0, 3.0])
+    with autograd.record():
+        y = dask_data([3.0, 1.0, 2.0]) * w
+        y += 1.0
+
+
+NO_GPU = r'gpu\(\d+\).*npx\.cpu\(\)'
+
+
+@case('gpu-that-is-not-there', 'no-gpu', raises(RuntimeError, NO_GPU))
+def _():
+    npx.gpu(npx.num_gpus())
+
+
+@case('zeros-on-a-gpu-that-is-not-there', 'no-gpu', raises(RuntimeError, NO_GPU))
+def _():
+    np.zeros(2, ctx=f'gpu({npx.num_gpus()})')
+
+
+@case('initialize-on-a-gpu-that-is-not-there', 'no-gpu', raises(RuntimeError, NO_GPU))
+def _():
+    gluon.nn.Dense(1, in_units=1).initialize(ctx=f'gpu({npx.num_gpus()})')
+
+
+@case('context-of-an-unknown-device', 'no-gpu', raises(ValueError, r"unknown context.*'gpu"))
+def _():
+    np.ones(2).as_in_ctx('tpu(0)')
+
+
+@case(
+    'parameter-data-on-another-device',
+    'parameter-device',
+    raises(RuntimeError, both('not initialized on context gpu(0)', 'reset_ctx')),
+)
+def _():
+    layer = gluon.nn.Dense(1, in_units=1)
+    layer.initialize(ctx=npx.cpu())
+    layer.weight.data(Context('gpu', 0))
+
+
+@case(
+    'parameter-on-two-devices',
+    'parameter-device',
+    raises(ValueError, both('lives on one device', 'split_and_load')),
+)
+def _():
+    gpu = Context('gpu', 0)  # (stands for a second device on any machine)
+    gluon.nn.Dense(1, in_units=1).initialize(ctx=[npx.cpu(), gpu])
 
 
 # ===================================================================================

@@ -3,7 +3,9 @@
 A `Parameter` holds one ndgrad array (``data()``) with a gradient buffer attached
 (``grad()``) unless ``grad_req='null'``. The same array object is kept for the
 parameter's life: initializers, ``set_data``, ``Trainer.step`` and loading write into it
-in place, so references a user holds stay valid. A shape with unknown dimensions (-1,
+in place, so references a user holds stay valid (``reset_ctx`` to another device makes a
+new one). The array lives on the context given to ``initialize`` (``npx.gpu(0)``: a GPU's
+memory), one device per parameter. A shape with unknown dimensions (-1,
 or 0 as MXNet also accepts) defers initialization to the first forward pass, where the
 layer infers them from its input.
 
@@ -40,6 +42,17 @@ class DeferredInitializationError(RuntimeError):
 def shape_is_known(shape):
     """Whether every dimension of `shape` is known (none is -1 or 0)."""
     return shape is not None and all(d > 0 for d in shape)
+
+
+def _one_device(name, ctx):
+    """`ctx` (a list of contexts) if they are one device; ValueError if several."""
+    if any(c != ctx[0] for c in ctx):
+        raise ValueError(
+            f"Parameter '{name}': a parameter lives on one device, not on {ctx} (ndgrad "
+            f'keeps no copy per device). Initialize on one context, e.g. ctx=npx.gpu(0), '
+            f'and split only the batch with gluon.utils.split_and_load.'
+        )
+    return ctx[:1]
 
 
 def _as_array(value):
@@ -148,9 +161,13 @@ class Parameter:
 
     # --- values -------------------------------------------------------------------------
     def _check_initialized(self, ctx=None):
-        if ctx is not None:
-            contexts(ctx)
         if self._data is not None:
+            if ctx is not None and contexts(ctx)[0] not in self._ctx_list:
+                raise RuntimeError(
+                    f"Parameter '{self.name}' was not initialized on context {ctx}. It was "
+                    f'only initialized on {self._ctx_list}. Move it with '
+                    f'reset_ctx({ctx}), or ask for data() on {self._ctx_list[0]}.'
+                )
             return
         if self._deferred_init:
             raise DeferredInitializationError(
@@ -168,7 +185,8 @@ class Parameter:
         )
 
     def data(self, ctx=None):
-        """The parameter's array (the same object every time)."""
+        """The parameter's array (the same object every time); `ctx` must be the context
+        it lives on, if given."""
         self._check_initialized(ctx)
         return self._data
 
@@ -191,7 +209,7 @@ class Parameter:
         return [self.grad()]
 
     def list_ctx(self):
-        """The contexts the parameter lives on."""
+        """The contexts the parameter lives on (one: ``[cpu(0)]`` or ``[gpu(i)]``)."""
         if self._data is None:
             if self._deferred_init:
                 return self._deferred_init[1]
@@ -215,7 +233,7 @@ class Parameter:
             self._deferred_init = self._deferred_init[:3] + (data,)
             return
         with autograd.pause():
-            self._data[...] = data
+            self._data[...] = data.as_in_ctx(self._ctx_list[0])
 
     # --- initialization ---------------------------------------------------------------
     def initialize(self, init=None, ctx=None, default_init=DEFAULT_INIT, force_reinit=False):
@@ -230,7 +248,7 @@ class Parameter:
                 stacklevel=2,
             )
             return
-        ctx = contexts(ctx)
+        ctx = _one_device(self.name, contexts(ctx))
         if init is None:
             init = default_init if self.init is None else self.init
         if not shape_is_known(self._shape):
@@ -263,9 +281,10 @@ class Parameter:
 
     def _init_impl(self, data, ctx):
         self._ctx_list = list(ctx)
-        data = _as_array(data)
-        if self._data is not None and self._data.shape == data.shape:
-            self._data[...] = data  # (reinitialized in place: references stay valid)
+        data = _as_array(data).as_in_ctx(ctx[0])
+        old = self._data
+        if old is not None and old.shape == data.shape and old.ctx == ctx[0]:
+            old[...] = data  # (reinitialized in place: references stay valid)
         else:
             self._data = _np.array(data, dtype=self._dtype)
             if self._grad_req != 'null':
@@ -290,7 +309,11 @@ class Parameter:
                 f'saved {data.dtype}.'
             )
         if self._data is None:
-            ctx = self._deferred_init[1] if self._deferred_init else contexts(ctx)
+            ctx = (
+                self._deferred_init[1]
+                if self._deferred_init
+                else _one_device(self.name, contexts(ctx))
+            )
             self._deferred_init = ()
             with autograd.pause():
                 self._init_impl(data, ctx)
@@ -298,8 +321,18 @@ class Parameter:
             self.set_data(data)
 
     def reset_ctx(self, ctx):
-        """Move to other contexts: all are the CPU, so only the context is checked."""
-        contexts(ctx)
+        """Move the parameter (its values and a zero gradient) to the context `ctx`."""
+        ctx = _one_device(self.name, contexts(ctx))
+        if self._data is None:
+            if self._deferred_init:
+                self._deferred_init = (self._deferred_init[0], ctx, *self._deferred_init[2:])
+            return
+        self._ctx_list = ctx
+        if self._data.ctx != ctx[0]:
+            with autograd.pause():
+                self._data = self._data.as_in_ctx(ctx[0])
+                if self._grad_req != 'null':
+                    self._data.attach_grad(self._grad_req)
 
     def cast(self, dtype):
         """Cast the data (and gradient) to `dtype`."""

@@ -19,12 +19,22 @@ import weakref
 
 import numpy
 
-from .. import autograd
+from .. import autograd, numpy as _np
 from .._writes import CLOCK, written_since
 from . import optimizer as opt
 from .parameter import Parameter, ParameterDict
 
 __all__ = ['Trainer']
+
+
+def _device_values(array, copy=True):
+    """The values the optimizer reads or updates (a copy where `copy`), on the array's
+    device: NumPy's on the CPU, CuPy's on a GPU (the optimizers' NumPy calls dispatch
+    to CuPy)."""
+    data = array._data
+    if type(data) is numpy.ndarray or array.ctx.device_type == 'gpu':
+        return data.copy() if copy else data
+    return array.asnumpy()  # (Dask data: computed)
 
 
 def _grad_stamp(grad):
@@ -138,7 +148,8 @@ class Trainer:
             if stamp is not None and not _written_after(grad, stamp):
                 if not ignore_stale_grad:
                     raise UserWarning(
-                        f'Gradient of Parameter `{param.name}` on context cpu(0) has not been '
+                        f'Gradient of Parameter `{param.name}` on context {param.list_ctx()[0]} '
+                        f'has not been '
                         f'updated by backward since last `step`. This could mean a bug in '
                         f'your model that made it only use a subset of the Parameters '
                         f'(Blocks) for this iteration. If you are intentionally only using a '
@@ -150,11 +161,11 @@ class Trainer:
         with autograd.pause():
             for index, param, grad in updates:
                 data = param.data()
-                weight = data.asnumpy()
+                weight, grad = _device_values(data), _device_values(grad, copy=False)
                 if index not in self._states:
                     self._states[index] = self._optimizer.create_state(index, weight)
-                self._optimizer.update(index, weight, numpy.asarray(grad), self._states[index])
-                data[...] = weight
+                self._optimizer.update(index, weight, grad, self._states[index])
+                data[...] = _np.array(weight) if type(weight) is not numpy.ndarray else weight
                 self._stamps[index] = _grad_stamp(param.grad())
 
     def save_states(self, fname):

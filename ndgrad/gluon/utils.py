@@ -1,7 +1,7 @@
 """Gluon's helpers: splitting a batch over devices, clipping gradients by their global norm.
 
-ndgrad computes on the CPU only: a device ("context") is ``npx.cpu()`` or None, and
-`split_and_load` over several CPU contexts gives one slice of the batch per context.
+A device ("context") is ``npx.cpu()``, ``npx.gpu(i)`` or None (the current context);
+`split_and_load` gives one slice of the batch per context, each on its device.
 
 >>> from ndgrad import np, npx
 >>> from ndgrad.gluon import utils
@@ -16,24 +16,21 @@ import warnings
 import numpy
 
 from .. import numpy as _np
+from .._backend import as_context
 from .._ndarray import ndarray
 
 __all__ = ['check_sha1', 'clip_global_norm', 'download', 'split_and_load', 'split_data']
 
 
 def contexts(ctx):
-    """`ctx` (None, one context or a list of them) as a list of CPU contexts; a GPU
-    context raises ValueError, since ndgrad computes on the CPU."""
-    if ctx is None:
-        return ['cpu(0)']
+    """`ctx` (None: the current context; one context or a list of them) as a list of
+    contexts. A GPU where there is none raises the RuntimeError of ``npx.gpu()``.
+
+    >>> contexts(None), contexts(['cpu(0)', npx.cpu()])
+    ([cpu(0)], [cpu(0), cpu(0)])
+    """
     items = list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
-    for item in items:
-        if not str(item).startswith('cpu'):
-            raise ValueError(
-                f'ndgrad computes on the CPU only; got the context {item!r}. '
-                f'Use npx.cpu() (or leave ctx=None).'
-            )
-    return ['cpu(0)' for _ in items] or ['cpu(0)']
+    return [as_context(item) for item in items] or [as_context(None)]
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
@@ -75,8 +72,9 @@ def split_and_load(data, ctx_list, batch_axis=0, even_split=True):
         data = _np.array(data)
     ctx_list = contexts(ctx_list)
     if len(ctx_list) == 1:
-        return [data]
-    return split_data(data, len(ctx_list), batch_axis, even_split)
+        return [data.as_in_ctx(ctx_list[0])]
+    slices = split_data(data, len(ctx_list), batch_axis, even_split)
+    return [s.as_in_ctx(ctx) for s, ctx in zip(slices, ctx_list)]
 
 
 def clip_global_norm(arrays, max_norm, check_isfinite=True):

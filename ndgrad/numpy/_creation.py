@@ -55,7 +55,7 @@ def array(
     array([1., 2., 3.])
     """
     if ctx is not None:
-        return wrap(on_context(array(object, dtype, copy, ndmin)._data, ctx))
+        return array(object, dtype, copy, ndmin).as_in_ctx(ctx)  # (recorded: a copy)
     if STATE.recording and _recorded(object):
         # recorded arrays (or lists of them) keep their gradients: stacked and copied
         listed = type(object) is not ndarray

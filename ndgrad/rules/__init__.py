@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     conv,
     creation,
     decompositions,
+    devices,
     einsum,
     elementwise,
     fft,
