@@ -167,6 +167,11 @@ class ndarray:
         conj: Callable[..., ndarray]
         conjugate: Callable[..., ndarray]
 
+        # (installed by ndgrad.rules.devices: recorded copies between devices)
+        as_in_ctx: Callable[..., ndarray]
+        as_in_context: Callable[..., ndarray]
+        copyto: Callable[..., ndarray]
+
     def __init__(self, data: ArrayLike) -> None:
         # (Dask and CuPy data are kept as they are; NumPy's are copied: NumPy writes into
         # shared memory would go unseen)
@@ -268,22 +273,6 @@ class ndarray:
         return _backend.context_of(self._data)
 
     context = device = ctx
-
-    def as_in_ctx(self, ctx: object) -> ndarray:
-        """This array on `ctx` (``npx.cpu()``, ``npx.gpu(i)``): itself where it is there
-        already, else a copy there, recorded as a constant (no gradient flows across)."""
-        data = _backend.to_context(self._data, ctx)
-        return self if data is self._data else wrap(data)
-
-    as_in_context = as_in_ctx
-
-    def copyto(self, other: object) -> ndarray:
-        """A copy on `other` (a context), or these values written into `other` (an array)."""
-        if isinstance(other, ndarray):
-            other[...] = self
-            return other
-        data = _backend.to_context(self._data, other)
-        return wrap(data.copy() if data is self._data else data)
 
     def asnumpy(self) -> numpy.ndarray[Any, Any]:
         """A NumPy copy of the values (Dask data computed, CuPy data copied to the host)."""

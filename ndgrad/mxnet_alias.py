@@ -78,7 +78,7 @@ def current_context():
 
 
 def _context_module():
-    module = types.ModuleType('mxnet.context', 'Devices: ndgrad computes on the CPU only.')
+    module = types.ModuleType('mxnet.context', 'Devices: the CPU, and GPUs through CuPy (npx.gpu).')
     for fn in (cpu, gpu, num_gpus, current_context):
         setattr(module, fn.__name__, fn)
     return module

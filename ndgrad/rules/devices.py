@@ -59,6 +59,5 @@ def copyto(self, other):
     return _TO_CTX(self, ctx=as_context(other), source=context_of(self._data), copy=True)
 
 
-# (recorded forms of the class's own methods, which copy without recording)
-ndarray.as_in_ctx = ndarray.as_in_context = as_in_ctx  # type: ignore[method-assign]
-ndarray.copyto = copyto  # type: ignore[method-assign]
+ndarray.as_in_ctx = ndarray.as_in_context = as_in_ctx
+ndarray.copyto = copyto

@@ -6,7 +6,7 @@ element, as a list: ``for X, y in loader``.
 
 ``num_workers > 0`` reads and transforms the samples of the next batches in that many
 threads (not processes), in order, while the current batch is used; ``pin_memory`` is
-accepted and ignored (ndgrad computes on the CPU).
+accepted and ignored (batches are made on the CPU; `as_in_ctx` moves them to a GPU).
 
 >>> from ndgrad import np
 >>> from ndgrad.gluon.data import ArrayDataset, DataLoader
