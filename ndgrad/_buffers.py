@@ -70,12 +70,20 @@ def store(grads, skipped, roots=None):
             # to the gradient, which `_store` may then adopt)
             _store(leaf, grads.pop(leaf), roots)
         for leaf in unreached:
-            if kind(leaf.grad._data) == 'dask':  # (immutable: new values)
-                leaf.grad._data = numpy.zeros_like(leaf.grad._data)
-                continue
-            numpy.copyto(leaf.grad._data, 0)
+            _overwrite(leaf.grad, numpy.zeros_like(leaf.grad._data))
             leaf.grad._node = None
-            mark_written(leaf.grad._data)
+
+
+def _overwrite(buf, values):
+    """`values` (an array of its shape) into the buffer array `buf`, which keeps its
+    identity: copied into its memory, or, Dask data being an immutable graph, taken as
+    its new data."""
+    data = buf._data
+    if type(data) is not numpy.ndarray and kind(data) == 'dask':
+        buf._data = values
+    else:
+        numpy.copyto(data, values)
+        mark_written(data)
 
 
 def _store(leaf, g, roots):
@@ -135,11 +143,7 @@ def _store_recorded(leaf, buf, g, roots):
             g = REC.add(buf if buf._node is not None else wrap(buf._data), g)
     if g._node is None:
         g = anchored(g, leaf.shape, leaf.dtype, roots)
-    if kind(buf._data) == 'dask':
-        buf._data = g._data
-    else:
-        numpy.copyto(buf._data, g._data)
-    mark_written(buf._data)
+    _overwrite(buf, g._data)
     buf._node = renewed(g._node)  # (g's history, for the buffer's memory)
 
 
