@@ -163,72 +163,29 @@ __pow__, __rpow__ = _operator(_pow), _operator(_pow, reflected=True)
 __matmul__, __rmatmul__ = _operator(_matmul), _operator(_matmul, reflected=True)
 
 
-def __floordiv__(self, other):
-    return np.floor_divide(self, other)
+def _calling(function, reflected=False):
+    """The method ``x op other`` as ``function(x, other)``, or ``function(other, x)``
+    where `reflected`: one call of `function`, as a method written out would make."""
+    if reflected:
+        return lambda self, other: function(other, self)
+    return lambda self, other: function(self, other)
 
 
-def __rfloordiv__(self, other):
-    return np.floor_divide(other, self)
+def _calling_unary(function):
+    """The method ``op x`` as ``function(x)``."""
+    return lambda self: function(self)
 
 
-def __mod__(self, other):
-    return np.mod(self, other)
-
-
-def __rmod__(self, other):
-    return np.mod(other, self)
-
-
-def __neg__(self):
-    return _neg(self)
-
-
-def __pos__(self):
-    return np.positive(self)
-
-
-def __abs__(self):
-    return np.absolute(self)
-
-
-def __eq__(self, other):
-    return np.equal(self, other)
-
-
-def __ne__(self, other):
-    return np.not_equal(self, other)
-
-
-def __lt__(self, other):
-    return np.less(self, other)
-
-
-def __le__(self, other):
-    return np.less_equal(self, other)
-
-
-def __gt__(self, other):
-    return np.greater(self, other)
-
-
-def __ge__(self, other):
-    return np.greater_equal(self, other)
-
-
-def __invert__(self):
-    return np.invert(self)
-
-
-def __and__(self, other):
-    return np.bitwise_and(self, other)
-
-
-def __or__(self, other):
-    return np.bitwise_or(self, other)
-
-
-def __xor__(self, other):
-    return np.bitwise_xor(self, other)
+__floordiv__ = _calling(np.floor_divide)
+__rfloordiv__ = _calling(np.floor_divide, reflected=True)
+__mod__, __rmod__ = _calling(np.mod), _calling(np.mod, reflected=True)
+__eq__, __ne__ = _calling(np.equal), _calling(np.not_equal)
+__lt__, __le__ = _calling(np.less), _calling(np.less_equal)
+__gt__, __ge__ = _calling(np.greater), _calling(np.greater_equal)
+__and__, __or__ = _calling(np.bitwise_and), _calling(np.bitwise_or)
+__xor__ = _calling(np.bitwise_xor)
+__neg__, __pos__ = _calling_unary(_neg), _calling_unary(np.positive)
+__abs__, __invert__ = _calling_unary(np.absolute), _calling_unary(np.invert)
 
 
 def _inplace(fn):

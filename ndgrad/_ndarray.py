@@ -42,6 +42,11 @@ def raw(value: Any) -> Any:
     return value._data if type(value) is ndarray else value
 
 
+def _data_attribute(name: str) -> Any:
+    """A read-only property of the array: the attribute `name` of its NumPy data."""
+    return property(operator.attrgetter(f'_data.{name}'), doc=f"NumPy's ``{name}`` of the values.")
+
+
 _S = TypeVar('_S', float, int, complex)
 _DTYPE_SUFFIX = re.compile(r',\s*dtype=[\w.]+\)$')
 
@@ -137,13 +142,9 @@ class ndarray:
             ddof: int = 0,
             keepdims: bool = False,
         ) -> ndarray: ...
-        def var(
-            self,
-            axis: Axis = None,
-            dtype: DTypeLike | None = None,
-            ddof: int = 0,
-            keepdims: bool = False,
-        ) -> ndarray: ...
+
+        var = std  # (the same parameters)
+
         def ptp(self, axis: Axis = None, keepdims: bool = False) -> ndarray: ...
         def cumsum(self, axis: int | None = None, dtype: DTypeLike | None = None) -> ndarray: ...
         def cumprod(self, axis: int | None = None, dtype: DTypeLike | None = None) -> ndarray: ...
@@ -243,29 +244,12 @@ class ndarray:
         sys.modules['ndgrad.autograd'].backward(self, out_grad, retain_graph, train_mode)
 
     # --- NumPy-like attributes ---------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def size(self) -> int:
-        return self._data.size
-
-    @property
-    def dtype(self) -> numpy.dtype[Any]:
-        return self._data.dtype
-
-    @property
-    def itemsize(self) -> int:
-        return self._data.itemsize
-
-    @property
-    def nbytes(self) -> int:
-        return self._data.nbytes
+    shape: tuple[int, ...] = _data_attribute('shape')
+    ndim: int = _data_attribute('ndim')
+    size: int = _data_attribute('size')
+    dtype: numpy.dtype[Any] = _data_attribute('dtype')
+    itemsize: int = _data_attribute('itemsize')
+    nbytes: int = _data_attribute('nbytes')
 
     @property
     def ctx(self) -> _backend.Context:

@@ -89,7 +89,16 @@ class Loss(HybridBlock):
         raise NotImplementedError(f'{type(self).__name__} must define hybrid_forward')
 
 
-class L2Loss(Loss):
+class _EntrywiseLoss(Loss):
+    """A loss comparing `pred` and `label` entry by entry (`label` reshaped to pred's
+    shape): subclasses define ``_entrywise(F, pred, label)``, the unweighted loss."""
+
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        loss = self._entrywise(F, pred, _reshape_like(label, pred))
+        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class L2Loss(_EntrywiseLoss):
     """``weight/2 · (label - pred)²``, averaged per example (weight defaults to 1).
 
     >>> L2Loss()(np.array([[1., 3.]]), np.array([[0., 0.]]))
@@ -99,13 +108,11 @@ class L2Loss(Loss):
     def __init__(self, weight=1.0, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
-        loss = F.np.square(label - pred)
-        return self._batch_mean(_apply_weighting(loss, self._weight / 2, sample_weight))
+    def _entrywise(self, F, pred, label):
+        return F.np.square(label - pred) / 2
 
 
-class L1Loss(Loss):
+class L1Loss(_EntrywiseLoss):
     """``|label - pred|``, averaged per example.
 
     >>> L1Loss()(np.array([[1., -3.]]), np.array([[0., 0.]]))
@@ -115,10 +122,8 @@ class L1Loss(Loss):
     def __init__(self, weight=None, batch_axis=0, **kwargs):
         super().__init__(weight, batch_axis, **kwargs)
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
-        loss = F.np.abs(label - pred)
-        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
+    def _entrywise(self, F, pred, label):
+        return F.np.abs(label - pred)
 
 
 class SigmoidBinaryCrossEntropyLoss(Loss):
@@ -214,7 +219,7 @@ class KLDivLoss(Loss):
         return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
-class HuberLoss(Loss):
+class HuberLoss(_EntrywiseLoss):
     """``½/rho·(label - pred)²`` where ``|label - pred| ≤ rho``, else
     ``|label - pred| - rho/2`` (smooth L1), averaged per example.
 
@@ -226,16 +231,14 @@ class HuberLoss(Loss):
         super().__init__(weight, batch_axis, **kwargs)
         self._rho = rho
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
+    def _entrywise(self, F, pred, label):
         error = F.np.abs(label - pred)
-        loss = F.np.where(
+        return F.np.where(
             error > self._rho, error - 0.5 * self._rho, (0.5 / self._rho) * F.np.square(error)
         )
-        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
 
 
-class HingeLoss(Loss):
+class HingeLoss(_EntrywiseLoss):
     """``max(0, margin - pred·label)`` for labels in {-1, 1}.
 
     >>> HingeLoss()(np.array([[0.5]]), np.array([[1.]]))
@@ -246,10 +249,8 @@ class HingeLoss(Loss):
         super().__init__(weight, batch_axis, **kwargs)
         self._margin = margin
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
-        loss = F.npx.relu(self._margin - pred * label)
-        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
+    def _entrywise(self, F, pred, label):
+        return F.npx.relu(self._margin - pred * label)
 
 
 class SquaredHingeLoss(HingeLoss):
@@ -259,13 +260,11 @@ class SquaredHingeLoss(HingeLoss):
     array([0.25])
     """
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
-        loss = F.np.square(F.npx.relu(self._margin - pred * label))
-        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
+    def _entrywise(self, F, pred, label):
+        return F.np.square(super()._entrywise(F, pred, label))
 
 
-class LogisticLoss(Loss):
+class LogisticLoss(_EntrywiseLoss):
     """``log(1 + exp(-pred·label))`` for labels in {-1, 1} (``label_format='signed'``)
     or {0, 1} ('binary').
 
@@ -279,9 +278,7 @@ class LogisticLoss(Loss):
             raise ValueError(f'label_format can only be signed or binary, received {label_format}.')
         self._label_format = label_format
 
-    def hybrid_forward(self, F, pred, label, sample_weight=None):
-        label = _reshape_like(label, pred)
+    def _entrywise(self, F, pred, label):
         if self._label_format == 'signed':
             label = (label + 1.0) / 2.0  # {-1, 1} to {0, 1}
-        loss = F.npx.relu(pred) - pred * label + F.npx.softplus(-F.np.abs(pred))
-        return self._batch_mean(_apply_weighting(loss, self._weight, sample_weight))
+        return F.npx.relu(pred) - pred * label + F.npx.softplus(-F.np.abs(pred))

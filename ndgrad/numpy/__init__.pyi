@@ -2,30 +2,31 @@
 from collections.abc import Sequence
 from typing import Any
 
-import numpy
+from numpy import (
+    bool_ as bool_,
+    dtype as dtype,
+    finfo as finfo,
+    float16 as float16,
+    float32 as float32,
+    float64 as float64,
+    iinfo as iinfo,
+    int8 as int8,
+    int16 as int16,
+    int32 as int32,
+    int64 as int64,
+    uint8 as uint8,
+)
 
 from ndgrad._ndarray import ndarray as ndarray
 from ndgrad._typing import ArrayLike, Axis, DTypeLike, ShapeLike
 
 from . import fft as fft, linalg as linalg, random as random
 
-bool_ = numpy.bool
-dtype = numpy.dtype
 e: float
-finfo = numpy.finfo
-float16 = numpy.float16
-float32 = numpy.float32
-float64 = numpy.float64
-iinfo = numpy.iinfo
 inf: float
-int16 = numpy.int16
-int32 = numpy.int32
-int64 = numpy.int64
-int8 = numpy.int8
 nan: float
 newaxis: None
 pi: float
-uint8 = numpy.uint8
 
 def abs(x: ArrayLike) -> ndarray: ...
 def absolute(x: ArrayLike, /, out: ndarray | None = ..., *, where: ArrayLike = ..., casting: str = ..., order: str | None = ..., dtype: DTypeLike = ..., subok: bool = ..., signature: ArrayLike | None = ...) -> ndarray: ...

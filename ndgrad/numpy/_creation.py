@@ -106,31 +106,28 @@ def asarray(a: ArrayLike, dtype: DTypeLike | None = None, ctx: Any = None) -> nd
     return array(a, dtype=dtype, copy=False, ctx=ctx)
 
 
-def zeros(
-    shape: ShapeLike,
-    dtype: DTypeLike | None = None,
-    order: Literal['C', 'F'] = 'C',
-    ctx: Any = None,
-) -> ndarray:
-    return wrap(on_context(numpy.zeros(shape, _float(dtype), order), ctx))
+def _filled(kernel: Callable[..., Any], values: str) -> Callable[..., ndarray]:
+    """NumPy's creation function `kernel` (``numpy.zeros``, ...) with MXNet's default
+    dtype and a context to create the array on."""
+
+    def create(
+        shape: ShapeLike,
+        dtype: DTypeLike | None = None,
+        order: Literal['C', 'F'] = 'C',
+        ctx: Any = None,
+    ) -> ndarray:
+        return wrap(on_context(kernel(shape, _float(dtype), order), ctx))
+
+    create.__name__ = create.__qualname__ = kernel.__name__
+    create.__doc__ = (
+        f'A new array of `shape` {values}, of the default float dtype unless `dtype` is given.'
+    )
+    return create
 
 
-def ones(
-    shape: ShapeLike,
-    dtype: DTypeLike | None = None,
-    order: Literal['C', 'F'] = 'C',
-    ctx: Any = None,
-) -> ndarray:
-    return wrap(on_context(numpy.ones(shape, _float(dtype), order), ctx))
-
-
-def empty(
-    shape: ShapeLike,
-    dtype: DTypeLike | None = None,
-    order: Literal['C', 'F'] = 'C',
-    ctx: Any = None,
-) -> ndarray:
-    return wrap(on_context(numpy.empty(shape, _float(dtype), order), ctx))
+zeros = _filled(numpy.zeros, 'filled with 0')
+ones = _filled(numpy.ones, 'filled with 1')
+empty = _filled(numpy.empty, 'whose values are not initialized')
 
 
 def full(

@@ -156,29 +156,31 @@ def _fold_jvp(xp, t, ans, cols, size, stride, dilate, pad):
     return xp.fold(t, size=size, stride=stride, dilate=dilate, pad=pad)
 
 
+def _window_sum_vjp(xp, g, ans, x, kernel, stride, pad):
+    size = x.shape[-len(kernel) :]
+    return xp.window_spread(g, size=size, kernel=kernel, stride=stride, pad=pad)
+
+
+def _window_sum_jvp(xp, t, ans, x, kernel, stride, pad):
+    return xp.window_sum(t, kernel=kernel, stride=stride, pad=pad)
+
+
+def _window_spread_vjp(xp, g, ans, y, size, kernel, stride, pad):
+    return xp.window_sum(g, kernel=kernel, stride=stride, pad=pad)
+
+
+def _window_spread_jvp(xp, t, ans, y, size, kernel, stride, pad):
+    return xp.window_spread(t, size=size, kernel=kernel, stride=stride, pad=pad)
+
+
 op('unfold', _unfold, _unfold_vjp, _unfold_jvp, save='shapes', export=None)
 op('fold', _fold, _fold_vjp, _fold_jvp, save='shapes', export=None)
-op(
-    'window_sum',
-    _window_sum,
-    lambda xp, g, ans, x, kernel, stride, pad: xp.window_spread(
-        g, size=x.shape[-len(kernel) :], kernel=kernel, stride=stride, pad=pad
-    ),
-    lambda xp, t, ans, x, kernel, stride, pad: xp.window_sum(
-        t, kernel=kernel, stride=stride, pad=pad
-    ),
-    save='shapes',
-    export=None,
-)
+op('window_sum', _window_sum, _window_sum_vjp, _window_sum_jvp, save='shapes', export=None)
 op(
     'window_spread',
     _window_spread,
-    lambda xp, g, ans, y, size, kernel, stride, pad: xp.window_sum(
-        g, kernel=kernel, stride=stride, pad=pad
-    ),
-    lambda xp, t, ans, y, size, kernel, stride, pad: xp.window_spread(
-        t, size=size, kernel=kernel, stride=stride, pad=pad
-    ),
+    _window_spread_vjp,
+    _window_spread_jvp,
     save='shapes',
     export=None,
 )

@@ -132,20 +132,23 @@ op('log', numpy.log, lambda xp, g, ans, x: g / x, jvp='elementwise')
 op('log2', numpy.log2, lambda xp, g, ans, x: g / (x * _LN2), jvp='elementwise')
 op('log10', numpy.log10, lambda xp, g, ans, x: g / (x * _LN10), jvp='elementwise')
 op('log1p', numpy.log1p, lambda xp, g, ans, x: g / (1 + x), jvp='elementwise')
-op(
-    'logaddexp',
-    numpy.logaddexp,
-    (lambda xp, g, ans, x, y: g * xp.exp(x - ans), lambda xp, g, ans, x, y: g * xp.exp(y - ans)),
-    jvp='elementwise',
-    save='both',
-)
-op(
-    'logaddexp2',
-    numpy.logaddexp2,
-    (lambda xp, g, ans, x, y: g * xp.exp2(x - ans), lambda xp, g, ans, x, y: g * xp.exp2(y - ans)),
-    jvp='elementwise',
-    save='both',
-)
+
+
+def _logaddexp_rules(exp):
+    """d/dx and d/dy of ``log(exp(x) + exp(y))`` in the base of `exp` ('exp' or 'exp2'):
+    each input's share of the sum, ``exp(input - ans)``."""
+
+    def dx(xp, g, ans, x, y):
+        return g * getattr(xp, exp)(x - ans)
+
+    def dy(xp, g, ans, x, y):
+        return g * getattr(xp, exp)(y - ans)
+
+    return dx, dy
+
+
+for _name, _exp in (('logaddexp', 'exp'), ('logaddexp2', 'exp2')):
+    op(_name, getattr(numpy, _name), _logaddexp_rules(_exp), jvp='elementwise', save='both')
 
 # --- trigonometric and hyperbolic ------------------------------------------------------------
 
@@ -424,20 +427,14 @@ def _quotient(xp, x, y, ans):
     return xp.rint((x - ans) / y)
 
 
-op(
-    'remainder',
-    numpy.remainder,
-    (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
-    jvp='elementwise',
-    save='both',
-)
-op(
-    'fmod',
-    numpy.fmod,
-    (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
-    jvp='elementwise',
-    save='both',
-)
+for _name in ('remainder', 'fmod'):
+    op(
+        _name,
+        getattr(numpy, _name),
+        (lambda xp, g, ans, x, y: g, lambda xp, g, ans, x, y: -g * _quotient(xp, x, y, ans)),
+        jvp='elementwise',
+        save='both',
+    )
 
 
 @composite()

@@ -80,6 +80,12 @@ def _check_n(n, what='n'):
     return None if n is None else int(n)
 
 
+def _one_d(transform, a, n, axis, norm):
+    """The 1-d `transform` (`P._fft` or `P._ifft`) after NumPy's checks of `n` and `axis`."""
+    a = _array(a)
+    return transform(a, n=_check_n(n), axis=_axis(axis, a.ndim), norm=norm)
+
+
 @composite(export='fft')
 def fft(a, n=None, axis=-1, norm=None):
     """The 1-d discrete Fourier transform (``numpy.fft.fft``).
@@ -87,8 +93,7 @@ def fft(a, n=None, axis=-1, norm=None):
     >>> np.fft.fft(np.array([1., 0., 0.]))
     array([1.+0.j, 1.+0.j, 1.+0.j], dtype=complex64)
     """
-    a = _array(a)
-    return P._fft(a, n=_check_n(n), axis=_axis(axis, a.ndim), norm=norm)
+    return _one_d(P._fft, a, n, axis, norm)
 
 
 @composite(export='fft')
@@ -98,8 +103,7 @@ def ifft(a, n=None, axis=-1, norm=None):
     >>> np.fft.ifft(np.array([3., 0., 0.]))
     array([1.+0.j, 1.+0.j, 1.+0.j], dtype=complex64)
     """
-    a = _array(a)
-    return P._ifft(a, n=_check_n(n), axis=_axis(axis, a.ndim), norm=norm)
+    return _one_d(P._ifft, a, n, axis, norm)
 
 
 def _half(n):

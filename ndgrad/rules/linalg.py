@@ -335,20 +335,21 @@ def _as_rows(xp, t, m, ans):
     return xp.broadcast_to(xp.expand_dims(t, -2), t.shape[:-1] + ans.shape)
 
 
-op(
-    'tril',
-    numpy.tril,
-    lambda xp, g, ans, m, k=0: xp.tril(g, k=k),
-    lambda xp, t, ans, m, k=0: xp.tril(_as_rows(xp, t, m, ans), k=k),
-    save='shapes',
-)
-op(
-    'triu',
-    numpy.triu,
-    lambda xp, g, ans, m, k=0: xp.triu(g, k=k),
-    lambda xp, t, ans, m, k=0: xp.triu(_as_rows(xp, t, m, ans), k=k),
-    save='shapes',
-)
+def _triangle_rules(name):
+    """The rules of `name` ('tril' or 'triu'): the gradient, and the tangent, keep the
+    same triangle."""
+
+    def vjp(xp, g, ans, m, k=0):
+        return getattr(xp, name)(g, k=k)
+
+    def jvp(xp, t, ans, m, k=0):
+        return getattr(xp, name)(_as_rows(xp, t, m, ans), k=k)
+
+    return vjp, jvp
+
+
+for _name in ('tril', 'triu'):
+    op(_name, getattr(numpy, _name), *_triangle_rules(_name), save='shapes')
 
 
 # --- norms ----------------------------------------------------------------------------

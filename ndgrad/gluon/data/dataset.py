@@ -52,7 +52,7 @@ class Dataset:
     def take(self, count):
         """The first `count` samples (all of them when `count` is None or too large)."""
         count = len(self) if count is None else min(count, len(self))
-        return _IndexedDataset(self, range(count))
+        return self._at(range(count))
 
     def shard(self, num_shards, index):
         """Shard `index` of `num_shards` nearly equal contiguous parts (the first ones get
@@ -61,7 +61,11 @@ class Dataset:
             raise ValueError(f'shard index {index} out of range for {num_shards} shards')
         each, extra = divmod(len(self), num_shards)
         start = index * each + min(index, extra)
-        return _IndexedDataset(self, range(start, start + each + (index < extra)))
+        return self._at(range(start, start + each + (index < extra)))
+
+    def _at(self, indices):
+        """The samples at `indices`, read when asked for: sample i is ``self[indices[i]]``."""
+        return _LazyTransformDataset(indices, self.__getitem__)
 
 
 class SimpleDataset(Dataset):
@@ -110,6 +114,9 @@ class ArrayDataset(Dataset):
 
 
 class _LazyTransformDataset(Dataset):
+    """The samples of `data` through `fn` (``fn(*sample)``, ``fn(sample)`` for a
+    non-tuple), computed each time one is read."""
+
     def __init__(self, data, fn):
         self._data = data
         self._fn = fn
@@ -134,15 +141,3 @@ class _FirstElement:
         if rest:
             return (self._fn(first),) + rest
         return self._fn(first)
-
-
-class _IndexedDataset(Dataset):
-    def __init__(self, data, indices):
-        self._data = data
-        self._indices = indices
-
-    def __len__(self):
-        return len(self._indices)
-
-    def __getitem__(self, idx):
-        return self._data[self._indices[idx]]

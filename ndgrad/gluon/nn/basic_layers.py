@@ -96,6 +96,16 @@ class HybridSequential(_Stack, HybridBlock):
     """
 
 
+def deferred_parameter(block, name, shape, init, **kwargs):
+    """`block`'s parameter `name` (`kwargs`: Parameter's other arguments), its unknown
+    dimensions (0) inferred at the first call.
+
+    >>> deferred_parameter(HybridSequential(prefix='net_'), 'w', (0, 3), 'ones')
+    Parameter net_w (shape=(-1, 3), dtype=<class 'numpy.float32'>)
+    """
+    return block.params.get(name, shape=shape, init=init, allow_deferred_init=True, **kwargs)
+
+
 def fully_connected(x, weight, bias=None, flatten=True):
     """``x · weightᵀ + bias``; with `flatten`, x is first reshaped to (batch, -1)."""
     if flatten and x.ndim != 2:
@@ -132,20 +142,12 @@ class Dense(HybridBlock):
         with self.name_scope():
             self._units = units
             self._in_units = in_units
-            self.weight = self.params.get(
-                'weight',
-                shape=(units, in_units),
-                init=weight_initializer,
-                dtype=dtype,
-                allow_deferred_init=True,
+            self.weight = deferred_parameter(
+                self, 'weight', (units, in_units), weight_initializer, dtype=dtype
             )
             if use_bias:
-                self.bias = self.params.get(
-                    'bias',
-                    shape=(units,),
-                    init=bias_initializer,
-                    dtype=dtype,
-                    allow_deferred_init=True,
+                self.bias = deferred_parameter(
+                    self, 'bias', (units,), bias_initializer, dtype=dtype
                 )
             else:
                 self.bias = None
@@ -195,12 +197,12 @@ def _channel_param(block, name, in_channels, init, learned, differentiable=None)
     """A normalization layer's per-channel parameter of shape ``(in_channels,)``, its
     shape deferred to the first call; ``grad_req='null'`` unless `learned`, and
     differentiable only when `learned` unless `differentiable` says otherwise."""
-    return block.params.get(
+    return deferred_parameter(
+        block,
         name,
+        (in_channels,),
+        init,
         grad_req='write' if learned else 'null',
-        shape=(in_channels,),
-        init=init,
-        allow_deferred_init=True,
         differentiable=learned if differentiable is None else differentiable,
     )
 
@@ -351,12 +353,8 @@ class Embedding(HybridBlock):
             'dtype': dtype,
             'sparse_grad': sparse_grad,
         }
-        self.weight = self.params.get(
-            'weight',
-            shape=(input_dim, output_dim),
-            init=weight_initializer,
-            dtype=dtype,
-            allow_deferred_init=True,
+        self.weight = deferred_parameter(
+            self, 'weight', (input_dim, output_dim), weight_initializer, dtype=dtype
         )
 
     def hybrid_forward(self, F, x, weight):

@@ -15,6 +15,7 @@ from numbers import Number
 
 from ..block import HybridBlock
 from .activations import Activation
+from .basic_layers import deferred_parameter
 
 __all__ = [
     'AvgPool1D',
@@ -48,8 +49,17 @@ def _npx_op(F, name):
     return op
 
 
+def _check_layout(name, layout, allowed):
+    if layout not in allowed:
+        raise ValueError(f'{name}: layout must be {" or ".join(allowed)}, got {layout!r}')
+
+
 class _Conv(HybridBlock):
-    """N-d convolution (or transposed convolution): weight and bias, then an activation."""
+    """N-d convolution (or transposed convolution, where `_op_name` is 'deconvolution'):
+    weight and bias, then an activation. `kernel_size` and the other sizes span the
+    spatial axes of `layout`, one of `_layouts`."""
+
+    _op_name = 'convolution'
 
     def __init__(
         self,
@@ -60,22 +70,22 @@ class _Conv(HybridBlock):
         dilation,
         groups,
         layout,
-        in_channels=0,
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        op_name='convolution',
+        in_channels,
+        activation,
+        use_bias,
+        weight_initializer,
+        bias_initializer,
         adj=None,
         prefix=None,
         params=None,
     ):
+        _check_layout(type(self).__name__, layout, self._layouts)
+        n = len(layout) - 2
+        kernel_size = _tuple(kernel_size, n, 'kernel_size')
         super().__init__(prefix=prefix, params=params)
-        n = len(kernel_size)
         with self.name_scope():
             self._channels = channels
             self._in_channels = in_channels
-            self._op_name = op_name
             self._kwargs = {
                 'kernel': kernel_size,
                 'stride': _tuple(strides, n, 'strides'),
@@ -88,16 +98,11 @@ class _Conv(HybridBlock):
             }
             if adj is not None:
                 self._kwargs['adj'] = _tuple(adj, n, 'output_padding')
-            self.weight = self.params.get(
-                'weight',
-                shape=self._weight_shape(in_channels),
-                init=weight_initializer,
-                allow_deferred_init=True,
+            self.weight = deferred_parameter(
+                self, 'weight', self._weight_shape(in_channels), weight_initializer
             )
             if use_bias:
-                self.bias = self.params.get(
-                    'bias', shape=(channels,), init=bias_initializer, allow_deferred_init=True
-                )
+                self.bias = deferred_parameter(self, 'bias', (channels,), bias_initializer)
             else:
                 self.bias = None
             self.act = (
@@ -160,6 +165,8 @@ class Conv1D(_Conv):
     (4, 2, 3)
     """
 
+    _layouts = ('NCW', 'NWC')
+
     def __init__(
         self,
         channels,
@@ -176,11 +183,9 @@ class Conv1D(_Conv):
         in_channels=0,
         **kwargs,
     ):
-        if layout not in ('NCW', 'NWC'):
-            raise ValueError(f"Conv1D: only supports 'NCW' and 'NWC' layout, got {layout!r}")
         super().__init__(
             channels,
-            _tuple(kernel_size, 1, 'kernel_size'),
+            kernel_size,
             strides,
             padding,
             dilation,
@@ -202,6 +207,8 @@ class Conv2D(_Conv):
     (4, 2, 3, 2)
     """
 
+    _layouts = ('NCHW', 'NHWC')
+
     def __init__(
         self,
         channels,
@@ -218,11 +225,9 @@ class Conv2D(_Conv):
         in_channels=0,
         **kwargs,
     ):
-        if layout not in ('NCHW', 'NHWC'):
-            raise ValueError(f"Conv2D: only supports 'NCHW' and 'NHWC' layout, got {layout!r}")
         super().__init__(
             channels,
-            _tuple(kernel_size, 2, 'kernel_size'),
+            kernel_size,
             strides,
             padding,
             dilation,
@@ -244,6 +249,9 @@ class Conv1DTranspose(_Conv):
     (2, 4, 3)
     """
 
+    _op_name = 'deconvolution'
+    _layouts = ('NCW',)
+
     def __init__(
         self,
         channels,
@@ -261,11 +269,9 @@ class Conv1DTranspose(_Conv):
         in_channels=0,
         **kwargs,
     ):
-        if layout != 'NCW':
-            raise ValueError(f"Conv1DTranspose: only supports 'NCW' layout, got {layout!r}")
         super().__init__(
             channels,
-            _tuple(kernel_size, 1, 'kernel_size'),
+            kernel_size,
             strides,
             padding,
             dilation,
@@ -276,7 +282,6 @@ class Conv1DTranspose(_Conv):
             use_bias,
             weight_initializer,
             bias_initializer,
-            op_name='deconvolution',
             adj=output_padding,
             **kwargs,
         )
@@ -288,6 +293,9 @@ class Conv2DTranspose(_Conv):
     >>> Conv2DTranspose(4, 3, in_channels=2).weight.shape
     (2, 4, 3, 3)
     """
+
+    _op_name = 'deconvolution'
+    _layouts = ('NCHW',)
 
     def __init__(
         self,
@@ -306,11 +314,9 @@ class Conv2DTranspose(_Conv):
         in_channels=0,
         **kwargs,
     ):
-        if layout != 'NCHW':
-            raise ValueError(f"Conv2DTranspose: only supports 'NCHW' layout, got {layout!r}")
         super().__init__(
             channels,
-            _tuple(kernel_size, 2, 'kernel_size'),
+            kernel_size,
             strides,
             padding,
             dilation,
@@ -321,7 +327,6 @@ class Conv2DTranspose(_Conv):
             use_bias,
             weight_initializer,
             bias_initializer,
-            op_name='deconvolution',
             adj=output_padding,
             **kwargs,
         )
@@ -367,11 +372,6 @@ class _Pooling(HybridBlock):
             f'global_pool={kw["global_pool"]}, pool_type={kw["pool_type"]}, '
             f'layout={kw["layout"]})'
         )
-
-
-def _check_layout(name, layout, allowed):
-    if layout not in allowed:
-        raise ValueError(f'{name}: only {" and ".join(allowed)} layouts are valid, got {layout!r}')
 
 
 class MaxPool1D(_Pooling):
