@@ -28,7 +28,7 @@ from ._buffers import conj_complex
 from ._graph import Leaf, Meta, Output, PerInput
 from ._ndarray import ndarray, wrap
 from ._primitive import REC, Primitive
-from ._state import STATE, scope
+from ._state import recording, scope
 
 __all__ = ['Function', 'custom_vjp']
 
@@ -149,7 +149,7 @@ class _Call:
                 continue
             _check_kind(r, f'{what} of {self.name}', f' at position {k}')
             if not isinstance(r, ndarray):
-                if STATE.recording:
+                if recording():
                     raise TypeError(
                         f'{what} of {self.name} returned a {type(r).__name__} while its own '
                         f'derivative is being recorded (for a second derivative, or for '

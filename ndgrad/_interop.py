@@ -26,7 +26,7 @@ import numpy
 
 from ._ndarray import ndarray
 from ._primitive import COMPOSITES, REGISTRY, exports
-from ._state import STATE
+from ._state import recording
 
 _REDUCE = {'add': 'sum', 'multiply': 'prod', 'maximum': 'max', 'minimum': 'min'}
 _METADATA = {
@@ -72,7 +72,7 @@ def carries_history(value):
     >>> carries_history([np.ones(2), 1.0])
     False
     """
-    if not STATE.recording:
+    if not recording():
         return False
     return _holds_node(value)
 

@@ -8,7 +8,7 @@ from . import _backend, _interop, numpy as np
 from ._errors import GradientLostWarning, InPlaceModificationError
 from ._ndarray import ndarray, wrap
 from ._primitive import REGISTRY, SCALARS, _wrap_out, renewed
-from ._state import STATE
+from ._state import recording
 from ._writes import CLOCK, holds_variable, is_stale, mark_written, written_within
 from .rules.indexing import raw_index as _raw_index
 
@@ -20,7 +20,7 @@ _getitem, _setitem, _unstack = REGISTRY['getitem'], REGISTRY['setitem'], REGISTR
 def __getitem__(self, index):
     if type(index) is not int:
         index = _raw_index(index)
-    if not STATE.recording or self._node is None:
+    if not recording() or self._node is None:
         return _wrap_out(self._data[index])
     return _getitem.record((self,), {'index': index})
 
@@ -28,7 +28,7 @@ def __getitem__(self, index):
 def __iter__(self):
     if self._data.ndim == 0:
         raise TypeError('iteration over a 0-d array')
-    if STATE.recording and self._node is not None:
+    if recording() and self._node is not None:
         return iter(_unstack(self, -self._data.ndim))  # one recorded op for all the rows
     return (self[i] for i in range(self._data.shape[0]))
 
@@ -37,7 +37,7 @@ def assign(self, index, value):
     """``x[index] = value``, in place as in NumPy (views and aliases of x see it); under
     ``record()`` x's history becomes the assignment."""
     index = _raw_index(index)
-    if STATE.recording and _recorded_write(self, value):
+    if recording() and _recorded_write(self, value):
         target, node = self, self._node
         if (
             node is not None
@@ -141,7 +141,7 @@ def _operator(prim, reflected=False):
     ``record()``, else its bare kernel (the common operators' per-call overhead)."""
 
     def method(self, other):
-        if STATE.recording:
+        if recording():
             return prim.binary(other, self) if reflected else prim.binary(self, other)
         a, b = self._data, other._data if type(other) is ndarray else other
         try:
@@ -190,7 +190,7 @@ __abs__, __invert__ = _calling_unary(np.absolute), _calling_unary(np.invert)
 
 def _inplace(fn):
     def method(self, other):
-        if STATE.recording and _recorded_write(self, other):
+        if recording() and _recorded_write(self, other):
             write_recorded(self, fn(self, other))
             return self
         # (a variable keeps its gradient buffer: ``w -= lr * w.grad``; the write count

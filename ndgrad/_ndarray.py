@@ -14,7 +14,7 @@ import numpy
 from . import _backend
 from ._errors import GradientLostWarning
 from ._graph import Leaf
-from ._state import CONFIG, STATE
+from ._state import CONFIG, recording
 from ._writes import mark_variable
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ class ndarray:
         return bool(self._data)
 
     def _warn_if_recorded(self, what: str, stacklevel: int = 3) -> None:
-        if STATE.recording and self._node is not None:
+        if recording() and self._node is not None:
             warnings.warn(
                 f'{what} on an array with recorded history inside autograd.record() gives a '
                 f'Python number, which carries no gradient: derivatives through it are lost. '

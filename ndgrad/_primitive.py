@@ -48,7 +48,7 @@ from ._errors import InPlaceModificationError
 from ._graph import Meta, Node, Output, PerInput
 from ._ndarray import ndarray, wrap
 from ._rule_reads import check_save
-from ._state import STATE
+from ._state import STATE, recording
 from ._writes import CLOCK, is_stale, owner
 
 
@@ -143,7 +143,7 @@ class Primitive:
             kwargs['axis'] = tuple(kwargs['axis'])
         if kwargs and self.keyed is not None:
             return self.keyed(*args, **kwargs)
-        if STATE.recording:
+        if recording():
             return self.record(args, kwargs)
         try:
             if len(args) == 1:  # (the common case, without building a list)
@@ -526,7 +526,7 @@ def composite(export='np', name=None, sequence=None):
         def recorded(*args, **kwargs):
             if kwargs and type(kwargs.get('axis')) is list:  # (as `Primitive.__call__`)
                 kwargs['axis'] = tuple(kwargs['axis'])
-            if STATE.recording and (_holds_list(args) or (kwargs and _holds_list(kwargs.values()))):
+            if recording() and (_holds_list(args) or (kwargs and _holds_list(kwargs.values()))):
                 args, kwargs = _stacked_lists(args, kwargs, position, sequence)
             return fn(*args, **kwargs)
 

@@ -1,18 +1,26 @@
-"""Per-thread autograd flags, the one way to set them for a block (`scope`), and the
+"""The autograd flags, the one way to set them for a block (`scope`), and the
 process-wide default float dtype."""
 
+import contextvars
 import functools
 import threading
 
 import numpy
 
+# `recording`: ops build a graph. `training`: layers such as dropout act. Context
+# variables: each thread has its own (a new thread starts with neither), and so has
+# each asyncio task (a task recording does not make its neighbours record). Read as
+# ``recording()``: the check every op makes, a quarter of a thread-local's cost.
+_RECORDING = contextvars.ContextVar('ndgrad.recording', default=False)
+_TRAINING = contextvars.ContextVar('ndgrad.training', default=False)
+recording, set_recording, reset_recording = _RECORDING.get, _RECORDING.set, _RECORDING.reset
+training, set_training, reset_training = _TRAINING.get, _TRAINING.set, _TRAINING.reset
+
 
 class _State(threading.local):
-    """`recording`: ops build a graph. `training`: layers such as dropout act."""
+    """Per-thread debugging and transform state."""
 
     def __init__(self):
-        self.recording = False
-        self.training = False
         self.transform_depth = 0  # how many ndgrad.func transforms are active
         self.anomaly = False  # inside autograd.detect_anomaly()
 
@@ -23,27 +31,32 @@ STATE = _State()
 class scope:
     """Set the recording and training flags (None: unchanged) for a block, then restore
     them; also a decorator. A class with slots, not a generator: it opens every training
-    step's ``record()``.
+    step's ``record()`` and every backward pass.
 
     >>> with scope(True, None):
-    ...     STATE.recording
+    ...     recording()
     True
     """
 
-    __slots__ = ('recording', 'saved', 'training')
+    __slots__ = ('recording', 'tokens', 'training')
 
     def __init__(self, recording, training=None):
         self.recording, self.training = recording, training
 
     def __enter__(self):
-        self.saved = STATE.recording, STATE.training
-        if self.recording is not None:
-            STATE.recording = self.recording
-        if self.training is not None:
-            STATE.training = self.training
+        # (a flag is set only where its value changes: a set costs as much as a call)
+        rec, train = self.recording, self.training
+        self.tokens = (
+            None if rec is None or rec is recording() else set_recording(rec),
+            None if train is None or train is training() else set_training(train),
+        )
 
     def __exit__(self, *exc):
-        STATE.recording, STATE.training = self.saved
+        rec, train = self.tokens
+        if rec is not None:
+            reset_recording(rec)
+        if train is not None:
+            reset_training(train)
 
     def __call__(self, fn):
         @functools.wraps(fn)

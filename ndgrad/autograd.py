@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy
 
-from . import _backend, _engine
+from . import _backend, _engine, _state
 from ._buffers import conj_complex, store
 from ._checks import recorded_nodes
 from ._graph import BUFFERED
@@ -68,23 +68,25 @@ def predict_mode() -> Scope:
 
 def is_recording() -> bool:
     """Whether operations are being recorded for differentiation."""
-    return STATE.recording
+    return _state.recording()
 
 
 def is_training() -> bool:
     """Whether training mode is on (``record()`` turns it on)."""
-    return STATE.training
+    return _state.training()
 
 
 def set_recording(is_recording: bool) -> bool:
     """Turn recording on or off; returns the previous state."""
-    previous, STATE.recording = STATE.recording, bool(is_recording)
+    previous = _state.recording()
+    _state.set_recording(bool(is_recording))
     return previous
 
 
 def set_training(train_mode: bool) -> bool:
     """Turn training mode on or off; returns the previous state."""
-    previous, STATE.training = STATE.training, bool(train_mode)
+    previous = _state.training()
+    _state.set_training(bool(train_mode))
     return previous
 
 

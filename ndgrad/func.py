@@ -39,7 +39,7 @@ from ._checks import check_current
 from ._graph import Leaf
 from ._ndarray import ndarray, wrap
 from ._primitive import REC
-from ._state import STATE, scope
+from ._state import STATE, recording, scope
 from ._typing import PyTree
 from ._writes import mark_variable
 
@@ -104,7 +104,7 @@ class _Trace:
     transform, or the caller's ``record()``, may differentiate them)."""
 
     def __enter__(self) -> '_Trace':
-        self.nested = STATE.transform_depth > 0 or STATE.recording
+        self.nested = STATE.transform_depth > 0 or recording()
         self.recording = scope(True)
         self.recording.__enter__()
         STATE.transform_depth += 1
@@ -515,7 +515,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
         nested = (
             trace.nested
             or STATE.transform_depth > 0
-            or STATE.recording
+            or recording()
             or any(isinstance(c, ndarray) and c._node is not None for c in cots)
         )
         # a copy: _pull consumes its list, and the cotangents are compared with the results

@@ -1,6 +1,7 @@
 """The behaviour of MXNet's autograd API: gradient buffers, record/pause/modes,
 retain_graph, detach, head gradients, autograd.grad, threads, memory."""
 
+import asyncio
 import gc
 import threading
 import weakref
@@ -321,6 +322,38 @@ def test_recording_state_is_per_thread():
     assert seen['recording'] is False and seen['training'] is False
     assert seen['node'] is None
     numpy.testing.assert_array_equal(seen['grad'], [0.0, 2.0, 4.0])
+
+
+def test_recording_state_is_per_asyncio_task():
+    """A task that records while another awaits does not make the other record."""
+    events = {}
+
+    async def recorder(started, done):
+        x = np.arange(3)
+        x.attach_grad()
+        with autograd.record():
+            started.set()
+            await done.wait()  # the other task runs while this one records
+            y = (x * x).sum()
+        y.backward()
+        events['grad'] = x.grad.asnumpy()
+
+    async def bystander(started, done):
+        await started.wait()
+        events['recording'] = autograd.is_recording()
+        events['training'] = autograd.is_training()
+        events['node'] = (np.arange(3) * 2)._node
+        done.set()
+
+    async def main():
+        started, done = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(recorder(started, done), bystander(started, done))
+
+    asyncio.run(main())
+    assert events['recording'] is False and events['training'] is False
+    assert events['node'] is None
+    numpy.testing.assert_array_equal(events['grad'], [0.0, 2.0, 4.0])
+    assert not autograd.is_recording()
 
 
 # --- autograd.grad and mark_variables -------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy
 from .._backend import kind, on_context
 from .._ndarray import ndarray, raw, wrap
 from .._primitive import REC, _holds_graph, stack_nested
-from .._state import CONFIG, STATE
+from .._state import CONFIG, recording
 from .._typing import ArrayLike, DTypeLike, ShapeLike
 
 # (what users see are the signatures in __init__.pyi; `Any` below marks values handed on
@@ -56,7 +56,7 @@ def array(
     """
     if ctx is not None:
         return array(object, dtype, copy, ndmin).as_in_ctx(ctx)  # (recorded: a copy)
-    if STATE.recording and _recorded(object):
+    if recording() and _recorded(object):
         # recorded arrays (or lists of them) keep their gradients: stacked and copied
         listed = type(object) is not ndarray
         out = stack_nested(object) if listed else object

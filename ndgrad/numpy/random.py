@@ -27,7 +27,7 @@ import numpy as _numpy
 from .._backend import on_context as _on_context
 from .._errors import GradientLostWarning as _GradientLostWarning
 from .._ndarray import ndarray as _ndarray, raw as _raw, wrap as _wrap
-from .._state import CONFIG as _CONFIG, STATE as _STATE
+from .._state import CONFIG as _CONFIG, recording as _recording
 from .._writes import mark_written as _mark_written
 
 __all__ = [
@@ -68,7 +68,7 @@ def _float(values, dtype, out=None):
 
 def _recorded(*params):
     """Whether a parameter carries recorded history (inside ``record()``)."""
-    return _STATE.recording and any(type(p) is _ndarray and p._node is not None for p in params)
+    return _recording() and any(type(p) is _ndarray and p._node is not None for p in params)
 
 
 def _draw_shape(size, *params):

@@ -16,7 +16,7 @@ import numpy
 
 from .._ndarray import raw, wrap
 from .._primitive import RAW, REC as P, composite, op
-from .._state import CONFIG, STATE
+from .._state import CONFIG, training
 from .._writes import mark_written
 from ._util import lanes, neg_axis, times_into
 
@@ -199,7 +199,7 @@ def leaky_relu(
             gamma = _along(P, gamma, neg_axis(1, data.ndim), data.ndim)
         return P.where(positive, data, data * gamma)
     if act_type == 'rrelu':
-        if STATE.training:
+        if training():
             slope = numpy.random.uniform(lower_bound, upper_bound, data.shape)
         else:
             slope = (lower_bound + upper_bound) / 2
@@ -644,7 +644,7 @@ def dropout(data, p=0.5, mode='training', axes=None, cudnn_off=True):
         raise ValueError(f'dropout: p is a probability in [0, 1], got {p}')
     if mode not in ('training', 'always'):
         raise ValueError(f"dropout: mode must be 'training' or 'always', got {mode!r}")
-    if p == 0 or (mode == 'training' and not STATE.training):
+    if p == 0 or (mode == 'training' and not training()):
         return data
     shape = list(data.shape)
     for a in () if axes is None else (axes,) if isinstance(axes, int) else axes:
@@ -794,7 +794,7 @@ def batch_norm(
         _check_channel_param('batch_norm', param, value, size)
     if fix_gamma:
         gamma = numpy.ones(size, _float_dtype(x))
-    if STATE.training and not use_global_stats:
+    if training() and not use_global_stats:
         mean, var = _moments(raw(x), others)
         _update_in_place(
             running_mean, momentum * raw(running_mean) + (1 - momentum) * mean.reshape(size)

@@ -14,7 +14,7 @@ from ndgrad._errors import InPlaceModificationError
 from ndgrad._graph import Leaf
 from ndgrad._ndarray import wrap
 from ndgrad._primitive import Primitive
-from ndgrad._state import STATE
+from ndgrad._state import scope
 from ndgrad.testing import numerical_jacobian
 from tests.engine.test_graph_properties import (
     SETTINGS,
@@ -192,12 +192,8 @@ def _leaves(xs):
 
 
 def _recorded(program, leaves):
-    saved = STATE.recording
-    STATE.recording = True
-    try:
+    with scope(True):
         return program(*leaves)
-    finally:
-        STATE.recording = saved
 
 
 def _value(g, shape):
