@@ -340,17 +340,23 @@ def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, 
 # --- pick, one_hot, topk --------------------------------------------------------------
 
 
-def _along_axis(index, axis, shape):
+def _along_axis(index, axis, shape, keep=True):
     """The NumPy index that reads `index` along `axis` of an array of `shape` (its other
-    axes enumerated); `index` lines up with the trailing axes, batch axes lead."""
+    axes enumerated); `index` lines up with the trailing axes, batch axes lead. It has
+    `axis` (size 1) where `keep`, else the result has not."""
     ndim = len(shape)
-    before, after = lanes(tuple(shape), axis % ndim)
-    return before + (index.reshape((1,) * (ndim - index.ndim) + index.shape),) + after
+    if not keep:  # (`index` as given: of size 1 along `axis`)
+        at = axis % index.ndim
+        index = index.reshape(index.shape[:at] + index.shape[at + 1 :])
+    rank = ndim if keep else ndim - 1
+    before, after = lanes(tuple(shape), axis % ndim, keep)
+    if index.ndim != rank:
+        index = index.reshape((1,) * (rank - index.ndim) + index.shape)
+    return before + (index,) + after
 
 
 def _pick_kernel(x, index, axis, keepdims):
-    out = x[_along_axis(index, axis, x.shape)]
-    return out if keepdims else numpy.squeeze(out, axis)
+    return x[_along_axis(index, axis, x.shape, keepdims)]
 
 
 def _unpick_kernel(g, index, axis, shape):
@@ -362,8 +368,8 @@ def _unpick_kernel(g, index, axis, shape):
 
 
 def _pick_vjp(xp, g, ans, x, index, axis, keepdims):
-    if not keepdims:
-        g = xp.expand_dims(g, axis)
+    if not keepdims:  # (`axis` back as size 1: numpy.expand_dims costs more)
+        g = g[(Ellipsis, None) + (slice(None),) * (-1 - axis)]
     return xp.unpick(g, index=index, axis=axis, shape=x.shape)
 
 
@@ -414,7 +420,9 @@ def pick(data, index, axis=-1, keepdims=False, mode='clip'):
         cut = index.ndim + axis + 1
         index = index.reshape(index.shape[:cut] + (1,) + index.shape[cut:])
     kept = data.shape[: data.ndim + axis] + (1,) + data.shape[data.ndim + axis + 1 :]
-    if index.ndim != data.ndim or any(i not in (1, k) for i, k in zip(index.shape, kept)):
+    if index.shape != kept and (
+        index.ndim != data.ndim or any(i not in (1, k) for i, k in zip(index.shape, kept))
+    ):
         raise ValueError(
             f'pick: index of shape {index.shape} does not match data of shape '
             f'{data.shape} with axis {axis} removed'

@@ -103,8 +103,50 @@ def _mean_jvp(xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, wh
     return xp.sum(t * _mean_weights(x, axis, where, ans.dtype), axis=axes, keepdims=keepdims)
 
 
-op('sum', numpy.sum, _sum_vjp, _sum_jvp, save='shapes')
-op('mean', numpy.mean, _mean_vjp, _mean_jvp, save='shapes')
+# (NumPy's float and complex dtypes whose sum and mean are plain ``add.reduce``)
+_REDUCED = frozenset(numpy.dtype(t) for t in 'f8 f4 c16 c8'.split())
+
+
+def _plain(a, dtype, out, where, initial=None):
+    """Whether numpy.sum and numpy.mean of `a` are just ``add.reduce`` (and a division):
+    a NumPy array of a `_REDUCED` dtype, none of the other keywords."""
+    return (
+        type(a) is numpy.ndarray
+        and a.dtype in _REDUCED
+        and dtype is None
+        and out is None
+        and where is None
+        and initial is None
+    )
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """numpy.sum, calling ``add.reduce`` directly where that is all it does (its Python
+    layers cost more than summing a small array)."""
+    if _plain(a, dtype, out, where, initial):
+        return numpy.add.reduce(a, axis, None, None, keepdims)
+    more = {} if where is None else {'where': where}
+    if initial is not None:
+        more['initial'] = initial
+    return numpy.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **more)
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    """numpy.mean, as the sum divided by the count where that is what it computes
+    (float input: NumPy divides complex sums in another precision).
+
+    >>> float(_mean(numpy.array([1.0, 2.0])))
+    1.5
+    """
+    if a.size and a.dtype.kind == 'f' and _plain(a, dtype, out, where):
+        total = numpy.add.reduce(a, axis, None, None, keepdims)
+        return total / (a.size // total.size)
+    more = {} if where is None else {'where': where}
+    return numpy.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **more)
+
+
+op('sum', _sum, _sum_vjp, _sum_jvp, save='shapes')
+op('mean', _mean, _mean_vjp, _mean_jvp, save='shapes')
 
 
 def _nansum(a, axis=None, dtype=None, keepdims=False):
