@@ -104,7 +104,7 @@ def _mean_jvp(xp, t, ans, x, axis=None, dtype=None, out=None, keepdims=False, wh
 
 
 # (NumPy's float and complex dtypes whose sum and mean are plain ``add.reduce``)
-_REDUCED = frozenset(numpy.dtype(t) for t in 'f8 f4 c16 c8'.split())
+_REDUCED = frozenset(numpy.dtype(t) for t in ['f8', 'f4', 'c16', 'c8'])
 
 
 def _plain(a, dtype, out, where, initial=None):
@@ -438,23 +438,25 @@ def _sort_tangent(t, order):
     return numpy.moveaxis(t, -1, order.axis)
 
 
+def _linear_rules(name, transpose):
+    """The vjp and jvp of the op `name`, linear in its input, whose transpose is the op
+    `transpose`."""
+
+    def vjp(xp, g, ans, t, order):
+        return getattr(xp, transpose)(g, order=order)
+
+    def jvp(xp, t, ans, x, order):
+        return getattr(xp, name)(t, order=order)
+
+    return vjp, jvp
+
+
 # both are linear in their input, and each other's transpose
-op(
-    'unsort',
-    _unsort,
-    lambda xp, g, ans, t, order: xp.sort_tangent(g, order=order),
-    lambda xp, t, ans, g, order: xp.unsort(t, order=order),
-    save='shapes',
-    export=None,
-)
-op(
-    'sort_tangent',
-    _sort_tangent,
-    lambda xp, g, ans, t, order: xp.unsort(g, order=order),
-    lambda xp, t, ans, x, order: xp.sort_tangent(t, order=order),
-    save='shapes',
-    export=None,
-)
+for _name, _kernel, _transpose in (
+    ('unsort', _unsort, 'sort_tangent'),
+    ('sort_tangent', _sort_tangent, 'unsort'),
+):
+    op(_name, _kernel, *_linear_rules(_name, _transpose), save='shapes', export=None)
 
 
 def _sort(a, axis=-1):
