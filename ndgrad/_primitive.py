@@ -205,22 +205,7 @@ class Primitive:
             return _wrap_out(out)
         saved = self._saved(args, raws, parents) if loose or versions is None else raws
         if self.nout != 1:
-            out = tuple(o if type(o) is numpy.ndarray else _backend.adopt(o) for o in out)
-            node = self._node(
-                parents,
-                saved,
-                versions,
-                kwargs,
-                out,
-                tuple(o.shape for o in out),
-                tuple(o.dtype for o in out),
-            )
-            return tuple(
-                [
-                    wrap(o, Output(node, k)) if o.dtype.kind in 'fc' else _unrecorded(self, o)
-                    for k, o in enumerate(out)
-                ]
-            )
+            return self._outputs(parents, saved, versions, kwargs, out)
         if type(out) is not numpy.ndarray:
             if type(out) in SCALARS:
                 out = numpy.asarray(out)
@@ -230,6 +215,19 @@ class Primitive:
         if out.dtype.kind not in 'fc':
             return _unrecorded(self, out)
         return wrap(out, self._node(parents, saved, versions, kwargs, out, out.shape, out.dtype))
+
+    def _outputs(self, parents, saved, versions, kwargs, out):
+        """The arrays of a multi-output op's results, each linked to the node by the edge
+        that names its output (integer and boolean results carry no gradient)."""
+        out = tuple(o if type(o) is numpy.ndarray else _backend.adopt(o) for o in out)
+        shapes, dtypes = tuple(o.shape for o in out), tuple(o.dtype for o in out)
+        node = self._node(parents, saved, versions, kwargs, out, shapes, dtypes)
+        return tuple(
+            [
+                wrap(o, Output(node, k)) if o.dtype.kind in 'fc' else _unrecorded(self, o)
+                for k, o in enumerate(out)
+            ]
+        )
 
     def _saved(self, args, raws, parents):
         """What the node keeps of its inputs for the rules (after the kernel ran: NumPy's
@@ -315,16 +313,8 @@ class Primitive:
                 nx if nx is not None else Meta(dx.shape, dx.dtype) if tx is ndarray else x,
                 ny if ny is not None else Meta(dy.shape, dy.dtype) if ty is ndarray else y,
             ]
-        node = Node(
-            self,
-            [nx, ny],
-            saved,
-            versions,
-            NO_KWARGS,
-            out if self.save_output else None,
-            out.shape,
-            out.dtype,
-        )
+        kept = out if self.save_output else None
+        node = Node(self, [nx, ny], saved, versions, NO_KWARGS, kept, out.shape, out.dtype)
         if DEBUG.active and STATE.anomaly:
             node.site = user_site()
         return wrap(out, node)

@@ -344,73 +344,72 @@ class Block:
     def summary(self, *inputs):
         """Print each layer's output shape and parameter count for a forward pass
         on `inputs` (the network must be initialized), as MXNet does."""
-        summary = OrderedDict()
+        from .nn.basic_layers import HybridSequential, Sequential
+
+        summary = OrderedDict(Input=_summary_entry(inputs))
         seen = set()
         hooks = []
 
-        def shape_text(args):
-            if isinstance(args, (list, tuple)):
-                return str(
-                    [
-                        shape_text(a) if isinstance(a, (list, tuple)) else getattr(a, 'shape', a)
-                        for a in args
-                    ]
-                )[1:-1]
-            return str(getattr(args, 'shape', args))
+        def hook(block, _, outputs):
+            entry = summary[f'{block.__class__.__name__}-{len(summary)}'] = _summary_entry(outputs)
+            for param in block.params.values():
+                size = param.data().size
+                entry['n_params'] += size
+                entry['trainable'] += 0 if param.grad_req == 'null' else size
+                if param in seen:
+                    entry['shared'] += size
+                else:
+                    seen.add(param)
 
         def register(block):
-            def hook(block, _, outputs):
-                key = f'{block.__class__.__name__}-{len(summary)}'
-                entry = summary[key] = {
-                    'output_shape': shape_text(outputs),
-                    'n_params': 0,
-                    'trainable': 0,
-                    'shared': 0,
-                }
-                for param in block.params.values():
-                    size = param.data().size
-                    entry['n_params'] += size
-                    entry['trainable'] += 0 if param.grad_req == 'null' else size
-                    if param in seen:
-                        entry['shared'] += size
-                    else:
-                        seen.add(param)
-
-            from .nn.basic_layers import HybridSequential, Sequential
-
             if not isinstance(block, (Sequential, HybridSequential)):
                 hooks.append(block.register_forward_hook(hook))
 
-        summary['Input'] = {
-            'output_shape': shape_text(inputs),
-            'n_params': 0,
-            'trainable': 0,
-            'shared': 0,
-        }
         try:
             self.apply(register)
             self(*inputs)
-            line = '{:>20}  {:>42} {:>15}'
-            print('-' * 80)
-            print(line.format('Layer (type)', 'Output Shape', 'Param #'))
-            print('=' * 80)
-            total = trainable = shared = 0
-            for layer, entry in summary.items():
-                print(line.format(layer, str(entry['output_shape']), entry['n_params']))
-                total += entry['n_params']
-                trainable += entry['trainable']
-                shared += entry['shared']
-            print('=' * 80)
-            print('Parameters in forward computation graph, duplicate included')
-            print('   Total params: ' + str(total))
-            print('   Trainable params: ' + str(trainable))
-            print('   Non-trainable params: ' + str(total - trainable))
-            print('Shared params in forward computation graph: ' + str(shared))
-            print('Unique parameters in model: ' + str(total - shared))
-            print('-' * 80)
+            _print_summary(summary)
         finally:
             for handle in hooks:
                 handle.detach()
+
+
+def _shape_text(args):
+    """The shapes of a layer's inputs or outputs as MXNet's summary prints them."""
+    if isinstance(args, (list, tuple)):
+        return str(
+            [
+                _shape_text(a) if isinstance(a, (list, tuple)) else getattr(a, 'shape', a)
+                for a in args
+            ]
+        )[1:-1]
+    return str(getattr(args, 'shape', args))
+
+
+def _summary_entry(outputs):
+    return {'output_shape': _shape_text(outputs), 'n_params': 0, 'trainable': 0, 'shared': 0}
+
+
+def _print_summary(summary):
+    """MXNet's summary table of the layers' entries, and the parameter totals."""
+    line = '{:>20}  {:>42} {:>15}'
+    print('-' * 80)
+    print(line.format('Layer (type)', 'Output Shape', 'Param #'))
+    print('=' * 80)
+    total = trainable = shared = 0
+    for layer, entry in summary.items():
+        print(line.format(layer, str(entry['output_shape']), entry['n_params']))
+        total += entry['n_params']
+        trainable += entry['trainable']
+        shared += entry['shared']
+    print('=' * 80)
+    print('Parameters in forward computation graph, duplicate included')
+    print('   Total params: ' + str(total))
+    print('   Trainable params: ' + str(trainable))
+    print('   Non-trainable params: ' + str(total - trainable))
+    print('Shared params in forward computation graph: ' + str(shared))
+    print('Unique parameters in model: ' + str(total - shared))
+    print('-' * 80)
 
 
 class HybridBlock(Block):
