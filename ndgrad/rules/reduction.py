@@ -138,7 +138,7 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     >>> float(_mean(numpy.array([1.0, 2.0])))
     1.5
     """
-    if a.size and a.dtype.kind == 'f' and _plain(a, dtype, out, where):
+    if _plain(a, dtype, out, where) and a.dtype.kind == 'f' and a.size:
         total = numpy.add.reduce(a, axis, None, None, keepdims)
         return total / (a.size // total.size)
     more = {} if where is None else {'where': where}
