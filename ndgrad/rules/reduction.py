@@ -131,7 +131,7 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     return numpy.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **more)
 
 
-def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """numpy.mean, as the sum divided by the count where that is what it computes
     (float input: NumPy divides complex sums in another precision).
 
