@@ -8,11 +8,14 @@ test first keeps NumPy's path as it was):
 
 * `kind` names the backend of a data array (``'numpy'``, ``'dask'``, ``'cupy'``);
 * `adopt` takes a kernel's result as an array's data, without computing a Dask array;
+* `move` puts a head gradient's seed on the heads' backend (a number next to Dask data
+  stays NumPy: a constant of the tasks that read it);
 * `broadcast_to` broadcasts a gradient, on Dask in the chunks of the data it goes with;
 * `retry` runs a kernel again after it failed on mixed data: NumPy constants and
   numbers are moved onto the other backend; two backends (or two GPUs) in one op
   raise a TypeError naming both; a kernel a backend lacks raises one naming the op;
-* `to_numpy`, `compute` bring values to the host (one ``dask.compute`` for many);
+* `to_numpy`, `compute` bring values to the host (Dask arrays in one call for many, their
+  graph rewritten by `_dask_compute` so that its tasks allocate fewer chunks);
 * `Context`, `context_of`, `to_context`: MXNet's ``cpu(0)``/``gpu(i)``.
 
 >>> import numpy
@@ -129,7 +132,7 @@ def retry(op: str, fn: Callable[..., Any], raws: list[Any], kwargs: Any, error: 
         raise error
     check_same(raws, op)
     target = next(v for v in raws if kind(v) != 'numpy')
-    moved = [move(v, target) for v in raws]
+    moved = [onto(v, target) for v in raws]
     try:
         return fn(*moved, **kwargs)
     except Exception as again:
@@ -141,6 +144,22 @@ def retry(op: str, fn: Callable[..., Any], raws: list[Any], kwargs: Any, error: 
 
 
 def move(value: Any, like: Any) -> Any:
+    """`value` (a NumPy array or a number) on the backend of `like`, as a head gradient's
+    seed goes there: as `onto` puts it, but a number (one element) stays NumPy next to Dask
+    data. What is computed from it is then computed on the client, and enters the tasks
+    that read it as a constant (`broadcast_to` broadcasts it on the workers, in the data's
+    chunks): no task of its own that every chunk's gradient would wait for and fetch."""
+    if (
+        kind(like) == 'dask'
+        and isinstance(value, (numpy.ndarray, numpy.generic))
+        and value.size == 1
+        and kind(like._meta) == 'numpy'
+    ):
+        return value
+    return onto(value, like)
+
+
+def onto(value: Any, like: Any) -> Any:
     """`value` (a NumPy array or a number) on the backend of `like` (for Dask: a graph of
     one chunk, so that what is computed from it, broadcast, stays in the graph instead of
     being shipped to the workers as NumPy arrays); anything else unchanged."""
@@ -154,7 +173,7 @@ def move(value: Any, like: Any) -> Any:
     if name == 'dask':
         meta = like._meta
         if kind(meta) == 'cupy':
-            value = move(value, meta)
+            value = onto(value, meta)
         import dask.array
 
         # (in `like`'s chunks where it has its shape: a seed then needs no rechunking)
@@ -169,31 +188,40 @@ _NEAR = 4  # how many ops back from a gradient's node `broadcast_to` looks for i
 
 def broadcast_to(g: Any, shape: tuple[int, ...], node: Any) -> Any:
     """`g` (a gradient, on any backend) broadcast to `shape`, the shape of `node`'s output;
-    a Dask gradient split into the chunks of the Dask array of `shape` nearest to `node`.
+    a Dask gradient, or a number (a one-element NumPy gradient, a seed's) next to Dask data,
+    split into the chunks of the Dask array of `shape` nearest to `node`.
 
     Broadcast as Dask broadcasts by default (dims that were size 1 become one chunk), the
     gradient of a reduction (a mean's, a loss's) is one chunk of the data's length that
     every op then combining it with the data splits again: a broadcast task and two
     rechunk tasks per chunk. Broadcast block by block, in the chunks of the data, it is
-    fused into the op that uses it: no task of its own.
+    fused into the op that uses it: no task of its own. A number is a constant of each
+    block's task: no task either, and nothing for the blocks to wait for or fetch.
 
     >>> broadcast_to(numpy.ones(1), (3,), None)
     array([1., 1., 1.])
     """
-    if kind(g) != 'dask':
+    lazy = kind(g) == 'dask'
+    chunks = _chunks_near(node, shape) if lazy or g.size == 1 else None
+    if not lazy and chunks is None:
         return numpy.broadcast_to(g, shape)
     import dask.array
 
-    chunks = _chunks_near(node, shape)
     if chunks is None:
         return dask.array.broadcast_to(g, shape)
-    # (g's blocks must line up with the data's along the axes it is not broadcast on)
-    g = g.rechunk(tuple(c if n != 1 else -1 for n, c in zip(g.shape, chunks)))
+    if lazy:  # (g's blocks must line up with the data's along the axes it is not broadcast on)
+        g = g.rechunk(tuple(c if n != 1 else -1 for n, c in zip(g.shape, chunks)))
+        meta = g._meta
+    else:  # (a number: a constant of each block's task)
+        g = numpy.reshape(g, (1,) * len(shape))
+        meta = numpy.empty((0,) * len(shape), g.dtype)
     blocks = dask.array.empty(shape, chunks=chunks, dtype=bool)  # (never filled or read)
-    return blocks.map_blocks(_broadcast_block, g, dtype=g.dtype, meta=g._meta)
+    return blocks.map_blocks(_broadcast_block, g, dtype=g.dtype, meta=meta)
 
 
 def _broadcast_block(block: Any, g: Any) -> Any:
+    if type(g) is numpy.ndarray and g.size == 1:  # (a number: NumPy loops over it as one)
+        return numpy.broadcast_to(g, block.shape)
     # (a copy, not a view with zero strides: NumPy's loops over those are not vectorized,
     # and every op of the backward pass reading the gradient would run several times slower)
     out = numpy.empty_like(g, shape=block.shape)
@@ -235,14 +263,14 @@ def to_numpy(data: Any) -> numpy.ndarray[Any, Any]:
 
 
 def compute(values: Sequence[Any]) -> list[Any]:
-    """`values` with every Dask array among them computed, in one ``dask.compute`` call
-    (tasks shared between them run once); other values unchanged."""
+    """`values` with every Dask array among them computed, in one call (tasks shared
+    between them run once; see `_dask_compute`); other values unchanged."""
     lazy = [i for i, v in enumerate(values) if kind(v) == 'dask']
     if not lazy:
         return list(values)
-    import dask
+    from ._dask_compute import compute as compute_dask
 
-    done = dask.compute(*[values[i] for i in lazy])
+    done = compute_dask([values[i] for i in lazy])
     out = list(values)
     for i, v in zip(lazy, done):
         out[i] = v if kind(v) != 'numpy' else numpy.asarray(v)
@@ -288,7 +316,7 @@ def like_of(data: Any, value: Any) -> Any:
         import dask.array
 
         return dask.array.from_array(value, chunks=data.chunks)
-    return move(value, data)
+    return onto(value, data)
 
 
 def writable(data: Any, what: str) -> None:
