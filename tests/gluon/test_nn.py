@@ -787,3 +787,21 @@ def test_embedding_and_conv2d_derivatives_to_second_order():
         [x, conv.weight.data(), conv.bias.data()],
         order=2,
     )
+
+
+@pytest.mark.parametrize(
+    ('make', 'message'),
+    [
+        (lambda: nn.Conv2D(4, 3, layout='NCW'), "Conv2D: layout must be NCHW or NHWC, got 'NCW'"),
+        (lambda: nn.Conv1D(4, 3, layout='NHWC'), "Conv1D: layout must be NCW or NWC, got 'NHWC'"),
+        (
+            lambda: nn.Conv2DTranspose(4, 3, layout='NCW'),
+            "Conv2DTranspose: layout must be NCHW, got 'NCW'",
+        ),
+        (lambda: nn.MaxPool2D(layout='NCW'), "MaxPool2D: layout must be NCHW or NHWC, got 'NCW'"),
+        (lambda: nn.AvgPool1D(layout='NCHW'), "AvgPool1D: layout must be NCW or NWC, got 'NCHW'"),
+    ],
+)
+def test_a_layout_of_another_rank_is_refused_naming_the_layer(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
