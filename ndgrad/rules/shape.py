@@ -88,9 +88,29 @@ op(
     export=None,
 )
 op('transpose', numpy.transpose, _transpose_vjp, _transpose_jvp, save='shapes', export=None)
+
+
+def _broadcast_to(x, shape):
+    """numpy.broadcast_to: a read-only view. Of a NumPy array, the view NumPy's own
+    iterator makes, without numpy.broadcast_to's five Python layers (every reduction's
+    gradient is broadcast so)."""
+    if type(x) is numpy.ndarray:
+        try:
+            return numpy.nditer(
+                (x,),
+                flags=('multi_index', 'refs_ok', 'zerosize_ok'),
+                op_flags=(('readonly',),),
+                itershape=shape,
+                order='C',
+            ).itviews[0]
+        except ValueError:  # (numpy.broadcast_to says why, in its words)
+            pass
+    return numpy.broadcast_to(x, shape)
+
+
 op(
     'broadcast_to',
-    lambda x, shape: numpy.broadcast_to(x, shape),
+    _broadcast_to,
     lambda xp, g, ans, x, shape: g,
     _broadcast_to_jvp,
     save='shapes',
