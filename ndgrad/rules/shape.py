@@ -96,16 +96,18 @@ def _broadcast_to(x, shape):
     gradient is broadcast so)."""
     if type(x) is numpy.ndarray:
         try:
-            return numpy.nditer(
+            view = numpy.nditer(
                 (x,),
                 flags=('multi_index', 'refs_ok', 'zerosize_ok'),
                 op_flags=(('readonly',),),
                 itershape=shape,
                 order='C',
             ).itviews[0]
-        except ValueError:  # (numpy.broadcast_to says why, in its words)
-            pass
-    return numpy.broadcast_to(x, shape)
+        except ValueError:
+            view = None
+        if view is not None and view.shape == shape:  # (the iterator takes -1 as 'any')
+            return view
+    return numpy.broadcast_to(x, shape)  # (it says what is wrong, in its words)
 
 
 op(
