@@ -281,8 +281,9 @@ def test_a_gradient_step_runs_as_many_tasks_per_chunk_as_written_by_hand(chunk):
     assert not [n for n in ours.names if n.startswith(('subtract', 'sub-'))]
 
 
-def test_a_losss_seed_is_a_constant_of_the_chunks_tasks():
-    X, y, w = _logistic_data()
+def _graph_computed(X, y, w):
+    """The Dask arrays a logistic step's backward pass hands to `_dask_compute.compute`
+    (not computed: zeros come back)."""
     captured = []
     with pytest.MonkeyPatch.context() as m:
         m.setattr(
@@ -290,7 +291,14 @@ def test_a_losss_seed_is_a_constant_of_the_chunks_tasks():
             lambda arrays: captured.append(arrays) or [numpy.zeros(a.shape) for a in arrays],
         )
         _logistic_step(X, y, w)
+    return captured[0]
+
+
+def test_a_losss_seed_is_a_constant_of_the_chunks_tasks():
     from ndgrad._dask_compute import optimized
+
+    X, y, w = _logistic_data()
+    captured = [_graph_computed(X, y, w)]
 
     p = 1 / (1 + da.exp(-(X @ w)))
     hand = [-da.mean(y * da.log(p) + (1 - y) * da.log(1 - p)), (X.T @ (p - y)) / X.shape[0]]
@@ -371,13 +379,7 @@ def test_a_gradient_step_computes_most_elementwise_ops_into_temporaries():
     from ndgrad._dask_inplace import Elementwise
 
     X, y, w = _logistic_data()
-    captured = []
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(
-            'ndgrad._dask_compute.compute',
-            lambda arrays: captured.append(arrays) or [numpy.zeros(a.shape) for a in arrays],
-        )
-        _logistic_step(X, y, w)
+    captured = [_graph_computed(X, y, w)]
     ops = [t.func for t in _tasks(optimized(captured[0])) if isinstance(t.func, Elementwise)]
     into = [op for op in ops if op.into is not None]
     # per chunk, 22 elementwise ops of which 14 write into a temporary: the sigmoid 4 (3),
