@@ -418,6 +418,10 @@ _METHODS = (
     'asscalar',
 )
 for _name in _METHODS:
-    setattr(ndarray, _name, globals()[_name])
+    _method = globals()[_name]
+    if getattr(_method, '__name__', None) in ('<lambda>', 'method'):  # (made by a factory:
+        # its own name for help() and reprs)
+        _method.__name__, _method.__qualname__ = _name, f'ndarray.{_name}'
+    setattr(ndarray, _name, _method)
 ndarray.__array_ufunc__ = _interop.array_ufunc
 ndarray.__array_function__ = _interop.array_function

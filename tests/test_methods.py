@@ -148,3 +148,9 @@ def test_shape_functions_take_a_list_axis():
     x = np.zeros((1, 3, 1))
     assert np.squeeze(x, axis=[0, 2]).shape == (3,)
     assert np.expand_dims(np.zeros(3), axis=[0, 2]).shape == (1, 3, 1)
+
+
+@pytest.mark.parametrize('name', ['__add__', '__rsub__', '__eq__', '__neg__', '__iadd__'])
+def test_methods_have_their_own_names(name):
+    method = getattr(np.ndarray, name)
+    assert method.__name__ == name and method.__qualname__ == f'ndarray.{name}'
