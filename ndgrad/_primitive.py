@@ -528,7 +528,10 @@ def composite(export='np', name=None, sequence=None):
 
 
 def _holds_list(values):
-    return any((type(v) is list or type(v) is tuple) and _holds_graph(v) for v in values)
+    for v in values:  # noqa: SIM110  (a loop: no generator frame per composite call)
+        if (type(v) is list or type(v) is tuple) and _holds_graph(v):
+            return True
+    return False
 
 
 def _stacked_lists(args, kwargs, position=None, sequence=None):
