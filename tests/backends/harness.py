@@ -9,13 +9,9 @@ ops, indexing (reads and gathers; in-place writes are refused on Dask inside rec
 and the nn ops of ``npx``.
 """
 
-import numpy
-
 import ndgrad
-from ndgrad import autograd
 from ndgrad._backend import kind
 from ndgrad._primitive import Primitive, identity
-from ndgrad.testing import check_grad
 from tests.ops import (
     test_einsum,
     test_elementwise,
@@ -25,6 +21,7 @@ from tests.ops import (
     test_reduction,
     test_shape,
 )
+from tests.ops.harness import case_inputs, check_derivatives, check_float32, check_value
 
 FAMILIES = {
     'elementwise': list(test_elementwise.UNARY + test_elementwise.BINARY),
@@ -48,7 +45,7 @@ def run_case_on(case, move, backend, after=None):
     backend and matches NumPy; derivatives to second order match central differences.
     `after` (a recorded op) brings a result back for the comparisons (CuPy's arrays are
     not NumPy's)."""
-    xs = list(_inputs(case))
+    xs = list(case_inputs(case))
 
     def on_backend(*arrays):
         return case.fn(*[move(a) for a in arrays])
@@ -56,46 +53,10 @@ def run_case_on(case, move, backend, after=None):
     checked = on_backend if after is None else lambda *arrays: after(on_backend(*arrays))
 
     got = on_backend(*[ndgrad.np.array(x) for x in xs])
-    results = got if isinstance(got, (list, tuple)) else [got]
-    for r in results:
+    for r in got if isinstance(got, (list, tuple)) else [got]:
         assert kind(r._data) == backend, f'{case.name}: result computed on {kind(r._data)}'
-    numpy.testing.assert_allclose(
-        numpy.asarray(got) if not isinstance(got, (list, tuple)) else [r.asnumpy() for r in got],
-        case.ref(*xs),
-        rtol=1e-6,
-        atol=1e-9,
-        err_msg=f'{case.name}: value differs from NumPy',
-    )
+    check_value(case, got, xs)
     if case.order:
-        check_grad(
-            checked,
-            xs,
-            order=case.order,
-            modes=case.modes,
-            wrt=case.wrt,
-            rtol=case.rtol,
-            atol=case.atol,
-        )
-        _check_float32_and_backend(case, xs, checked)
-
-
-def _inputs(case):
-    from tests.ops.harness import case_inputs
-
-    return case_inputs(case)
-
-
-def _check_float32_and_backend(case, xs, on_backend):
-    positions = range(len(xs)) if case.wrt is None else case.wrt
-    arrays = [ndgrad.np.array(x.astype(numpy.float32)) for x in xs]
-    for i in positions:
-        arrays[i].attach_grad()
-    with autograd.record():
-        out = on_backend(*arrays)
-    if out._node is None:
-        return
-    out.backward()
-    for i in positions:
-        grad = arrays[i].grad
-        assert grad.dtype == numpy.float32, f'{case.name}: gradient {i} is {grad.dtype}'
-        assert kind(grad._data) == 'numpy', f'{case.name}: a NumPy input got {kind(grad._data)}'
+        check_derivatives(case, checked, xs)
+        for grad in check_float32(case, xs, checked):
+            assert kind(grad._data) == 'numpy', f'{case.name}: a NumPy input got {kind(grad._data)}'

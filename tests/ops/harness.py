@@ -68,40 +68,47 @@ def case_inputs(case, seed=0):
 def run_case(case, seed=0):
     """Values against NumPy, derivatives against finite differences, float32 kept."""
     xs = case_inputs(case, seed)
-    got = case.fn(*[ndgrad.np.array(x) for x in xs])
-    expected = case.ref(*xs)
+    check_value(case, case.fn(*[ndgrad.np.array(x) for x in xs]), xs)
+    if case.order:
+        check_derivatives(case, case.fn, xs)
+    if case.float32 and case.order:
+        check_float32(case, xs, case.fn)
+
+
+def check_value(case, got, xs):
+    """`got`, what an ndgrad form of the case gave on `xs`, against NumPy's value."""
+    values = [r.asnumpy() for r in got] if isinstance(got, (list, tuple)) else numpy.asarray(got)
     numpy.testing.assert_allclose(
-        numpy.asarray(got),
-        expected,
+        values,
+        case.ref(*xs),
         rtol=1e-6,
         atol=1e-9,
         err_msg=f'{case.name}: value differs from NumPy',
     )
-    if case.order:
-        check_grad(
-            case.fn,
-            xs,
-            order=case.order,
-            modes=case.modes,
-            wrt=case.wrt,
-            rtol=case.rtol,
-            atol=case.atol,
-        )
-    if case.float32 and case.order:
-        _check_float32(case, xs)
 
 
-def _check_float32(case, xs):
+def check_derivatives(case, fn, xs):
+    """`fn`'s derivatives (the case's function, or a form of it) at `xs` against central
+    differences, to the case's order, in its modes."""
+    check_grad(
+        fn, xs, order=case.order, modes=case.modes, wrt=case.wrt, rtol=case.rtol, atol=case.atol
+    )
+
+
+def check_float32(case, xs, fn):
+    """float32 inputs get float32 gradients from `fn`; returns those gradients (none where
+    `fn` records nothing)."""
     positions = range(len(xs)) if case.wrt is None else case.wrt
     arrays = [ndgrad.np.array(x.astype(numpy.float32)) for x in xs]
     for i in positions:
         arrays[i].attach_grad()
     with autograd.record():
-        out = case.fn(*arrays)
+        out = fn(*arrays)
     if out._node is None:
-        return
+        return []
     out.backward()
     for i in positions:
         assert arrays[i].grad.dtype == numpy.float32, (
             f'{case.name}: gradient of a float32 input {i} is {arrays[i].grad.dtype}'
         )
+    return [arrays[i].grad for i in positions]

@@ -13,6 +13,12 @@ from tests.ops.test_linalg import assert_matches_pytorch, complex_case
 L = numpy.linalg
 
 
+def _lstsq_result(k):
+    """lstsq's result `k` (0 solution, 1 residuals, 3 singular values), in ndgrad and in
+    NumPy: a case's function and its reference."""
+    return (lambda a, b: np.linalg.lstsq(a, b)[k]), (lambda a, b: L.lstsq(a, b)[k])
+
+
 INVERSES = (
     [
         Case('inv', lambda a: np.linalg.inv(a), L.inv, [(3, 3)], make=well_conditioned),
@@ -71,40 +77,14 @@ INVERSES = (
             [(2, 1, 2, 2), (3, 2, 2)],
             make=well_conditioned,
         ),
-        Case(
-            'lstsq/x-tall-vector',
-            lambda a, b: np.linalg.lstsq(a, b)[0],
-            lambda a, b: L.lstsq(a, b)[0],
-            [(4, 2), (4,)],
-        ),
-        Case(
-            'lstsq/x-tall-matrix',
-            lambda a, b: np.linalg.lstsq(a, b)[0],
-            lambda a, b: L.lstsq(a, b)[0],
-            [(4, 2), (4, 2)],
-        ),
-        Case(
-            'lstsq/x-wide',
-            lambda a, b: np.linalg.lstsq(a, b)[0],
-            lambda a, b: L.lstsq(a, b)[0],
-            [(2, 3), (2,)],
-        ),
-        Case(
-            'lstsq/residuals',
-            lambda a, b: np.linalg.lstsq(a, b)[1],
-            lambda a, b: L.lstsq(a, b)[1],
-            [(4, 2), (4, 2)],
-        ),
-        Case(
-            'lstsq/residuals-vector',
-            lambda a, b: np.linalg.lstsq(a, b)[1],
-            lambda a, b: L.lstsq(a, b)[1],
-            [(3, 2), (3,)],
-        ),
+        Case('lstsq/x-tall-vector', *_lstsq_result(0), [(4, 2), (4,)]),
+        Case('lstsq/x-tall-matrix', *_lstsq_result(0), [(4, 2), (4, 2)]),
+        Case('lstsq/x-wide', *_lstsq_result(0), [(2, 3), (2,)]),
+        Case('lstsq/residuals', *_lstsq_result(1), [(4, 2), (4, 2)]),
+        Case('lstsq/residuals-vector', *_lstsq_result(1), [(3, 2), (3,)]),
         Case(
             'lstsq/singular-values',
-            lambda a, b: np.linalg.lstsq(a, b)[3],
-            lambda a, b: L.lstsq(a, b)[3],
+            *_lstsq_result(3),
             [(3, 2), (3,)],
             wrt=[0],
         ),
@@ -286,30 +266,10 @@ COMPLEX = [
     complex_case('solve/vector', np.linalg.solve, L.solve, [(3, 3), (3,)], make=_shifted),
     complex_case('pinv/tall', np.linalg.pinv, L.pinv, [(3, 2)]),
     complex_case('pinv/wide', np.linalg.pinv, L.pinv, [(2, 2, 3)]),
-    complex_case(
-        'lstsq/solution',
-        lambda a, b: np.linalg.lstsq(a, b)[0],
-        lambda a, b: L.lstsq(a, b)[0],
-        [(4, 2), (4, 2)],
-    ),
-    complex_case(
-        'lstsq/residuals',
-        lambda a, b: np.linalg.lstsq(a, b)[1],
-        lambda a, b: L.lstsq(a, b)[1],
-        [(4, 2), (4,)],
-    ),
-    complex_case(
-        'lstsq/singular-values',
-        lambda a, b: np.linalg.lstsq(a, b)[3],
-        lambda a, b: L.lstsq(a, b)[3],
-        [(3, 2), (3,)],
-    ),
-    complex_case(
-        'lstsq/underdetermined',
-        lambda a, b: np.linalg.lstsq(a, b)[0],
-        lambda a, b: L.lstsq(a, b)[0],
-        [(2, 3), (2,)],
-    ),
+    complex_case('lstsq/solution', *_lstsq_result(0), [(4, 2), (4, 2)]),
+    complex_case('lstsq/residuals', *_lstsq_result(1), [(4, 2), (4,)]),
+    complex_case('lstsq/singular-values', *_lstsq_result(3), [(3, 2), (3,)]),
+    complex_case('lstsq/underdetermined', *_lstsq_result(0), [(2, 3), (2,)]),
 ] + [
     complex_case(
         f'matrix_power/{n}',
