@@ -125,9 +125,7 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     layers cost more than summing a small array)."""
     if _plain(a, dtype, out, where, initial):
         return numpy.add.reduce(a, axis, None, None, keepdims)
-    more = {} if where is None else {'where': where}
-    if initial is not None:
-        more['initial'] = initial
+    more = _given(initial=initial, where=where)
     return numpy.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **more)
 
 
@@ -141,8 +139,14 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     if _plain(a, dtype, out, where) and a.dtype.kind == 'f' and a.size:
         total = numpy.add.reduce(a, axis, None, None, keepdims)
         return total / (a.size // total.size)
-    more = {} if where is None else {'where': where}
+    more = _given(where=where)
     return numpy.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **more)
+
+
+def _given(**keywords):
+    """The keywords given a value (NumPy's reductions take no None for `where` or
+    `initial`: left out, they have their defaults)."""
+    return {name: value for name, value in keywords.items() if value is not None}
 
 
 op('sum', _sum, _sum_vjp, _sum_jvp, save='shapes')
