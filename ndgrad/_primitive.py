@@ -145,6 +145,8 @@ class Primitive:
             return self.keyed(*args, **kwargs)
         if recording():
             return self.record(args, kwargs)
+        if kwargs:
+            kwargs = _raw_keywords(kwargs)
         try:
             if len(args) == 1:  # (the common case, without building a list)
                 a = args[0]
@@ -169,6 +171,8 @@ class Primitive:
         shortcut `binary`)."""
         if kwargs and self.vjps is not None and _has_graph_array(kwargs):
             args, kwargs = _as_positional(self, args, kwargs)
+        if kwargs:
+            kwargs = _raw_keywords(kwargs)
         now, raws, parents, live, loose = CLOCK[0], [], [], False, False
         versions = [] if self.save_inputs is True else None
         for a in args:
@@ -391,6 +395,19 @@ def _has_graph_array(kwargs):
         if type(v) is ndarray and v._node is not None:
             return True
     return False
+
+
+def _raw_keywords(kwargs):
+    """`kwargs` with the ndgrad arrays among them (constants such as a ``where`` mask)
+    given as their data: a kernel handed an ndgrad array could dispatch back to ndgrad
+    through NumPy's protocols, and call itself without end. ``out`` stays as given (a
+    write into an ndgrad array is for the kernel to refuse, never to make unseen)."""
+    for k, v in kwargs.items():  # (a loop: no generator frame per op)
+        if type(v) is ndarray and k != 'out':
+            return {
+                k: v._data if type(v) is ndarray and k != 'out' else v for k, v in kwargs.items()
+            }
+    return kwargs
 
 
 def _as_positional(prim, args, kwargs):

@@ -607,3 +607,18 @@ def test_nan_functions_reject_unsupported_arguments():
         np.nanstd(x, out=numpy.zeros(()))
     with pytest.raises(ValueError, match='Quantiles'):
         np.nanquantile(x, 1.5)
+
+
+@pytest.mark.parametrize('reduce', [np.sum, np.mean])
+def test_a_where_mask_may_be_an_ndgrad_array(reduce):
+    mask = np.array([True, False, True])
+    x = np.array([1.0, 2.0, 3.0])
+    x.attach_grad()
+    with autograd.record():
+        y = reduce(x * x, where=mask)
+    y.backward()
+    numpy_reduce = getattr(numpy, reduce.__name__)
+    assert float(y) == numpy_reduce(numpy.array([1.0, 4.0, 9.0]), where=mask.asnumpy())
+    weight = 1.0 if reduce is np.sum else 0.5
+    numpy.testing.assert_allclose(x.grad.asnumpy(), weight * 2 * numpy.array([1.0, 0.0, 3.0]))
+    assert float(reduce(x, where=mask)) == numpy_reduce(x.asnumpy(), where=mask.asnumpy())
