@@ -213,24 +213,35 @@ __iadd__, __isub__ = _inplace(_add), _inplace(_sub)
 __imul__, __itruediv__ = _inplace(_mul), _inplace(_div)
 
 
+def _given(axis, dtype=None, keepdims=False):
+    """A reduction method's keywords less those at their defaults: each keyword passed
+    on costs the op, its node and its rules a dictionary entry."""
+    given = {} if axis is None else {'axis': axis}
+    if dtype is not None:
+        given['dtype'] = dtype
+    if keepdims:
+        given['keepdims'] = keepdims
+    return given
+
+
 def sum(self, axis=None, dtype=None, keepdims=False):
-    return np.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.sum(self, **_given(axis, dtype, keepdims))
 
 
 def mean(self, axis=None, dtype=None, keepdims=False):
-    return np.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.mean(self, **_given(axis, dtype, keepdims))
 
 
 def max(self, axis=None, keepdims=False):
-    return np.max(self, axis=axis, keepdims=keepdims)
+    return np.max(self, **_given(axis, keepdims=keepdims))
 
 
 def min(self, axis=None, keepdims=False):
-    return np.min(self, axis=axis, keepdims=keepdims)
+    return np.min(self, **_given(axis, keepdims=keepdims))
 
 
 def prod(self, axis=None, dtype=None, keepdims=False):
-    return np.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.prod(self, **_given(axis, dtype, keepdims))
 
 
 def argmax(self, axis=None):

@@ -139,14 +139,18 @@ class Primitive:
     keyed = None  # the op called with NumPy's ufunc keywords (see rules/_ufunc.py)
 
     def __call__(self, *args, **kwargs):
-        if kwargs and type(kwargs.get('axis')) is list:  # MXNet's lists, NumPy's tuples
-            kwargs['axis'] = tuple(kwargs['axis'])
-        if kwargs and self.keyed is not None:
-            return self.keyed(*args, **kwargs)
+        if kwargs:
+            if type(kwargs.get('axis')) is list:  # MXNet's lists, NumPy's tuples
+                kwargs['axis'] = tuple(kwargs['axis'])
+            if self.keyed is not None:
+                return self.keyed(*args, **kwargs)
         if recording():
             return self.record(args, kwargs)
         if kwargs:
-            kwargs = _raw_keywords(kwargs)
+            for v in kwargs.values():  # (inline, as in `record`)
+                if type(v) is ndarray:
+                    kwargs = _raw_keywords(kwargs)
+                    break
         try:
             if len(args) == 1:  # (the common case, without building a list)
                 a = args[0]
@@ -169,10 +173,13 @@ class Primitive:
         """Run the kernel on `args` and, where an input has recorded history, record a
         node for it: the path of every recorded op (the arithmetic operators take the
         shortcut `binary`)."""
-        if kwargs and self.vjps is not None and _has_graph_array(kwargs):
-            args, kwargs = _as_positional(self, args, kwargs)
         if kwargs:
-            kwargs = _raw_keywords(kwargs)
+            for v in kwargs.values():  # (inline: keywords are mostly numbers and shapes)
+                if type(v) is ndarray:
+                    if self.vjps is not None and _has_graph_array(kwargs):
+                        args, kwargs = _as_positional(self, args, kwargs)
+                    kwargs = _raw_keywords(kwargs)
+                    break
         now, raws, parents, live, loose = CLOCK[0], [], [], False, False
         versions = [] if self.save_inputs is True else None
         for a in args:

@@ -31,12 +31,18 @@ def _axis(axis, ndim, name):
     return neg_axis(axis, ndim)
 
 
+_INT64 = numpy.dtype(numpy.int64)
+
+
 def _whole(values, name):
     """Index-like data (an ndgrad or NumPy array, a list, a number) as int64.
 
     Float arrays of whole numbers are accepted: MXNet's labels are float32.
     """
-    values = numpy.asarray(raw(values))
+    values = raw(values)
+    if type(values) is numpy.ndarray and values.dtype is _INT64:
+        return values  # (labels as most data sets give them; other int64 descriptors below)
+    values = numpy.asarray(values)
     if values.dtype.kind == 'f':
         as_int = values.astype(numpy.int64)
         if (as_int != values).any():

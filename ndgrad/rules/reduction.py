@@ -90,6 +90,8 @@ def _mean_weights(x, axis, where, dtype):
 
 
 def _mean_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    if axis is None and where is None:  # (a loss: the engine broadcasts g to x's shape)
+        return g / x.size
     g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
     if where is None:
         return g / reduced_size(x.shape, axis)

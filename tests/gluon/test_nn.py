@@ -1,5 +1,6 @@
 """gluon.nn: blocks, naming, printing, layers against PyTorch and MXNet 1.9.1, training."""
 
+import inspect
 import io
 import re
 import warnings
@@ -235,6 +236,32 @@ def test_repr_matches_mxnet():
     }
     for layer, text in expected.items():
         assert repr(layer) == text
+
+
+def test_channels_last_convolution_repr_reads_the_input_channels():
+    # MXNet 1.9.1 prints a kernel size as the input channels: (4, 3, 3, 2) read at [1]
+    layer = nn.Conv2D(4, 3, layout='NHWC', in_channels=2)
+    assert repr(layer).startswith('Conv2D(2 -> 4, kernel_size=(3, 3)')
+    assert repr(nn.Conv1D(4, 3, layout='NWC')).startswith('Conv1D(-1 -> 4,')
+
+
+def test_convolution_signatures_are_mxnets():
+    conv = list(inspect.signature(nn.Conv2D).parameters)
+    assert conv[:7] == [
+        'channels',
+        'kernel_size',
+        'strides',
+        'padding',
+        'dilation',
+        'groups',
+        'layout',
+    ]
+    transposed = list(inspect.signature(nn.Conv2DTranspose).parameters)
+    assert transposed == conv[:4] + ['output_padding'] + conv[4:]
+    layer = nn.Conv1DTranspose(3, 4, 2, 1, 1, 1, 1, 'NCW', in_channels=5)
+    assert layer._kwargs['adj'] == (1,) and layer._kwargs['stride'] == (2,)
+    with pytest.raises(TypeError, match='output_padding'):
+        nn.Conv2D(4, 3, output_padding=1)
 
 
 def test_transposed_convolution_repr_reads_in_to_out():

@@ -731,3 +731,36 @@ def test_many_outputs_gather_their_gradients_in_linear_time():
 def test_broadcast_to_refuses_a_shape_it_cannot_reach(shape):
     with pytest.raises(ValueError):
         np.broadcast_to(np.ones(3), shape)
+
+
+@pytest.mark.parametrize('shape', [(-1,), (2, -3)])
+def test_broadcast_to_refuses_a_negative_shape_for_one_element(shape):
+    with pytest.raises(ValueError):
+        np.broadcast_to(np.ones(1), shape)
+
+
+@pytest.mark.parametrize(
+    ('value', 'shape'),
+    [(numpy.float32(2.0), (3,)), (numpy.ones((1, 1)), (2, 1, 3)), (numpy.ones(1), (0,))],
+)
+def test_one_element_broadcasts_as_numpy_does(value, shape):
+    # (a single element takes a shorter path: the view must still be NumPy's)
+    got = np.broadcast_to(np.array(value), shape)._data
+    want = numpy.broadcast_to(numpy.asarray(value), shape)
+    assert got.shape == want.shape and got.dtype == want.dtype and got.strides == want.strides
+    numpy.testing.assert_array_equal(got, want)
+    assert not got.flags.writeable
+    with pytest.raises(ValueError, match='read-only'):
+        got[...] = 0
+
+
+def test_a_mean_of_everything_sends_every_element_its_share():
+    x = np.array(numpy.arange(6.0).reshape(2, 3))
+    x.attach_grad()
+    with autograd.record():
+        y = -x.mean()
+    y.backward()
+    numpy.testing.assert_array_equal(x.grad._data, numpy.full((2, 3), -1 / 6))
+    assert x.grad._data.flags.writeable
+    x.grad[0, 0] = 5.0  # (the buffer is the user's: writable, not a broadcast view)
+    assert float(x.grad[1, 1]) == -1 / 6

@@ -11,6 +11,7 @@ MaxPool2D(size=(3, 3), stride=(2, 2), padding=(0, 0), ceil_mode=False, global_po
 pool_type=max, layout=NCHW)
 """
 
+import inspect
 from numbers import Number
 
 from ..block import HybridBlock
@@ -55,30 +56,36 @@ def _check_layout(name, layout, allowed):
 
 
 class _Conv(HybridBlock):
-    """N-d convolution (or transposed convolution, where `_op_name` is 'deconvolution'):
-    weight and bias, then an activation. `kernel_size` and the other sizes span the
-    spatial axes of `layout`, one of `_layouts`."""
+    """N-d convolution: weight and bias, then an activation, with MXNet's arguments.
+
+    `kernel_size`, `strides`, `padding` and `dilation` are a number or one per spatial
+    axis of `layout`, which is one of the class's `_layouts` (the first by default);
+    `in_channels` of 0 is inferred at the first call. A transposed convolution
+    (`_ConvTranspose`) takes `output_padding` after `padding`.
+    """
 
     _op_name = 'convolution'
+    _layouts: tuple[str, ...]
+    _output_padding = None
 
     def __init__(
         self,
         channels,
         kernel_size,
-        strides,
-        padding,
-        dilation,
-        groups,
-        layout,
-        in_channels,
-        activation,
-        use_bias,
-        weight_initializer,
-        bias_initializer,
-        adj=None,
+        strides=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        layout=None,
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer='zeros',
+        in_channels=0,
         prefix=None,
         params=None,
     ):
+        layout = self._layouts[0] if layout is None else layout
         _check_layout(type(self).__name__, layout, self._layouts)
         n = len(layout) - 2
         kernel_size = _tuple(kernel_size, n, 'kernel_size')
@@ -96,8 +103,8 @@ class _Conv(HybridBlock):
                 'no_bias': not use_bias,
                 'layout': layout,
             }
-            if adj is not None:
-                self._kwargs['adj'] = _tuple(adj, n, 'output_padding')
+            if self._output_padding is not None:
+                self._kwargs['adj'] = _tuple(self._output_padding, n, 'output_padding')
             self.weight = deferred_parameter(
                 self, 'weight', self._weight_shape(in_channels), weight_initializer
             )
@@ -154,12 +161,37 @@ class _Conv(HybridBlock):
         if self._op_name == 'deconvolution':  # weight (in_channels, channels/groups, ...)
             mapping = f'{shape[0]} -> {self._channels}'
         else:
-            mapping = f'{shape[1] if shape[1] else None} -> {shape[0]}'
+            known = shape[-1] if kw['layout'].endswith('C') else shape[1]  # NWC, NHWC
+            mapping = f'{known if known else None} -> {shape[0]}'
         return s.format(mapping=mapping) + ')'
 
 
+def _with_output_padding(signature):
+    """A convolution's signature with `output_padding` after `padding`, for help()."""
+    params = list(signature.parameters.values())
+    extra = inspect.Parameter('output_padding', inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0)
+    return signature.replace(parameters=params[:4] + [extra] + params[4:])
+
+
+class _ConvTranspose(_Conv):
+    """N-d transposed convolution (the gradient of a convolution with respect to its
+    data); weight (in_channels, channels / groups, *kernel). Arguments as `_Conv`'s, with
+    `output_padding` (added to one side of each spatial axis of the output) after
+    `padding`, as in MXNet."""
+
+    _op_name = 'deconvolution'
+
+    def __init__(
+        self, channels, kernel_size, strides=1, padding=0, output_padding=0, *args, **kwargs
+    ):
+        self._output_padding = output_padding
+        super().__init__(channels, kernel_size, strides, padding, *args, **kwargs)
+
+    __signature__ = _with_output_padding(inspect.signature(_Conv))
+
+
 class Conv1D(_Conv):
-    """1-d convolution over (batch, channels, width) inputs.
+    """1-d convolution over (batch, channels, width) inputs; layout 'NCW' or 'NWC'.
 
     >>> Conv1D(4, 3, in_channels=2).weight.shape
     (4, 2, 3)
@@ -167,41 +199,10 @@ class Conv1D(_Conv):
 
     _layouts = ('NCW', 'NWC')
 
-    def __init__(
-        self,
-        channels,
-        kernel_size,
-        strides=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        layout='NCW',
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_channels=0,
-        **kwargs,
-    ):
-        super().__init__(
-            channels,
-            kernel_size,
-            strides,
-            padding,
-            dilation,
-            groups,
-            layout,
-            in_channels,
-            activation,
-            use_bias,
-            weight_initializer,
-            bias_initializer,
-            **kwargs,
-        )
-
 
 class Conv2D(_Conv):
-    """2-d convolution over (batch, channels, height, width) inputs (NCHW).
+    """2-d convolution over (batch, channels, height, width) inputs; layout 'NCHW' or
+    'NHWC'.
 
     >>> Conv2D(4, (3, 2), in_channels=2).weight.shape
     (4, 2, 3, 2)
@@ -209,127 +210,25 @@ class Conv2D(_Conv):
 
     _layouts = ('NCHW', 'NHWC')
 
-    def __init__(
-        self,
-        channels,
-        kernel_size,
-        strides=(1, 1),
-        padding=(0, 0),
-        dilation=(1, 1),
-        groups=1,
-        layout='NCHW',
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_channels=0,
-        **kwargs,
-    ):
-        super().__init__(
-            channels,
-            kernel_size,
-            strides,
-            padding,
-            dilation,
-            groups,
-            layout,
-            in_channels,
-            activation,
-            use_bias,
-            weight_initializer,
-            bias_initializer,
-            **kwargs,
-        )
 
-
-class Conv1DTranspose(_Conv):
+class Conv1DTranspose(_ConvTranspose):
     """1-d transposed convolution (NCW); weight (in_channels, channels, kernel).
 
     >>> Conv1DTranspose(4, 3, in_channels=2).weight.shape
     (2, 4, 3)
     """
 
-    _op_name = 'deconvolution'
     _layouts = ('NCW',)
 
-    def __init__(
-        self,
-        channels,
-        kernel_size,
-        strides=1,
-        padding=0,
-        output_padding=0,
-        dilation=1,
-        groups=1,
-        layout='NCW',
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_channels=0,
-        **kwargs,
-    ):
-        super().__init__(
-            channels,
-            kernel_size,
-            strides,
-            padding,
-            dilation,
-            groups,
-            layout,
-            in_channels,
-            activation,
-            use_bias,
-            weight_initializer,
-            bias_initializer,
-            adj=output_padding,
-            **kwargs,
-        )
 
-
-class Conv2DTranspose(_Conv):
+class Conv2DTranspose(_ConvTranspose):
     """2-d transposed convolution (NCHW); weight (in_channels, channels, kh, kw).
 
     >>> Conv2DTranspose(4, 3, in_channels=2).weight.shape
     (2, 4, 3, 3)
     """
 
-    _op_name = 'deconvolution'
     _layouts = ('NCHW',)
-
-    def __init__(
-        self,
-        channels,
-        kernel_size,
-        strides=(1, 1),
-        padding=(0, 0),
-        output_padding=(0, 0),
-        dilation=(1, 1),
-        groups=1,
-        layout='NCHW',
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_channels=0,
-        **kwargs,
-    ):
-        super().__init__(
-            channels,
-            kernel_size,
-            strides,
-            padding,
-            dilation,
-            groups,
-            layout,
-            in_channels,
-            activation,
-            use_bias,
-            weight_initializer,
-            bias_initializer,
-            adj=output_padding,
-            **kwargs,
-        )
 
 
 class _Pooling(HybridBlock):
