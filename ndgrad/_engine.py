@@ -106,9 +106,10 @@ def fit(xp, g, shape, dtype, nbatch, node=None):
     """
     core = g.shape[nbatch:]
     if core != shape:
-        if len(core) < len(shape):
-            g = xp.reshape(g, g.shape[:nbatch] + (1,) * (len(shape) - len(core)) + core)
-        g = sum_to(xp, g, shape, nbatch)
+        if g.ndim:  # (a single value, a loss's gradient, is only broadcast)
+            if len(core) < len(shape):
+                g = xp.reshape(g, g.shape[:nbatch] + (1,) * (len(shape) - len(core)) + core)
+            g = sum_to(xp, g, shape, nbatch)
         if g.shape[nbatch:] != shape:
             if xp is not ANY or nbatch:
                 g = xp.broadcast_to(g, g.shape[:nbatch] + tuple(shape))

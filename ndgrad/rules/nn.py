@@ -253,17 +253,21 @@ def _log_softmax_kernel(x, axis=-1):
 
 
 def _softmax_vjp(xp, g, ans, x, axis=-1):
-    # the Jacobian diag(s) - s·sᵀ is symmetric: the same formula gives the jvp
+    # the Jacobian diag(s) - s·sᵀ is symmetric: the same formula gives the jvp. (The
+    # composites pass a negative axis: no call is made to make it one.)
+    axis = axis if axis < 0 else neg_axis(axis, x.ndim)
     gs = g * ans
-    return gs - ans * xp.sum(gs, axis=neg_axis(axis, x.ndim), keepdims=True)
+    return gs - ans * xp.sum(gs, axis=axis, keepdims=True)
 
 
 def _log_softmax_vjp(xp, g, ans, x, axis=-1):
-    return g - xp.exp(ans) * xp.sum(g, axis=neg_axis(axis, x.ndim), keepdims=True)
+    axis = axis if axis < 0 else neg_axis(axis, x.ndim)
+    return g - xp.exp(ans) * xp.sum(g, axis=axis, keepdims=True)
 
 
 def _log_softmax_jvp(xp, t, ans, x, axis=-1):
-    return t - xp.sum(xp.exp(ans) * t, axis=neg_axis(axis, x.ndim), keepdims=True)
+    axis = axis if axis < 0 else neg_axis(axis, x.ndim)
+    return t - xp.sum(xp.exp(ans) * t, axis=axis, keepdims=True)
 
 
 op('softmax', _softmax_kernel, _softmax_vjp, _softmax_vjp, save='output', export=None)

@@ -81,13 +81,15 @@ def _reshape(x, shape):
     return numpy.reshape(x, shape)
 
 
+_NUMBERS = (numpy.number, numpy.bool_)  # (NumPy scalars whose buffer is their value)
+
+
 def _broadcast_to(x, shape):
     """numpy.broadcast_to; a single NumPy element (a loss's gradient on its way back to
     the elements of a sum or mean) as a read-only view of stride 0, without
     numpy.broadcast_to's Python layers (3x its cost)."""
     if (
-        type(x) is numpy.ndarray
-        and x.size == 1
+        ((type(x) is numpy.ndarray and x.size == 1) or isinstance(x, _NUMBERS))
         and type(shape) is tuple
         and x.ndim <= len(shape)
         and -1 not in shape  # (which numpy.ndarray reads as "as long as the buffer")

@@ -9,6 +9,7 @@ import numpy
 import pytest
 
 from ndgrad import autograd, np
+from ndgrad.rules.shape import _broadcast_to
 from ndgrad.testing import check_grad
 
 from .harness import Case, run_case
@@ -764,3 +765,12 @@ def test_a_mean_of_everything_sends_every_element_its_share():
     assert x.grad._data.flags.writeable
     x.grad[0, 0] = 5.0  # (the buffer is the user's: writable, not a broadcast view)
     assert float(x.grad[1, 1]) == -1 / 6
+
+
+@pytest.mark.parametrize(
+    'value', [numpy.float32(2.0), numpy.complex64(1 - 2j), numpy.bool_(True), numpy.int8(-3)]
+)
+def test_a_numpy_scalar_broadcasts_as_numpy_does(value):
+    got, want = _broadcast_to(value, (2, 3)), numpy.broadcast_to(value, (2, 3))
+    assert got.dtype == want.dtype and got.strides == want.strides and not got.flags.writeable
+    numpy.testing.assert_array_equal(got, want)
