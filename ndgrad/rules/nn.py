@@ -14,7 +14,7 @@ import math
 
 import numpy
 
-from .._ndarray import raw, wrap
+from .._ndarray import ndarray, raw, wrap
 from .._primitive import RAW, REC as P, composite, op
 from .._state import CONFIG, training
 from .._writes import mark_written
@@ -28,7 +28,7 @@ def _axis(axis, ndim, name):
     axis = int(axis)
     if not -ndim <= axis < ndim:
         raise numpy.exceptions.AxisError(axis, ndim, f'{name}: axis')
-    return neg_axis(axis, ndim)
+    return axis - ndim if axis >= 0 else axis  # (`neg_axis`, inlined: every pick and softmax)
 
 
 _INT64 = numpy.dtype(numpy.int64)
@@ -39,7 +39,8 @@ def _whole(values, name):
 
     Float arrays of whole numbers are accepted: MXNet's labels are float32.
     """
-    values = raw(values)
+    if type(values) is ndarray:
+        values = values._data
     if type(values) is numpy.ndarray and values.dtype is _INT64:
         return values  # (labels as most data sets give them; other int64 descriptors below)
     values = numpy.asarray(values)
@@ -324,7 +325,8 @@ def softmax(data, length=None, axis=-1, temperature=None, use_length=False, dtyp
     """
     x, axis, kept = _softmax_input('softmax', data, length, axis, temperature, use_length)
     if kept is None:
-        return _cast(P.softmax(x, axis=axis), dtype)
+        out = P.softmax(x, axis=axis)
+        return out if dtype is None else _cast(out, dtype)
     with numpy.errstate(invalid='ignore'):  # a row of length 0 is nan here...
         out = P.softmax(x, axis=axis)
     return _cast(P.where(kept, out, 0), dtype)  # ...and 0 here
@@ -340,8 +342,9 @@ def log_softmax(data, length=None, axis=-1, temperature=None, use_length=False, 
     array([-0.6931472, -0.6931472])
     """
     x, axis, kept = _softmax_input('log_softmax', data, length, axis, temperature, use_length)
-    if kept is None:
-        return _cast(P.log_softmax(x, axis=axis), dtype)
+    if kept is None:  # (no call where no dtype is given: this is every d2l model's loss)
+        out = P.log_softmax(x, axis=axis)
+        return out if dtype is None else _cast(out, dtype)
     with numpy.errstate(invalid='ignore'):
         out = P.log_softmax(x, axis=axis)
     return _cast(P.where(kept, out, 0), dtype)

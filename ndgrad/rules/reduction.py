@@ -18,6 +18,7 @@ differences also give (`var`'s gradient there is 0 by itself).
 array([0. , 0.5, 0.5])
 """
 
+import math
 import warnings
 
 import numpy
@@ -91,7 +92,7 @@ def _mean_weights(x, axis, where, dtype):
 
 def _mean_vjp(xp, g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     if axis is None and where is None:  # (a loss: the engine broadcasts g to x's shape)
-        return g / x.size
+        return g / math.prod(x.shape)  # (x: a `Meta`, whose size is a Python property)
     g = unreduce(xp, g, ans, x.shape, axis, keepdims)[0]
     if where is None:
         return g / reduced_size(x.shape, axis)
