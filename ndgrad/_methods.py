@@ -213,7 +213,7 @@ __iadd__, __isub__ = _inplace(_add), _inplace(_sub)
 __imul__, __itruediv__ = _inplace(_mul), _inplace(_div)
 
 
-def _given(axis, dtype=None, keepdims=False):
+def _non_default(axis, dtype=None, keepdims=False):
     """A reduction method's keywords less those at their defaults: each keyword passed
     on costs the op, its node and its rules a dictionary entry."""
     given = {} if axis is None else {'axis': axis}
@@ -225,23 +225,23 @@ def _given(axis, dtype=None, keepdims=False):
 
 
 def sum(self, axis=None, dtype=None, keepdims=False):
-    return np.sum(self, **_given(axis, dtype, keepdims))
+    return np.sum(self, **_non_default(axis, dtype, keepdims))
 
 
 def mean(self, axis=None, dtype=None, keepdims=False):
-    return np.mean(self, **_given(axis, dtype, keepdims))
+    return np.mean(self, **_non_default(axis, dtype, keepdims))
 
 
 def max(self, axis=None, keepdims=False):
-    return np.max(self, **_given(axis, keepdims=keepdims))
+    return np.max(self, **_non_default(axis, keepdims=keepdims))
 
 
 def min(self, axis=None, keepdims=False):
-    return np.min(self, **_given(axis, keepdims=keepdims))
+    return np.min(self, **_non_default(axis, keepdims=keepdims))
 
 
 def prod(self, axis=None, dtype=None, keepdims=False):
-    return np.prod(self, **_given(axis, dtype, keepdims))
+    return np.prod(self, **_non_default(axis, dtype, keepdims))
 
 
 def argmax(self, axis=None):

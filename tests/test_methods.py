@@ -154,3 +154,26 @@ def test_shape_functions_take_a_list_axis():
 def test_methods_have_their_own_names(name):
     method = getattr(np.ndarray, name)
     assert method.__name__ == name and method.__qualname__ == f'ndarray.{name}'
+
+
+@pytest.mark.parametrize('name', ['sum', 'mean', 'max', 'min', 'prod'])
+@pytest.mark.parametrize(
+    'keywords',
+    [
+        {},
+        {'axis': None, 'keepdims': False},
+        {'axis': 1},
+        {'axis': 0, 'keepdims': True},
+        {'axis': -1, 'keepdims': 1},
+        {'dtype': 'float64'},
+    ],
+)
+def test_reduction_methods_equal_numpys_with_keywords_given_or_left_out(name, keywords):
+    # (the methods pass on only the keywords away from their defaults)
+    if 'dtype' in keywords and name in ('max', 'min'):
+        pytest.skip('max and min take no dtype')
+    x = numpy.arange(1.0, 7.0, dtype='float32').reshape(2, 3)
+    got = getattr(np.array(x), name)(**keywords).asnumpy()
+    want = getattr(x, name)(**keywords)
+    assert got.dtype == want.dtype and got.shape == numpy.shape(want)
+    numpy.testing.assert_array_equal(got, want)

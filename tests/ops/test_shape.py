@@ -8,7 +8,7 @@ check exercises the recorded rules with non-trivial cotangents.
 import numpy
 import pytest
 
-from ndgrad import autograd, np
+from ndgrad import InPlaceModificationError, autograd, np
 from ndgrad.rules.shape import _broadcast_to
 from ndgrad.testing import check_grad
 
@@ -774,3 +774,14 @@ def test_a_numpy_scalar_broadcasts_as_numpy_does(value):
     got, want = _broadcast_to(value, (2, 3)), numpy.broadcast_to(value, (2, 3))
     assert got.dtype == want.dtype and got.strides == want.strides and not got.flags.writeable
     numpy.testing.assert_array_equal(got, want)
+
+
+def test_a_write_into_one_element_is_seen_through_its_broadcast_view():
+    c = np.ones(1)
+    x = np.ones(3)
+    x.attach_grad()
+    with autograd.record():
+        y = (np.broadcast_to(c, (3,)) * x).sum()  # multiply saves the view
+    c[...] = 5.0
+    with pytest.raises(InPlaceModificationError):
+        y.backward()

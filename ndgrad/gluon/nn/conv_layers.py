@@ -118,10 +118,7 @@ class _Conv(HybridBlock):
 
     def _weight_shape(self, in_channels):
         kernel, groups = tuple(self._kwargs['kernel']), self._kwargs['num_group']
-        known = in_channels > 0
-        if self._op_name == 'deconvolution':
-            return (in_channels if known else 0, self._channels // groups) + kernel
-        per_group = in_channels // groups if known else 0
+        per_group = in_channels // groups if in_channels > 0 else 0
         if self._kwargs['layout'].endswith('C'):  # NWC, NHWC
             return (self._channels,) + kernel + (per_group,)
         return (self._channels, per_group) + kernel
@@ -157,20 +154,20 @@ class _Conv(HybridBlock):
             s += ', bias=False'
         if self.act:
             s += f', {self.act}'
-        shape = self.weight.shape
-        if self._op_name == 'deconvolution':  # weight (in_channels, channels/groups, ...)
-            mapping = f'{shape[0]} -> {self._channels}'
-        else:
-            known = shape[-1] if kw['layout'].endswith('C') else shape[1]  # NWC, NHWC
-            mapping = f'{known if known else None} -> {shape[0]}'
-        return s.format(mapping=mapping) + ')'
+        return s.format(mapping=self._mapping(self.weight.shape)) + ')'
+
+    def _mapping(self, shape):
+        """'in -> out' channels for the repr, read from the weight's `shape`."""
+        known = shape[-1] if self._kwargs['layout'].endswith('C') else shape[1]  # NWC, NHWC
+        return f'{known if known else None} -> {shape[0]}'
 
 
 def _with_output_padding(signature):
     """A convolution's signature with `output_padding` after `padding`, for help()."""
     params = list(signature.parameters.values())
+    at = list(signature.parameters).index('padding') + 1
     extra = inspect.Parameter('output_padding', inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0)
-    return signature.replace(parameters=params[:4] + [extra] + params[4:])
+    return signature.replace(parameters=params[:at] + [extra] + params[at:])
 
 
 class _ConvTranspose(_Conv):
@@ -188,6 +185,13 @@ class _ConvTranspose(_Conv):
         super().__init__(channels, kernel_size, strides, padding, *args, **kwargs)
 
     __signature__ = _with_output_padding(inspect.signature(_Conv))
+
+    def _weight_shape(self, in_channels):
+        kernel, groups = tuple(self._kwargs['kernel']), self._kwargs['num_group']
+        return (max(in_channels, 0), self._channels // groups) + kernel
+
+    def _mapping(self, shape):  # (weight: in_channels, channels / groups, *kernel)
+        return f'{shape[0]} -> {self._channels}'
 
 
 class Conv1D(_Conv):
