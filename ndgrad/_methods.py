@@ -95,8 +95,15 @@ def write_recorded(target, result, index=None):
     data = target._data
     if type(data) is not numpy.ndarray:
         _backend.writable(data, 'an in-place write')
+    op = result._node
+    if op is not None and op.versions is not None and op.inputs is not None:
+        old = None
+        for k, value in enumerate(op.inputs):
+            if value is data:  # the op saved the values about to be overwritten
+                old = data.copy() if old is None else old
+                op.inputs[k], op.versions[k] = old, None
     if (
-        result._node is not None
+        op is not None
         and result.dtype != data.dtype
         and numpy.can_cast(result.dtype, data.dtype, 'same_kind')
     ):
@@ -110,12 +117,6 @@ def write_recorded(target, result, index=None):
             GradientLostWarning,
             stacklevel=3,
         )
-    elif node.versions is not None and node.inputs is not None:
-        old = None
-        for k, value in enumerate(node.inputs):
-            if value is data:  # the op saved the values about to be overwritten
-                old = data.copy() if old is None else old
-                node.inputs[k], node.versions[k] = old, None
     if index is None:
         try:
             numpy.copyto(data, result._data, casting='same_kind')

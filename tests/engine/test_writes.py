@@ -219,6 +219,24 @@ def test_augmented_operators_under_record_write_in_place_and_differentiate(updat
     numpy.testing.assert_allclose(x.grad.asnumpy(), expected)
 
 
+@pytest.mark.parametrize('update', PURE)
+def test_an_augmented_operator_with_a_wider_operand_differentiates(update):
+    # float32 *= float64: the result is cast to float32 as it is stored, and the op that
+    # read the overwritten values still keeps them (it raised InPlaceModificationError)
+    x = np.array([1.0, 2.0], dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = np.astype(x * 3.0, 'float32')
+        getattr(
+            y, {'+=': '__iadd__', '-=': '__isub__', '*=': '__imul__', '/=': '__itruediv__'}[update]
+        )(x * x if update in '+=-=' else x if update == '*=' else x + 1.0)
+        loss = y.sum()
+    assert y.dtype == numpy.float32
+    loss.backward()
+    expected = func.grad(lambda v: PURE[update](v).sum())(numpy.array([1.0, 2.0]))
+    numpy.testing.assert_allclose(x.grad.asnumpy(), expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     'write',
     [
