@@ -97,20 +97,9 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
     axes.grid()
 
 
-def plot(
-    X,
-    Y=None,
-    xlabel=None,
-    ylabel=None,
-    legend=None,
-    xlim=None,
-    ylim=None,
-    xscale='linear',
-    yscale='linear',
-    fmts=('-', 'm--', 'g-.', 'r:'),
-    figsize=(3.5, 2.5),
-    axes=None,
-):
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+         xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'),
+         figsize=(3.5, 2.5), axes=None):  # fmt: skip
     """Plot data points: one curve per element of `Y` (or of `X` when `Y` is None)."""
     if legend is None:
         legend = []
@@ -161,20 +150,9 @@ class Animator:
     (path printed at the first `add`) and the new values are printed on one line.
     """
 
-    def __init__(
-        self,
-        xlabel=None,
-        ylabel=None,
-        legend=None,
-        xlim=None,
-        ylim=None,
-        xscale='linear',
-        yscale='linear',
-        fmts=('-', 'm--', 'g-.', 'r:'),
-        nrows=1,
-        ncols=1,
-        figsize=(3.5, 2.5),
-    ):
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+                 xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'),
+                 nrows=1, ncols=1, figsize=(3.5, 2.5)):  # fmt: skip
         if legend is None:
             legend = []
         d2l.use_svg_display()

@@ -213,9 +213,11 @@ class Zero(Initializer):
 @alias('ones')
 @register
 class One(Initializer):
-    """Fill with 1 (registered as 'ones').
+    """Fill with 1 (registered as 'ones'), as Gluon fills a BatchNorm's scale.
 
-    >>> w = np.zeros(2); One()(InitDesc('w_weight'), w); w
+    >>> from ndgrad import gluon
+    >>> gamma = gluon.Parameter('gamma', shape=(2,), init='ones')
+    >>> gamma.initialize(); gamma.data()
     array([1., 1.])
     """
 

@@ -58,18 +58,9 @@ class Optimizer:
     0.5
     """
 
-    def __init__(
-        self,
-        rescale_grad=1.0,
-        param_idx2name=None,
-        wd=0.0,
-        clip_gradient=None,
-        learning_rate=None,
-        lr_scheduler=None,
-        begin_num_update=0,
-        multi_precision=False,
-        param_dict=None,
-    ):
+    def __init__(self, rescale_grad=1.0, param_idx2name=None, wd=0.0, clip_gradient=None,
+                 learning_rate=None, lr_scheduler=None, begin_num_update=0,
+                 multi_precision=False, param_dict=None):  # fmt: skip
         self.rescale_grad = rescale_grad
         self.lr_scheduler = lr_scheduler
         if lr_scheduler is None and learning_rate is None:

@@ -70,41 +70,24 @@ class Parameter:
     (array([1., 1.]), array([0., 0.]))
     """
 
-    def __init__(
-        self,
-        name,
-        grad_req='write',
-        shape=None,
-        dtype=numpy.float32,
-        lr_mult=1.0,
-        wd_mult=1.0,
-        init=None,
-        allow_deferred_init=False,
-        differentiable=True,
-        stype='default',
-        grad_stype='default',
-    ):
+    def __init__(self, name, grad_req='write', shape=None, dtype=numpy.float32,
+                 lr_mult=1.0, wd_mult=1.0, init=None, allow_deferred_init=False,
+                 differentiable=True, stype='default', grad_stype='default'):  # fmt: skip
         for kind, value in (('stype', stype), ('grad_stype', grad_stype)):
             if value != 'default':
                 raise ValueError(
                     f"Parameter '{name}': ndgrad arrays are dense, so {kind} "
                     f"must be 'default', got {value!r}"
                 )
-        self._data = None
+        self._data = self._grad_req = self._trainer = None
         self._deferred_init = ()
-        self._differentiable = differentiable
-        self._allow_deferred_init = allow_deferred_init
-        self._grad_req = None
+        self._differentiable, self._allow_deferred_init = differentiable, allow_deferred_init
         self._shape = (
             (shape,) if isinstance(shape, int) else (None if shape is None else tuple(shape))
         )
-        self.name = name
-        self._dtype = dtype
-        self.lr_mult = lr_mult
-        self.wd_mult = wd_mult
+        self.name, self._dtype, self.init = name, dtype, init
+        self.lr_mult, self.wd_mult = lr_mult, wd_mult
         self.grad_req = grad_req
-        self.init = init
-        self._trainer = None
 
     def __repr__(self):
         return f'Parameter {self.name} (shape={self.shape}, dtype={self.dtype})'
@@ -558,32 +541,16 @@ class ParameterDict:
             arrays[param.name[len(strip_prefix) :]] = param._reduce()
         save_arrays(filename, arrays)
 
-    def load(
-        self,
-        filename,
-        ctx=None,
-        allow_missing=False,
-        ignore_extra=False,
-        restore_prefix='',
-        cast_dtype=False,
-        dtype_source='current',
-    ):
+    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+             restore_prefix='', cast_dtype=False, dtype_source='current'):  # fmt: skip
         """Load values saved by `save`."""
         self.load_dict(
             load_arrays(filename), ctx, allow_missing, ignore_extra, restore_prefix, filename
         )
 
-    def load_dict(
-        self,
-        param_dict,
-        ctx=None,
-        allow_missing=False,
-        ignore_extra=False,
-        restore_prefix='',
-        filename=None,
-        cast_dtype=False,
-        dtype_source='current',
-    ):
+    def load_dict(self, param_dict, ctx=None, allow_missing=False,
+                  ignore_extra=False, restore_prefix='', filename=None,
+                  cast_dtype=False, dtype_source='current'):  # fmt: skip
         """Load values from a dict of name → array."""
         arrays = {
             restore_prefix + (k[4:] if k.startswith(('arg:', 'aux:')) else k): v

@@ -385,22 +385,9 @@ def _add_bias(name, y, bias, filters, nd):
 
 
 @composite(export='npx')
-def convolution(
-    data=None,
-    weight=None,
-    bias=None,
-    kernel=None,
-    stride=None,
-    dilate=None,
-    pad=None,
-    num_filter=None,
-    num_group=1,
-    workspace=1024,
-    no_bias=False,
-    cudnn_tune=None,
-    cudnn_off=False,
-    layout=None,
-):
+def convolution(data=None, weight=None, bias=None, kernel=None, stride=None, dilate=None,
+                pad=None, num_filter=None, num_group=1, workspace=1024, no_bias=False,
+                cudnn_tune=None, cudnn_off=False, layout=None):  # fmt: skip
     """MXNet's Convolution: the cross-correlation of `data` ``(N, C, *spatial)`` with
     `weight` ``(num_filter, C // num_group, *kernel)``, plus `bias` ``(num_filter,)``
     unless ``no_bias``. Differentiable to any order in `data`, `weight` and `bias`.
@@ -434,24 +421,10 @@ def convolution(
 
 
 @composite(export='npx')
-def deconvolution(
-    data=None,
-    weight=None,
-    bias=None,
-    kernel=None,
-    stride=None,
-    dilate=None,
-    pad=None,
-    adj=None,
-    target_shape=None,
-    num_filter=None,
-    num_group=1,
-    workspace=512,
-    no_bias=True,
-    cudnn_tune=None,
-    cudnn_off=False,
-    layout=None,
-):
+def deconvolution(data=None, weight=None, bias=None, kernel=None, stride=None,
+                  dilate=None, pad=None, adj=None, target_shape=None,
+                  num_filter=None, num_group=1, workspace=512, no_bias=True,
+                  cudnn_tune=None, cudnn_off=False, layout=None):  # fmt: skip
     """MXNet's Deconvolution (transposed convolution): the gradient of `convolution`
     with respect to its data. `weight` is ``(C, num_filter // num_group, *kernel)``;
     each spatial axis grows to ``(n - 1)·stride - 2·pad + dilate·(kernel - 1) + 1 + adj``,
@@ -568,19 +541,9 @@ def _pool_windows(name, data, kernel, stride, pad, layout, convention):
 
 
 @composite(export='npx')
-def pooling(
-    data=None,
-    kernel=None,
-    pool_type='max',
-    global_pool=False,
-    cudnn_off=False,
-    pooling_convention='valid',
-    stride=None,
-    pad=None,
-    p_value=None,
-    count_include_pad=None,
-    layout=None,
-):
+def pooling(data=None, kernel=None, pool_type='max', global_pool=False,
+            cudnn_off=False, pooling_convention='valid', stride=None, pad=None,
+            p_value=None, count_include_pad=None, layout=None):  # fmt: skip
     """MXNet's Pooling over the spatial axes of `data` ``(N, C, *spatial)``: 'max',
     'avg', 'sum' or 'lp' (``(Σ xᵖ)^(1/p)``, `p_value` 1, 2 or 3 as in MXNet) of each
     window; `global_pool` pools each whole channel. ``pooling_convention='full'`` adds

@@ -768,22 +768,9 @@ def _update_in_place(running, value):
 
 
 @composite(export='npx')
-def batch_norm(
-    x,
-    gamma,
-    beta,
-    running_mean,
-    running_var,
-    eps=1e-5,
-    momentum=0.9,
-    fix_gamma=False,
-    use_global_stats=False,
-    output_mean_var=False,
-    axis=1,
-    cudnn_off=False,
-    min_calib_range=None,
-    max_calib_range=None,
-):
+def batch_norm(x, gamma, beta, running_mean, running_var, eps=1e-5, momentum=0.9,
+               fix_gamma=False, use_global_stats=False, output_mean_var=False, axis=1,
+               cudnn_off=False, min_calib_range=None, max_calib_range=None):  # fmt: skip
     """Batch normalization over every axis but `axis` (the channels).
 
     In training mode (``autograd.record()``, ``autograd.train_mode()``) the batch's

@@ -651,17 +651,8 @@ def _nan_if_empty(n, result):
 def _quantile_function(name, scale, skipna, doc):
     """The public `name`: `_quantile` with `q` in ``[0, scale]``, NaNs skipped or not."""
 
-    def quantile_like(
-        a,
-        q,
-        axis=None,
-        out=None,
-        overwrite_input=False,
-        method='linear',
-        keepdims=False,
-        *,
-        weights=None,
-    ):
+    def quantile_like(a, q, axis=None, out=None, overwrite_input=False,
+                      method='linear', keepdims=False, *, weights=None):  # fmt: skip
         return _quantile(
             a, q, axis, method, keepdims, scale, name, skipna=skipna, out=out, weights=weights
         )

@@ -125,18 +125,9 @@ class Dense(HybridBlock):
     array([[3., 3.]])
     """
 
-    def __init__(
-        self,
-        units,
-        activation=None,
-        use_bias=True,
-        flatten=True,
-        dtype='float32',
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_units=0,
-        **kwargs,
-    ):
+    def __init__(self, units, activation=None, use_bias=True,
+                 flatten=True, dtype='float32', weight_initializer=None,
+                 bias_initializer='zeros', in_units=0, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         self._flatten = flatten
         with self.name_scope():
@@ -222,22 +213,10 @@ class BatchNorm(HybridBlock):
            [2.999985]])
     """
 
-    def __init__(
-        self,
-        axis=1,
-        momentum=0.9,
-        epsilon=1e-5,
-        center=True,
-        scale=True,
-        use_global_stats=False,
-        fuse_relu=False,
-        beta_initializer='zeros',
-        gamma_initializer='ones',
-        running_mean_initializer='zeros',
-        running_variance_initializer='ones',
-        in_channels=0,
-        **kwargs,
-    ):
+    def __init__(self, axis=1, momentum=0.9, epsilon=1e-5, center=True, scale=True,
+                 use_global_stats=False, fuse_relu=False, beta_initializer='zeros',
+                 gamma_initializer='ones', running_mean_initializer='zeros',
+                 running_variance_initializer='ones', in_channels=0, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
         if fuse_relu:
             raise NotImplementedError(

@@ -68,23 +68,9 @@ class _Conv(HybridBlock):
     _layouts: tuple[str, ...]
     _output_padding = None
 
-    def __init__(
-        self,
-        channels,
-        kernel_size,
-        strides=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        layout=None,
-        activation=None,
-        use_bias=True,
-        weight_initializer=None,
-        bias_initializer='zeros',
-        in_channels=0,
-        prefix=None,
-        params=None,
-    ):
+    def __init__(self, channels, kernel_size, strides=1, padding=0, dilation=1, groups=1,
+                 layout=None, activation=None, use_bias=True, weight_initializer=None,
+                 bias_initializer='zeros', in_channels=0, prefix=None, params=None):  # fmt: skip
         layout = self._layouts[0] if layout is None else layout
         _check_layout(type(self).__name__, layout, self._layouts)
         n = len(layout) - 2

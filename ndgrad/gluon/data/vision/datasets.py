@@ -14,7 +14,6 @@ as Gluon gives them.
 import gzip
 import os
 import struct
-from typing import ClassVar
 
 import numpy
 
@@ -60,18 +59,25 @@ def read_idx(path, magic):
     return data.reshape(shape)
 
 
-def _idx_files(train_images, train_labels, test_images, test_labels):
+_SHA1 = {  # per dataset: the digests of (train images, labels), (test images, labels)
+    'mnist': (
+        ('6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d', '2a80914081dc54586dbdf242f9805a6b8d2a15fc'),
+        ('c3a25af1f52dad7f726cce8cacb138654b760d48', '763e7fa3757d93b0cdec073cef058b2004252c17'),
+    ),
+    'fashion-mnist': (
+        ('0cf37b0d40ed5169c6b3aba31069a9770ac9043d', '236021d52f1e40852b06a4c3008d8de8aef1e40b'),
+        ('626ed6a7c06dd17c0eec72fa3be1740f146a2863', '17f9ab60e7257a1620f4ad76bbbaf857c3920701'),
+    ),
+}
+
+
+def _idx_files(namespace):
     """The four files of an MNIST-like dataset with their SHA-1 digests, as
     ``{train: ((images, sha1), (labels, sha1))}``."""
+    train, test = _SHA1[namespace]
     return {
-        True: (
-            ('train-images-idx3-ubyte.gz', train_images),
-            ('train-labels-idx1-ubyte.gz', train_labels),
-        ),
-        False: (
-            ('t10k-images-idx3-ubyte.gz', test_images),
-            ('t10k-labels-idx1-ubyte.gz', test_labels),
-        ),
+        True: (('train-images-idx3-ubyte.gz', train[0]), ('train-labels-idx1-ubyte.gz', train[1])),
+        False: (('t10k-images-idx3-ubyte.gz', test[0]), ('t10k-labels-idx1-ubyte.gz', test[1])),
     }
 
 
@@ -87,18 +93,12 @@ class MNIST(Dataset):
 
     _name = 'MNIST'
     _namespace = 'mnist'
-    _files: ClassVar[dict] = _idx_files(
-        '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d',
-        '2a80914081dc54586dbdf242f9805a6b8d2a15fc',
-        'c3a25af1f52dad7f726cce8cacb138654b760d48',
-        '763e7fa3757d93b0cdec073cef058b2004252c17',
-    )
 
     def __init__(self, root=_MNIST_ROOT, train=True, transform=None):
         self._root = os.path.expanduser(root)
         self._train = train
         self._transform = transform
-        (images, _), (labels, _) = self._files[bool(train)]
+        (images, _), (labels, _) = _idx_files(self._namespace)[bool(train)]
         images = read_idx(self._fetch(images), _IMAGES_MAGIC)
         labels = read_idx(self._fetch(labels), _LABELS_MAGIC).astype(numpy.int32)
         if len(images) != len(labels):
@@ -113,14 +113,15 @@ class MNIST(Dataset):
         path = os.path.join(self._root, filename)
         if os.path.exists(path):
             return path
-        sha1 = dict(self._files[True] + self._files[False])[filename]
+        files = _idx_files(self._namespace)
+        sha1 = dict(files[True] + files[False])[filename]
         url = repo_file_url(self._namespace, filename)
         from ...utils import download
 
         try:
             return download(url, path=path, sha1_hash=sha1, retries=2)
         except OSError as error:
-            names = [name for pair in self._files.values() for name, _ in pair]
+            names = [name for pair in files.values() for name, _ in pair]
             raise FileNotFoundError(
                 f'{self._name}: {path} is missing and could not be downloaded from {url} '
                 f'({error}). Put the files {", ".join(names)} in {self._root} '
@@ -142,12 +143,6 @@ class FashionMNIST(MNIST):
 
     _name = 'FashionMNIST'
     _namespace = 'fashion-mnist'
-    _files: ClassVar[dict] = _idx_files(
-        '0cf37b0d40ed5169c6b3aba31069a9770ac9043d',
-        '236021d52f1e40852b06a4c3008d8de8aef1e40b',
-        '626ed6a7c06dd17c0eec72fa3be1740f146a2863',
-        '17f9ab60e7257a1620f4ad76bbbaf857c3920701',
-    )
 
     def __init__(self, root=_FASHION_MNIST_ROOT, train=True, transform=None):
         super().__init__(root, train, transform)
