@@ -414,6 +414,30 @@ def backward(
     store(found, skipped, [head._node for head in heads] if create_graph else None)
 
 
+def _own_results(variables: Iterable[Any], results: list[Any], grads: list[Any]) -> list[ndarray]:
+    """`results` as arrays of their own, zeros for the unreached: a pass may hand a head
+    gradient, or one buffer to several variables, straight through (y = a + b), so
+    those are copied rather than aliased."""
+    out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]
+    for var, g in zip(variables, results):
+        if g is None:
+            g = wrap(
+                numpy.zeros_like(var._data) if _lazy([var]) else numpy.zeros(var.shape, var.dtype)
+            )
+        elif _lazy([g]):
+            g = g if isinstance(g, ndarray) else wrap(g)  # (Dask, CuPy: never a seed's memory)
+        elif not isinstance(g, ndarray):
+            g = numpy.asarray(g)
+            if not g.flags.writeable or _shares_memory(g, taken):
+                g = g.copy()
+            g = wrap(g)
+        elif g._node is None and _shares_memory(g._data, taken):
+            g = wrap(g._data.copy())
+        taken.append(g._data)
+        out.append(g)
+    return out
+
+
 def grad(
     heads: ndarray | Sequence[ndarray],
     variables: ndarray | Sequence[ndarray],
@@ -454,26 +478,7 @@ def grad(
             else anchored(g, v.shape, v.dtype, roots)
             for g, v in zip(results, nodes)
         ]
-    # a pass may hand a head gradient, or one buffer to several variables, straight
-    # through (y = a + b): results are copied rather than alias those
-    out, taken = [], [g._data if isinstance(g, ndarray) else g for g in grads]
-    for var, g in zip(variables, results):
-        if g is None:
-            g = wrap(
-                numpy.zeros_like(var._data) if _lazy([var]) else numpy.zeros(var.shape, var.dtype)
-            )
-        elif _lazy([g]):
-            g = g if isinstance(g, ndarray) else wrap(g)  # (Dask, CuPy: never a seed's memory)
-        elif not isinstance(g, ndarray):
-            g = numpy.asarray(g)
-            if not g.flags.writeable or _shares_memory(g, taken):
-                g = g.copy()
-            g = wrap(g)
-        elif g._node is None and _shares_memory(g._data, taken):
-            g = wrap(g._data.copy())
-        taken.append(g._data)
-        out.append(g)
-    return out
+    return _own_results(variables, results, grads)
 
 
 _SMALL_HEAD = 1 << 20  # bytes: heads computed along with the gradients (a loss)

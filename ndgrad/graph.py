@@ -231,6 +231,30 @@ def _constant_label(kept: Any, by_data: dict[int, str]) -> str:
     return f'{text}{_show(kept)}\n{_shape(kept)} {kept.dtype}'
 
 
+_DOT_HEADER = (
+    'digraph ndgrad {',
+    '  rankdir=BT;',
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  edge [color="#555555"];',
+)
+
+
+def _edge_lines(node: Node, ids: dict[Node, str], by_data: dict[int, str]) -> list[str]:
+    """The DOT lines of the edges into `node`; each constant input becomes a text node."""
+    lines = []
+    for k, (parent, kept) in enumerate(_inputs(node)):
+        if parent is not None:
+            lines.append(f'  {ids[parent]} -> {ids[node]};')
+            continue
+        const = f'{ids[node]}c{k}'
+        lines.append(
+            f'  {const} [label="{_quote(_constant_label(kept, by_data))}", '
+            f'shape=plaintext, fontcolor="#555555"];'
+        )
+        lines.append(f'  {const} -> {ids[node]} [style=dashed];')
+    return lines
+
+
 def to_dot(
     *heads: ndarray, names: Mapping[str, ndarray] | None = None, values: bool = False
 ) -> str:
@@ -261,36 +285,16 @@ def to_dot(
     known = _known_values(order, by_node) if values else {}
     grads = _gradients(nodes, order, known) if values else {}
     ids = {node: f'n{k}' for k, node in enumerate(order)}
-    lines = [
-        'digraph ndgrad {',
-        '  rankdir=BT;',
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [color="#555555"];',
-    ]
+    lines = list(_DOT_HEADER)
     for node in order:
         name = by_node.get(node, (None,))[0]
-        label = _node_label(
-            node,
-            name,
-            known.get(node),
-            grads.get(node),
-            node.grad if node.prim is None else None,
-            values,
-        )
+        var_grad = node.grad if node.prim is None else None
+        label = _node_label(node, name, known.get(node), grads.get(node), var_grad, values)
         shape = 'ellipse' if node.prim is None else 'box'
         style = ', style=filled, fillcolor="#dbe9f6"' if node in nodes else ''
         lines.append(f'  {ids[node]} [label="{_quote(label)}", shape={shape}{style}];')
     for node in order:
-        for k, (parent, kept) in enumerate(_inputs(node)):
-            if parent is not None:
-                lines.append(f'  {ids[parent]} -> {ids[node]};')
-                continue
-            const = f'{ids[node]}c{k}'
-            lines.append(
-                f'  {const} [label="{_quote(_constant_label(kept, by_data))}", '
-                f'shape=plaintext, fontcolor="#555555"];'
-            )
-            lines.append(f'  {const} -> {ids[node]} [style=dashed];')
+        lines += _edge_lines(node, ids, by_data)
     lines.append('}')
     return '\n'.join(lines)
 

@@ -540,6 +540,20 @@ def _pool_windows(name, data, kernel, stride, pad, layout, convention):
     return size, kernel, stride, pad, out, pads
 
 
+def _lp_power(name, data, pool_type, p_value):
+    """`data` to the power `p_value` for 'lp' pooling, else `data`; `pool_type` checked."""
+    if pool_type not in _POOL_TYPES:
+        raise ValueError(f'{name}: pool_type must be one of {_POOL_TYPES}, got {pool_type!r}')
+    if pool_type != 'lp':
+        return data
+    if p_value is None or int(p_value) != p_value or p_value < 1:
+        raise ValueError(
+            f"{name}: pool_type='lp' needs p_value, a positive integer "
+            f'(MXNet supports 1, 2 and 3), got {p_value!r}'
+        )
+    return _power(data, int(p_value))
+
+
 @composite(export='npx')
 def pooling(data=None, kernel=None, pool_type='max', global_pool=False,
             cudnn_off=False, pooling_convention='valid', stride=None, pad=None,
@@ -564,15 +578,7 @@ def pooling(data=None, kernel=None, pool_type='max', global_pool=False,
     """
     name = 'pooling'
     nd = _spatial_rank(name, data, layout)
-    if pool_type not in _POOL_TYPES:
-        raise ValueError(f'{name}: pool_type must be one of {_POOL_TYPES}, got {pool_type!r}')
-    if pool_type == 'lp':
-        if p_value is None or int(p_value) != p_value or p_value < 1:
-            raise ValueError(
-                f"{name}: pool_type='lp' needs p_value, a positive integer "
-                f'(MXNet supports 1, 2 and 3), got {p_value!r}'
-            )
-        data = _power(data, int(p_value))
+    data = _lp_power(name, data, pool_type, p_value)
     axes = tuple(range(-nd, 0))
     if global_pool:
         reduce = P.max if pool_type == 'max' else P.mean if pool_type == 'avg' else P.sum
@@ -595,12 +601,5 @@ def pooling(data=None, kernel=None, pool_type='max', global_pool=False,
     if pool_type == 'sum':
         return pooled
     include = True if count_include_pad is None else bool(count_include_pad)
-    return pooled / _window_counts(
-        size,
-        kernel,
-        stride,
-        pad,
-        out,
-        include,
-        pooled.dtype if dtype.kind == 'f' else numpy.float64,
-    )
+    count_dtype = pooled.dtype if dtype.kind == 'f' else numpy.float64
+    return pooled / _window_counts(size, kernel, stride, pad, out, include, count_dtype)
