@@ -261,10 +261,18 @@ class Primitive:
         the one shortcut (it saves them a fifth of their cost on small arrays); anything
         but arrays and numbers goes the general way."""
         now, tx, ty = CLOCK[0], type(x), type(y)
-        if tx is list or tx is tuple or ty is list or ty is tuple:
+        if tx is ndarray:
+            dx, nx = x._data, x._node
+        elif tx is list or tx is tuple:  # (sequences may hold recorded arrays)
             return self.record((x, y), NO_KWARGS)
-        dx, nx = (x._data, x._node) if tx is ndarray else (x, None)
-        dy, ny = (y._data, y._node) if ty is ndarray else (y, None)
+        else:
+            dx, nx = x, None
+        if ty is ndarray:
+            dy, ny = y._data, y._node
+        elif ty is not list and ty is not tuple:
+            dy, ny = y, None
+        else:
+            return self.record((x, y), NO_KWARGS)
         if (nx is None and ny is None) or self.vjps is None or self.nout != 1:
             return self.record((x, y), NO_KWARGS)
         if nx is not None and nx.version != now and is_stale(dx, nx):
