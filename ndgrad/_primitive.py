@@ -303,11 +303,7 @@ class Primitive:
                 elif self.arrays or ty is numpy.ndarray:
                     saved[1] = _constant(dy)
             except AttributeError:  # (Dask data: immutable, never written)
-                versions = _immutable_versions(tx, ty, dx, dy, now)
-                if tx is not ndarray and (self.arrays or tx is numpy.ndarray):
-                    saved[0] = _constant(dx)
-                if ty is not ndarray and (self.arrays or ty is numpy.ndarray):
-                    saved[1] = _constant(dy)
+                saved, versions = _immutable_saved(self, tx, ty, dx, dy, now)
         else:
             versions = None
             saved = [
@@ -341,17 +337,18 @@ def _constant(value):
     return value if hasattr(value, 'ndim') else numpy.asarray(value)
 
 
-def _immutable_versions(tx, ty, dx, dy, now):
-    """`binary`'s read times where an operand is a Dask array (no memory of its own to
-    write: None, as for a constant)."""
-    return [
-        (dx if dx.base is None else owner(dx), now)
-        if tx is ndarray and hasattr(dx, 'base')
-        else None,
-        (dy if dy.base is None else owner(dy), now)
-        if ty is ndarray and hasattr(dy, 'base')
-        else None,
+def _immutable_saved(prim, tx, ty, dx, dy, now):
+    """`binary`'s saved operands and read times where an operand is a Dask array (no
+    memory of its own to write: no read time, as for a constant)."""
+    saved = [
+        _constant(d) if t is not ndarray and (prim.arrays or t is numpy.ndarray) else d
+        for t, d in ((tx, dx), (ty, dy))
     ]
+    versions = [
+        (d if d.base is None else owner(d), now) if t is ndarray and hasattr(d, 'base') else None
+        for t, d in ((tx, dx), (ty, dy))
+    ]
+    return saved, versions
 
 
 def _unrecorded(prim, out):
